@@ -1,0 +1,52 @@
+"""The `jaxfp` console command: one subcommand per main job.
+
+Each subcommand lives in its own module of this package, exposing
+`register(subparsers)` which adds its parser and sets `handler` (a function taking the
+parsed namespace and returning an exit code).
+"""
+
+import argparse
+import importlib
+import sys
+
+# Subcommand modules, in the order `jaxfp --help` lists them.
+_SUBCOMMAND_MODULES = (
+    "jaxfp._cli.solve",
+)
+
+
+class UserInputError(Exception):
+    """A mistake in what the user asked for; printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxfp",
+        description=(
+            "jaxfp: fixed points of neural networks in JAX. Solve them, differentiate through "
+            "them, enumerate and certify all fixed points of looped networks, and analyse the "
+            "kernel maps of deep networks."
+        ),
+        epilog="Run `jaxfp SUBCOMMAND --help` for the options of each subcommand.",
+    )
+    subparsers = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
+    for name in _SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    namespace = parser.parse_args(argv)
+    if not hasattr(namespace, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return namespace.handler(namespace)
+    except (UserInputError, ValueError, FileNotFoundError) as error:
+        print(f"jaxfp: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Result codes of every jaxfp solve, each with a message that says what to change."""
+
+import optimistix as optx
+
+
+class RESULTS(optx.RESULTS):  # pyright: ignore
+    """Why a solve stopped. `RESULTS[code]` gives the message; `successful` has none.
+
+    Extends `optimistix.RESULTS` (and so `lineax.RESULTS`), so optimistix's codes and
+    jaxfp's can be compared and promoted into one another.
+    """
+
+    max_steps_reached = (
+        "The fixed-point solver used all `max_steps` steps without meeting the tolerance "
+        "`norm((f(y) - y) / (atol + rtol * |y|)) < 1`. Increase `max_steps`, loosen `rtol` / "
+        "`atol`, or use a faster solver (`jaxfp.Anderson`, `jaxfp.Newton`)."
+    )
+    nonfinite_input = (
+        "The initial value `y0` or the arguments `args` contain NaN or infinity. Check the "
+        "inputs before solving; nothing was iterated."
+    )
+    nonfinite_iterate = (
+        "An iterate or its residual became NaN or infinite. The map is unstable from this "
+        "start: use damping (`Picard(damping=...)`, `Anderson(mixing=...)`), a smaller step, "
+        "another initial value, or check `fn` for overflow."
+    )
+    diverged = (
+        "The residual grew to more than `divergence_ratio` times its best value: the iteration "
+        "is diverging. The map is probably not contractive near this start; try damping, "
+        "`jaxfp.Newton`, or another initial value."
+    )
+    stagnated = (
+        "The residual has not decreased for `stagnation_patience` steps without meeting the "
+        "tolerance: the iteration is stuck (for example in a cycle such as a 2-cycle, or at the "
+        "limit of floating-point precision). Try `jaxfp.Anderson` or `jaxfp.Newton`, looser "
+        "`rtol` / `atol`, or float64."
+    )
+    backward_failed = (
+        "The backward (adjoint) linear solve u = g + J^T u did not converge, so the gradient "
+        "through the fixed point cannot be trusted. Increase the adjoint's `max_steps`, use a "
+        "Krylov linear solver (`ImplicitAdjoint(linear_solver=lineax.GMRES(...))`), or "
+        "regularise the model so that I - J stays well conditioned."
+    )
