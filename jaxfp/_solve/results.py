@@ -1,15 +1,15 @@
 """Result codes of every jaxfp solve, each with a message that says what to change."""
 
-import optimistix as optx
+import equinox as eqx
 
 
-class RESULTS(optx.RESULTS):  # pyright: ignore
+class RESULTS(eqx.Enumeration):
     """Why a solve stopped. `RESULTS[code]` gives the message; `successful` has none.
 
-    Extends `optimistix.RESULTS` (and so `lineax.RESULTS`), so optimistix's codes and
-    jaxfp's can be compared and promoted into one another.
+    Compare with `sol.result == jaxfp.RESULTS.successful`; under `vmap` this is elementwise.
     """
 
+    successful = ""
     max_steps_reached = (
         "The fixed-point solver used all `max_steps` steps without meeting the tolerance "
         "`norm((f(y) - y) / (atol + rtol * |y|)) < 1`. Increase `max_steps`, loosen `rtol` / "
@@ -34,6 +34,11 @@ class RESULTS(optx.RESULTS):  # pyright: ignore
         "tolerance: the iteration is stuck (for example in a cycle such as a 2-cycle, or at the "
         "limit of floating-point precision). Try `jaxfp.Anderson` or `jaxfp.Newton`, looser "
         "`rtol` / `atol`, or float64."
+    )
+    linear_solve_failed = (
+        "The linear solve inside `jaxfp.Newton` failed (a singular or ill-conditioned "
+        "Jacobian of f(y) - y). The start may sit on a bifurcation or a fold; try another initial "
+        "value, `damping`, or a least-squares linear solver such as `lineax.SVD()`."
     )
     backward_failed = (
         "The backward (adjoint) linear solve u = g + J^T u did not converge, so the gradient "
