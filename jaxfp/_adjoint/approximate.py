@@ -1,0 +1,96 @@
+"""Cheap approximate gradients of a fixed point: phantom gradients and Jacobian-free backprop."""
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.tree_util as jtu
+
+from .._solve.solution import Solution
+from .base import AbstractAdjoint, ForwardSolve
+from .common import with_differentiable_aux
+
+
+def _value_with_gradient_of(value: Any, surrogate: Any) -> Any:
+    """`value` in the forward pass, with the derivative of `surrogate` (straight-through)."""
+    return jtu.tree_map(
+        lambda v, s: jax.lax.stop_gradient(v) + (s - jax.lax.stop_gradient(s)), value, surrogate
+    )
+
+
+class PhantomAdjoint(AbstractAdjoint):
+    """Phantom gradient (Geng et al. 2021): differentiate `steps` damped steps taken from y*.
+
+    The returned value is the fixed point y* itself; its derivative (forward and reverse mode) is
+    that of z_k, where z_0 = y* (not differentiated) and z_{i+1} = (1 − λ) z_i + λ f(z_i, θ).
+    Memory and time grow with `steps`, not with the forward iterations. As `steps` grows (and
+    for λ ≤ 1 with a contractive f) it approaches the implicit gradient.
+
+    Args:
+        steps: number of damped steps differentiated (≥ 1).
+        damping: λ in (0, 1].
+
+    Raises:
+        ValueError: if `steps` < 1 or `damping` is outside (0, 1].
+
+    Example:
+        >>> import jax, jax.numpy as jnp, jaxfp
+        >>> def fixed_point(a):
+        ...     solver = jaxfp.Picard(rtol=1e-8, atol=1e-8)
+        ...     adjoint = jaxfp.PhantomAdjoint(steps=10, damping=0.8)
+        ...     fn = lambda y, a: 0.5 * y + a
+        ...     return jaxfp.fixed_point(fn, solver, 0.0, a, adjoint=adjoint).value
+        >>> gradient = jax.grad(fixed_point)(1.0)  # close to the exact 2.0
+    """
+
+    steps: int = eqx.field(static=True, default=5)
+    damping: float = 0.5
+
+    def __check_init__(self):
+        if not (isinstance(self.steps, int) and self.steps >= 1):
+            raise ValueError(f"`steps` must be a positive int, got {self.steps!r}.")
+        if not 0 < self.damping <= 1:
+            raise ValueError(f"`damping` must lie in (0, 1], got {self.damping}.")
+
+    def apply(
+        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+    ) -> Solution:
+        solution = forward(fn, y0, args, loop_kind="lax")
+        root = jax.lax.stop_gradient(solution.value)
+        z = root
+        for _ in range(self.steps):
+            z = jtu.tree_map(
+                lambda zi, fi: (1 - self.damping) * zi + self.damping * fi, z, fn(z, args)[0]
+            )
+        solution = dataclasses.replace(solution, value=_value_with_gradient_of(root, z))
+        return with_differentiable_aux(solution, fn, args)
+
+
+class OneStepAdjoint(AbstractAdjoint):
+    """Jacobian-free backprop (Fung et al. 2022): differentiate one step f(y*, θ) from y*.
+
+    The returned value is y*; its derivative is that of f(stop_gradient(y*), θ), i.e. the
+    implicit gradient with (I − J)⁻¹ replaced by I. Cheapest possible backward pass; a descent
+    direction for contractive f, not the exact gradient.
+
+    Example:
+        >>> import jax, jaxfp
+        >>> def fixed_point(a):
+        ...     solver = jaxfp.Picard(rtol=1e-8, atol=1e-8)
+        ...     adjoint = jaxfp.OneStepAdjoint()
+        ...     fn = lambda y, a: 0.5 * y + a
+        ...     return jaxfp.fixed_point(fn, solver, 0.0, a, adjoint=adjoint).value
+        >>> float(jax.grad(fixed_point)(1.0))
+        1.0
+    """
+
+    def apply(
+        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+    ) -> Solution:
+        solution = forward(fn, y0, args, loop_kind="lax")
+        root = jax.lax.stop_gradient(solution.value)
+        step = fn(root, args)[0]
+        solution = dataclasses.replace(solution, value=_value_with_gradient_of(root, step))
+        return with_differentiable_aux(solution, fn, args)

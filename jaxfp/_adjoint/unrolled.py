@@ -1,0 +1,51 @@
+"""Exact backpropagation through the solver's iterations."""
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+
+from .._solve.solution import Solution
+from .base import AbstractAdjoint, ForwardSolve
+
+
+class UnrolledAdjoint(AbstractAdjoint):
+    """Differentiate through every iteration of the forward solve (reverse mode).
+
+    The loop is `equinox.internal.while_loop(kind="checkpointed")`: the gradient is exactly that
+    of the iterations actually run (not of the exact fixed point), and memory grows with the
+    number of stored checkpoints (time by a logarithmic recomputation factor). Useful as a
+    reference and when the fixed point is not reached. Reverse mode only: for forward mode use
+    `ImplicitAdjoint`.
+
+    Args:
+        checkpoints: number of stored loop states; `None` lets equinox choose from `max_steps`
+            (the fastest, and the most memory).
+
+    Raises:
+        ValueError: if `checkpoints` is not a positive int or `None`.
+
+    Example:
+        >>> import jax, jaxfp
+        >>> def fixed_point(a):
+        ...     solver = jaxfp.Picard(rtol=1e-10, atol=1e-10)
+        ...     adjoint = jaxfp.UnrolledAdjoint()
+        ...     fn = lambda y, a: 0.5 * y + a
+        ...     return jaxfp.fixed_point(fn, solver, 0.0, a, adjoint=adjoint).value
+        >>> gradient = jax.grad(fixed_point)(1.0)  # 2.0 up to the iterations' truncation
+    """
+
+    checkpoints: int | None = eqx.field(static=True, default=None)
+
+    def __check_init__(self):
+        if self.checkpoints is not None and not (
+            isinstance(self.checkpoints, int) and self.checkpoints >= 1
+        ):
+            raise ValueError(
+                f"`checkpoints` must be a positive int or None, got {self.checkpoints!r}."
+            )
+
+    def apply(
+        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+    ) -> Solution:
+        return forward(fn, y0, args, loop_kind="checkpointed", checkpoints=self.checkpoints)
