@@ -4,7 +4,41 @@ Solve fixed points with compiled solvers, differentiate through them, enumerate 
 fixed points of looped networks, probe their basins, and analyse kernel maps.
 """
 
+# The solver core first: the adjoint strategies build on its types.
+from optimistix import max_norm as max_norm
+from optimistix import rms_norm as rms_norm
+from optimistix import two_norm as two_norm
+
 from ._adjoint import AbstractAdjoint as AbstractAdjoint
-from ._solve import RESULTS as RESULTS, Solution as Solution, Stats as Stats
+from ._solve import (
+    RESULTS as RESULTS,
+)
+from ._solve import (
+    AbstractFixedPointSolver as AbstractFixedPointSolver,
+)
+from ._solve import (
+    Anderson as Anderson,
+)
+from ._solve import (
+    Broyden as Broyden,
+)
+from ._solve import (
+    Newton as Newton,
+)
+from ._solve import (
+    Picard as Picard,
+)
+from ._solve import (
+    Solution as Solution,
+)
+from ._solve import (
+    Stats as Stats,
+)
+from ._solve import (
+    fixed_point as fixed_point,
+)
+from ._solve import (
+    fixed_point_batched as fixed_point_batched,
+)
 
 __version__ = "0.1.0"

@@ -1,2 +1,10 @@
+from .anderson import Anderson as Anderson
+from .base import AbstractFixedPointSolver as AbstractFixedPointSolver
+from .batched import fixed_point_batched as fixed_point_batched
+from .broyden import Broyden as Broyden
+from .fixed_point import fixed_point as fixed_point
+from .newton import Newton as Newton
+from .picard import Picard as Picard
 from .results import RESULTS as RESULTS
-from .solution import Solution as Solution, Stats as Stats
+from .solution import Solution as Solution
+from .solution import Stats as Stats

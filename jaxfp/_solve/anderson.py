@@ -1,0 +1,176 @@
+"""Anderson acceleration (type II) with relative ridge, safeguarding and restarts."""
+
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optimistix as optx
+from jax.flatten_util import ravel_pytree
+from jaxtyping import Array, Bool, Float, Int, PyTree, Scalar
+
+from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+
+
+class AndersonState(AbstractSolverState):
+    scaled_residual: Scalar
+    residual_norm: Scalar
+    failed: Bool[Array, ""]
+    iterates: Float[Array, "history n"]
+    differences: Float[Array, "history n"]
+    gram: Float[Array, "history history"]
+    count: Int[Array, ""]
+    previous_norm: Scalar
+    restarts: Int[Array, ""]
+
+
+class Anderson(AbstractFixedPointSolver):
+    """Anderson acceleration, type II (Walker & Ni 2011), for fixed points y = f(y).
+
+    Keeps the last `history` pairs (y_i, g_i = f(y_i) - y_i) in fixed-size buffers, finds the
+    affine combination `alpha` (sum 1) minimising `|sum_i alpha_i g_i|^2 + ridge * scale *
+    |alpha|^2`, with `scale` the mean squared residual of the history (so the ridge is relative
+    to the residual's size), and steps to `sum_i alpha_i (y_i + mixing * g_i)`.
+
+    Safeguards: when the residual at a new iterate exceeds `safeguard_factor` times the
+    previous one, the mixed step is rejected and replaced by a plain damped step from the
+    previous iterate, and the history restarts; when the mixing coefficients blow up
+    (`sum |alpha_i| > restart_threshold`, an ill-conditioned history) the history restarts.
+    Under `jax.vmap` every problem gets its own coefficients.
+
+    ```python
+    >>> import jax.numpy as jnp, jaxfp
+    >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
+    >>> sol = jaxfp.fixed_point(fn, jaxfp.Anderson(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
+    >>> bool(sol.result == jaxfp.RESULTS.successful)
+    True
+    ```
+    """
+
+    rtol: float
+    atol: float
+    norm: Callable[[PyTree], Scalar] = optx.max_norm
+    history: int = 5
+    mixing: float = 1.0
+    ridge: float = 1e-8
+    safeguard: bool = True
+    safeguard_factor: float = 1e4
+    restart_threshold: float = 1e4
+
+    def __check_init__(self):
+        if self.history < 1:
+            raise ValueError(f"`history` must be at least 1, got {self.history}.")
+        if not 0.0 < self.mixing <= 1.0:
+            raise ValueError(f"`mixing` must lie in (0, 1], got {self.mixing}.")
+        if self.ridge < 0:
+            raise ValueError(f"`ridge` must be non-negative, got {self.ridge}.")
+
+    def init(self, fn, y, args, options, f_struct, aux_struct, tags):
+        del fn, args, options, f_struct, aux_struct, tags
+        flat, _ = ravel_pytree(y)
+        m, n = self.history, flat.size
+        inf = jnp.array(jnp.inf, flat.dtype)
+        return AndersonState(
+            scaled_residual=inf,
+            residual_norm=inf,
+            failed=jnp.array(False),
+            iterates=jnp.zeros((m, n), flat.dtype),
+            differences=jnp.zeros((m, n), flat.dtype),
+            gram=jnp.zeros((m, m), flat.dtype),
+            count=jnp.array(0),
+            previous_norm=inf,
+            restarts=jnp.array(0),
+        )
+
+    def step(self, fn, y, args, options, state, tags):
+        del options, tags
+        fy, aux = fn(y, args)
+        _, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
+        flat_y, unravel = ravel_pytree(y)
+        flat_g = ravel_pytree(fy)[0] - flat_y
+        g_norm = jnp.sqrt(jnp.sum(flat_g**2))
+
+        m = self.history
+        previous_slot = (state.count - 1) % m
+        rejected = (
+            self.safeguard
+            & (state.count > 0)
+            & ~(g_norm <= self.safeguard_factor * state.previous_norm)
+        )
+
+        # A rejected iterate is not stored: the history restarts from the previous point.
+        def restart_from_previous(_):
+            y_prev = state.iterates[previous_slot]
+            g_prev = state.differences[previous_slot]
+            return self._reset(state, y_prev, g_prev), y_prev + self.mixing * g_prev
+
+        def accept(_):
+            slot = state.count % m
+            iterates = state.iterates.at[slot].set(flat_y)
+            differences = state.differences.at[slot].set(flat_g)
+            row = differences @ flat_g
+            gram = state.gram.at[slot].set(row).at[:, slot].set(row)
+            count = state.count + 1
+            alpha = self._coefficients(gram, count)
+            ill = ~jnp.all(jnp.isfinite(alpha)) | (jnp.sum(jnp.abs(alpha)) > self.restart_threshold)
+            mixed = alpha @ (iterates + self.mixing * differences)
+            plain = flat_y + self.mixing * flat_g
+            accepted = eqx.tree_at(
+                lambda s: (s.iterates, s.differences, s.gram, s.count),
+                state,
+                (iterates, differences, gram, count),
+            )
+            new_state = jax.tree.map(
+                lambda a, b: jnp.where(ill, a, b),
+                self._reset(state, flat_y, flat_g),
+                accepted,
+            )
+            return new_state, jnp.where(ill, plain, mixed)
+
+        new_state, flat_next = jax.lax.cond(rejected, restart_from_previous, accept, None)
+        new_state = eqx.tree_at(
+            lambda s: (s.scaled_residual, s.residual_norm, s.previous_norm),
+            new_state,
+            (scaled, raw, jnp.where(rejected, state.previous_norm, g_norm)),
+        )
+        return unravel(flat_next), new_state, aux
+
+    def _reset(self, state, flat_y, flat_g):
+        """History holding only (flat_y, flat_g), in slot 0."""
+        m = self.history
+        return eqx.tree_at(
+            lambda s: (s.iterates, s.differences, s.gram, s.count, s.restarts),
+            state,
+            (
+                jnp.zeros_like(state.iterates).at[0].set(flat_y),
+                jnp.zeros_like(state.differences).at[0].set(flat_g),
+                jnp.zeros((m, m), state.gram.dtype).at[0, 0].set(flat_g @ flat_g),
+                jnp.array(1),
+                state.restarts + 1,
+            ),
+        )
+
+    def _coefficients(self, gram, count):
+        """Solve min |G^T alpha|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1."""
+        m = self.history
+        valid = jnp.arange(m) < jnp.minimum(count, m)
+        scale = jnp.sum(jnp.where(valid, jnp.diagonal(gram), 0)) / jnp.minimum(count, m)
+        regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * jnp.eye(m)
+        regularised = jnp.where(valid[:, None] & valid[None, :], regularised, jnp.eye(m))
+        ones = valid.astype(gram.dtype)
+        kkt = jnp.block(
+            [[jnp.zeros((1, 1), gram.dtype), ones[None, :]], [ones[:, None], regularised]]
+        )
+        rhs = jnp.concatenate([jnp.ones(1, gram.dtype), jnp.zeros(m, gram.dtype)])
+        return jnp.linalg.solve(kkt, rhs)[1:]
+
+
+Anderson.__init__.__doc__ = """**Arguments:**
+
+- `rtol`, `atol`, `norm`: the stopping rule `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`.
+- `history`: number of past iterates mixed (m, fixed-size buffers).
+- `mixing`: the weight beta of f(y) in the mixed step (1 is undamped).
+- `ridge`: Tikhonov regularisation, relative to the mean squared residual of the history.
+- `safeguard`: reject mixed steps whose residual grows by more than `safeguard_factor`.
+- `restart_threshold`: restart the history when `sum |alpha|` exceeds it.
+"""

@@ -1,0 +1,158 @@
+"""`jaxfp.fixed_point`: the one entry point of the solver core."""
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._adjoint.base import AbstractAdjoint
+from .base import AbstractFixedPointSolver
+from .loop import MonitorOptions, run_loop
+from .results import RESULTS
+from .solution import Solution
+
+
+class _NoAux(eqx.Module):
+    fn: Callable
+
+    def __call__(self, y, args):
+        return self.fn(y, args), None
+
+
+def _as_float_array(leaf):
+    array = jnp.asarray(leaf)
+    if not jnp.issubdtype(array.dtype, jnp.inexact):
+        array = array.astype(jnp.result_type(float))
+    return array
+
+
+def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, Any, Any]:
+    """Validate the problem and closure-convert `fn` to `fn(y, args) -> (f(y), aux)`.
+
+    Returns `(fn, y0, args)` with `y0` as floating arrays and the Python floats of `args` as
+    arrays (so they are traced, differentiable inputs like any other).
+
+    Raises `ValueError` (at trace time) when `y0` has no array leaves, holds complex numbers,
+    or when `fn`'s output does not have the structure, shapes and dtypes of `y0`.
+    """
+    if not jax.tree.leaves(y0):
+        raise ValueError("`y0` must contain at least one array; got an empty pytree.")
+    y0 = jax.tree.map(lambda leaf: _as_float_array(leaf), y0)
+    if any(jnp.iscomplexobj(leaf) for leaf in jax.tree.leaves(y0)):
+        raise ValueError("`y0` holds complex numbers; split them into real and imaginary parts.")
+    args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
+    if not has_aux:
+        fn = _NoAux(fn)
+    fn = eqx.filter_closure_convert(fn, y0, args)
+    out_struct = fn.out_struct
+    if not (isinstance(out_struct, tuple) and len(out_struct) == 2):
+        raise ValueError(
+            "With `has_aux=True`, `fn` must return a pair `(f(y), aux)`; got "
+            f"{jax.tree.structure(out_struct)}."
+        )
+    f_struct = out_struct[0]
+    y_struct = jax.eval_shape(lambda: y0)
+    if jax.tree.structure(f_struct) != jax.tree.structure(y_struct):
+        raise ValueError(
+            "`fn(y, args)` must return a pytree with the structure of `y0`: `y0` has "
+            f"{jax.tree.structure(y_struct)} but `fn` returned {jax.tree.structure(f_struct)}."
+        )
+    for (path, leaf_y), leaf_f in zip(
+        jax.tree_util.tree_leaves_with_path(y_struct), jax.tree.leaves(f_struct)
+    ):
+        if leaf_f.shape != leaf_y.shape:
+            raise ValueError(
+                "`fn(y, args)` must return arrays of the shapes of `y0`: at "
+                f"{jax.tree_util.keystr(path) or 'the root'}, `y0` has shape {leaf_y.shape} "
+                f"but `fn` returned shape {leaf_f.shape}."
+            )
+    return fn, y0, args
+
+
+@eqx.filter_jit
+def fixed_point(
+    fn: Callable,
+    solver: AbstractFixedPointSolver,
+    y0: Any,
+    args: Any = None,
+    *,
+    max_steps: int = 256,
+    adjoint: AbstractAdjoint | None = None,
+    throw: bool = True,
+    has_aux: bool = False,
+    check_every: int = 1,
+    trace_length: int = 0,
+    stagnation_patience: int | None = 64,
+    divergence_ratio: float | None = 1e8,
+) -> Solution:
+    """Find y with `fn(y, args) = y`.
+
+    The stopping rule, shared by every solver: stop when
+    `norm((f(y) - y) / (atol + rtol * |f(y)|)) < 1` with the solver's `rtol`, `atol`, `norm`.
+
+    **Arguments:**
+
+    - `fn`: `fn(y, args) -> f(y)`, a pytree of the structure, shapes and dtypes of `y`
+      (`(f(y), aux)` with `has_aux=True`). Closed-over arrays are differentiated too.
+    - `solver`: `jaxfp.Picard`, `jaxfp.Anderson`, `jaxfp.Broyden`, `jaxfp.Newton` (or any
+      `jaxfp.AbstractFixedPointSolver`).
+    - `y0`: the initial value, any pytree of floating arrays.
+    - `args`: passed to `fn`; differentiable inputs go here (or are closed over).
+    - `max_steps`: the most steps taken (rounded up to a multiple of `check_every`).
+    - `adjoint`: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
+      `OneStepAdjoint`, `UnrolledAdjoint`.
+    - `throw`: raise (inside jit, with the result's message) when the solve fails; with
+      `False`, read `Solution.result`. Under `jax.vmap` a raise stops the whole batch: use
+      `throw=False` (or `jaxfp.fixed_point_batched`) to keep every problem's own result.
+    - `has_aux`: `fn` returns `(f(y), aux)`; `Solution.aux` holds the last aux.
+    - `check_every`: test convergence and failure every k steps (cheaper for small problems).
+    - `trace_length`: keep the scaled residual of the first `trace_length` steps in
+      `Solution.stats.trace`.
+    - `stagnation_patience`: steps without a 0.1% decrease of the scaled residual before
+      `RESULTS.stagnated` (None disables).
+    - `divergence_ratio`: stop with `RESULTS.diverged` when `norm(f(y) - y)` exceeds this
+      multiple of its best value (None disables).
+
+    **Returns:** a `jaxfp.Solution` (`value`, `result`, `aux`, `stats`, `state`).
+
+    **Raises:** `ValueError` at trace time for structure, shape or option mistakes; with
+    `throw=True`, an `EqxRuntimeError` carrying the result's message when the solve fails.
+
+    ```python
+    >>> import jax.numpy as jnp, jaxfp
+    >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Anderson(1e-8, 1e-8), 0.5)
+    >>> round(float(sol.value), 6), int(sol.stats.num_steps) < 20
+    (0.739085, True)
+    ```
+    """
+    if not isinstance(solver, AbstractFixedPointSolver):
+        raise ValueError(
+            "`solver` must be a jaxfp solver (jaxfp.Picard, Anderson, Broyden, Newton); got "
+            f"{type(solver).__name__}."
+        )
+    if not (isinstance(max_steps, int) and max_steps >= 1):
+        raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}.")
+    if not (isinstance(check_every, int) and check_every >= 1):
+        raise ValueError(f"`check_every` must be a positive integer, got {check_every!r}.")
+    if not (isinstance(trace_length, int) and trace_length >= 0):
+        raise ValueError(f"`trace_length` must be a non-negative integer, got {trace_length!r}.")
+    if adjoint is None:
+        from .._adjoint import ImplicitAdjoint
+
+        adjoint = ImplicitAdjoint()
+    if not isinstance(adjoint, AbstractAdjoint):
+        raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
+    fn, y0, args = prepare(fn, y0, args, has_aux)
+    options = MonitorOptions(
+        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
+    )
+
+    def forward(fn, y0, args, *, loop_kind="lax", checkpoints=None):
+        return run_loop(fn, solver, y0, args, options, loop_kind=loop_kind, checkpoints=checkpoints)
+
+    solution = adjoint.apply(forward, fn, y0, args, throw=throw)
+    if throw:
+        solution = solution.result.error_if(solution, solution.result != RESULTS.successful)
+    return solution
