@@ -119,6 +119,7 @@ def fixed_point_batched(
     for axis, sub in zip(
         jax.tree.leaves(args_axes, is_leaf=lambda node: node is None),
         jax.tree.structure(args_axes, is_leaf=lambda node: node is None).flatten_up_to(args),
+        strict=True,
     ):
         if axis == 0 and any(jnp.shape(a)[:1] != (num_problems,) for a in jax.tree.leaves(sub)):
             raise ValueError(

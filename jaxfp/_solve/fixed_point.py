@@ -60,7 +60,7 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
             f"{jax.tree.structure(y_struct)} but `fn` returned {jax.tree.structure(f_struct)}."
         )
     for (path, leaf_y), leaf_f in zip(
-        jax.tree_util.tree_leaves_with_path(y_struct), jax.tree.leaves(f_struct)
+        jax.tree_util.tree_leaves_with_path(y_struct), jax.tree.leaves(f_struct), strict=True
     ):
         if leaf_f.shape != leaf_y.shape:
             raise ValueError(
