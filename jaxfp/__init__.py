@@ -10,6 +10,14 @@ from optimistix import rms_norm as rms_norm
 from optimistix import two_norm as two_norm
 
 from ._adjoint import AbstractAdjoint as AbstractAdjoint
+from ._adjoint import AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver
+from ._adjoint import AndersonLinearSolver as AndersonLinearSolver
+from ._adjoint import ImplicitAdjoint as ImplicitAdjoint
+from ._adjoint import LinearSolveResult as LinearSolveResult
+from ._adjoint import NeumannLinearSolver as NeumannLinearSolver
+from ._adjoint import OneStepAdjoint as OneStepAdjoint
+from ._adjoint import PhantomAdjoint as PhantomAdjoint
+from ._adjoint import UnrolledAdjoint as UnrolledAdjoint
 from ._solve import (
     RESULTS as RESULTS,
 )
