@@ -155,8 +155,9 @@ class Anderson(AbstractFixedPointSolver):
         m = self.history
         valid = jnp.arange(m) < jnp.minimum(count, m)
         scale = jnp.sum(jnp.where(valid, jnp.diagonal(gram), 0)) / jnp.minimum(count, m)
-        regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * jnp.eye(m)
-        regularised = jnp.where(valid[:, None] & valid[None, :], regularised, jnp.eye(m))
+        eye = jnp.eye(m, dtype=gram.dtype)
+        regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * eye
+        regularised = jnp.where(valid[:, None] & valid[None, :], regularised, eye)
         ones = valid.astype(gram.dtype)
         kkt = jnp.block(
             [[jnp.zeros((1, 1), gram.dtype), ones[None, :]], [ones[:, None], regularised]]

@@ -62,11 +62,17 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     for (path, leaf_y), leaf_f in zip(
         jax.tree_util.tree_leaves_with_path(y_struct), jax.tree.leaves(f_struct), strict=True
     ):
+        where = jax.tree_util.keystr(path) or "the root"
         if leaf_f.shape != leaf_y.shape:
             raise ValueError(
                 "`fn(y, args)` must return arrays of the shapes of `y0`: at "
-                f"{jax.tree_util.keystr(path) or 'the root'}, `y0` has shape {leaf_y.shape} "
-                f"but `fn` returned shape {leaf_f.shape}."
+                f"{where}, `y0` has shape {leaf_y.shape} but `fn` returned shape {leaf_f.shape}."
+            )
+        if leaf_f.dtype != leaf_y.dtype:
+            raise ValueError(
+                "`fn(y, args)` must return arrays of the dtypes of `y0`: at "
+                f"{where}, `y0` has dtype {leaf_y.dtype} but `fn` returned {leaf_f.dtype}. "
+                "Cast `y0` (or the arrays `fn` uses) to one dtype."
             )
     return fn, y0, args
 
