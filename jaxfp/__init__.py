@@ -49,4 +49,6 @@ from ._solve import (
     fixed_point_batched as fixed_point_batched,
 )
 
+from . import looped as looped
+
 __version__ = "0.1.0"

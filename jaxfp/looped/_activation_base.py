@@ -1,0 +1,55 @@
+"""The activation interface every looped network uses."""
+
+import abc
+
+import equinox as eqx
+from jaxtyping import Array, ArrayLike, Float
+
+
+class Activation(eqx.Module):
+    """An elementwise activation σ with its derivative and rigorous interval extensions.
+
+    Subclasses implement:
+
+    - `__call__(u)`: σ(u) elementwise.
+    - `derivative(u)`: σ'(u) elementwise (the one-sided value `jax.grad` gives at kinks).
+    - `interval(lower, upper) -> (lower, upper)`: an enclosure of σ([lower, upper]) for every
+      element; *rigorous* (outward rounded, it always contains the exact range) and *tight*
+      (built from monotone pieces and critical points, so it is the exact range up to a few ulps).
+    - `derivative_interval(lower, upper)`: a rigorous enclosure of σ' over each interval (for
+      kinks, of the Clarke generalised derivative: every slope of a piece touching the interval).
+    - `output_range`: a-priori bounds (lower, upper) of σ over ℝ as Python floats, ±inf when
+      unbounded (used as the search box of certified-complete enumeration).
+    - `name`: the spelling `jaxfp.looped.activation_from_name` parses back to this activation.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> sigma = jaxfp.looped.activation_from_name("tanh")
+        >>> lower, upper = sigma.interval(jnp.array([-1.0]), jnp.array([2.0]))
+        >>> bool(lower[0] <= jnp.tanh(-1.0)) and bool(upper[0] >= jnp.tanh(2.0))
+        True
+    """
+
+    @abc.abstractmethod
+    def __call__(self, u: ArrayLike) -> Float[Array, "..."]: ...
+
+    @abc.abstractmethod
+    def derivative(self, u: ArrayLike) -> Float[Array, "..."]: ...
+
+    @abc.abstractmethod
+    def interval(
+        self, lower: ArrayLike, upper: ArrayLike
+    ) -> tuple[Float[Array, "..."], Float[Array, "..."]]: ...
+
+    @abc.abstractmethod
+    def derivative_interval(
+        self, lower: ArrayLike, upper: ArrayLike
+    ) -> tuple[Float[Array, "..."], Float[Array, "..."]]: ...
+
+    @property
+    @abc.abstractmethod
+    def output_range(self) -> tuple[float, float]: ...
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str: ...
