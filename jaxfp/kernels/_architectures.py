@@ -1,0 +1,79 @@
+"""Architectures for kernel-map analysis: activation, residual strength, normalisation (P2 §5).
+
+- Residual (P2 Prop. 2): h^ℓ = sqrt(1 − r²) φ(W h / sqrt(d)) + r P h / sqrt(d) gives
+  κ_res(ρ) = (1 − r²) κ(ρ) + r² ρ: the same fixed points, slower convergence as r grows.
+- Normalisation (P2 Prop. 3): LayerNorm after the activation ("ln-post") gives
+  (κ − κ(0)) / (1 − κ(0)), which always lands in Theorem 1's case 1 (ρ* = 0); LayerNorm or
+  RMSNorm before the activation ("ln-pre", "rms-pre") and RMSNorm after it ("rms-post") leave κ
+  unchanged in the mean-field limit.
+
+The normalisation acts on the residual branch; the residual blend is applied last.
+"""
+
+import math
+
+import equinox as eqx
+import numpy as np
+from jaxtyping import Array, Float
+
+from ._activations import Activation
+
+NORMALIZATIONS = ("none", "ln-pre", "ln-post", "rms-pre", "rms-post")
+
+
+class Architecture(eqx.Module):
+    """A deep network's layer, as far as its kernel map is concerned.
+
+    **Fields:**
+    - `activation`: the `Activation` φ.
+    - `residual`: the residual strength r in [0, 1) (0: no skip connection).
+    - `normalization`: one of `"none"`, `"ln-pre"`, `"ln-post"`, `"rms-pre"`, `"rms-post"`
+      (LayerNorm or RMSNorm, before or after the activation).
+
+    Raises `ValueError` for a residual outside [0, 1), an unknown normalisation, or an
+    activation that is not an `Activation`.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> arch = jk.Architecture(jk.relu(), residual=0.5, normalization="rms-post")
+        >>> arch.normalization
+        'rms-post'
+    """
+
+    activation: Activation
+    residual: Float[Array, ""] | float = 0.0
+    normalization: str = eqx.field(static=True, default="none")
+
+    def __check_init__(self):
+        if not isinstance(self.activation, Activation):
+            raise ValueError(
+                f"`activation` must be a jaxfp.kernels.Activation, got "
+                f"{type(self.activation).__name__}."
+            )
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"`normalization` must be one of {NORMALIZATIONS}, got {self.normalization!r}."
+            )
+        if isinstance(self.residual, (int, float, np.ndarray, np.floating)):
+            value = float(self.residual)
+            if not (math.isfinite(value) and 0.0 <= value < 1.0):
+                raise ValueError(f"`residual` must be in [0, 1), got {value!r}.")
+
+
+def as_architecture(model: Activation | Architecture) -> Architecture:
+    """`model` as an `Architecture` (an `Activation` becomes a plain layer).
+
+    Raises `ValueError` if `model` is neither.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> jk.as_architecture(jk.tanh()).residual
+        0.0
+    """
+    if isinstance(model, Architecture):
+        return model
+    if isinstance(model, Activation):
+        return Architecture(model)
+    raise ValueError(
+        f"`model` must be a jaxfp.kernels.Activation or Architecture, got {type(model).__name__}."
+    )
