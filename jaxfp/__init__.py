@@ -9,6 +9,7 @@ from optimistix import max_norm as max_norm
 from optimistix import rms_norm as rms_norm
 from optimistix import two_norm as two_norm
 
+from . import nn as nn
 from ._adjoint import AbstractAdjoint as AbstractAdjoint
 from ._adjoint import AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver
 from ._adjoint import AndersonLinearSolver as AndersonLinearSolver

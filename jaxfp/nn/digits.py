@@ -1,0 +1,136 @@
+"""A DEQ classifier for scikit-learn's bundled digits (8×8 images, no download)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+from .._adjoint import AbstractAdjoint, ImplicitAdjoint
+from .._solve import AbstractFixedPointSolver, Anderson
+from .deq import DEQ
+from .normalization import SpectralNorm
+
+NUM_PIXELS = 64
+NUM_CLASSES = 10
+
+
+class DigitsData(eqx.Module):
+    """A stratified train/test split of the digits data, pixels scaled to [0, 1]."""
+
+    train_images: Float[Array, "train 64"]
+    train_labels: Float[Array, " train"]
+    test_images: Float[Array, "test 64"]
+    test_labels: Float[Array, " test"]
+
+
+def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> DigitsData:
+    """Load scikit-learn's digits (1797 images) and split them, stratified by class.
+
+    Args:
+        test_fraction: fraction of the images held out for testing, in (0, 1).
+        seed: seed of the shuffle.
+
+    Returns:
+        A `DigitsData` with float32 images in [0, 1] and int32 labels.
+
+    Raises:
+        ValueError: if `test_fraction` is outside (0, 1).
+
+    Example:
+        >>> data = load_digits_split()
+        >>> data.train_images.shape, data.test_images.shape
+        ((1437, 64), (360, 64))
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"`test_fraction` must lie in (0, 1), got {test_fraction}.")
+    images, labels = load_digits(return_X_y=True)
+    train_x, test_x, train_y, test_y = train_test_split(
+        images / 16.0, labels, test_size=test_fraction, random_state=seed, stratify=labels
+    )
+    return DigitsData(
+        jnp.asarray(train_x, jnp.float32),
+        jnp.asarray(train_y, jnp.int32),
+        jnp.asarray(test_x, jnp.float32),
+        jnp.asarray(test_y, jnp.int32),
+    )
+
+
+class TanhCell(eqx.Module):
+    """The equilibrium cell z ↦ tanh(W z + x) with spectrally normalised W (‖W‖₂ = `scale`).
+
+    With `scale` < 1 the cell is a contraction in z, so its fixed point is unique and both the
+    forward and the implicit backward solves converge geometrically.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> cell = TanhCell(16, key=jax.random.key(0))
+        >>> cell(jnp.zeros(16), jnp.ones(16)).shape
+        (16,)
+    """
+
+    linear: SpectralNorm[eqx.nn.Linear]
+
+    def __init__(self, width: int, *, scale: float = 0.9, key: PRNGKeyArray):
+        key_linear, key_vector = jax.random.split(key)
+        linear = eqx.nn.Linear(width, width, key=key_linear)
+        self.linear = SpectralNorm(linear, scale=scale, key=key_vector)
+
+    def __call__(self, z: Float[Array, " width"], x: Float[Array, " width"]):
+        return jnp.tanh(self.linear(z) + x)
+
+
+class DigitsDEQ(eqx.Module):
+    """Encoder → DEQ(`TanhCell`) → linear head: a 10-class classifier of one 8×8 image.
+
+    Args:
+        width: size of the equilibrium state.
+        solver: forward solver of the DEQ (default `jaxfp.Anderson(rtol=1e-3, atol=1e-3)`).
+        adjoint: differentiation strategy of the DEQ (default `jaxfp.ImplicitAdjoint()`).
+        max_steps: most forward steps.
+        key: random key.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> model = DigitsDEQ(width=16, key=jax.random.key(0))
+        >>> model(jnp.zeros(64)).shape
+        (10,)
+    """
+
+    encoder: eqx.nn.Linear
+    deq: DEQ
+    head: eqx.nn.Linear
+
+    def __init__(
+        self,
+        width: int = 64,
+        *,
+        solver: AbstractFixedPointSolver | None = None,
+        adjoint: AbstractAdjoint | None = None,
+        max_steps: int = 40,
+        key: PRNGKeyArray,
+    ):
+        key_encoder, key_cell, key_head = jax.random.split(key, 3)
+        self.encoder = eqx.nn.Linear(NUM_PIXELS, width, key=key_encoder)
+        solver = Anderson(rtol=1e-3, atol=1e-3) if solver is None else solver
+        adjoint = ImplicitAdjoint() if adjoint is None else adjoint
+        self.deq = DEQ(TanhCell(width, key=key_cell), solver, adjoint, max_steps)
+        self.head = eqx.nn.Linear(width, NUM_CLASSES, key=key_head)
+
+    def features(self, image: Float[Array, " 64"]) -> Float[Array, " width"]:
+        """The DEQ input (the encoded image)."""
+        return self.encoder(image)
+
+    def __call__(self, image: Float[Array, " 64"], *, return_stats: bool = False):
+        """Class logits (and the DEQ's `DEQStats` with `return_stats=True`)."""
+        z, stats = self.deq(self.features(image), return_stats=True)
+        logits = self.head(z)
+        return (logits, stats) if return_stats else logits
+
+
+def accuracy(model: DigitsDEQ, images: Float[Array, "n 64"], labels) -> Float[Array, ""]:
+    """Fraction of `images` whose arg-max logit is the label."""
+    logits = jax.vmap(model)(images)
+    return jnp.mean(jnp.argmax(logits, axis=-1) == labels)

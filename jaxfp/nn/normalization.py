@@ -1,0 +1,102 @@
+"""Weight reparameterisations that keep an equilibrium cell well behaved.
+
+Weight normalisation is `equinox.nn.WeightNorm` (re-exported as `jaxfp.nn.WeightNorm`): it is
+stateless and works inside a fixed-point solve as it is. Equinox's spectral normalisation keeps
+its power-iteration vectors in an `eqx.nn.State`, which a cell called inside a solver loop cannot
+thread; `SpectralNorm` below is the stateless equivalent.
+"""
+
+from typing import Generic, TypeVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+_Layer = TypeVar("_Layer")
+
+
+class SpectralNorm(eqx.Module, Generic[_Layer]):
+    """Spectral normalisation (Miyato et al. 2018) of a layer's weight, stateless.
+
+    Each call replaces the weight W by `scale · W / σ̂(W)`, with σ̂ the largest singular value
+    estimated by `num_iterations` power iterations from a stored vector (not differentiated
+    through the iteration, as in Miyato et al.). With `scale < 1` a cell z ↦ φ(W z + U x) with
+    1-Lipschitz φ is a contraction, so its fixed point exists, is unique and Picard converges.
+    The normalised weight depends only on parameters, so under `vmap` and inside a solver loop
+    it is computed once per call, not per example.
+
+    Args:
+        layer: the wrapped layer (e.g. `eqx.nn.Linear`); called with the normalised weight.
+        weight_name: name of the weight field of `layer`.
+        scale: target spectral norm of the weight.
+        num_iterations: power iterations per call.
+        key: random key for the stored power-iteration vector.
+
+    Raises:
+        ValueError: if the weight is not a matrix, `scale` <= 0 or `num_iterations` < 1.
+
+    Example:
+        >>> import equinox as eqx, jax, jax.numpy as jnp
+        >>> layer = eqx.nn.Linear(8, 8, key=jax.random.key(0))
+        >>> normalised = SpectralNorm(layer, scale=0.9, key=jax.random.key(1))
+        >>> sigma = jnp.linalg.norm(normalised.weight(), ord=2)
+        >>> bool(abs(sigma - 0.9) < 1e-3)
+        True
+    """
+
+    layer: _Layer
+    vector: Float[Array, " rows"]
+    weight_name: str = eqx.field(static=True)
+    scale: float = eqx.field(static=True)
+    num_iterations: int = eqx.field(static=True)
+
+    def __init__(
+        self,
+        layer: _Layer,
+        weight_name: str = "weight",
+        *,
+        scale: float = 1.0,
+        num_iterations: int = 20,
+        key: PRNGKeyArray,
+    ):
+        weight = getattr(layer, weight_name)
+        if jnp.ndim(weight) != 2:
+            raise ValueError(
+                f"`layer.{weight_name}` must be a matrix; got shape {jnp.shape(weight)}."
+            )
+        if not scale > 0:
+            raise ValueError(f"`scale` must be > 0, got {scale}.")
+        if not (isinstance(num_iterations, int) and num_iterations >= 1):
+            raise ValueError(f"`num_iterations` must be a positive int, got {num_iterations!r}.")
+        self.layer = layer
+        self.weight_name = weight_name
+        self.scale = scale
+        self.num_iterations = num_iterations
+        vector = jax.random.normal(key, (weight.shape[0],), weight.dtype)
+        self.vector = vector / jnp.linalg.norm(vector)
+
+    def weight(self) -> Float[Array, "rows columns"]:
+        """The normalised weight `scale · W / σ̂(W)`."""
+        weight = getattr(self.layer, self.weight_name)
+        matrix = jax.lax.stop_gradient(weight)
+
+        def power_step(u, _):
+            v = matrix.T @ u
+            v = v / jnp.linalg.norm(v)
+            u = matrix @ v
+            return u / jnp.linalg.norm(u), None
+
+        u, _ = jax.lax.scan(
+            power_step, jax.lax.stop_gradient(self.vector), None, length=self.num_iterations
+        )
+        v = matrix.T @ u
+        v = jax.lax.stop_gradient(v / jnp.linalg.norm(v))
+        sigma = u @ weight @ v
+        return self.scale * weight / sigma
+
+    def __call__(self, *args, **kwargs):
+        """Call the wrapped layer with the normalised weight."""
+        weight_of = lambda inner: getattr(inner, self.weight_name)
+        layer = eqx.tree_at(weight_of, self.layer, self.weight())
+        return layer(*args, **kwargs)
