@@ -1,0 +1,119 @@
+"""The completeness check: the fixed-point index sum against the Brouwer degree of x − F(x).
+
+For a map h(x) = x − F(x) whose zeros (the fixed points of F) are isolated and nondegenerate, the
+sum of their indices sign det(I − J_F(x*)) equals the degree of h on any ball holding them all
+(Poincaré–Hopf / Brouwer degree). The degree is known without solving anything:
+
+- **bounded σ** (both forms): F maps ℝ^d into a bounded box, so h is homotopic to the identity on a
+  large sphere: degree +1 (and the number of fixed points is odd).
+- **polynomial σ of degree p ≥ 1**, σ(u) = Σ c_k u^k, with W invertible: the top-degree part of h
+  is −c_p (Wx)^{∘p} (σ-affine form) or −c_p W y^{∘p} (affine-σ form), whose only zero is 0, so
+  deg h = sign det W · sign(−c_p)^d for odd p ≥ 3, and 0 for even p. For p = 1, h is affine and
+  deg h = sign det(I − c_1 W) (σ-affine) or sign det(I − c_1 W) (affine-σ, same matrix spectrum).
+  Construction (P) (σ = 3z − 4z³, W = ½I): +1.
+- **diagonal W, any σ**: h splits into d scalar maps h_i(t) = t − σ(w_i t + b_i) (resp.
+  t − w_i σ(t) − b_i), each of degree (sign h_i(+∞) − sign h_i(−∞)) / 2, read at |t| = 10⁸
+  (where the activations jaxfp ships are monotone at infinity). Construction (E)
+  (σ = 2^{p(2z−1)}, W = ½I): h_i(+∞) = +∞, h_i(−∞) = −∞, so each factor is +1 and the degree +1.
+- otherwise the degree is not known (`None`), and completeness is not decided.
+
+A found list whose index sum differs from the degree misses fixed points ("enumeration
+incomplete"). Equality does not prove completeness (a missing pair of opposite indices cancels),
+but it catches every odd number of missing points.
+"""
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Int
+
+from ..looped import Cube, LoopedNet, Polynomial, Square
+
+# |t| at which the diagonal case reads the sign of each scalar map t − F(t).
+_FAR = 1e8
+
+
+def _polynomial_coefficients(activation) -> tuple[float, ...] | None:
+    if isinstance(activation, Polynomial):
+        return activation.coefficients
+    if isinstance(activation, Square):
+        return (0.0, 0.0, 1.0)
+    if isinstance(activation, Cube):
+        return (0.0, 0.0, 0.0, 1.0)
+    return None
+
+
+def _sign(value: float) -> int | None:
+    if math.isnan(value) or value == 0:
+        return None
+    return 1 if value > 0 else -1
+
+
+def _diagonal_degree(net: LoopedNet) -> int | None:
+    weights = np.diag(np.asarray(net.W, dtype=np.float64))
+    bias = np.asarray(net.b, dtype=np.float64)
+    degree = 1
+    for t in (_FAR, -_FAR):
+        values = jnp.full(weights.shape, t, dtype=net.W.dtype)
+        if net.form == "sigma-affine":
+            image = np.asarray(net.activation(jnp.asarray(weights) * values + jnp.asarray(bias)))
+        else:
+            image = weights * np.asarray(net.activation(values)) + bias
+        with np.errstate(invalid="ignore"):
+            gaps = t - image.astype(np.float64)
+        signs = [_sign(float(g)) for g in gaps]
+        if any(s is None for s in signs):
+            return None
+        if t > 0:
+            high = signs
+        else:
+            low = signs
+    for upper, lower in zip(high, low, strict=True):
+        degree *= (upper - lower) // 2
+    return degree
+
+
+def expected_degree(net: LoopedNet) -> int | None:
+    """The Brouwer degree of x − F(x) over a ball holding every fixed point, when known.
+
+    See the module docstring for the cases (bounded σ: +1; polynomial σ with invertible W;
+    diagonal W). Returns `None` when no case applies.
+
+    Example:
+        >>> import jaxfp
+        >>> from jaxfp.enumeration.index_check import expected_degree
+        >>> expected_degree(jaxfp.looped.poly_network(3)), expected_degree(jaxfp.looped.exp_network(3))
+        (1, 1)
+    """
+    low, high = net.activation.output_range
+    if math.isfinite(low) and math.isfinite(high):
+        return 1
+    weights = np.asarray(net.W, dtype=np.float64)
+    dim = weights.shape[0]
+    coefficients = _polynomial_coefficients(net.activation)
+    if coefficients is not None and len(coefficients) >= 2:
+        degree = len(coefficients) - 1
+        leading = coefficients[-1]
+        if degree == 1:
+            sign, _ = np.linalg.slogdet(np.eye(dim) - leading * weights)
+            return int(sign) if sign != 0 else None
+        sign_w, _ = np.linalg.slogdet(weights)
+        if sign_w != 0:
+            if degree % 2 == 0:
+                return 0
+            return int(sign_w) * int(np.sign(-leading)) ** dim
+    if np.count_nonzero(weights - np.diag(np.diag(weights))) == 0:
+        return _diagonal_degree(net)
+    return None
+
+
+def index_sum(determinant_signs: Int[np.ndarray, " n"]) -> int:
+    """Σ sign det(I − J(x*)) over a list of fixed points.
+
+    Example:
+        >>> import numpy as np
+        >>> index_sum(np.array([1, 1, -1]))
+        1
+    """
+    return int(np.sum(np.asarray(determinant_signs, dtype=np.int64)))

@@ -1,0 +1,139 @@
+"""Piece tables of a continuous piecewise-linear activation, and its exact interval image.
+
+A continuous piecewise-linear (PWL) activation with k breakpoints β_1 < … < β_k has k + 1 pieces;
+on piece j (between β_j and β_{j+1}, with β_0 = −∞ and β_{k+1} = +∞) it is
+σ(u) = slopes[j]·u + intercepts[j]. Pieces are closed: a breakpoint belongs to both neighbours.
+"""
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+# Relative tolerance of the continuity check slopes[j]·β_j + c_j = slopes[j+1]·β_j + c_{j+1}.
+_CONTINUITY_RTOL = 1e-9
+
+
+class PieceTable(eqx.Module):
+    """Arrays describing a continuous PWL activation piece by piece.
+
+    - `breakpoints`: β_1 < … < β_k, shape (k,).
+    - `slopes`, `intercepts`: σ(u) = slopes[j]·u + intercepts[j] on piece j, shape (k + 1,).
+    - `lower`, `upper`: the closed interval [β_j, β_{j+1}] of piece j (±∞ at the ends).
+
+    Build it with `piece_table(breakpoints, slopes, intercepts)`, which validates the input.
+    """
+
+    breakpoints: Float[Array, " k"]
+    slopes: Float[Array, " k+1"]
+    intercepts: Float[Array, " k+1"]
+    lower: Float[Array, " k+1"]
+    upper: Float[Array, " k+1"]
+
+    @property
+    def num_pieces(self) -> int:
+        return self.slopes.shape[0]
+
+    @property
+    def bounded(self) -> bool:
+        """Whether σ is bounded (both outer pieces flat), so that F maps ℝ^d into a box."""
+        slopes = np.asarray(self.slopes)
+        return bool(slopes[0] == 0 and slopes[-1] == 0)
+
+
+def piece_table(breakpoints, slopes, intercepts) -> PieceTable:
+    """Validate a continuous PWL activation and build its `PieceTable` (float64 arrays).
+
+    **Arguments:**
+    - `breakpoints`: strictly increasing finite breakpoints, shape (k,), k ≥ 0.
+    - `slopes`, `intercepts`: finite, shape (k + 1,); piece j is slopes[j]·u + intercepts[j].
+
+    **Returns:** a `PieceTable`.
+
+    **Raises:** `ValueError` naming the argument for wrong shapes, non-finite values, breakpoints
+    that do not increase, or a discontinuity at a breakpoint.
+
+    ```python
+    >>> table = piece_table([0.0], [0.0, 1.0], [0.0, 0.0])  # ReLU
+    >>> table.num_pieces
+    2
+    ```
+    """
+    breakpoints = np.asarray(breakpoints, dtype=np.float64).reshape(-1)
+    slopes = np.asarray(slopes, dtype=np.float64)
+    intercepts = np.asarray(intercepts, dtype=np.float64)
+    k = breakpoints.shape[0]
+    if slopes.shape != (k + 1,):
+        raise ValueError(
+            f"`slopes` must have shape ({k + 1},) for {k} breakpoints, got {slopes.shape}."
+        )
+    if intercepts.shape != (k + 1,):
+        raise ValueError(
+            f"`intercepts` must have shape ({k + 1},) for {k} breakpoints, got {intercepts.shape}."
+        )
+    for name, value in (
+        ("breakpoints", breakpoints),
+        ("slopes", slopes),
+        ("intercepts", intercepts),
+    ):
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"`{name}` must be finite, got {value.tolist()}.")
+    if k > 1 and not np.all(np.diff(breakpoints) > 0):
+        raise ValueError(f"`breakpoints` must be strictly increasing, got {breakpoints.tolist()}.")
+    left = slopes[:-1] * breakpoints + intercepts[:-1]
+    right = slopes[1:] * breakpoints + intercepts[1:]
+    scale = 1.0 + np.abs(left) + np.abs(right)
+    if np.any(np.abs(left - right) > _CONTINUITY_RTOL * scale):
+        raise ValueError(
+            "The activation must be continuous: the pieces disagree at the breakpoints "
+            f"{breakpoints[np.abs(left - right) > _CONTINUITY_RTOL * scale].tolist()} "
+            "(check `slopes` and `intercepts`)."
+        )
+    lower = np.concatenate([[-np.inf], breakpoints])
+    upper = np.concatenate([breakpoints, [np.inf]])
+    return PieceTable(
+        breakpoints=jnp.asarray(breakpoints),
+        slopes=jnp.asarray(slopes),
+        intercepts=jnp.asarray(intercepts),
+        lower=jnp.asarray(lower),
+        upper=jnp.asarray(upper),
+    )
+
+
+def evaluate(table: PieceTable, u: Float[Array, "..."]) -> Float[Array, "..."]:
+    """σ(u) elementwise, each value on its own piece (finite `u`)."""
+    piece = jnp.searchsorted(table.breakpoints, u)
+    return table.slopes[piece] * u + table.intercepts[piece]
+
+
+def _evaluate_extended(table: PieceTable, t: Float[Array, " d"]) -> Float[Array, " d"]:
+    """σ(t) with σ(±∞) the limit of the outer pieces (±∞, or the constant of a flat piece)."""
+    finite = jnp.where(jnp.isinf(t), 0.0, t)
+    value = evaluate(table, finite)
+    low_limit = jnp.where(
+        table.slopes[0] == 0, table.intercepts[0], -jnp.inf * jnp.sign(table.slopes[0])
+    )
+    high_limit = jnp.where(
+        table.slopes[-1] == 0, table.intercepts[-1], jnp.inf * jnp.sign(table.slopes[-1])
+    )
+    value = jnp.where(t == -jnp.inf, low_limit, value)
+    return jnp.where(t == jnp.inf, high_limit, value)
+
+
+def interval_image(
+    table: PieceTable, lo: Float[Array, " d"], hi: Float[Array, " d"]
+) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
+    """The exact image σ([lo, hi]) coordinatewise: the extreme values of σ at the two ends and at
+    the breakpoints inside (σ is monotone between breakpoints). Ends may be infinite."""
+    candidates = [_evaluate_extended(table, lo), _evaluate_extended(table, hi)]
+    if table.breakpoints.shape[0]:
+        inside = (lo[:, None] <= table.breakpoints) & (table.breakpoints <= hi[:, None])
+        at_breaks = evaluate(table, table.breakpoints)
+        candidates_low = jnp.where(inside, at_breaks, jnp.inf).min(axis=1)
+        candidates_high = jnp.where(inside, at_breaks, -jnp.inf).max(axis=1)
+    else:
+        candidates_low = jnp.full_like(lo, jnp.inf)
+        candidates_high = jnp.full_like(lo, -jnp.inf)
+    low = jnp.minimum(jnp.minimum(*candidates), candidates_low)
+    high = jnp.maximum(jnp.maximum(*candidates), candidates_high)
+    return low, high

@@ -1,0 +1,117 @@
+"""The batched kernel: solve one chunk of activation regions at once.
+
+Inside region s (piece s_i on coordinate i) σ(u) = D_s u + c_s, so the fixed-point equation
+u = W σ(u) + b becomes the linear system (I − W D_s) u = W c_s + b. Its solution is a fixed point
+exactly when every u_i lies in its piece s_i (the consistency test). Patterns are decoded from
+integer region numbers inside the kernel, so no list of patterns is ever materialised.
+"""
+
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+from jaxtyping import Array, Bool, Float, Int
+
+from .piecewise import PieceTable, evaluate
+from .pruning import RegionPlan, decode_patterns
+
+
+class Tolerances(eqx.Module):
+    """Tolerances of the region test (all relative to 1 + |u|).
+
+    - `boundary`: a coordinate within `boundary·(1 + |u_i|)` of its piece's end counts as on the
+      boundary; a candidate is consistent when no coordinate is outside by more than that.
+    - `residual`: an accepted point must satisfy ‖W σ(u) + b − u‖_∞ ≤ residual·(1 + ‖u‖_∞).
+    - `singular`: a region whose LU pivots have min/max ratio below this is sent to the exact
+      (SVD and linear-programming) classification of singular regions.
+    """
+
+    boundary: float = 1e-9
+    residual: float = 1e-8
+    singular: float = 1e-11
+
+
+# Status code of each region of a chunk.
+INCONSISTENT, ACCEPTED, SINGULAR, RESIDUAL_FAILURE, PADDING = 0, 1, 2, 3, 4
+
+
+class ChunkResult(eqx.Module):
+    """Per-region results of one chunk (rows beyond the last region have status PADDING)."""
+
+    status: Int[Array, " chunk"]
+    patterns: Int[Array, "chunk d"]
+    preactivations: Float[Array, "chunk d"]
+    margins: Float[Array, " chunk"]
+    on_boundary: Bool[Array, " chunk"]
+    residuals: Float[Array, " chunk"]
+    determinant_signs: Int[Array, " chunk"]
+
+
+def solve_region(
+    weights: Float[Array, "d d"],
+    bias: Float[Array, " d"],
+    table: PieceTable,
+    pattern: Int[Array, " d"],
+    tolerances: Tolerances,
+):
+    """Solve one region: the candidate u, its margin, boundary flag, residual, sign det(I − W D_s)
+    and whether the LU factorisation is (numerically) singular."""
+    d = bias.shape[0]
+    slopes, intercepts = table.slopes[pattern], table.intercepts[pattern]
+    matrix = jnp.eye(d) - weights * slopes[None, :]
+    rhs = weights @ intercepts + bias
+    lu, pivots = jsl.lu_factor(matrix)
+    diagonal = jnp.abs(jnp.diag(lu))
+    singular = diagonal.min() <= tolerances.singular * diagonal.max()
+    u = jsl.lu_solve((lu, pivots), rhs)
+    u = u + jsl.lu_solve((lu, pivots), rhs - matrix @ u)
+    singular = singular | ~jnp.all(jnp.isfinite(u))
+    slack = tolerances.boundary * (1 + jnp.abs(u))
+    distance = jnp.minimum(u - table.lower[pattern], table.upper[pattern] - u)
+    consistent = jnp.all(distance >= -slack)
+    on_boundary = jnp.any(distance <= slack)
+    residual = jnp.max(jnp.abs(weights @ evaluate(table, u) + bias - u), initial=0.0)
+    residual_ok = residual <= tolerances.residual * (1 + jnp.max(jnp.abs(u), initial=0.0))
+    swaps = jnp.sum(pivots != jnp.arange(d))
+    sign = jnp.prod(jnp.sign(jnp.diag(lu))) * (1 - 2 * (swaps % 2))
+    status = jnp.where(
+        singular,
+        SINGULAR,
+        jnp.where(~consistent, INCONSISTENT, jnp.where(residual_ok, ACCEPTED, RESIDUAL_FAILURE)),
+    )
+    return status, u, distance.min(initial=jnp.inf), on_boundary, residual, sign.astype(int)
+
+
+@functools.partial(jax.jit, static_argnames=("chunk_size", "sharding"))
+def solve_chunk(
+    weights: Float[Array, "d d"],
+    bias: Float[Array, " d"],
+    table: PieceTable,
+    plan: RegionPlan,
+    tolerances: Tolerances,
+    start: Int[Array, ""],
+    *,
+    chunk_size: int,
+    sharding: jax.sharding.Sharding | None,
+) -> ChunkResult:
+    """Solve regions `start … start + chunk_size − 1` of `plan` (batched LU solves under vmap),
+    the batch laid out over devices by `sharding` when given."""
+    indices = start + jnp.arange(chunk_size, dtype=jnp.int64)
+    if sharding is not None:
+        indices = jax.lax.with_sharding_constraint(indices, sharding)
+    valid = indices < plan.num_regions
+    patterns = decode_patterns(plan, jnp.where(valid, indices, 0))
+    status, u, margin, boundary, residual, sign = jax.vmap(
+        lambda pattern: solve_region(weights, bias, table, pattern, tolerances)
+    )(patterns)
+    return ChunkResult(
+        status=jnp.where(valid, status, PADDING),
+        patterns=patterns,
+        preactivations=u,
+        margins=margin,
+        on_boundary=boundary,
+        residuals=residual,
+        determinant_signs=sign,
+    )
