@@ -12,6 +12,7 @@ import sys
 # Subcommand modules, in the order `jaxfp --help` lists them.
 _SUBCOMMAND_MODULES = (
     "jaxfp._cli.solve",
+    "jaxfp._cli.train_deq",
 )
 
 

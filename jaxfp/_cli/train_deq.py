@@ -1,0 +1,136 @@
+"""`jaxfp train-deq`: train the digits DEQ classifier and report accuracy, time and solver steps."""
+
+import argparse
+import dataclasses
+import sys
+
+from .main import UserInputError
+from .output import dump_json, format_summary, format_table, progress
+
+
+def register(subparsers) -> None:
+    defaults = _default_config()
+    parser = subparsers.add_parser(
+        "train-deq",
+        help="train a deep equilibrium classifier on scikit-learn's digits",
+        description=(
+            "Train a DEQ classifier (encoder -> equilibrium layer z = tanh(Wz + x) with "
+            "spectrally normalised W, solved by Anderson acceleration -> linear head) on "
+            "scikit-learn's bundled 8x8 digits with Adam, then evaluate it on a held-out, "
+            "stratified split. Prints the test accuracy, wall time (compilation included) and "
+            "mean forward/backward solver steps; --json writes them as JSON. The defaults "
+            "reach >= 96%% test accuracy in well under two minutes on a 2-core CPU."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--width", type=int, default=defaults.width, help="equilibrium width")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="training epochs")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size")
+    parser.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate, help="Adam learning rate"
+    )
+    parser.add_argument(
+        "--jacobian-penalty",
+        type=float,
+        default=defaults.jacobian_penalty,
+        help="weight of the Hutchinson Jacobian penalty ||J||_F^2 / width at z* (0 = off)",
+    )
+    parser.add_argument(
+        "--tolerance", type=float, default=defaults.tolerance, help="forward solver rtol = atol"
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=defaults.max_steps, help="most forward solver steps"
+    )
+    parser.add_argument(
+        "--adjoint",
+        choices=["implicit", "phantom", "one-step", "unrolled"],
+        default=defaults.adjoint,
+        help="how gradients pass through the equilibrium layer",
+    )
+    parser.add_argument(
+        "--test-fraction", type=float, default=defaults.test_fraction, help="held-out fraction"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the results as JSON to PATH ('-' for standard output, which also hides "
+        "the progress bar and the table)",
+    )
+    parser.add_argument("--history", action="store_true", help="also print per-epoch history")
+    parser.set_defaults(handler=run)
+
+
+def _default_config():
+    from ..nn import DigitsTrainingConfig
+
+    return DigitsTrainingConfig()
+
+
+def run(namespace: argparse.Namespace) -> int:
+    from ..nn import DigitsTrainingConfig, load_digits_split, train_digits_deq
+
+    try:
+        config = DigitsTrainingConfig(
+            width=namespace.width,
+            epochs=namespace.epochs,
+            batch_size=namespace.batch_size,
+            learning_rate=namespace.learning_rate,
+            jacobian_penalty=namespace.jacobian_penalty,
+            tolerance=namespace.tolerance,
+            max_steps=namespace.max_steps,
+            adjoint=namespace.adjoint,
+            test_fraction=namespace.test_fraction,
+            seed=namespace.seed,
+        )
+    except ValueError as error:
+        raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
+    quiet = namespace.json == "-"
+    data = load_digits_split(config.test_fraction, config.seed)
+    steps_per_epoch = data.train_images.shape[0] // config.batch_size
+    if steps_per_epoch == 0:
+        raise UserInputError(
+            f"--batch-size {config.batch_size} exceeds the {data.train_images.shape[0]} training "
+            "images; use a smaller batch."
+        )
+    with progress(config.epochs * steps_per_epoch, "training", enabled=not quiet) as bar:
+
+        def on_step(step, loss):
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+
+        result = train_digits_deq(config, data=data, on_step=on_step)
+    report = {
+        "test_accuracy": result.test_accuracy,
+        "wall_time_s": result.wall_time,
+        "mean_forward_steps": result.mean_forward_steps,
+        "mean_backward_steps": result.mean_backward_steps,
+        "config": dataclasses.asdict(config),
+        "history": [dataclasses.asdict(record) for record in result.history],
+    }
+    if namespace.json == "-":
+        dump_json(report)
+        return 0
+    if namespace.history:
+        rows = [
+            [r.epoch, r.train_loss, r.test_accuracy, r.forward_steps, r.backward_steps, r.elapsed]
+            for r in result.history
+        ]
+        headers = ["epoch", "train loss", "test acc", "fwd steps", "bwd steps", "time (s)"]
+        print(format_table(rows, headers))
+        print()
+    print(
+        format_summary(
+            [
+                ("test accuracy", result.test_accuracy),
+                ("wall time (s)", result.wall_time),
+                ("mean forward steps", result.mean_forward_steps),
+                ("mean backward steps", result.mean_backward_steps),
+            ]
+        )
+    )
+    if namespace.json:
+        with open(namespace.json, "w") as stream:
+            dump_json(report, stream)
+        print(f"results written to {namespace.json}", file=sys.stderr)
+    return 0
