@@ -51,5 +51,6 @@ from ._solve import (
 )
 
 from . import looped as looped
+from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
 
 __version__ = "0.1.0"

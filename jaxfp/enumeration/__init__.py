@@ -5,6 +5,12 @@ once and returns the complete, exact list with the evidence of completeness.
 """
 
 from .exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
+from .pwl_networks import (
+    enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
+)
+from .pwl_networks import (
+    is_piecewise_linear as is_piecewise_linear,
+)
 from .region_bounds import (
     arrangement_bound as arrangement_bound,
 )

@@ -1,0 +1,86 @@
+"""The public entry point: exact enumeration of a `jaxfp.looped.LoopedNet` with a PWL σ."""
+
+from collections.abc import Callable, Sequence
+
+import jax
+import numpy as np
+
+from ..looped import LoopedNet, PiecewiseLinear
+from .exact_regions import enumerate_pwl_regions
+from .region_solve import Tolerances
+from .results import PWLFixedPoints
+
+
+def is_piecewise_linear(net: LoopedNet) -> bool:
+    """Whether `net`'s activation is a `PiecewiseLinear`, so that the exact method applies."""
+    return isinstance(net.activation, PiecewiseLinear)
+
+
+def enumerate_pwl_fixed_points(
+    net: LoopedNet,
+    *,
+    chunk_size: int = 8192,
+    prune: bool = True,
+    max_frontier: int = 4096,
+    tolerances: Tolerances | None = None,
+    devices: Sequence[jax.Device] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PWLFixedPoints:
+    """Every fixed point of a looped network with a piecewise-linear σ, exactly and completely.
+
+    Inside each activation region (one piece of σ per coordinate) the network is affine, so the
+    region's only candidate solves one linear system, and it is a fixed point exactly when it
+    lies in its region. All (k + 1)^d regions are solved in float64 as batched LU solves, in
+    chunks generated from integer indices, laid out over `devices`, after interval pruning;
+    singular regions are classified exactly (SVD and linear programming), boundary points are
+    reported once, and every point's residual is checked. The result carries the evidence of
+    completeness (regions solved + pruned = all regions) and an upper bound on the count.
+    This is the piecewise-linear case of the sign-basin enumeration of P1 (Ke, Li, Liang, Shi,
+    Song 2024, arXiv:2410.11279).
+
+    **Arguments:**
+    - `net`: a `jaxfp.looped.LoopedNet` whose activation is a `jaxfp.looped.PiecewiseLinear`
+      (`relu`, `leaky_relu(a)`, `hardtanh`, `absolute`, or any `pwl:` activation), in either form.
+    - `chunk_size`: regions per batch (memory is proportional to it).
+    - `prune`: skip regions proven empty by interval bounds (a search tree over the first
+      coordinates' pieces, at most `max_frontier` nodes per level).
+    - `tolerances`: `jaxfp.enumeration.Tolerances` for the boundary, residual and singularity tests.
+    - `devices`: devices to spread each chunk over (default: all local devices).
+    - `progress`: called with the number of regions solved after each chunk.
+
+    **Returns:** a `jaxfp.enumeration.PWLFixedPoints`.
+
+    **Raises:** `ValueError` if `net` is not a `LoopedNet`, its activation is not piecewise
+    linear (use the iterative enumeration engine for those), or an option is invalid.
+
+    ```python
+    >>> import jax.numpy as jnp, jaxfp
+    >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+    >>> found = jaxfp.enumerate_pwl_fixed_points(net)
+    >>> found.num_fixed_points, int(found.attracting.sum()), found.complete
+    (9, 4, True)
+    ```
+    """
+    if not isinstance(net, LoopedNet):
+        raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
+    if not is_piecewise_linear(net):
+        raise ValueError(
+            f"`net` has the activation {net.activation.name!r}, which is not piecewise linear: "
+            "the exact region method needs a jaxfp.looped.PiecewiseLinear activation (relu, "
+            "leaky_relu, hardtanh, abs, pwl:...); use the iterative enumeration engine instead."
+        )
+    activation = net.activation
+    return enumerate_pwl_regions(
+        np.asarray(net.W),
+        np.asarray(net.b),
+        np.asarray(activation.breakpoints),
+        np.asarray(activation.slopes),
+        np.asarray(activation.intercepts),
+        form=net.form,
+        chunk_size=chunk_size,
+        prune=prune,
+        max_frontier=max_frontier,
+        tolerances=tolerances,
+        devices=devices,
+        progress=progress,
+    )
