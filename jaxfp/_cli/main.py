@@ -13,6 +13,7 @@ import sys
 _SUBCOMMAND_MODULES = (
     "jaxfp._cli.solve",
     "jaxfp._cli.train_deq",
+    "jaxfp._cli.enumerate",
 )
 
 

@@ -80,7 +80,7 @@ def enumerate_pwl_regions(
     max_frontier: int = 4096,
     tolerances: Tolerances | None = None,
     devices: Sequence[jax.Device] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PWLFixedPoints:
     """All fixed points of F(x) = σ(Wx + b) or W σ(x) + b for a continuous PWL σ, exactly.
 
@@ -96,7 +96,7 @@ def enumerate_pwl_regions(
     - `prune`: exclude regions with the interval tests of `jaxfp.enumeration.pruning`.
     - `max_frontier`: the largest level of the pruning search tree.
     - `tolerances`: a `Tolerances` (boundary, residual, singular); default `Tolerances()`.
-    - `progress`: called with the number of regions solved after each chunk.
+    - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
 
     **Returns:** a `PWLFixedPoints`.
 
@@ -179,7 +179,7 @@ def _enumerate(
         singular_patterns.extend(result.patterns[status == SINGULAR])
         failures += int(np.sum(status == RESIDUAL_FAILURE))
         if progress is not None:
-            progress(int(np.sum(status <= RESIDUAL_FAILURE)))
+            progress(int(np.sum(status <= RESIDUAL_FAILURE)), num_solve)
 
     pending = None
     for start in range(0, num_solve, chunk):

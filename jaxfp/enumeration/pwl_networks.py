@@ -24,7 +24,7 @@ def enumerate_pwl_fixed_points(
     max_frontier: int = 4096,
     tolerances: Tolerances | None = None,
     devices: Sequence[jax.Device] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PWLFixedPoints:
     """Every fixed point of a looped network with a piecewise-linear σ, exactly and completely.
 
@@ -46,7 +46,7 @@ def enumerate_pwl_fixed_points(
       coordinates' pieces, at most `max_frontier` nodes per level).
     - `tolerances`: `jaxfp.enumeration.Tolerances` for the boundary, residual and singularity tests.
     - `devices`: devices to spread each chunk over (default: all local devices).
-    - `progress`: called with the number of regions solved after each chunk.
+    - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
 
     **Returns:** a `jaxfp.enumeration.PWLFixedPoints`.
 

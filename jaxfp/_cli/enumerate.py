@@ -1,0 +1,190 @@
+"""`jaxfp enumerate`: all fixed points of a looped network, with the evidence of completeness.
+
+Each method is one entry of `_METHODS`: a function `(net, namespace, bar) -> Report`. `auto`
+picks `exact-regions` for piecewise-linear activations and `iterative` otherwise.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from .main import UserInputError
+from .network_args import add_network_arguments, network_from_arguments
+from .output import dump_json, format_summary, format_table, progress
+
+_METHOD_CHOICES = ("auto", "exact-regions", "iterative")
+
+
+class Report(NamedTuple):
+    """What a method hands back to the command: summary fields, arrays for --out, table rows."""
+
+    summary: dict
+    arrays: dict
+    rows: list
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "enumerate",
+        help="find all fixed points of a looped network F(x) = sigma(Wx + b) or W sigma(x) + b",
+        description=(
+            "Enumerate every fixed point of a looped network. For piecewise-linear activations "
+            "(relu, leaky_relu:A, hardtanh, abs, pwl:...) the exact-regions method solves the "
+            "linear system of every activation region (after interval pruning) and keeps the "
+            "solutions that lie in their region: the list is exact and complete, and the "
+            "summary says why (regions solved + pruned = all regions, the index sum against the "
+            "Brouwer degree, the known upper bound on the count)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_network_arguments(parser)
+    parser.add_argument(
+        "--method",
+        choices=_METHOD_CHOICES,
+        default="auto",
+        help="exact-regions for piecewise-linear activations; iterative (Newton from many "
+        "starts) otherwise; auto picks",
+    )
+    parser.add_argument("--chunk-size", type=int, default=8192, help="regions solved per batch")
+    parser.add_argument(
+        "--no-prune", action="store_true", help="solve every region (skip the interval pruning)"
+    )
+    parser.add_argument(
+        "--out", metavar="FILE.npz", help="save points, attracting, certified, spectral_radius"
+    )
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the summary as JSON to PATH ('-' for standard output, which also hides the "
+        "progress bar and the tables)",
+    )
+    parser.add_argument(
+        "--show", type=int, default=20, help="fixed points listed in the table (0: none)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _exact_regions(net, namespace, bar) -> Report:
+    from ..enumeration import enumerate_pwl_fixed_points
+
+    if namespace.chunk_size < 1:
+        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
+
+    def advance(solved: int, total: int) -> None:
+        bar.total = total
+        bar.update(solved)
+
+    found = enumerate_pwl_fixed_points(
+        net, chunk_size=namespace.chunk_size, prune=not namespace.no_prune, progress=advance
+    )
+    certified = np.asarray(found.certified)
+    attracting = np.asarray(found.attracting)
+    summary = {
+        "n_fixed_points": found.num_fixed_points,
+        "n_attracting": int(attracting.sum()),
+        "n_certified": int(certified.sum()),
+        "n_on_boundary": int(np.asarray(found.on_boundary).sum()),
+        "index_sum": found.index_sum,
+        "expected_degree": found.expected_degree,
+        "complete": found.complete,
+        "has_continuum": found.has_continuum,
+        "n_singular_regions": len(found.singular_regions.kinds),
+        "n_regions_total": found.num_regions_total,
+        "n_regions_solved": found.num_regions_solved,
+        "n_regions_pruned": found.num_regions_pruned,
+        "upper_bound": found.upper_bound,
+        "upper_bound_reference": found.upper_bound_reference,
+        "evidence": found.evidence,
+    }
+    arrays = {
+        "points": np.asarray(found.points),
+        "attracting": attracting,
+        "certified": certified,
+        "spectral_radius": np.asarray(found.spectral_radius),
+        "patterns": np.asarray(found.patterns),
+        "margins": np.asarray(found.margins),
+        "on_boundary": np.asarray(found.on_boundary),
+    }
+    shown = {
+        name: arrays[name][: max(namespace.show, 0)]
+        for name in ("patterns", "points", "spectral_radius", "attracting", "certified", "margins")
+    }
+    rows = [
+        [
+            "".join(str(int(p)) for p in pattern),
+            np.array2string(point, precision=4, separator=","),
+            radius,
+            bool(attract),
+            bool(cert),
+            margin,
+        ]
+        for pattern, point, radius, attract, cert, margin in zip(*shown.values(), strict=True)
+    ]
+    return Report(summary, arrays, rows)
+
+
+# Adding a method is one entry here.
+_METHODS = {"exact-regions": _exact_regions}
+
+
+def _choose_method(requested: str, net) -> str:
+    from ..enumeration import is_piecewise_linear
+
+    piecewise = is_piecewise_linear(net)
+    method = requested if requested != "auto" else ("exact-regions" if piecewise else "iterative")
+    if method == "exact-regions" and not piecewise:
+        raise UserInputError(
+            f"--method exact-regions needs a piecewise-linear activation (relu, leaky_relu:A, "
+            f"hardtanh, abs, pwl:...); {net.activation.name!r} is not one."
+        )
+    if method not in _METHODS:
+        raise UserInputError(
+            f"the iterative enumeration engine (Newton from many starts) is required for "
+            f"activation {net.activation.name!r} with --method {requested}, and it is not "
+            "available in this version; piecewise-linear activations use --method exact-regions."
+        )
+    return method
+
+
+def run(namespace: argparse.Namespace) -> int:
+    net = network_from_arguments(namespace)
+    method = _choose_method(namespace.method, net)
+    if namespace.out is not None and not Path(namespace.out).resolve().parent.is_dir():
+        raise UserInputError(f"--out: the folder of {namespace.out} does not exist.")
+    quiet = namespace.json == "-"
+    start = time.perf_counter()
+    with progress(0, "regions", enabled=not quiet) as bar:
+        report = _METHODS[method](net, namespace, bar)
+    seconds = time.perf_counter() - start
+    summary = {
+        "method": method,
+        "activation": net.activation.name,
+        "form": net.form,
+        "dim": net.dim,
+        **report.summary,
+        "seconds": seconds,
+        "devices": len(jax.local_devices()),
+    }
+    if namespace.out is not None:
+        np.savez(namespace.out, **report.arrays)
+    if namespace.json is not None:
+        if quiet:
+            dump_json(summary)
+            return 0
+        with open(namespace.json, "w") as stream:
+            dump_json(summary, stream)
+    if report.rows:
+        headers = ["pattern", "point", "spectral radius", "attracting", "certified", "margin"]
+        print(format_table(report.rows, headers))
+        shown = len(report.rows)
+        if shown < summary["n_fixed_points"]:
+            print(f"... {summary['n_fixed_points'] - shown} more (use --show or --out)")
+        print()
+    print(format_summary([(key, value) for key, value in summary.items() if key != "evidence"]))
+    print(f"\nevidence: {summary['evidence']}", file=sys.stdout)
+    return 0

@@ -1,0 +1,158 @@
+"""The looped-network inputs shared by the subcommands that study one network.
+
+Either a built-in network, `--net NAME --dim D [--gain w]`, or a network from files,
+`--weights W.npy --bias b.npy --activation NAME [--form FORM]`. Bad input becomes one clear line
+(`UserInputError`): missing files, mismatched shapes, NaN weights, an unknown activation.
+"""
+
+import argparse
+import math
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import looped
+from .main import UserInputError
+
+_FORMS = ("sigma-affine", "affine-sigma")
+
+
+def _hardtanh_identity(dim, gain, namespace):
+    return looped.LoopedNet(gain * jnp.eye(dim), jnp.zeros(dim), looped.hardtanh(), namespace.form)
+
+
+def _random(dim, gain, namespace):
+    return looped.random_network(
+        dim,
+        seed=namespace.seed,
+        activation=_activation(namespace.activation or "relu"),
+        scale=1.5 if gain is None else gain,
+        bias_scale=namespace.bias_scale,
+        form=namespace.form,
+    )
+
+
+# name -> (builder(dim, gain, namespace), default gain, help)
+NETWORKS = {
+    "poly": (lambda dim, gain, ns: looped.poly_network(dim), None, "P1 construction (P)"),
+    "exp": (lambda dim, gain, ns: looped.exp_network(dim), None, "P1 construction (E)"),
+    "tanh-identity": (
+        lambda dim, gain, ns: looped.tanh_identity_network(dim, gain),
+        2.0,
+        "tanh(w x), W = w I",
+    ),
+    "hardtanh-identity": (_hardtanh_identity, 2.0, "hardtanh(w x), W = w I: 3^d fixed points"),
+    "random": (_random, None, "W ~ N(0, w^2/d), b ~ N(0, bias_scale^2), --activation (relu)"),
+}
+
+
+def add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the network options (`--net/--dim/--gain/--seed` or `--weights/--bias`, with
+    `--activation` and `--form`) to a subcommand's parser."""
+    group = parser.add_argument_group(
+        "network",
+        "a built-in network (--net NAME --dim D) or one from files (--weights W.npy --bias b.npy "
+        "--activation NAME)",
+    )
+    group.add_argument(
+        "--net",
+        choices=sorted(NETWORKS),
+        help="built-in network: "
+        + "; ".join(f"{name}: {entry[2]}" for name, entry in NETWORKS.items()),
+    )
+    group.add_argument("--dim", type=int, help="dimension d of a built-in network")
+    group.add_argument(
+        "--gain", type=float, help="gain w of a built-in network (W = w I, or the scale of random)"
+    )
+    group.add_argument("--seed", type=int, default=0, help="seed of --net random (default 0)")
+    group.add_argument(
+        "--bias-scale", type=float, default=0.1, help="bias scale of --net random (default 0.1)"
+    )
+    group.add_argument("--weights", help="W, a (d, d) array in a .npy file")
+    group.add_argument("--bias", help="b, a (d,) array in a .npy file")
+    group.add_argument(
+        "--activation",
+        help="activation name: relu, leaky_relu:A, hardtanh, abs, "
+        "pwl:breakpoints=...;slopes=...;offset=..., tanh, poly:c0,c1,..., ...",
+    )
+    group.add_argument(
+        "--form",
+        choices=_FORMS,
+        default="sigma-affine",
+        help="sigma-affine: F(x) = sigma(Wx + b); affine-sigma: F(x) = W sigma(x) + b",
+    )
+
+
+def _activation(name: str):
+    try:
+        return looped.activation_from_name(name)
+    except ValueError as error:
+        raise UserInputError(f"--activation: {error}") from error
+
+
+def _load(option: str, path: str | None) -> np.ndarray:
+    if path is None:
+        raise UserInputError(f"{option} is required with --weights (a .npy file).")
+    if not Path(path).is_file():
+        raise UserInputError(f"{option}: file not found: {path}")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise UserInputError(f"{option}: cannot read {path} as a .npy array ({error}).") from error
+    if not np.issubdtype(array.dtype, np.number):
+        raise UserInputError(f"{option}: {path} holds {array.dtype} data, not numbers.")
+    if not np.all(np.isfinite(array)):
+        raise UserInputError(f"{option}: {path} contains NaN or infinite entries.")
+    return array.astype(np.float64)
+
+
+def _from_files(namespace) -> looped.LoopedNet:
+    if namespace.activation is None:
+        raise UserInputError("--activation is required with --weights (e.g. relu, hardtanh).")
+    weights = _load("--weights", namespace.weights)
+    bias = _load("--bias", namespace.bias)
+    if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+        raise UserInputError(
+            f"--weights must be a square (d, d) matrix, got shape {weights.shape}."
+        )
+    if bias.shape != (weights.shape[0],):
+        raise UserInputError(
+            f"--bias has shape {bias.shape} but --weights has shape {weights.shape}; "
+            f"expected ({weights.shape[0]},)."
+        )
+    return looped.LoopedNet(weights, bias, _activation(namespace.activation), namespace.form)
+
+
+def _built_in(namespace) -> looped.LoopedNet:
+    if namespace.dim is None or namespace.dim < 1:
+        raise UserInputError(
+            f"--net {namespace.net} needs --dim D with D >= 1, got {namespace.dim}."
+        )
+    builder, default_gain, _ = NETWORKS[namespace.net]
+    gain = default_gain if namespace.gain is None else namespace.gain
+    if gain is not None and not math.isfinite(gain):
+        raise UserInputError(f"--gain must be finite, got {gain}.")
+    if namespace.activation is not None and namespace.net != "random":
+        raise UserInputError(
+            f"--activation applies to --net random and --weights, not to --net {namespace.net}."
+        )
+    try:
+        return builder(namespace.dim, gain, namespace)
+    except ValueError as error:
+        raise UserInputError(f"--net {namespace.net}: {error}") from error
+
+
+def network_from_arguments(namespace: argparse.Namespace) -> looped.LoopedNet:
+    """The `jaxfp.looped.LoopedNet` the options describe, in float64.
+
+    **Raises:** `UserInputError` (one line) for missing or conflicting options, missing or
+    unreadable files, mismatched shapes, NaN or infinite weights, or an unknown activation.
+    """
+    if (namespace.net is None) == (namespace.weights is None):
+        raise UserInputError(
+            "give either --net NAME --dim D or --weights W.npy --bias b.npy --activation NAME."
+        )
+    with jax.enable_x64(True):
+        return _built_in(namespace) if namespace.net is not None else _from_files(namespace)
