@@ -155,9 +155,16 @@ def fixed_point_batched(
 
     def body_fun(lanes_state):
         active = lanes_state.problem >= 0
-        carry = jax.vmap(lambda c, a: advance(c, fn, solver, a, options))(
-            lanes_state.carry, lanes_state.args
-        )
+        def advance_if_running(carry, lane_args):
+            # A lane whose problem never started (non-finite input) is written out untouched.
+            return jax.lax.cond(
+                carry.running,
+                lambda c: advance(c, fn, solver, lane_args, options),
+                lambda c: c,
+                carry,
+            )
+
+        carry = jax.vmap(advance_if_running)(lanes_state.carry, lanes_state.args)
         done = active & ~carry.running
         solutions = jax.vmap(lambda c, a: finish(c, fn, solver, a, options))(
             carry, lanes_state.args

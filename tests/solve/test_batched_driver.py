@@ -1,0 +1,103 @@
+"""The batched driver: per-problem results equal solving each problem alone; failures stay put."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfp
+
+from .zoo import SOLVERS
+
+VALUE_TOL = 1e-8
+
+
+def _fn(y, gain):
+    return jnp.tanh(gain * y + 0.5)
+
+
+@pytest.fixture(scope="module")
+def problems():
+    y0s = jax.random.normal(jax.random.key(0), (37, 3))
+    gains = jnp.linspace(0.05, 0.98, 37)  # very different iteration counts
+    return y0s, gains
+
+
+@pytest.mark.parametrize("name", ["picard", "anderson", "newton"])
+def test_matches_solving_each_problem_alone(problems, name):
+    y0s, gains = problems
+    solver = SOLVERS[name](1e-11)
+    batched = jaxfp.fixed_point_batched(
+        _fn, solver, y0s, gains, args_axes=0, lanes=5, max_steps=2000
+    )
+    alone = jax.vmap(lambda y0, g: jaxfp.fixed_point(_fn, solver, y0, g, max_steps=2000))(
+        y0s, gains
+    )
+    assert jnp.all(batched.result == jaxfp.RESULTS.successful)
+    np.testing.assert_allclose(batched.value, alone.value, atol=VALUE_TOL)
+    # Steps agree up to the driver's check_every granularity.
+    assert np.all(np.abs(batched.stats.num_steps - alone.stats.num_steps) < 4)
+
+
+def test_one_bad_problem_never_spoils_the_others(problems):
+    y0s, gains = problems
+    gains = gains.at[3].set(jnp.nan).at[10].set(-5.0)  # NaN input, and a 2-cycle-ish oscillation
+    sol = jaxfp.fixed_point_batched(
+        _fn, jaxfp.Picard(1e-10, 1e-10), y0s, gains, args_axes=0, lanes=4
+    )
+    assert (sol.result == jaxfp.RESULTS.nonfinite_input)[3]
+    assert not (sol.result == jaxfp.RESULTS.successful)[10]
+    good = np.ones(37, bool)
+    good[[3, 10]] = False
+    assert jnp.all((sol.result == jaxfp.RESULTS.successful)[good])
+    np.testing.assert_allclose(sol.value[good], _fn(sol.value[good], gains[good, None]), atol=1e-8)
+
+
+def test_shared_and_batched_args_mix_like_vmap_in_axes():
+    weights = jnp.array([[0.2, 0.1], [0.0, 0.3]])
+    biases = jnp.arange(6.0).reshape(3, 2) / 6
+
+    def fn(y, args):
+        w, b = args
+        return jnp.tanh(w @ y + b)
+
+    sol = jaxfp.fixed_point_batched(
+        fn, jaxfp.Newton(1e-12, 1e-12), jnp.zeros((3, 2)), (weights, biases), args_axes=(None, 0)
+    )
+    np.testing.assert_allclose(sol.value, jnp.tanh(sol.value @ weights.T + biases), atol=1e-10)
+
+
+def test_more_lanes_than_problems_and_pytree_starts():
+    y0s = {"a": jnp.zeros((2, 3)), "b": jnp.ones((2,))}
+    sol = jaxfp.fixed_point_batched(
+        lambda y, _: {"a": jnp.cos(y["a"]), "b": 0.5 * y["b"]},
+        jaxfp.Anderson(1e-10, 1e-10),
+        y0s,
+        lanes=64,
+    )
+    assert sol.value["a"].shape == (2, 3) and sol.value["b"].shape == (2,)
+    np.testing.assert_allclose(sol.value["b"], 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"y0s": {"a": jnp.zeros((2, 1)), "b": jnp.zeros((3, 1))}}, "leading"),
+        ({"y0s": jnp.array(1.0)}, "leading"),
+        ({"lanes": 0}, "`lanes`"),
+        ({"args": jnp.zeros(5), "args_axes": 0}, "leading axis 4"),
+        ({"args": jnp.zeros(4), "args_axes": 1}, "0 or None"),
+        ({"args": (jnp.zeros(4),), "args_axes": (0, None)}, "prefix"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    call = {"y0s": jnp.zeros((4, 1)), "args": None, "args_axes": None, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        jaxfp.fixed_point_batched(
+            lambda y, a: y * 0.5,
+            jaxfp.Picard(1e-6, 1e-6),
+            call["y0s"],
+            call["args"],
+            args_axes=call["args_axes"],
+            **{k: v for k, v in kwargs.items() if k == "lanes"},
+        )

@@ -1,0 +1,151 @@
+"""Every result code provoked on purpose, `throw` inside jit, and every bad input's message."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import lineax as lx
+import numpy as np
+import pytest
+
+import jaxfp
+
+PICARD = jaxfp.Picard(rtol=1e-8, atol=1e-8)
+# Inside `jax.jit` equinox's runtime error reaches the caller as a JaxRuntimeError.
+RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
+
+
+def _result(fn, y0, args=None, solver=PICARD, **kwargs):
+    sol = jaxfp.fixed_point(fn, solver, y0, args, throw=False, **kwargs)
+    return sol, jaxfp.RESULTS[sol.result]
+
+
+def test_divergent_map_is_diverged():
+    sol, message = _result(lambda y, a: 2 * y + 1, jnp.array(1.0))
+    assert sol.result == jaxfp.RESULTS.diverged
+    assert "diverging" in message
+
+
+def test_two_cycle_is_stagnated():
+    # x -> -x: every start except 0 cycles between x and -x.
+    sol, message = _result(lambda y, a: -y, jnp.array([1.0, -2.0]))
+    assert sol.result == jaxfp.RESULTS.stagnated
+    assert "cycle" in message
+
+
+def test_nan_input_is_nonfinite_input_and_not_iterated():
+    sol, _ = _result(lambda y, a: a * y, jnp.array(1.0), jnp.nan)
+    assert sol.result == jaxfp.RESULTS.nonfinite_input
+    assert int(sol.stats.num_steps) == 0
+    sol, _ = _result(lambda y, a: jnp.cos(y), jnp.array([1.0, jnp.inf]))
+    assert sol.result == jaxfp.RESULTS.nonfinite_input
+
+
+def test_overflowing_iterate_is_nonfinite_iterate():
+    sol, message = _result(lambda y, a: jnp.exp(50.0 * y), jnp.array(1.0))
+    assert sol.result == jaxfp.RESULTS.nonfinite_iterate
+    assert "NaN or infinite" in message
+
+
+def test_too_few_steps_is_max_steps_reached():
+    sol, message = _result(lambda y, a: jnp.cos(y), jnp.array(1.0), max_steps=5)
+    assert sol.result == jaxfp.RESULTS.max_steps_reached
+    assert int(sol.stats.num_steps) == 5
+    assert "max_steps" in message
+
+
+def test_singular_newton_system_is_linear_solve_failed():
+    # f(y) = y + 1 has no fixed point and J_g = 0 is singular.
+    sol, message = _result(lambda y, a: y + 1.0, jnp.array([1.0]), solver=jaxfp.Newton(1e-8, 1e-8))
+    assert sol.result == jaxfp.RESULTS.linear_solve_failed
+    assert "Newton" in message
+
+
+def test_stagnation_and_divergence_checks_can_be_disabled():
+    sol, _ = _result(lambda y, a: -y, jnp.array(1.0), max_steps=100, stagnation_patience=None)
+    assert sol.result == jaxfp.RESULTS.max_steps_reached
+    sol, _ = _result(lambda y, a: 1.5 * y, jnp.array(1.0), max_steps=20, divergence_ratio=None)
+    assert sol.result == jaxfp.RESULTS.max_steps_reached
+
+
+def test_throw_raises_with_the_message_inside_jit():
+    @jax.jit
+    def solve(y0):
+        return jaxfp.fixed_point(lambda y, a: 2 * y + 1, PICARD, y0).value
+
+    with pytest.raises(RUNTIME_ERRORS, match="diverging"):
+        solve(jnp.array(1.0))
+
+
+def test_throw_false_under_vmap_keeps_every_lane():
+    def solve(scale):
+        return jaxfp.fixed_point(
+            lambda y, a: jnp.tanh(a * y) + 0.5, PICARD, 0.0, scale, throw=False
+        )
+
+    sol = jax.vmap(solve)(jnp.array([0.5, jnp.nan, 0.9]))
+    expected = [jaxfp.RESULTS.successful, jaxfp.RESULTS.nonfinite_input, jaxfp.RESULTS.successful]
+    for i, code in enumerate(expected):
+        assert (sol.result == code)[i]
+    good = jaxfp.fixed_point(lambda y, a: jnp.tanh(a * y) + 0.5, PICARD, 0.0, 0.9)
+    np.testing.assert_allclose(sol.value[2], good.value, atol=1e-12)
+
+
+def test_throw_true_under_vmap_raises_if_any_lane_fails():
+    def solve(scale):
+        return jaxfp.fixed_point(lambda y, a: jnp.tanh(a * y) + 0.5, PICARD, 0.0, scale).value
+
+    with pytest.raises(RUNTIME_ERRORS, match="NaN or infinity"):
+        jax.vmap(solve)(jnp.array([0.5, jnp.nan]))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: jaxfp.fixed_point(lambda y, a: y[:2], PICARD, jnp.zeros(3)), "shape"),
+        (lambda: jaxfp.fixed_point(lambda y, a: (y, y), PICARD, jnp.zeros(3)), "structure"),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y.astype(jnp.float32), PICARD, jnp.zeros(3)),
+            "dtype",
+        ),
+        (lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, {}), "at least one array"),
+        (lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2, complex)), "complex"),
+        (lambda: jaxfp.fixed_point(lambda y, a: y, "picard", jnp.zeros(2)), "`solver`"),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), max_steps=0),
+            "`max_steps`",
+        ),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), check_every=0),
+            "`check_every`",
+        ),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), trace_length=-1),
+            "`trace_length`",
+        ),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), adjoint="implicit"),
+            "`adjoint`",
+        ),
+        (lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), has_aux=True), "pair"),
+        (lambda: jaxfp.Picard(1e-6, 1e-6, damping=1.0), "`damping`"),
+        (lambda: jaxfp.Anderson(1e-6, 1e-6, history=0), "`history`"),
+        (lambda: jaxfp.Anderson(1e-6, 1e-6, mixing=0.0), "`mixing`"),
+        (lambda: jaxfp.Anderson(1e-6, 1e-6, ridge=-1.0), "`ridge`"),
+        (lambda: jaxfp.Broyden(1e-6, 1e-6, memory=0), "`memory`"),
+        (lambda: jaxfp.Newton(1e-6, 1e-6, jacobian="hessian"), "`jacobian`"),
+        (lambda: jaxfp.Newton(1e-6, 1e-6, damping=0.0), "`damping`"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_newton_matrix_free_with_gmres():
+    w = 0.5 * jnp.eye(6)
+    sol = jaxfp.fixed_point(
+        lambda y, a: jnp.tanh(w @ y + 1.0),
+        jaxfp.Newton(1e-10, 1e-10, jacobian="jvp", linear_solver=lx.GMRES(1e-12, 1e-12)),
+        jnp.zeros(6),
+    )
+    np.testing.assert_allclose(sol.value, jnp.tanh(0.5 * sol.value + 1.0), atol=1e-9)
