@@ -125,8 +125,9 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw):
     inputs, y0 = primals
     t_inputs, _ = tangents
     fn, args = inputs
-    solution = forward(fn, y0, args, loop_kind="lax")
-    root = jax.lax.stop_gradient(solution.value)
+    # Recursing (instead of calling `forward`) keeps higher derivatives implicit as well.
+    solution = _implicit_fixed_point(inputs, y0, forward=forward, adjoint=adjoint, throw=throw)
+    root = solution.value
 
     differentiated = jtu.tree_map(lambda t: t is not None, t_inputs, is_leaf=lambda x: x is None)
     if not any(jtu.tree_leaves(differentiated)):
