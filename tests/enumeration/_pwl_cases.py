@@ -1,0 +1,31 @@
+"""Shared activations and seeded random networks of the exact-region tests."""
+
+import numpy as np
+
+# name -> (breakpoints, slopes, intercepts)
+ACTIVATIONS = {
+    "relu": ([0.0], [0.0, 1.0], [0.0, 0.0]),
+    "leaky_relu": ([0.0], [0.1, 1.0], [0.0, 0.0]),
+    "abs": ([0.0], [-1.0, 1.0], [0.0, 0.0]),
+    "hardtanh": ([-1.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 1.0]),
+}
+FORMS = ("sigma-affine", "affine-sigma")
+
+
+def random_net(seed: int, dim: int, gain: float = 2.0, bias_scale: float = 0.5):
+    rng = np.random.default_rng(seed)
+    weights = gain * rng.normal(size=(dim, dim)) / np.sqrt(dim)
+    return weights, bias_scale * rng.normal(size=dim)
+
+
+def forward(weights, bias, activation, form, x):
+    """F(x) evaluated directly with numpy (σ from its pieces)."""
+    breakpoints, slopes, intercepts = (np.asarray(v, float) for v in ACTIVATIONS[activation])
+
+    def sigma(u):
+        piece = np.searchsorted(breakpoints, u)
+        return slopes[piece] * u + intercepts[piece]
+
+    if form == "sigma-affine":
+        return sigma(x @ weights.T + bias)
+    return sigma(x) @ weights.T + bias

@@ -1,0 +1,92 @@
+"""`jaxfp enumerate` in-process: the JSON summary, the .npz output and one-line errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+import jaxfp._cli.main as cli
+
+
+@pytest.fixture(autouse=True)
+def only_enumerate(monkeypatch):
+    """Parse with this subcommand alone, independent of the other subcommands' state."""
+    monkeypatch.setattr(cli, "_SUBCOMMAND_MODULES", ("jaxfp._cli.enumerate",))
+
+
+def _json(capsys, argv):
+    assert cli.main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_hardtanh_identity_json(capsys):
+    summary = _json(
+        capsys, ["enumerate", "--net", "hardtanh-identity", "--dim", "3", "--json", "-"]
+    )
+    assert summary["method"] == "exact-regions"
+    assert summary["n_fixed_points"] == 27
+    assert summary["n_attracting"] == 8
+    assert summary["n_certified"] == 27
+    assert summary["index_sum"] == summary["expected_degree"] == 1
+    assert summary["complete"] is True
+    assert summary["n_regions_solved"] + summary["n_regions_pruned"] == 27
+    assert summary["upper_bound"] == 27
+    assert summary["devices"] >= 1 and summary["seconds"] > 0
+
+
+def test_weights_from_files_with_out(tmp_path, capsys):
+    weights, bias = np.diag([2.0, 0.5, 0.5]), np.array([-1.0, 1.0, -1.0])
+    np.save(tmp_path / "W.npy", weights)
+    np.save(tmp_path / "b.npy", bias)
+    out = tmp_path / "points.npz"
+    argv = ["enumerate", "--weights", str(tmp_path / "W.npy"), "--bias", str(tmp_path / "b.npy")]
+    argv += ["--activation", "relu", "--method", "exact-regions", "--out", str(out)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "n_fixed_points" in printed and "evidence:" in printed
+    saved = np.load(out)
+    assert set(saved.files) >= {"points", "attracting", "certified", "spectral_radius"}
+    assert saved["points"].shape == (2, 3)
+
+
+def test_affine_sigma_form_from_random_net(capsys):
+    argv = ["enumerate", "--net", "random", "--dim", "3", "--activation", "leaky_relu:0.1"]
+    summary = _json(capsys, argv + ["--form", "affine-sigma", "--json", "-"])
+    assert summary["form"] == "affine-sigma"
+    assert summary["activation"] == "leaky_relu:0.1"
+    assert summary["n_fixed_points"] <= summary["upper_bound"]
+
+
+def _error(capsys, argv):
+    assert cli.main(argv) == 2
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1
+    return message
+
+
+def test_bad_inputs_are_one_line(tmp_path, capsys):
+    np.save(tmp_path / "W.npy", np.eye(3))
+    np.save(tmp_path / "b4.npy", np.zeros(4))
+    np.save(tmp_path / "nan.npy", np.array([[np.nan, 0.0], [0.0, 1.0]]))
+    np.save(tmp_path / "b2.npy", np.zeros(2))
+    files = ["--bias", str(tmp_path / "b4.npy"), "--activation", "relu"]
+    assert "expected (3,)" in _error(
+        capsys, ["enumerate", "--weights", str(tmp_path / "W.npy")] + files
+    )
+    nan = ["enumerate", "--weights", str(tmp_path / "nan.npy"), "--bias", str(tmp_path / "b2.npy")]
+    assert "NaN" in _error(capsys, nan + ["--activation", "relu"])
+    missing = ["enumerate", "--weights", str(tmp_path / "none.npy"), "--bias", "x.npy"]
+    assert "file not found" in _error(capsys, missing + ["--activation", "relu"])
+    unknown = ["enumerate", "--net", "random", "--dim", "2", "--activation", "swish"]
+    assert "unknown activation" in _error(capsys, unknown)
+    assert "either --net" in _error(capsys, ["enumerate", "--dim", "3"])
+    assert "needs --dim" in _error(capsys, ["enumerate", "--net", "hardtanh-identity"])
+
+
+def test_iterative_engine_is_required(capsys):
+    message = _error(capsys, ["enumerate", "--net", "tanh-identity", "--dim", "2"])
+    assert "iterative enumeration engine" in message
+    forced = ["enumerate", "--net", "hardtanh-identity", "--dim", "2", "--method", "iterative"]
+    assert "iterative enumeration engine" in _error(capsys, forced)
+    exact = ["enumerate", "--net", "poly", "--dim", "2", "--method", "exact-regions"]
+    assert "needs a piecewise-linear activation" in _error(capsys, exact)
