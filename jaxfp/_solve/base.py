@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import optimistix as optx
@@ -31,13 +32,50 @@ class AbstractSolverState(eqx.Module):
     failed: eqx.AbstractVar[Bool[Array, ""]]
 
 
+# For optimistix's own norms, both residual norms come from one variadic reduction: one pass
+# over the iterate instead of two (on CPU the convergence test is a large part of a cheap step).
+# Each entry: (elementwise map, pairwise combine, finish(total, size)).
+_FUSED_NORMS = {
+    optx.max_norm: (jnp.abs, jax.lax.max, lambda total, size: total),
+    optx.two_norm: (jnp.square, jax.lax.add, lambda total, size: jnp.sqrt(total)),
+    optx.rms_norm: (jnp.square, jax.lax.add, lambda total, size: jnp.sqrt(total / size)),
+}
+
+
+def _fused_norms(norm: Callable, scaled: PyTree[Array], difference: PyTree[Array]):
+    """`(norm(scaled), norm(difference))` in one pass for optimistix's max/two/rms norms."""
+    elementwise, combine, finish = _FUSED_NORMS[norm]
+    totals = None
+    size = 0
+    for s, d in zip(jtu.tree_leaves(scaled), jtu.tree_leaves(difference), strict=True):
+        zero = jnp.zeros((), s.dtype)
+        pair = jax.lax.reduce(
+            (elementwise(s), elementwise(d)),
+            (zero, zero),
+            lambda a, b: (combine(a[0], b[0]), combine(a[1], b[1])),
+            tuple(range(s.ndim)),
+        )
+        totals = pair if totals is None else tuple(map(combine, totals, pair))
+        size += s.size
+    return tuple(finish(total, max(size, 1)) for total in totals)
+
+
 def residuals(
     fy: PyTree[Array], y: PyTree[Array], rtol: float, atol: float, norm: Callable
 ) -> tuple[PyTree[Array], Scalar, Scalar]:
-    """Return `(f(y) - y, scaled residual, unscaled residual norm)` for the stopping rule."""
+    """Return `(f(y) - y, scaled residual, unscaled residual norm)` for the stopping rule.
+
+    The two norms only steer the loop (they are never differentiated), so they are computed
+    on stopped gradients; for `optimistix.max_norm`, `two_norm` and `rms_norm` in one pass.
+    """
     difference = jtu.tree_map(lambda a, b: a - b, fy, y)
     scaled = jtu.tree_map(lambda r, a: r / (atol + rtol * jnp.abs(a)), difference, fy)
-    return difference, norm(scaled), norm(difference)
+    scaled_sg, difference_sg = jax.lax.stop_gradient((scaled, difference))
+    if any(norm is known for known in _FUSED_NORMS) and jtu.tree_leaves(scaled_sg):
+        scaled_norm, raw_norm = _fused_norms(norm, scaled_sg, difference_sg)
+    else:
+        scaled_norm, raw_norm = norm(scaled_sg), norm(difference_sg)
+    return difference, scaled_norm, raw_norm
 
 
 class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):

@@ -87,7 +87,9 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     residual = state.scaled_residual.astype(dtype)
     norm = state.residual_norm.astype(dtype)
     converged = residual < 1
-    finite = jnp.isfinite(residual) & jnp.isfinite(norm) & all_finite(y)
+    # A non-finite iterate makes the next step's residual non-finite (f(y) - y holds y), so
+    # the scalar residuals suffice here; `finish` checks the returned iterate itself.
+    finite = jnp.isfinite(residual) & jnp.isfinite(norm)
     progress = residual < carry.reference * (1 - _MIN_PROGRESS)
     since_progress = jnp.where(progress, 0, carry.since_progress + options.check_every)
 
@@ -119,6 +121,8 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
     """Turn the final loop state into a `Solution` (a run that never ended is max-steps)."""
     ran_out = (carry.residual >= 1) & (carry.result == RESULTS.successful)
     result = RESULTS.where(ran_out, RESULTS.max_steps_reached, carry.result)
+    bad_value = (result == RESULTS.successful) & ~all_finite(carry.y)
+    result = RESULTS.where(bad_value, RESULTS.nonfinite_iterate, result)
     y, aux, _ = solver.postprocess(fn, carry.y, carry.aux, args, {}, carry.state, frozenset(), None)
     stats = Stats(
         num_steps=carry.num_steps,
