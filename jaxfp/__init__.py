@@ -50,7 +50,9 @@ from ._solve import (
     fixed_point_batched as fixed_point_batched,
 )
 
+from . import kernels as kernels
 from . import looped as looped
+from . import probe as probe
 from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
 
 __version__ = "0.1.0"

@@ -14,6 +14,7 @@ _SUBCOMMAND_MODULES = (
     "jaxfp._cli.solve",
     "jaxfp._cli.train_deq",
     "jaxfp._cli.enumerate",
+    "jaxfp._cli.kernel",
 )
 
 

@@ -1,0 +1,377 @@
+"""`jaxfp kernel`: kernel-map analysis of P2 (Theorem 1), finite-width simulation, edge of chaos."""
+
+import argparse
+import math
+
+from .main import UserInputError
+from .output import dump_json, format_summary, format_table, progress
+
+_HELP = "analyse the kernel map of an activation and architecture (P2, Theorem 1)"
+_DESCRIPTION = """\
+Kernel-map analysis of deep networks at initialisation (Joudaki & Hofmann, AISTATS 2025).
+
+Default mode: the normalised kernel map κ(ρ) = E φ(X)φ(Y) / C² of the activation (with the
+residual strength and normalisation you choose), Theorem 1's case, its globally attracting fixed
+point ρ*, rate α, every fixed point on [-1, 1] and the Hermite coefficients.
+
+--simulate: simulate random MLPs and print the empirical similarity of input pairs beside the
+mean-field prediction ρ_ℓ = κ^ℓ(ρ_0).
+
+--edge-of-chaos: the weight variance σ_w² with χ₁ = 1 at bias variance --sigma-b2.
+
+Activations: relu, abs, tanh, sigmoid, exp, gelu, gelu_tanh, selu, erf, sign, sin,
+leaky_relu[:a], elu[:alpha], celu[:alpha], hermite:k.
+"""
+_EPILOG = """\
+JSON keys (analysis): activation, residual, norm, C, kappa0, dkappa0, dkappa1, case, rho_star,
+dkappa_rho_star, alpha, fixed_points (list of {rho, dkappa, stability, attracting}),
+hermite_coefficients, hermite_tail_mass, variance_map_slope, zero_tolerance, slope_tolerance.
+See docs/kernels.md for their meaning and for the errata of P2's Table 1.
+
+examples:
+  jaxfp kernel --activation relu
+  jaxfp kernel --activation gelu --residual 0.5 --norm ln-post --json
+  jaxfp kernel --simulate --activation gelu --norm rms-post --width 1024 --depth 30 --seeds 4
+  jaxfp kernel --edge-of-chaos --activation tanh --sigma-b2 0.05
+"""
+_NUM_HERMITE = 8
+_PLOT_DEPTH = 30
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "kernel",
+        help=_HELP,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--activation", default="relu", metavar="NAME", help="activation name (default relu)"
+    )
+    parser.add_argument(
+        "--residual",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="residual strength r in [0, 1) (default 0: no skip connection)",
+    )
+    parser.add_argument(
+        "--norm",
+        default="none",
+        choices=("none", "ln-pre", "ln-post", "rms-pre", "rms-post"),
+        help="LayerNorm (ln) or RMSNorm (rms) before (pre) or after (post) the activation",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulate finite-width networks and compare with the mean field",
+    )
+    mode.add_argument(
+        "--edge-of-chaos",
+        action="store_true",
+        help="print σ_w² on the edge of chaos (χ₁ = 1) at --sigma-b2",
+    )
+    parser.add_argument("--width", type=int, default=512, help="simulated width d (default 512)")
+    parser.add_argument("--depth", type=int, default=20, help="simulated depth L (default 20)")
+    parser.add_argument("--seeds", type=int, default=4, help="independent networks (default 4)")
+    parser.add_argument(
+        "--rho0",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.5, 0.9],
+        metavar="RHO",
+        help="input cosines for --simulate (default 0 0.5 0.9)",
+    )
+    parser.add_argument(
+        "--weights",
+        default="normal",
+        choices=("normal", "uniform"),
+        help="weight distribution for --simulate (unit variance)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed for --simulate")
+    parser.add_argument(
+        "--sigma-b2",
+        type=float,
+        default=0.0,
+        metavar="V",
+        help="bias variance σ_b² for --edge-of-chaos (default 0)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="save a figure: cobweb plot and ρ_ℓ (analysis), simulation vs theory "
+        "(--simulate), or the phase diagram (--edge-of-chaos)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _architecture(namespace):
+    import jaxfp.kernels as jk
+
+    try:
+        activation = jk.get_activation(namespace.activation)
+    except ValueError as error:
+        raise UserInputError(f"--activation: {error}") from error
+    if not (math.isfinite(namespace.residual) and 0.0 <= namespace.residual < 1.0):
+        raise UserInputError(f"--residual must be in [0, 1), got {namespace.residual}.")
+    return jk.Architecture(activation, float(namespace.residual), namespace.norm)
+
+
+def run(namespace) -> int:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    architecture = _architecture(namespace)
+    if namespace.simulate:
+        return _run_simulation(namespace, architecture)
+    if namespace.edge_of_chaos:
+        return _run_edge_of_chaos(namespace, architecture)
+    return _run_analysis(namespace, architecture)
+
+
+def _run_analysis(namespace, architecture) -> int:
+    import jaxfp.kernels as jk
+
+    try:
+        analysis = jk.analyze_kernel(architecture)
+    except ValueError as error:
+        raise UserInputError(str(error)) from error
+    activation = architecture.activation
+    coefficients = [float(c) for c in jk.hermite_coefficients(activation, _NUM_HERMITE)]
+    report = {
+        "activation": activation.name,
+        "residual": float(architecture.residual),
+        "norm": architecture.normalization,
+        "C": analysis.normalization_constant,
+        "kappa0": analysis.kappa0,
+        "dkappa0": analysis.dkappa0,
+        "dkappa1": analysis.dkappa1,
+        "case": analysis.case,
+        "rho_star": analysis.rho_star,
+        "dkappa_rho_star": analysis.dkappa_rho_star,
+        "alpha": analysis.alpha,
+        "fixed_points": [
+            {
+                "rho": p.rho,
+                "dkappa": p.derivative,
+                "stability": p.stability,
+                "attracting": p.attracting,
+            }
+            for p in analysis.fixed_points
+        ],
+        "hermite_coefficients": coefficients,
+        "hermite_tail_mass": 1.0 - sum(c * c for c in coefficients),
+        "variance_map_slope": float(jk.variance_map_derivative(activation, 1.0)),
+        "zero_tolerance": analysis.zero_tolerance,
+        "slope_tolerance": analysis.slope_tolerance,
+    }
+    if namespace.plot:
+        _plot_analysis(namespace.plot, architecture, analysis)
+    if namespace.json:
+        dump_json(report)
+        return 0
+    pairs = [
+        ("activation", report["activation"]),
+        ("residual r", report["residual"]),
+        ("normalization", report["norm"]),
+        ("C = sqrt(E φ²)", report["C"]),
+        ("κ(0)", report["kappa0"]),
+        ("κ'(0)", report["dkappa0"]),
+        ("κ'(1) = E φ'² / C²", report["dkappa1"]),
+        ("Theorem 1 case", report["case"]),
+        ("ρ*", report["rho_star"]),
+        ("κ'(ρ*) (local rate)", report["dkappa_rho_star"]),
+        ("α (global rate)", report["alpha"]),
+        ("V'(1) (variance map)", report["variance_map_slope"]),
+    ]
+    print(format_summary(pairs))
+    print()
+    rows = [
+        [p["rho"], p["dkappa"], p["stability"], p["attracting"]] for p in report["fixed_points"]
+    ]
+    print(format_table(rows, ["fixed point ρ", "κ'(ρ)", "stability", "attracting"]))
+    print()
+    rows = [[k, c] for k, c in enumerate(coefficients)]
+    print(format_table(rows, ["k", "c_k"]))
+    print(f"tail mass 1 - Σ c_k² (k < {_NUM_HERMITE}): {report['hermite_tail_mass']:.3e}")
+    return 0
+
+
+def _run_simulation(namespace, architecture) -> int:
+    import jax
+    import numpy as np
+
+    import jaxfp.kernels as jk
+
+    for name in ("width", "depth", "seeds"):
+        if getattr(namespace, name) < 1:
+            raise UserInputError(f"--{name} must be a positive integer.")
+    if namespace.width < 2:
+        raise UserInputError("--width must be at least 2.")
+    with progress(1, "simulating", enabled=not namespace.json) as bar:
+        result = jk.simulate_similarity(
+            architecture,
+            namespace.rho0,
+            width=namespace.width,
+            depth=namespace.depth,
+            num_seeds=namespace.seeds,
+            key=jax.random.key(namespace.seed),
+            weights=namespace.weights,
+        )
+        bar.update(1)
+    cosine, stderr = np.asarray(result.cosine_mean()), np.asarray(result.cosine_stderr())
+    raw, mean_field = np.asarray(result.raw_mean()), np.asarray(result.mean_field)
+    norms = np.asarray(result.squared_norm.mean(axis=0))
+    if namespace.plot:
+        _plot_simulation(namespace.plot, architecture, result)
+    if namespace.json:
+        dump_json(
+            {
+                "activation": architecture.activation.name,
+                "residual": float(architecture.residual),
+                "norm": architecture.normalization,
+                "width": namespace.width,
+                "depth": namespace.depth,
+                "seeds": namespace.seeds,
+                "weights": namespace.weights,
+                "rho0": list(namespace.rho0),
+                "mean_field": mean_field,
+                "cosine_mean": cosine,
+                "cosine_stderr": stderr,
+                "raw_mean": raw,
+                "squared_norm_mean": norms,
+                "max_deviation": result.max_deviation(),
+            }
+        )
+        return 0
+    step = max(1, namespace.depth // 20)
+    layers = sorted(set(range(0, namespace.depth + 1, step)) | {namespace.depth})
+    for index, rho0 in enumerate(namespace.rho0):
+        print(f"ρ_0 = {rho0}")
+        rows = [
+            [
+                layer,
+                mean_field[index, layer],
+                cosine[index, layer],
+                stderr[index, layer],
+                raw[index, layer],
+                norms[index, layer],
+                abs(cosine[index, layer] - mean_field[index, layer]),
+            ]
+            for layer in layers
+        ]
+        headers = ["layer", "mean field", "cosine", "± stderr", "raw", "‖h‖²/d", "|deviation|"]
+        print(format_table(rows, headers))
+        print()
+    print(
+        f"max |mean cosine - mean field| = {result.max_deviation():.4f} "
+        f"(width {namespace.width}, {namespace.seeds} seeds; expect O(1/sqrt(width)))"
+    )
+    return 0
+
+
+def _run_edge_of_chaos(namespace, architecture) -> int:
+    import jaxfp.kernels as jk
+
+    try:
+        edge = jk.edge_of_chaos(architecture.activation, namespace.sigma_b2)
+    except ValueError as error:
+        raise UserInputError(str(error)) from error
+    if namespace.plot:
+        _plot_edge(namespace.plot, architecture.activation, namespace.sigma_b2, not namespace.json)
+    report = {
+        "activation": architecture.activation.name,
+        "sigma_b2": edge.sigma_b2,
+        "sigma_w2": edge.sigma_w2,
+        "chi1": edge.chi1,
+        "kind": edge.kind,
+    }
+    if namespace.json:
+        dump_json(report)
+        return 0
+    print(format_summary([(key, value) for key, value in report.items()]))
+    return 0
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot_analysis(path, architecture, analysis) -> None:
+    import numpy as np
+
+    import jaxfp.kernels as jk
+
+    plt = _figure()
+    grid = np.linspace(-1.0, 1.0, 201)
+    figure, (cobweb, sequence) = plt.subplots(1, 2, figsize=(10, 4))
+    cobweb.plot(grid, np.asarray(jk.kernel_map(architecture, grid)), label="κ(ρ)")
+    cobweb.plot(grid, grid, "k--", linewidth=0.8, label="ρ")
+    starts = np.array([-0.9, 0.0, 0.9])
+    trajectories = np.asarray(jk.kernel_sequence(architecture, starts, _PLOT_DEPTH))
+    for trajectory in trajectories:
+        xs = np.repeat(trajectory[:-1], 2)
+        ys = np.column_stack([trajectory[:-1], trajectory[1:]]).reshape(-1)
+        cobweb.plot(xs, ys, linewidth=0.7)
+        sequence.plot(trajectory, marker=".", label=f"ρ_0 = {trajectory[0]:g}")
+    cobweb.set(xlabel="ρ", ylabel="κ(ρ)", title=f"{architecture.activation.name}: cobweb")
+    cobweb.legend()
+    sequence.axhline(analysis.rho_star, color="k", linestyle=":", label="ρ*")
+    sequence.set(
+        xlabel="layer ℓ", ylabel="ρ_ℓ", title=f"case {analysis.case}, α = {analysis.alpha:.4f}"
+    )
+    sequence.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def _plot_simulation(path, architecture, result) -> None:
+    import numpy as np
+
+    plt = _figure()
+    figure, axis = plt.subplots(figsize=(6, 4))
+    layers = np.arange(result.mean_field.shape[-1])
+    mean, stderr = np.asarray(result.cosine_mean()), np.asarray(result.cosine_stderr())
+    for index, rho0 in enumerate(np.asarray(result.rho0)):
+        line = axis.plot(layers, np.asarray(result.mean_field[index]), label=f"theory ρ_0={rho0:g}")
+        axis.errorbar(layers, mean[index], yerr=stderr[index], fmt=".", color=line[0].get_color())
+    axis.set(
+        xlabel="layer ℓ",
+        ylabel="cosine similarity",
+        title=f"{architecture.activation.name}, norm={architecture.normalization}",
+    )
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def _plot_edge(path, activation, sigma_b2, show_progress) -> None:
+    import numpy as np
+
+    import jaxfp.kernels as jk
+
+    plt = _figure()
+    biases = np.linspace(0.0, max(2.0 * sigma_b2, 0.5), 21)
+    weights = []
+    with progress(len(biases), "edge of chaos", enabled=show_progress) as bar:
+        for bias in biases:
+            weights.append(jk.edge_of_chaos(activation, float(bias)).sigma_w2)
+            bar.update(1)
+    figure, axis = plt.subplots(figsize=(5, 4))
+    axis.plot(biases, weights, "k-")
+    axis.fill_between(biases, 0, weights, alpha=0.2, label="ordered (χ₁ < 1)")
+    axis.set(xlabel="σ_b²", ylabel="σ_w²", title=f"edge of chaos, {activation.name}")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

@@ -1,0 +1,421 @@
+"""Mean-field signal propagation (Poole et al. 2016; Schoenholz et al. 2017) and the variance map.
+
+With weight variance σ_w² and bias variance σ_b², for the raw (unnormalised) activation φ:
+
+- q-map q' = σ_w² E φ(sqrt(q) Z)² + σ_b², with fixed point q* (reached from q = 1);
+- c-map c' = (σ_w² E φ(u₁)φ(u₂) + σ_b²) / q*, (u₁, u₂) normal with variance q*, correlation c;
+- χ₁ = σ_w² E φ'(sqrt(q*) Z)²: ordered phase χ₁ < 1 (P2 case 2), chaotic χ₁ > 1, critical
+  χ₁ = 1 (P2 case 3; ReLU with σ_w² = 2);
+- depth scales ξ_q = −1 / ln q-map'(q*) and ξ_c = −1 / ln c-map'(c*);
+- the edge of chaos: the σ_w² with χ₁ = 1 at a given σ_b².
+
+The variance map V(q) = E φ(sqrt(q) Z)² / C² (THEORY.md §3, "Finite width") has V(1) = 1; when
+V'(1) > 1 (GELU 1.14, exp 2) the squared norm drifts away from 1 in a finite network.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Scalar
+
+from ._activations import Activation
+from ._hermite import normalization_constant
+from ._quadrature import bivariate_expectation, gaussian_rule
+
+# χ₁ within this of 1 is "critical".
+CRITICAL_TOLERANCE = 1e-9
+_Q_GRID = 160
+_Q_MAX = 1e8
+_Q_MIN = 1e-12
+_C_GRID = 128
+_SIGMA_W2_GRID = 96
+_SIGMA_W2_RANGE = (1e-2, 1e2)
+_BISECTION_STEPS = 60
+_STAY_TOLERANCE = 1e-12
+# |χ₁ − 1| above this at the end of the σ_w² search means the edge found is where the
+# variance starts to explode, not where χ₁ = 1.
+_EDGE_TOLERANCE = 1e-6
+
+
+def _scaled_kinks(activation: Activation, q: Array) -> tuple:
+    root = jnp.sqrt(jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny))
+    return tuple(kink / root for kink in activation.kinks)
+
+
+def _moment(function, activation: Activation, q: Array, weight=None) -> Array:
+    """E weight(Z) function(sqrt(q) Z)², split at the moving kinks."""
+    q = jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny)
+    kinks = _scaled_kinks(activation, q)
+    nodes, weights = gaussian_rule(jnp.stack(kinks) if kinks else ())
+    values = function(jnp.sqrt(q) * nodes) ** 2
+    if weight is not None:
+        values = values * weight(nodes)
+    return jnp.sum(weights * values)
+
+
+def _second_moment(activation: Activation, q: Array) -> Array:
+    return _moment(activation, activation, q)
+
+
+def _second_moment_slope(activation: Activation, q: Array) -> Array:
+    # d/dq E f(sqrt(q) Z) = E[(Z² − 1) f(sqrt(q) Z)] / (2q): needs no derivative of φ.
+    q = jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny)
+    return _moment(activation, activation, q, weight=lambda z: z * z - 1.0) / (2.0 * q)
+
+
+def _derivative_moment(activation: Activation, q: Array) -> Array:
+    return _moment(activation.derivative, activation, q)
+
+
+def _check_activation(activation: Activation) -> None:
+    if not isinstance(activation, Activation):
+        raise ValueError(
+            f"`activation` must be a jaxfp.kernels.Activation, got {type(activation).__name__}."
+        )
+    if not activation.continuous:
+        raise ValueError(
+            f"`activation` {activation.name!r} is discontinuous: χ₁ = σ_w² E φ'² is undefined."
+        )
+
+
+def _check_variances(sigma_w2: float, sigma_b2: float) -> None:
+    if not (math.isfinite(sigma_w2) and sigma_w2 > 0):
+        raise ValueError(f"`sigma_w2` must be a positive number, got {sigma_w2!r}.")
+    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
+        raise ValueError(f"`sigma_b2` must be a non-negative number, got {sigma_b2!r}.")
+
+
+@eqx.filter_jit
+def q_map(
+    activation: Activation,
+    q: Float[ArrayLike, "*shape"],
+    sigma_w2: float | Scalar,
+    sigma_b2: float | Scalar,
+) -> Float[Array, "*shape"]:
+    """The length map q' = σ_w² E φ(sqrt(q) Z)² + σ_b² of the raw activation (Poole et al.).
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> float(jk.q_map(jk.relu(), 3.0, 2.0, 0.0))
+        3.0
+    """
+    q = jnp.asarray(q, dtype=float)
+    return sigma_w2 * jnp.vectorize(lambda v: _second_moment(activation, v))(q) + sigma_b2
+
+
+def _c_map(activation: Activation, c: Array, q: Array, sigma_w2, sigma_b2) -> Array:
+    root = jnp.sqrt(q)
+    kinks = _scaled_kinks(activation, q)
+    scaled = lambda x: activation(root * x)
+    return (sigma_w2 * bivariate_expectation(scaled, scaled, c, kinks) + sigma_b2) / q
+
+
+def _c_slope(activation: Activation, c: Array, q: Array, sigma_w2) -> Array:
+    root = jnp.sqrt(q)
+    kinks = _scaled_kinks(activation, q)
+    scaled = lambda x: activation.derivative(root * x)
+    return sigma_w2 * bivariate_expectation(scaled, scaled, c, kinks)
+
+
+@eqx.filter_jit
+def c_map(
+    activation: Activation,
+    c: Float[ArrayLike, "*shape"],
+    q: float | Scalar,
+    sigma_w2: float | Scalar,
+    sigma_b2: float | Scalar,
+) -> Float[Array, "*shape"]:
+    """The correlation map c' = (σ_w² E φ(u₁)φ(u₂) + σ_b²) / q at squared length `q` > 0.
+
+    At q = q* it is a normalised kernel map (c' = 1 at c = 1); with σ_b² = 0 and σ_w² = 1/C²,
+    q = 1 it is P2's κ.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> round(float(jk.c_map(jk.relu(), 0.0, 1.0, 2.0, 0.0)), 6)  # 1/pi
+        0.31831
+    """
+    c = jnp.asarray(c, dtype=float)
+    q = jnp.asarray(q, dtype=float)
+    return jnp.vectorize(lambda v: _c_map(activation, v, q, sigma_w2, sigma_b2))(c)
+
+
+def _bisect(function, lower, upper, steps=_BISECTION_STEPS, geometric=False):
+    """Bisection on [lower, upper] where `function` changes sign; keeps the lower sign."""
+    lower_sign = jnp.sign(function(lower))
+
+    def body(_, bracket):
+        low, high = bracket
+        middle = jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
+        same = jnp.sign(function(middle)) == lower_sign
+        return jnp.where(same, middle, low), jnp.where(same, high, middle)
+
+    low, high = jax.lax.fori_loop(0, steps, body, (lower, upper))
+    return jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
+
+
+def _q_fixed_point(activation: Activation, sigma_w2, sigma_b2) -> tuple[Array, Array]:
+    """q* reached by iterating the q-map from q = 1, and whether it is finite."""
+    gap = lambda q: sigma_w2 * _second_moment(activation, q) + sigma_b2 - q
+    up = jnp.geomspace(1.0, _Q_MAX, _Q_GRID)
+    down = jnp.geomspace(_Q_MIN, 1.0, _Q_GRID)
+    up_gap = jax.vmap(gap)(up)
+    down_gap = jax.vmap(gap)(down)
+    # q = 1 is itself fixed (to round-off): the iteration stays there (ReLU at σ_w² = 2).
+    stays = jnp.abs(up_gap[0]) <= _STAY_TOLERANCE
+    grows = up_gap[0] >= 0.0
+    # Growing: the first grid point above 1 where the gap turns non-positive.
+    up_hit = up_gap <= 0.0
+    up_index = jnp.argmax(up_hit)
+    up_exists = jnp.any(up_hit)
+    up_root = jnp.where(
+        up_index == 0,
+        1.0,
+        _bisect(gap, up[jnp.maximum(up_index - 1, 0)], up[up_index], geometric=True),
+    )
+    # Shrinking: the last grid point below 1 where the gap is still non-negative.
+    down_hit = down_gap >= 0.0
+    down_index = _Q_GRID - 1 - jnp.argmax(down_hit[::-1])
+    down_exists = jnp.any(down_hit)
+    down_root = jnp.where(
+        down_exists,
+        _bisect(
+            gap, down[down_index], down[jnp.minimum(down_index + 1, _Q_GRID - 1)], geometric=True
+        ),
+        0.0,
+    )
+    q_star = jnp.where(stays, 1.0, jnp.where(grows, up_root, down_root))
+    exists = stays | jnp.where(grows, up_exists, down_exists | (sigma_b2 == 0.0))
+    return q_star, exists
+
+
+def _chi1(activation: Activation, q_star, sigma_w2) -> Array:
+    return sigma_w2 * _derivative_moment(activation, q_star)
+
+
+@eqx.filter_jit
+def _signal_core(activation: Activation, sigma_w2, sigma_b2):
+    q_star, exists = _q_fixed_point(activation, sigma_w2, sigma_b2)
+    chi1 = _chi1(activation, q_star, sigma_w2)
+    q_slope = jnp.where(q_star > 0.0, sigma_w2 * _second_moment_slope(activation, q_star), chi1)
+    safe_q = jnp.where(q_star > 0.0, q_star, 1.0)
+    gap = lambda c: _c_map(activation, c, safe_q, sigma_w2, sigma_b2) - c
+    grid = jnp.linspace(0.0, 1.0, _C_GRID + 1)[:-1]
+    grid_gap = jax.vmap(gap)(grid)
+    negative = grid_gap < 0.0
+    index = jnp.argmax(negative)
+    chaotic = (chi1 > 1.0 + CRITICAL_TOLERANCE) & jnp.any(negative)
+    root = _bisect(gap, grid[jnp.maximum(index - 1, 0)], grid[index])
+    c_star = jnp.where(chaotic, root, 1.0)
+    c_slope = jnp.where(chaotic, _c_slope(activation, c_star, safe_q, sigma_w2), chi1)
+    return q_star, exists, chi1, q_slope, c_star, c_slope
+
+
+class SignalPropagation(eqx.Module):
+    """Mean-field signal propagation at (σ_w², σ_b²); built by `signal_propagation`.
+
+    **Fields:** `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
+    `chi1` = σ_w² E φ'(sqrt(q*) Z)²; `q_slope` = q-map'(q*); `depth_scale_q` = −1/ln q_slope;
+    `c_star` (stable fixed point of the c-map; `None` when q* = 0, where the c-map is undefined);
+    `c_slope` = c-map'(c*) (χ₁ when c* = 1); `depth_scale_c` = −1/ln c_slope (infinite at
+    criticality); `phase`: `"ordered"`, `"critical"` or `"chaotic"`.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> jk.signal_propagation(jk.relu(), 2.0, 0.0).phase
+        'critical'
+    """
+
+    sigma_w2: float
+    sigma_b2: float
+    q_star: float
+    chi1: float
+    q_slope: float
+    depth_scale_q: float
+    c_star: float | None
+    c_slope: float | None
+    depth_scale_c: float | None
+    phase: str
+
+
+def _depth_scale(slope: float) -> float:
+    slope = abs(slope)
+    if slope == 0.0:
+        return 0.0
+    if slope >= 1.0:
+        return math.inf
+    return -1.0 / math.log(slope)
+
+
+def signal_propagation(
+    activation: Activation, sigma_w2: float, sigma_b2: float
+) -> SignalPropagation:
+    """q*, χ₁, depth scales and phase of a deep network with this activation (Schoenholz et al.).
+
+    χ₁ at q* = 0 is the limit q → 0⁺. The phase is `"critical"` when |χ₁ − 1| ≤
+    `CRITICAL_TOLERANCE`.
+
+    **Arguments:**
+    - `activation`: the raw activation φ (a continuous `Activation`).
+    - `sigma_w2`: weight variance σ_w² > 0.
+    - `sigma_b2`: bias variance σ_b² ≥ 0.
+
+    **Returns:** a `SignalPropagation`.
+
+    **Raises:** `ValueError` for bad variances, a discontinuous activation, or when the q-map
+    has no finite fixed point (the variance grows without bound: lower `sigma_w2`).
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> sp = jk.signal_propagation(jk.tanh(), 2.5, 0.05)
+        >>> sp.phase
+        'chaotic'
+    """
+    _check_activation(activation)
+    sigma_w2, sigma_b2 = float(sigma_w2), float(sigma_b2)
+    _check_variances(sigma_w2, sigma_b2)
+    q_star, exists, chi1, q_slope, c_star, c_slope = (
+        float(v) if v.dtype != bool else bool(v)
+        for v in _signal_core(activation, jnp.asarray(sigma_w2), jnp.asarray(sigma_b2))
+    )
+    if not exists:
+        raise ValueError(
+            f"The q-map of {activation.name} at sigma_w2={sigma_w2}, sigma_b2={sigma_b2} has no "
+            "finite fixed point: the pre-activation variance grows without bound. Lower "
+            "`sigma_w2`."
+        )
+    if abs(chi1 - 1.0) <= CRITICAL_TOLERANCE:
+        phase = "critical"
+    else:
+        phase = "ordered" if chi1 < 1.0 else "chaotic"
+    defined = q_star > 0.0
+    return SignalPropagation(
+        sigma_w2=sigma_w2,
+        sigma_b2=sigma_b2,
+        q_star=q_star,
+        chi1=chi1,
+        q_slope=q_slope,
+        depth_scale_q=_depth_scale(q_slope),
+        c_star=c_star if defined else None,
+        c_slope=c_slope if defined else None,
+        depth_scale_c=_depth_scale(c_slope) if defined else None,
+        phase=phase,
+    )
+
+
+@eqx.filter_jit
+def _edge_core(activation: Activation, sigma_b2):
+    def excess(log_sigma_w2):
+        sigma_w2 = jnp.exp(log_sigma_w2)
+        q_star, exists = _q_fixed_point(activation, sigma_w2, sigma_b2)
+        # A q-map without finite fixed point has exploding variance: count it as chaotic.
+        return jnp.where(exists, _chi1(activation, q_star, sigma_w2) - 1.0, 1.0)
+
+    grid = jnp.linspace(*np.log(_SIGMA_W2_RANGE), _SIGMA_W2_GRID)
+    values = jax.vmap(excess)(grid)
+    above = values >= 0.0
+    index = jnp.argmax(above)
+    found = jnp.any(above) & (index > 0)
+    lower, upper = grid[jnp.maximum(index - 1, 0)], grid[index]
+    root = _bisect(excess, lower, upper)
+    # χ₁ just on the ordered side of the edge (where q* exists).
+    chi1_below = excess(jnp.minimum(root, _bisect_lower(excess, lower, upper))) + 1.0
+    return jnp.exp(root), found, chi1_below
+
+
+def _bisect_lower(function, lower, upper):
+    lower_sign = jnp.sign(function(lower))
+
+    def body(_, bracket):
+        low, high = bracket
+        middle = 0.5 * (low + high)
+        same = jnp.sign(function(middle)) == lower_sign
+        return jnp.where(same, middle, low), jnp.where(same, high, middle)
+
+    low, _ = jax.lax.fori_loop(0, _BISECTION_STEPS, body, (lower, upper))
+    return low
+
+
+class EdgeOfChaos(eqx.Module):
+    """A point (σ_w², σ_b²) on the edge of chaos; built by `edge_of_chaos`.
+
+    **Fields:** `sigma_w2`, `sigma_b2`; `chi1` (χ₁ just on the ordered side); `kind`:
+    `"critical"` when χ₁ = 1 there (within 1e-6), or `"variance_explodes"` when the ordered
+    phase ends because the q-map loses its finite fixed point before χ₁ reaches 1 (GELU at
+    large σ_b²; ReLU with σ_b² > 0 reaches χ₁ = 1 exactly there).
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> jk.edge_of_chaos(jk.tanh(), 0.0).kind
+        'critical'
+    """
+
+    sigma_w2: float
+    sigma_b2: float
+    chi1: float
+    kind: str
+
+
+def edge_of_chaos(activation: Activation, sigma_b2: float) -> EdgeOfChaos:
+    """The weight variance σ_w² on the edge of chaos (χ₁ = 1) at bias variance `sigma_b2`.
+
+    Searches σ_w² in [0.01, 100] for the first crossing of χ₁ = 1 (q* recomputed at each
+    σ_w²; where the q-map has no finite fixed point, q* > 1e8, the variance explodes and the
+    point counts as chaotic, which gives ReLU's σ_w² = 2 at every σ_b²), then bisects to
+    ~1e-9 relative in σ_w².
+
+    **Raises:** `ValueError` for a bad `sigma_b2`, a discontinuous activation, or when the
+    ordered phase does not end for σ_w² in that range.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> round(jk.edge_of_chaos(jk.relu(), 0.0).sigma_w2, 6)
+        2.0
+    """
+    _check_activation(activation)
+    _check_variances(1.0, float(sigma_b2))
+    sigma_w2, found, chi1 = _edge_core(activation, jnp.asarray(float(sigma_b2)))
+    if not bool(found):
+        raise ValueError(
+            f"χ₁ = 1 is not crossed for sigma_w2 in {_SIGMA_W2_RANGE} with {activation.name} at "
+            f"sigma_b2={sigma_b2}: this activation has no edge of chaos there."
+        )
+    kind = "critical" if abs(float(chi1) - 1.0) <= _EDGE_TOLERANCE else "variance_explodes"
+    return EdgeOfChaos(float(sigma_w2), float(sigma_b2), float(chi1), kind)
+
+
+@eqx.filter_jit
+def variance_map(activation: Activation, q: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+    """V(q) = E φ(sqrt(q) Z)² / C²: the squared norm after one layer of the normalised φ.
+
+    V(1) = 1; when V'(1) > 1 the mean-field assumption q = 1 is unstable (THEORY.md §3).
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> round(float(jk.variance_map(jk.exp(), 1.0)), 12)
+        1.0
+    """
+    q = jnp.asarray(q, dtype=float)
+    scale = normalization_constant(activation) ** 2
+    return jnp.vectorize(lambda v: _second_moment(activation, v))(q) / scale
+
+
+@eqx.filter_jit
+def variance_map_derivative(
+    activation: Activation, q: Float[ArrayLike, "*shape"]
+) -> Float[Array, "*shape"]:
+    """V'(q), from d/dq E f(sqrt(q) Z) = E[(Z² − 1) f(sqrt(q) Z)] / (2q) (no φ' needed).
+
+    q = 1 is a stable fixed point of V when |V'(1)| < 1: tanh 0.64, GELU 1.14, exp 2.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> round(float(jk.variance_map_derivative(jk.exp(), 1.0)), 6)
+        2.0
+    """
+    q = jnp.asarray(q, dtype=float)
+    scale = normalization_constant(activation) ** 2
+    return jnp.vectorize(lambda v: _second_moment_slope(activation, v))(q) / scale
