@@ -1,0 +1,13 @@
+"""Gradient-based probing of looped networks: sensitivities, basin escape, basin design,
+continuation with fold detection, and basin maps."""
+
+from .continuation import Bifurcations as Bifurcations
+from .continuation import Branch as Branch
+from .continuation import continue_fixed_point as continue_fixed_point
+from .parameters import AbstractParameter as AbstractParameter
+from .parameters import Bias as Bias
+from .parameters import Gain as Gain
+from .parameters import Weight as Weight
+from .parameters import parameter_from_name as parameter_from_name
+from .sensitivities import Sensitivities as Sensitivities
+from .sensitivities import fixed_point_sensitivities as fixed_point_sensitivities

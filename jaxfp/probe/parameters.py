@@ -1,0 +1,151 @@
+"""Scalar parameters of a looped network that continuation can follow."""
+
+import abc
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ..looped import LoopedNet
+
+
+class AbstractParameter(eqx.Module):
+    """A scalar parameter λ of a looped network: `value(net)` reads it, `replace(net, λ)` gives
+    the network with λ set (differentiable in λ), `name` is its CLI spelling."""
+
+    @abc.abstractmethod
+    def value(self, net: LoopedNet) -> Float[Array, ""]: ...
+
+    @abc.abstractmethod
+    def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet: ...
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str: ...
+
+    def check(self, net: LoopedNet) -> None:
+        """Raise `ValueError` if the parameter does not exist in `net` (default: always ok)."""
+
+
+def _check_index(index: int, dim: int, what: str) -> None:
+    if not 0 <= index < dim:
+        raise ValueError(
+            f"`{what}` index {index} is out of range for a network of dimension {dim}."
+        )
+
+
+class Gain(AbstractParameter):
+    """The gain λ scaling the weights: the network with W replaced by λ·W (λ = 1 is `net`).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+        >>> jaxfp.probe.Gain().replace(net, 0.5).W.tolist()
+        [[1.0]]
+    """
+
+    def value(self, net: LoopedNet) -> Float[Array, ""]:
+        return jnp.ones((), net.W.dtype)
+
+    def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet:
+        return eqx.tree_at(lambda n: n.W, net, value * net.W)
+
+    @property
+    def name(self) -> str:
+        return "gain"
+
+
+class Bias(AbstractParameter):
+    """The bias entry b_i.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(2)
+        >>> jaxfp.probe.Bias(1).replace(net, 0.3).b.tolist()
+        [0.0, 0.3]
+    """
+
+    index: int = eqx.field(static=True)
+
+    def value(self, net: LoopedNet) -> Float[Array, ""]:
+        return net.b[self.index]
+
+    def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet:
+        return eqx.tree_at(lambda n: n.b, net, net.b.at[self.index].set(value))
+
+    @property
+    def name(self) -> str:
+        return f"bias:{self.index}"
+
+    def check(self, net: LoopedNet) -> None:
+        _check_index(self.index, net.dim, "bias")
+
+
+class Weight(AbstractParameter):
+    """The weight entry W_ij (a mixing weight between units j → i).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(2)
+        >>> jaxfp.probe.Weight(0, 1).replace(net, 0.5).W.tolist()
+        [[2.0, 0.5], [0.0, 2.0]]
+    """
+
+    row: int = eqx.field(static=True)
+    column: int = eqx.field(static=True)
+
+    def value(self, net: LoopedNet) -> Float[Array, ""]:
+        return net.W[self.row, self.column]
+
+    def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet:
+        return eqx.tree_at(lambda n: n.W, net, net.W.at[self.row, self.column].set(value))
+
+    @property
+    def name(self) -> str:
+        return f"weight:{self.row},{self.column}"
+
+    def check(self, net: LoopedNet) -> None:
+        _check_index(self.row, net.dim, "weight row")
+        _check_index(self.column, net.dim, "weight column")
+
+
+_SPELLINGS = "'gain', 'bias:I' or 'weight:I,J' (0-based indices)"
+
+
+def _indices(text: str, count: int, full: str) -> list[int]:
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        values = [int(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != count or any(value < 0 for value in values):
+        raise ValueError(
+            f"parameter {full!r}: expected {count} non-negative integer index(es), got {text!r}; "
+            f"valid parameters: {_SPELLINGS}."
+        )
+    return values
+
+
+def parameter_from_name(text: str) -> AbstractParameter:
+    """The parameter named by `text`: `gain`, `bias:I` or `weight:I,J` (0-based indices).
+
+    Raises:
+        ValueError: for an unknown name or malformed indices (the message lists the spellings).
+
+    Example:
+        >>> import jaxfp
+        >>> jaxfp.probe.parameter_from_name("weight:0,1").name
+        'weight:0,1'
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"parameter name must be a string, got {type(text).__name__}.")
+    full = text.strip()
+    head, sep, tail = full.partition(":")
+    head = head.strip().lower()
+    if head == "gain" and not sep:
+        return Gain()
+    if head == "bias" and sep:
+        return Bias(*_indices(tail, 1, full))
+    if head == "weight" and sep:
+        return Weight(*_indices(tail, 2, full))
+    raise ValueError(f"unknown parameter {full!r}; valid parameters: {_SPELLINGS}.")
