@@ -24,6 +24,8 @@ PRUNING_SLACK = 1e-9
 # Contraction sweeps of each prefix test, and of the global box.
 _PREFIX_SWEEPS = 4
 _GLOBAL_SWEEPS = 20
+# Batches of prefixes are padded to a power of this many rows.
+_BUCKET_BASE = 8
 
 
 class RegionPlan(eqx.Module):
@@ -95,8 +97,12 @@ def _contract_prefixes(weights, bias, table, box_lo, box_hi, prefixes, sweeps):
     return jax.vmap(one)(prefixes)
 
 
-def _contract(weights, bias, table, box_lo, box_hi, prefixes, rows, sweeps):
-    """`_contract_prefixes` on `prefixes` padded to `rows` (one compiled shape), as numpy."""
+def _contract(weights, bias, table, box_lo, box_hi, prefixes, sweeps):
+    """`_contract_prefixes` on `prefixes` padded to a power of `_BUCKET_BASE` rows (few compiled
+    shapes, little padding), as numpy."""
+    rows = _BUCKET_BASE
+    while rows < prefixes.shape[0]:
+        rows *= _BUCKET_BASE
     padded = np.full((rows, prefixes.shape[1]), -1, dtype=np.int64)
     padded[: prefixes.shape[0]] = prefixes
     lo, hi, feasible = _contract_prefixes(
@@ -124,9 +130,7 @@ def plan_regions(
     if prune:
         free = np.full((1, d), -1, dtype=np.int64)
         everything = jnp.asarray(np.full(d, np.inf))
-        lo, hi, _ = _contract(
-            weights, bias, table, -everything, everything, free, max_frontier, _GLOBAL_SWEEPS
-        )
+        lo, hi, _ = _contract(weights, bias, table, -everything, everything, free, _GLOBAL_SWEEPS)
         lo, hi = lo[0], hi[0]
         lower, upper = np.asarray(table.lower), np.asarray(table.upper)
         allowed = (lower[None, :] <= hi[:, None]) & (lo[:, None] <= upper[None, :])
@@ -146,9 +150,7 @@ def plan_regions(
             children = np.full((prefixes.shape[0] * len(column), d), -1, dtype=np.int64)
             children[:, :length] = np.repeat(prefixes, len(column), axis=0)
             children[:, length] = np.tile(column, prefixes.shape[0])
-            feasible = _contract(
-                weights, bias, table, box_lo, box_hi, children, max_frontier, _PREFIX_SWEEPS
-            )[2]
+            feasible = _contract(weights, bias, table, box_lo, box_hi, children, _PREFIX_SWEEPS)[2]
             prefixes = children[feasible, : length + 1]
             if prefixes.shape[0] == 0:
                 break

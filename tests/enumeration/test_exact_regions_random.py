@@ -59,7 +59,7 @@ def test_pruning_changes_nothing_but_the_work(activation):
 
 def test_attracting_points_attract_under_iteration():
     """A point with spectral radius < 1 is a limit of the iteration from a nearby start."""
-    weights, bias = random_net(3, 6, gain=3.0)
+    weights, bias = random_net(7, 6, gain=3.0)
     found = enumerate_pwl_regions(weights, bias, *ACTIVATIONS["hardtanh"], chunk_size=CHUNK)
     attracting = np.asarray(found.points)[np.asarray(found.attracting)]
     assert attracting.size
