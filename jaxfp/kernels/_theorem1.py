@@ -247,8 +247,8 @@ def convergence_bound(
     """
     if not isinstance(analysis, KernelAnalysis):
         raise ValueError(f"`analysis` must be a KernelAnalysis, got {type(analysis).__name__}.")
-    rho0 = jnp.abs(jnp.asarray(rho0, dtype=float))
     signed = jnp.asarray(rho0, dtype=float)
+    rho0 = jnp.abs(signed)
     depth = jnp.asarray(depth, dtype=float)
     alpha, rho_star = analysis.alpha, analysis.rho_star
     if analysis.case == 1:
