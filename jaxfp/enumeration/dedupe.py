@@ -1,15 +1,18 @@
 """Tolerance-based deduplication of fixed points found from many starts.
 
 Two points x, y are the same fixed point when ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞); the
-groups are the connected components of that relation (a k-d tree finds the close pairs, so the
-cost is about n log n, never n²). Each group is represented by its first member.
+groups are the connected components of that relation. Points are first snapped to a grid of
+spacing below the tolerance (exact duplicates, the common case, collapse by sorting); then the grid
+cells' representatives are sorted along a fixed random direction v with ‖v‖_1 = 1, so that two
+points within the tolerance are within it along v too, and only neighbours in that order are
+compared (k-d trees degrade badly on the lattice-like point sets of the P1 constructions). The
+cost is about n log n. Each group is represented by its first member.
 """
 
 import numpy as np
 from jaxtyping import Float, Int
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 
 def group_points(
@@ -45,14 +48,36 @@ def group_points(
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     norms = np.abs(points).max(axis=1) if points.shape[1] else np.zeros(n)
+    spacing = atol + rtol * float(norms.min())
+    if spacing > 0:
+        keys = np.ascontiguousarray(np.floor(points / spacing).astype(np.int64))
+        rows = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
+        _, cell_first, cells = np.unique(rows, return_index=True, return_inverse=True)
+        cells = cells.reshape(-1)
+    else:
+        cell_first, cells = np.arange(n), np.arange(n)
+    members = points[cell_first]
+    member_norms = norms[cell_first]
+    m = members.shape[0]
     radius = atol + rtol * float(norms.max())
-    pairs = cKDTree(points).query_pairs(radius, p=np.inf, output_type="ndarray")
-    if pairs.size:
-        gaps = np.abs(points[pairs[:, 0]] - points[pairs[:, 1]]).max(axis=1)
-        close = gaps <= atol + rtol * np.maximum(norms[pairs[:, 0]], norms[pairs[:, 1]])
-        pairs = pairs[close]
-    graph = coo_matrix((np.ones(pairs.shape[0]), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, components = connected_components(graph, directed=False)
+    direction = np.random.default_rng(0).standard_normal(points.shape[1])
+    direction /= max(np.abs(direction).sum(), 1e-300)
+    projection = members @ direction
+    order = np.argsort(projection, kind="stable")
+    ordered = projection[order]
+    following = np.searchsorted(ordered, ordered + radius, side="right") - np.arange(m) - 1
+    rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for offset in range(1, int(following.max(initial=0)) + 1):
+        first = np.flatnonzero(following >= offset)
+        a, b = order[first], order[first + offset]
+        gaps = np.abs(members[a] - members[b]).max(axis=1)
+        close = gaps <= atol + rtol * np.maximum(member_norms[a], member_norms[b])
+        rows.append(a[close])
+        cols.append(b[close])
+    pairs = np.stack([np.concatenate(rows), np.concatenate(cols)], axis=1)
+    graph = coo_matrix((np.ones(pairs.shape[0]), (pairs[:, 0], pairs[:, 1])), shape=(m, m))
+    _, cell_groups = connected_components(graph, directed=False)
+    components = cell_groups[cells]
     # Renumber groups in the order of their first member.
     _, first = np.unique(components, return_index=True)
     order = np.argsort(first)

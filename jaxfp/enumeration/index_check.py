@@ -83,8 +83,9 @@ def expected_degree(net: LoopedNet) -> int | None:
     Example:
         >>> import jaxfp
         >>> from jaxfp.enumeration.index_check import expected_degree
-        >>> expected_degree(jaxfp.looped.poly_network(3)), expected_degree(jaxfp.looped.exp_network(3))
-        (1, 1)
+        >>> nets = jaxfp.looped.poly_network(3), jaxfp.looped.exp_network(3)
+        >>> [expected_degree(net) for net in nets]
+        [1, 1]
     """
     low, high = net.activation.output_range
     if math.isfinite(low) and math.isfinite(high):

@@ -3,9 +3,15 @@
 Orthant number `o` (0 ≤ o < 2^d) has sign pattern s with s_i = +1 when bit i of `o` is set and
 −1 otherwise. Start k of orthant o is `centre + scale · s ⊙ m`, with m = (1, …, 1) for k = 0 (the
 corner direction, P1's Fig. 3 experiment) and, for k ≥ 1, magnitudes m_i drawn from a seeded
-two-scale law: with probability ½ near the centre's coordinate planes (m_i ∈ [0.05, 0.5)), else
-out towards the corner (m_i ∈ [0.5, 1.5)). Starts near the planes are what lets Newton's method
-land on saddles (fixed points on or near orthant boundaries). The draws are a counter-based hash
+two-scale law: with probability ½ near the centre's coordinate planes (m_i log-uniform in
+[10⁻³, ½)), else out towards the corner (m_i uniform in [½, 3/2)). Starts near the planes are what
+lets Newton's method land on saddles (fixed points on or near orthant boundaries).
+
+*Face starts* `centre + scale · t` for every ternary pattern t ∈ {−1, 0, 1}^d (3^d starts) lie on
+every face of every orthant (t_i = 0 puts the start on the centre's i-th coordinate plane). For
+the diagonal constructions (P), (E) and tanh(w·x) each face start is in Newton's basin of exactly
+one of the 3^d fixed points, so they find all saddles deterministically; for other networks they
+are extra starts where saddles tend to lie. The draws are a counter-based hash
 of (seed, orthant, k, coordinate), so a start never depends on chunking, devices or resumption.
 """
 
@@ -95,9 +101,26 @@ def orthant_starts(
     signs = sign_patterns(orthants, dim).astype(np.float64)
     uniforms = _uniforms(seed, orthants, ks, 2 * dim)
     near = uniforms[:, :dim] < 0.5
-    magnitude = np.where(near, 0.05 + 0.45 * uniforms[:, dim:], 0.5 + uniforms[:, dim:])
+    magnitude = np.where(near, 0.5 * 500.0 ** (uniforms[:, dim:] - 1.0), 0.5 + uniforms[:, dim:])
     magnitude = np.where((ks == 0)[:, None], 1.0, magnitude)
     return centre[None, :] + scale * signs * magnitude
+
+
+def face_starts(
+    numbers: Int[np.ndarray, " n"], centre: Float[np.ndarray, " d"], scale: float
+) -> Float[np.ndarray, "n d"]:
+    """The face starts `centre + scale · t` whose ternary patterns t have base-3 numbers `numbers`
+    (digit i of the number is t_i + 1).
+
+    Example:
+        >>> import numpy as np
+        >>> face_starts(np.array([0, 4, 8]), np.zeros(2), 1.0).tolist()
+        [[-1.0, -1.0], [0.0, 0.0], [1.0, 1.0]]
+    """
+    centre = np.asarray(centre, dtype=np.float64)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    digits = (numbers[:, None] // 3 ** np.arange(centre.shape[0], dtype=np.int64)[None, :]) % 3
+    return centre[None, :] + scale * (digits - 1).astype(np.float64)
 
 
 def sample_orthants(dim: int, size: int, seed: int) -> Int[np.ndarray, " size"]:
