@@ -54,5 +54,6 @@ from . import kernels as kernels
 from . import looped as looped
 from . import probe as probe
 from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
+from .enumeration import enumerate_fixed_points as enumerate_fixed_points
 
 __version__ = "0.1.0"

@@ -4,7 +4,10 @@ For piecewise-linear activations, `enumerate_pwl_fixed_points` solves every acti
 once and returns the complete, exact list with the evidence of completeness.
 """
 
+from .classify import STABILITY_NAMES as STABILITY_NAMES
+from .dispatch import enumerate_fixed_points as enumerate_fixed_points
 from .exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
+from .iterative import enumerate_iterative as enumerate_iterative
 from .pwl_networks import (
     enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
 )
@@ -21,6 +24,9 @@ from .region_bounds import (
     region_count_bound as region_count_bound,
 )
 from .region_solve import Tolerances as Tolerances
+from .result import OUTCOME_NAMES as OUTCOME_NAMES
+from .result import IterativeFixedPoints as IterativeFixedPoints
 from .results import PWLFixedPoints as PWLFixedPoints
 from .results import SingularRegions as SingularRegions
 from .singular_regions import SINGULAR_REGION_KINDS as SINGULAR_REGION_KINDS
+from .solve_starts import SolveOptions as SolveOptions
