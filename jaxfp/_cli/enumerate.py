@@ -13,6 +13,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from .enumerate_iterative import add_iterative_arguments, iterative_method
 from .main import UserInputError
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_summary, format_table, progress
@@ -54,6 +55,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--no-prune", action="store_true", help="solve every region (skip the interval pruning)"
     )
+    add_iterative_arguments(parser)
     parser.add_argument(
         "--out", metavar="FILE.npz", help="save points, attracting, certified, spectral_radius"
     )
@@ -129,7 +131,7 @@ def _exact_regions(net, namespace, bar) -> Report:
 
 
 # Adding a method is one entry here.
-_METHODS = {"exact-regions": _exact_regions}
+_METHODS = {"exact-regions": _exact_regions, "iterative": iterative_method}
 
 
 def _choose_method(requested: str, net) -> str:
@@ -152,6 +154,8 @@ def _choose_method(requested: str, net) -> str:
 
 
 def run(namespace: argparse.Namespace) -> int:
+    if namespace.net is None and namespace.weights is None:  # the default: P1's (P), d = 10
+        namespace.net, namespace.dim = "poly", namespace.dim or 10
     net = network_from_arguments(namespace)
     method = _choose_method(namespace.method, net)
     if namespace.out is not None and not Path(namespace.out).resolve().parent.is_dir():
@@ -168,7 +172,7 @@ def run(namespace: argparse.Namespace) -> int:
         "dim": net.dim,
         **report.summary,
         "seconds": seconds,
-        "devices": len(jax.local_devices()),
+        "devices": report.summary.get("devices", len(jax.local_devices())),
     }
     if namespace.out is not None:
         np.savez(namespace.out, **report.arrays)
