@@ -109,6 +109,7 @@ def enumerate_pwl_regions(
     ...                               [-1.0, 0.0, 1.0])  # hard-tanh, W = 2 I
     >>> found.num_fixed_points, found.complete
     (9, True)
+
     ```
     """
     weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)

@@ -57,6 +57,7 @@ def piece_table(breakpoints, slopes, intercepts) -> PieceTable:
     >>> table = piece_table([0.0], [0.0, 1.0], [0.0, 0.0])  # ReLU
     >>> table.num_pieces
     2
+
     ```
     """
     breakpoints = np.asarray(breakpoints, dtype=np.float64).reshape(-1)

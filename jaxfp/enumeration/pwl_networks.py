@@ -59,6 +59,7 @@ def enumerate_pwl_fixed_points(
     >>> found = jaxfp.enumerate_pwl_fixed_points(net)
     >>> found.num_fixed_points, int(found.attracting.sum()), found.complete
     (9, 4, True)
+
     ```
     """
     if not isinstance(net, LoopedNet):

@@ -24,6 +24,7 @@ def region_count_bound(dimension: int, num_breakpoints: int) -> int:
     ```python
     >>> region_count_bound(3, 2)  # hard-tanh, d = 3
     27
+
     ```
     """
     return (num_breakpoints + 1) ** dimension
@@ -35,6 +36,7 @@ def arrangement_bound(rank: int, dimension: int, num_breakpoints: int) -> int:
     ```python
     >>> arrangement_bound(1, 4, 1)  # a rank-one ReLU network, d = 4: 1 + 4
     5
+
     ```
     """
     hyperplanes = dimension * num_breakpoints
@@ -51,6 +53,7 @@ def fixed_point_bound(weights, num_breakpoints: int) -> tuple[int, str]:
     ```python
     >>> fixed_point_bound(np.eye(3), 1)
     (8, 'regions (k+1)^d')
+
     ```
     """
     weights = np.asarray(weights)

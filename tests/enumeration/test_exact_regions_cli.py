@@ -79,14 +79,11 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
     assert "file not found" in _error(capsys, missing + ["--activation", "relu"])
     unknown = ["enumerate", "--net", "random", "--dim", "2", "--activation", "swish"]
     assert "unknown activation" in _error(capsys, unknown)
-    assert "either --net" in _error(capsys, ["enumerate", "--dim", "3"])
+    both = ["enumerate", "--net", "random", "--dim", "3", "--weights", str(tmp_path / "W.npy")]
+    assert "either --net" in _error(capsys, both)
     assert "needs --dim" in _error(capsys, ["enumerate", "--net", "hardtanh-identity"])
 
 
-def test_iterative_engine_is_required(capsys):
-    message = _error(capsys, ["enumerate", "--net", "tanh-identity", "--dim", "2"])
-    assert "iterative enumeration engine" in message
-    forced = ["enumerate", "--net", "hardtanh-identity", "--dim", "2", "--method", "iterative"]
-    assert "iterative enumeration engine" in _error(capsys, forced)
+def test_exact_regions_refuses_a_smooth_activation(capsys):
     exact = ["enumerate", "--net", "poly", "--dim", "2", "--method", "exact-regions"]
     assert "needs a piecewise-linear activation" in _error(capsys, exact)
