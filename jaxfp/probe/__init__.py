@@ -4,6 +4,8 @@ continuation with fold detection, and basin maps."""
 from .continuation import Bifurcations as Bifurcations
 from .continuation import Branch as Branch
 from .continuation import continue_fixed_point as continue_fixed_point
+from .escape import EscapeResult as EscapeResult
+from .escape import escape_basin as escape_basin
 from .parameters import AbstractParameter as AbstractParameter
 from .parameters import Bias as Bias
 from .parameters import Gain as Gain

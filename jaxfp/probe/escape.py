@@ -1,0 +1,301 @@
+"""Basin escape: the smallest perturbation that sends the iteration to another fixed point."""
+
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
+
+from .._solve import RESULTS, Picard, fixed_point
+from ..looped import LoopedNet
+from ._common import check_net, check_points, check_positive, check_positive_int, check_state
+
+Norm = Literal["l2", "linf", "l1"]
+Mode = Literal["state", "bias"]
+
+# An iterate counts as converged when max|F(x) − x| is below this.
+_CONVERGED = 1e-8
+# Scales tried (times target − x0) for a first perturbation that reaches the target.
+_INITIAL_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
+# The hinge asks the target to be nearer than every other fixed point by this fraction of
+# their squared separation.
+_MARGIN = 0.1
+# The learning rate decays to this fraction of its initial value.
+_FINAL_RATE = 0.01
+
+
+class EscapeResult(eqx.Module):
+    """The smallest perturbation found that makes the iteration converge elsewhere.
+
+    - `perturbation`: δ (added to x₀ in mode `"state"`, to b in mode `"bias"`), shape (d,).
+    - `size`: ‖δ‖ in the chosen norm.
+    - `start_index`: the fixed point the unperturbed iteration reaches (−1: none).
+    - `target_index`: the basin aimed at (with `target=None`, the nearest one found).
+    - `reached_index`: the fixed point the plain iteration reaches from the perturbed problem,
+      verified by `jaxfp.fixed_point` with `jaxfp.Picard` (−1: none; in mode `"bias"` the
+      limit is matched to the nearest fixed point of the unperturbed network).
+    - `reached_point`: where that iteration converged, shape (d,).
+    - `success`: `reached_index == target_index` (and ≠ `start_index`).
+    - `mode`, `norm`: as requested.
+    """
+
+    perturbation: Float[Array, " d"]
+    size: Float[Array, ""]
+    start_index: Int[Array, ""]
+    target_index: Int[Array, ""]
+    reached_index: Int[Array, ""]
+    reached_point: Float[Array, " d"]
+    success: Bool[Array, ""]
+    mode: str = eqx.field(static=True)
+    norm: str = eqx.field(static=True)
+
+
+_NORMS = ("l2", "linf", "l1")
+_MODES = ("state", "bias")
+
+
+def _size(delta, norm):
+    """‖δ‖ for the norm with index `norm` in `_NORMS` (an array: one compilation for all)."""
+    sizes = jnp.stack(
+        [
+            jnp.sqrt(jnp.sum(delta**2) + jnp.finfo(delta.dtype).tiny),
+            jnp.max(jnp.abs(delta)),
+            jnp.sum(jnp.abs(delta)),
+        ]
+    )
+    return sizes[norm]
+
+
+def _perturbed(net: LoopedNet, x0, delta, mode):
+    """The perturbed (network, start) for the mode with index `mode` in `_MODES`."""
+    on_bias = (mode == 1).astype(delta.dtype)
+    net_p = eqx.tree_at(lambda n: n.b, net, net.b + on_bias * delta)
+    return net_p, x0 + (1 - on_bias) * delta
+
+
+def _unroll(net, x, steps: int):
+    return jax.lax.fori_loop(0, steps, lambda _, y: net(y), x)
+
+
+def _nearest(points, x):
+    return jnp.argmin(jnp.max(jnp.abs(points - x), axis=-1))
+
+
+def _lands_in(net, x0, delta, points, target, mode, steps):
+    """Does the plain iteration (`steps` steps) from the perturbed problem converge next to
+    fixed point `target` (nearest among `points`)?"""
+    net_p, start = _perturbed(net, x0, delta, mode)
+    end = _unroll(net_p, start, steps)
+    converged = jnp.max(jnp.abs(net_p(end) - end)) < _CONVERGED
+    return converged & (_nearest(points, end) == target)
+
+
+class _Search(eqx.Module):
+    net: LoopedNet
+    x0: Float[Array, " d"]
+    points: Float[Array, "n d"]
+    mode: Int[Array, ""]
+    norm: Int[Array, ""]
+    unroll_steps: int = eqx.field(static=True)
+    verify_steps: int = eqx.field(static=True)
+    optimizer_steps: int = eqx.field(static=True)
+    bisection_steps: int = eqx.field(static=True)
+    learning_rate: float
+    penalty: float
+
+    def lands(self, delta, target, steps=None):
+        steps = self.verify_steps if steps is None else steps
+        return _lands_in(self.net, self.x0, delta, self.points, target, self.mode, steps)
+
+    def surrogate(self, delta, target, separation, reference):
+        """‖δ‖ (relative to the first perturbation) + penalty · hinge on the distances of
+        F^T(perturbed start) to the target and to the nearest other fixed point."""
+        net_p, start = _perturbed(self.net, self.x0, delta, self.mode)
+        end = _unroll(net_p, start, self.unroll_steps)
+        squared = jnp.sum((self.points - end) ** 2, axis=-1)
+        others = jnp.min(jnp.where(jnp.arange(squared.shape[0]) == target, jnp.inf, squared))
+        hinge = jax.nn.relu((squared[target] - others) / separation + _MARGIN)
+        return _size(delta, self.norm) / reference + self.penalty * hinge
+
+    def towards(self, target):
+        """Search for the smallest δ reaching `target`: (δ, size, found)."""
+        direction = self.points[target] - self.x0
+        scales = jnp.asarray(_INITIAL_SCALES, self.x0.dtype)
+        feasible = jax.vmap(lambda c: self.lands(c * direction, target))(scales)
+        delta0 = scales[jnp.argmax(feasible)] * direction
+        found = jnp.any(feasible)
+        reference = _size(delta0, self.norm)
+        distances = jnp.sum((self.points - self.points[target]) ** 2, axis=-1)
+        separation = jnp.min(jnp.where(distances > 0, distances, jnp.inf))
+        rate = self.learning_rate * jnp.max(jnp.abs(delta0))
+        optimizer = optax.adam(optax.exponential_decay(rate, self.optimizer_steps, _FINAL_RATE))
+        loss_grad = jax.grad(lambda d: self.surrogate(d, target, separation, reference))
+        check_steps = 4 * self.unroll_steps
+
+        def step(carry, _):
+            delta, state, best, best_size = carry
+            updates, state = optimizer.update(loss_grad(delta), state)
+            delta = optax.apply_updates(delta, updates)
+            size = _size(delta, self.norm)
+            reaches = self.lands(delta, target, check_steps)
+            better = reaches & (size < best_size)
+            best = jnp.where(better, delta, best)
+            # A step that leaves the target's basin is rejected: the search hugs the boundary.
+            delta = jnp.where(reaches, delta, best)
+            return (delta, state, best, jnp.where(better, size, best_size)), None
+
+        init = (delta0, optimizer.init(delta0), delta0, reference)
+        (last, _, best, _), _ = jax.lax.scan(step, init, None, length=self.optimizer_steps)
+        # The smallest δ seen and the last accepted one (which has slid furthest along the
+        # boundary) are both pulled onto the boundary along their rays; the smaller wins.
+        rays = jnp.stack([best, last])
+        rays = jnp.where(jax.vmap(lambda d: self.lands(d, target))(rays)[:, None], rays, delta0)
+        deltas = jax.vmap(lambda d: self.to_boundary(d, target))(rays)
+        sizes = jax.vmap(lambda d: _size(d, self.norm))(deltas)
+        return deltas[jnp.argmin(sizes)], jnp.min(sizes), found
+
+    def to_boundary(self, delta, target):
+        """s·δ with the smallest s ∈ (0, 1] found by bisection whose iteration still reaches
+        `target` (δ itself must reach it)."""
+
+        def bisect(_, bounds):
+            low, high = bounds
+            middle = 0.5 * (low + high)
+            reaches = self.lands(middle * delta, target)
+            return jnp.where(reaches, low, middle), jnp.where(reaches, middle, high)
+
+        one = jnp.ones((), delta.dtype)
+        _, high = jax.lax.fori_loop(0, self.bisection_steps, bisect, (0 * one, one))
+        return high * delta
+
+
+@eqx.filter_jit
+def _escape(search: _Search, target, attracting):
+    """Searches every candidate target at once (vmap) and verifies the best one."""
+    net, x0, points = search.net, search.x0, search.points
+    start = _solve(net, x0, search.verify_steps)
+    start_index = jnp.where(start.result == RESULTS.successful, _nearest(points, start.value), -1)
+    candidates = jnp.arange(points.shape[0])
+    allowed = jnp.where(target < 0, attracting & (candidates != start_index), candidates == target)
+    deltas, sizes, found = jax.vmap(search.towards)(candidates)
+    sizes = jnp.where(allowed & found, sizes, jnp.inf)
+    best = jnp.argmin(sizes)
+    delta = deltas[best]
+    net_p, start_p = _perturbed(net, x0, delta, search.mode)
+    reached = _solve(net_p, start_p, 4 * search.verify_steps)
+    ok = reached.result == RESULTS.successful
+    reached_index = jnp.where(ok, _nearest(points, reached.value), -1)
+    success = jnp.isfinite(sizes[best]) & (reached_index == best) & (best != start_index)
+    return delta, sizes[best], start_index, best, reached_index, reached.value, success
+
+
+def _solve(net, x, max_steps):
+    return fixed_point(
+        net.fixed_point_fn,
+        Picard(rtol=1e-13, atol=1e-13),
+        x,
+        max_steps=max_steps,
+        throw=False,
+        stagnation_patience=None,
+        divergence_ratio=None,
+    )
+
+
+def escape_basin(
+    net: LoopedNet,
+    x0: ArrayLike,
+    fixed_points: ArrayLike,
+    *,
+    target: int | None = None,
+    mode: Mode = "state",
+    norm: Norm = "l2",
+    unroll_steps: int = 10,
+    optimizer_steps: int = 150,
+    learning_rate: float = 0.05,
+    penalty: float = 10.0,
+    verify_steps: int = 2000,
+    bisection_steps: int = 30,
+) -> EscapeResult:
+    """The smallest perturbation of a start x₀ (or of the bias) that changes its basin.
+
+    The plain iteration x_{t+1} = F(x_t) from x₀ converges to some fixed point. This finds a
+    small δ (in the `norm` given) such that the iteration from x₀ + δ (mode `"state"`), or the
+    iteration of σ(Wx + b + δ) from x₀ (mode `"bias"`: an input entering the bias), converges
+    to fixed point `target` — or, with `target=None`, to any other attracting fixed point (all
+    candidates are searched at once with `jax.vmap` and the smallest δ wins).
+
+    Method: the basin indicator is piecewise constant, so it is replaced by a differentiable
+    surrogate (in the spirit of Carlini & Wagner's margin attacks, 2017): the distance of
+    F^T(x₀ + δ) (T = `unroll_steps` unrolled steps) to the target fixed point must undercut
+    its distance to every other fixed point by a margin. Optax's Adam minimises
+    ‖δ‖ + penalty · hinge from a δ that reaches the target, rejecting steps whose plain
+    iteration leaves the target's basin (so the search slides along the basin boundary) and
+    keeping the smallest δ that reaches it; a bisection along that δ's ray then lands on the
+    basin boundary, and the final δ is verified by re-running the plain iteration with
+    `jaxfp.fixed_point`.
+    Where the boundary is the stable manifold of a repelling or saddle fixed point, the size
+    found is the distance to it along the best direction.
+
+    Args:
+        net: a `jaxfp.looped.LoopedNet`.
+        x0: the start, shape (d,).
+        fixed_points: the fixed points of `net`, shape (n, d) (e.g. from the enumeration);
+            limits are matched to the nearest of them.
+        target: index into `fixed_points` to reach, or None for "any other attracting one".
+        mode: `"state"` (perturb x₀) or `"bias"` (perturb b, i.e. an input u with b + u).
+        norm: `"l2"`, `"linf"` or `"l1"`.
+        unroll_steps: T, the unrolled steps of the surrogate.
+        optimizer_steps, learning_rate: Adam's steps and initial rate (relative to the first
+            perturbation's largest entry; it decays to 1% of that).
+        penalty: weight of the hinge against ‖δ‖.
+        verify_steps: plain-iteration steps when checking a candidate δ.
+        bisection_steps: bisection steps along the best ray.
+
+    Returns:
+        A `jaxfp.probe.EscapeResult`; read `success`, `size` and `reached_index`.
+
+    Raises:
+        ValueError: for a bad `net`, `x0`, `fixed_points`, `target`, `mode`, `norm` or a
+            non-positive count.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+        >>> points = jnp.array([[-0.957504], [0.0], [0.957504]])
+        >>> out = jaxfp.probe.escape_basin(net, jnp.array([0.5]), points)
+        >>> bool(out.success), int(out.reached_index), round(float(out.size), 4)
+        (True, 0, 0.5)
+    """
+    net = check_net(net)
+    x0 = check_state(x0, net.dim, "x0")
+    points = check_points(fixed_points, net.dim)
+    if mode not in ("state", "bias"):
+        raise ValueError(f"`mode` must be 'state' or 'bias', got {mode!r}.")
+    if norm not in ("l2", "linf", "l1"):
+        raise ValueError(f"`norm` must be 'l2', 'linf' or 'l1', got {norm!r}.")
+    if target is not None and not (
+        isinstance(target, int) and not isinstance(target, bool) and 0 <= target < len(points)
+    ):
+        raise ValueError(
+            f"`target` must be None or an index into `fixed_points` (0 … {len(points) - 1}), "
+            f"got {target!r}."
+        )
+    search = _Search(
+        net,
+        x0,
+        points,
+        jnp.asarray(_MODES.index(mode)),
+        jnp.asarray(_NORMS.index(norm)),
+        check_positive_int(unroll_steps, "unroll_steps"),
+        check_positive_int(verify_steps, "verify_steps"),
+        check_positive_int(optimizer_steps, "optimizer_steps"),
+        check_positive_int(bisection_steps, "bisection_steps"),
+        check_positive(learning_rate, "learning_rate"),
+        check_positive(penalty, "penalty"),
+    )
+    radius = jax.vmap(lambda x: jnp.max(jnp.abs(jnp.linalg.eigvals(net.jacobian(x)))))(points)
+    code = jnp.asarray(-1 if target is None else target)
+    delta, size, start, best, reached, point, success = _escape(search, code, radius < 1)
+    return EscapeResult(delta, size, start, best, reached, point, success, mode, norm)

@@ -1,0 +1,87 @@
+"""Basin escape against closed forms: the boundary is the repelling fixed point (or a fold)."""
+
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfp
+
+X_STAR = 0.9575040240772687  # x = tanh(2x), positive root
+# The bisection along the best ray is exact to ~1e-9; the optimiser's direction to ~1e-3.
+BOUNDARY_TOLERANCE = 1e-6
+DIRECTION_TOLERANCE = 2e-3
+# In bias mode the verifying iteration crawls past the fold (critical slowing down).
+FOLD_TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def plane():
+    net = jaxfp.looped.tanh_identity_network(2, gain=2.0)
+    points = jnp.array(list(itertools.product([-X_STAR, 0.0, X_STAR], repeat=2)))
+    return net, points
+
+
+def _index(points, point):
+    return int(np.argmin(np.max(np.abs(np.asarray(points) - np.asarray(point)), axis=1)))
+
+
+def test_scalar_escape_crosses_the_repelling_fixed_point():
+    net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+    points = jnp.array([[-X_STAR], [0.0], [X_STAR]])
+    out = jaxfp.probe.escape_basin(net, jnp.array([0.5]), points)
+    assert bool(out.success) and int(out.start_index) == 2 and int(out.reached_index) == 0
+    np.testing.assert_allclose(float(out.size), 0.5, atol=BOUNDARY_TOLERANCE)
+    assert float(out.size) > 0.5  # just past the boundary x = 0, on the far side
+
+
+def test_bias_escape_stops_at_the_fold():
+    # From x* of tanh(2x), lowering b past the fold b = atanh(1/√2) − √2 removes the upper
+    # branch; that fold is the smallest bias change that moves the iteration elsewhere.
+    net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+    points = jnp.array([[-X_STAR], [0.0], [X_STAR]])
+    out = jaxfp.probe.escape_basin(net, jnp.array([X_STAR]), points, mode="bias")
+    fold = np.arctanh(np.sqrt(0.5)) - np.sqrt(2.0)
+    assert bool(out.success) and int(out.reached_index) == 0
+    np.testing.assert_allclose(float(out.perturbation[0]), fold, atol=FOLD_TOLERANCE)
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf", "l1"])
+def test_nearest_other_basin_flips_the_smaller_coordinate(plane, norm):
+    net, points = plane
+    out = jaxfp.probe.escape_basin(net, jnp.array([0.3, 0.7]), points, norm=norm)
+    assert bool(out.success)
+    assert int(out.reached_index) == _index(points, [-X_STAR, X_STAR])
+    np.testing.assert_allclose(float(out.size), 0.3, atol=DIRECTION_TOLERANCE)
+    reached = jaxfp.fixed_point(
+        net.fixed_point_fn, jaxfp.Picard(1e-10, 1e-10), jnp.array([0.3, 0.7]) + out.perturbation
+    ).value
+    np.testing.assert_allclose(reached, [-X_STAR, X_STAR], atol=1e-8)
+
+
+@pytest.mark.parametrize("norm, expected", [("linf", 0.7), ("l1", 1.0)])
+def test_chosen_target_across_both_boundaries(plane, norm, expected):
+    net, points = plane
+    target = _index(points, [-X_STAR, -X_STAR])
+    out = jaxfp.probe.escape_basin(net, jnp.array([0.3, 0.7]), points, target=target, norm=norm)
+    assert bool(out.success) and int(out.target_index) == int(out.reached_index) == target
+    np.testing.assert_allclose(float(out.size), expected, atol=DIRECTION_TOLERANCE)
+    assert np.all(np.asarray(out.perturbation) < [-0.3, -0.7] + np.array([1e-9, 1e-9]))
+
+
+def test_escape_errors(plane):
+    net, points = plane
+    x0 = jnp.array([0.3, 0.7])
+    with pytest.raises(ValueError, match="target"):
+        jaxfp.probe.escape_basin(net, x0, points, target=9)
+    with pytest.raises(ValueError, match="norm"):
+        jaxfp.probe.escape_basin(net, x0, points, norm="l3")
+    with pytest.raises(ValueError, match="mode"):
+        jaxfp.probe.escape_basin(net, x0, points, mode="weights")
+    with pytest.raises(ValueError, match="fixed_points"):
+        jaxfp.probe.escape_basin(net, x0, points[:, :1])
+    with pytest.raises(ValueError, match="x0"):
+        jaxfp.probe.escape_basin(net, jnp.ones(3), points)
+    with pytest.raises(ValueError, match="optimizer_steps"):
+        jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=0)
