@@ -1,0 +1,79 @@
+"""`jaxfp kernel`, run in-process."""
+
+import json
+
+import pytest
+
+from jaxfp._cli.main import main
+
+JSON_KEYS = {
+    "activation",
+    "residual",
+    "norm",
+    "C",
+    "kappa0",
+    "dkappa0",
+    "dkappa1",
+    "case",
+    "rho_star",
+    "dkappa_rho_star",
+    "alpha",
+    "fixed_points",
+    "hermite_coefficients",
+    "hermite_tail_mass",
+    "variance_map_slope",
+    "zero_tolerance",
+    "slope_tolerance",
+}
+
+
+def test_analysis_json(capsys):
+    assert main(["kernel", "--activation", "relu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert JSON_KEYS <= set(report)
+    assert report["case"] == 3 and report["rho_star"] == 1.0
+    assert report["kappa0"] == pytest.approx(0.3183098861837907, abs=1e-12)
+    assert report["fixed_points"] == [
+        {"rho": 1.0, "dkappa": 1.0, "stability": "neutral", "attracting": True}
+    ]
+
+
+def test_analysis_table_with_architecture_and_plot(capsys, tmp_path):
+    path = tmp_path / "kernel.png"
+    arguments = ["kernel", "--activation", "gelu", "--residual", "0.5", "--norm", "ln-post"]
+    assert main(arguments + ["--plot", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Theorem 1 case" in out and "ln-post" in out
+    assert path.stat().st_size > 0
+
+
+def test_simulate(capsys):
+    arguments = ["kernel", "--simulate", "--width", "32", "--depth", "2", "--seeds", "2"]
+    assert main(arguments + ["--rho0", "0.5", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["mean_field"][0]) == 3 and report["rho0"] == [0.5]
+    assert main(arguments + ["--rho0", "0.5"]) == 0
+    assert "mean field" in capsys.readouterr().out
+
+
+def test_edge_of_chaos(capsys):
+    arguments = ["kernel", "--edge-of-chaos", "--activation", "relu", "--sigma-b2", "0"]
+    assert main(arguments + ["--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sigma_w2"] == pytest.approx(2.0, abs=1e-7)
+    assert report["kind"] == "critical"
+
+
+@pytest.mark.parametrize(
+    "arguments,message",
+    [
+        (["--activation", "swish"], "--activation"),
+        (["--residual", "1.5"], "--residual"),
+        (["--activation", "hermite:1"], "linear kernel map"),
+        (["--simulate", "--width", "1"], "--width"),
+        (["--edge-of-chaos", "--activation", "sign"], "discontinuous"),
+    ],
+)
+def test_bad_input_exits_2(capsys, arguments, message):
+    assert main(["kernel"] + arguments) == 2
+    assert message in capsys.readouterr().err

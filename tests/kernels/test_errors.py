@@ -1,0 +1,111 @@
+"""Every bad input the kernels API can receive raises a clear error naming the argument."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import pytest
+
+import jaxfp.kernels as jk
+
+
+@pytest.mark.parametrize(
+    "name,match",
+    [
+        ("swish", "not a known activation"),
+        ("hermite", "needs a degree"),
+        ("hermite:1.5", "`degree` must be an integer"),
+        ("leaky_relu:abc", "is not a number"),
+        ("celu:0", "`alpha` of CELU must be non-zero"),
+        ("relu:2", "not a known activation"),
+    ],
+)
+def test_bad_activation_names(name, match):
+    with pytest.raises(ValueError, match=match):
+        jk.get_activation(name)
+
+
+def test_bad_activation_construction():
+    with pytest.raises(ValueError, match="`degree`"):
+        jk.hermite(0)
+    with pytest.raises(ValueError, match="`negative_slope` must be finite"):
+        jk.leaky_relu(float("nan"))
+    with pytest.raises(ValueError, match="`function` must be callable"):
+        jk.activation_from_function(3.0)
+    with pytest.raises(ValueError, match="`kinks` must be finite"):
+        jk.activation_from_function(jnp.tanh, kinks=(float("inf"),))
+    with pytest.raises(ValueError, match="`name` must be a string"):
+        jk.get_activation(3)
+
+
+def test_bad_architecture():
+    with pytest.raises(ValueError, match="`residual` must be in"):
+        jk.Architecture(jk.relu(), residual=1.0)
+    with pytest.raises(ValueError, match="`normalization` must be one of"):
+        jk.Architecture(jk.relu(), normalization="batchnorm")
+    with pytest.raises(ValueError, match="`activation` must be"):
+        jk.Architecture(jnp.tanh)
+    with pytest.raises(ValueError, match="`model` must be"):
+        jk.kernel_map("relu", 0.3)
+
+
+def test_rho_out_of_range_fails_inside_jit():
+    with pytest.raises(eqx.EquinoxRuntimeError, match="`rho` must lie in"):
+        jax.block_until_ready(jk.kernel_map(jk.exp(), 1.5))
+
+
+def test_bad_hermite_arguments():
+    with pytest.raises(ValueError, match="`num_coefficients`"):
+        jk.hermite_coefficients(jk.relu(), 0)
+    with pytest.raises(ValueError, match="`num_coefficients`"):
+        jk.hermite_coefficients(jk.relu(), 65)
+    with pytest.raises(ValueError, match="`num_polynomials`"):
+        jk.normalized_hermite(0, 1.0)
+    with pytest.raises(ValueError, match="`coefficients` must be 1-D"):
+        jk.hermite_series_kernel(jnp.ones((2, 2)), 0.5)
+
+
+def test_bad_analysis_arguments():
+    with pytest.raises(ValueError, match="linear kernel map"):
+        jk.analyze_kernel(jk.hermite(1))
+    with pytest.raises(ValueError, match="discontinuous"):
+        jk.kernel_map_derivative(jk.activation_from_function(jnp.sign, continuous=False), 0.2)
+    with pytest.raises(ValueError, match="tolerance"):
+        jk.analyze_kernel(jk.relu(), zero_tolerance=-1.0)
+    with pytest.raises(ValueError, match="`depth` must be a non-negative integer"):
+        jk.kernel_sequence(jk.relu(), 0.0, -1)
+    with pytest.raises(ValueError, match="`analysis` must be"):
+        jk.convergence_bound("relu", 0.0, 1)
+    analysis = jk.analyze_kernel(jk.relu())
+    with pytest.raises(ValueError, match="`epsilon`"):
+        jk.depth_to_indistinguishability(analysis, 0.0)
+    with pytest.raises(ValueError, match="`rho0`"):
+        jk.depth_to_indistinguishability(analysis, 0.1, rho0=1.0)
+
+
+def test_bad_signal_propagation_arguments():
+    with pytest.raises(ValueError, match="`sigma_w2` must be a positive"):
+        jk.signal_propagation(jk.tanh(), 0.0, 0.0)
+    with pytest.raises(ValueError, match="`sigma_b2` must be a non-negative"):
+        jk.signal_propagation(jk.tanh(), 1.0, -0.1)
+    with pytest.raises(ValueError, match="discontinuous"):
+        jk.edge_of_chaos(jk.sign(), 0.0)
+    with pytest.raises(ValueError, match="`activation` must be"):
+        jk.signal_propagation("tanh", 1.0, 0.0)
+
+
+def test_bad_simulator_arguments():
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match="`width` must be an integer >= 2"):
+        jk.simulate_similarity(jk.relu(), [0.5], width=1, depth=2, num_seeds=1, key=key)
+    with pytest.raises(ValueError, match="`depth` must be an integer >= 1"):
+        jk.simulate_similarity(jk.relu(), [0.5], width=8, depth=0, num_seeds=1, key=key)
+    with pytest.raises(ValueError, match="`num_seeds` must be an integer >= 1"):
+        jk.simulate_similarity(jk.relu(), [0.5], width=8, depth=2, num_seeds=0, key=key)
+    with pytest.raises(ValueError, match="`rho0` must lie in"):
+        jk.simulate_similarity(jk.relu(), [1.5], width=8, depth=2, num_seeds=1, key=key)
+    with pytest.raises(ValueError, match="`rho0` must be a non-empty 1-D"):
+        jk.simulate_similarity(jk.relu(), 0.5, width=8, depth=2, num_seeds=1, key=key)
+    with pytest.raises(ValueError, match="`weights` must be one of"):
+        jk.simulate_similarity(
+            jk.relu(), [0.5], width=8, depth=2, num_seeds=1, key=key, weights="cauchy"
+        )

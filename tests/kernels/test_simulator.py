@@ -1,0 +1,56 @@
+"""The finite-width simulator: shapes, exact inputs, normalisation, agreement with mean field."""
+
+import jax
+import numpy as np
+import pytest
+
+import jaxfp.kernels as jk
+
+SMALL_AGREEMENT = 0.12  # width 256, depth 6, 4 seeds: fluctuations O(1/sqrt(256)) per layer
+WIDE_AGREEMENT = 0.03  # THEORY.md §3: width 4096, depth 50, RMSNorm after the activation
+
+
+@pytest.fixture(scope="module")
+def rms_relu():
+    architecture = jk.Architecture(jk.relu(), normalization="rms-post")
+    return jk.simulate_similarity(
+        architecture, [0.0, 0.5, 0.9], width=256, depth=6, num_seeds=4, key=jax.random.key(0)
+    )
+
+
+def test_shapes_and_inputs(rms_relu):
+    assert rms_relu.cosine.shape == (4, 3, 7)
+    assert rms_relu.mean_field.shape == (3, 7)
+    np.testing.assert_allclose(rms_relu.cosine[:, :, 0], [[0.0, 0.5, 0.9]] * 4, atol=1e-5)
+    np.testing.assert_allclose(rms_relu.squared_norm, 1.0, atol=1e-4)  # RMSNorm after φ
+    np.testing.assert_allclose(rms_relu.raw, rms_relu.cosine, atol=1e-4)
+    assert rms_relu.cosine_stderr().shape == (3, 7)
+    assert np.all(np.asarray(rms_relu.cosine_stderr()[:, 1:]) > 0)
+
+
+def test_small_network_agrees_with_mean_field(rms_relu):
+    assert rms_relu.max_deviation() < SMALL_AGREEMENT
+
+
+def test_residual_layer_norm_and_uniform_weights_run():
+    architecture = jk.Architecture(jk.tanh(), residual=0.5, normalization="ln-pre")
+    result = jk.simulate_similarity(
+        architecture,
+        [0.3],
+        width=128,
+        depth=3,
+        num_seeds=2,
+        key=jax.random.key(1),
+        weights="uniform",
+    )
+    assert np.all(np.isfinite(np.asarray(result.cosine)))
+    assert result.max_deviation() < 0.2
+
+
+@pytest.mark.slow
+def test_width_4096_depth_50_matches_mean_field():
+    architecture = jk.Architecture(jk.gelu(), normalization="rms-post")
+    result = jk.simulate_similarity(
+        architecture, [0.0, 0.5, 0.9], width=4096, depth=50, num_seeds=8, key=jax.random.key(0)
+    )
+    assert result.max_deviation() < WIDE_AGREEMENT
