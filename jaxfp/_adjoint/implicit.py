@@ -6,6 +6,7 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.flatten_util as jfu
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import lineax as lx
@@ -140,22 +141,18 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw):
         return fn_(root, args_)[0]
 
     _, rhs = jax.jvp(map_of_inputs, (diff_inputs,), (diff_tangents,))
+    # The linear solve runs on one flat vector: a state leaf whose tangent does not depend on
+    # the inputs would otherwise be a constant right-hand side, which JAX cannot transpose.
+    flat_rhs, unravel = jfu.ravel_pytree(rhs)
     _, map_jvp = jax.linearize(lambda y: fn(y, args)[0], root)
     solver = as_linear_fixed_point_solver(adjoint.linear_solver)
 
     def identity_minus_jacobian(v):
-        return jtu.tree_map(lambda a, b: a - b, v, map_jvp(v))
+        return v - jfu.ravel_pytree(map_jvp(unravel(v)))[0]
 
-    def apply_jacobian_from(operator):
-        return lambda v: jtu.tree_map(lambda a, b: a - b, v, operator(v))
+    def solve(operator, b):
+        return _linear_solve_checked(solver, lambda v: v - operator(v), b, throw)
 
-    t_root = jax.lax.custom_linear_solve(
-        identity_minus_jacobian,
-        rhs,
-        solve=lambda op, b: _linear_solve_checked(solver, apply_jacobian_from(op), b, throw),
-        transpose_solve=lambda op, b: _linear_solve_checked(
-            solver, apply_jacobian_from(op), b, throw
-        ),
-    )
+    t_root = unravel(jax.lax.custom_linear_solve(identity_minus_jacobian, flat_rhs, solve, solve))
     no_tangent = jtu.tree_map(lambda _: None, solution)
     return solution, dataclasses.replace(no_tangent, value=t_root)
