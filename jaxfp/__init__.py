@@ -51,7 +51,7 @@ from ._solve import (
 )
 
 from . import kernels as kernels
-from . import looped as looped
+from . import certify as certify, looped as looped
 from . import probe as probe
 from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
 from .enumeration import enumerate_fixed_points as enumerate_fixed_points

@@ -17,15 +17,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_base import Activation
-from ._rounding import (
-    TRANSCENDENTAL_ULPS,
-    add,
-    as_float,
-    multiply,
-    power,
-    round_down,
-    round_up,
-)
+from ._rounding import TRANSCENDENTAL_ULPS, add, as_float, multiply, round_down, round_up
 
 _Pair = tuple[Float[Array, "..."], Float[Array, "..."]]
 # Half-width of the box around each numerically found critical point, relative to 1 + |t|.
@@ -87,33 +79,55 @@ def _boundaries(critical_points: tuple[float, ...], dtype) -> tuple[float, ...]:
     return tuple(x for box in boxes for x in box)
 
 
+def _magnitude(coefficients, bound) -> Array:
+    """Σ |c_k| m^k (Horner on |c|), the scale of the rounding error of a polynomial at |x| ≤ m."""
+    total = jnp.zeros_like(bound)
+    for c in reversed(coefficients):
+        total = total * bound + abs(c)
+    return total
+
+
+def _widen(coefficients, low, high, bound) -> _Pair:
+    """Widen bounds computed in floating point by the γ_{2n+4} error bound of evaluating
+    Σ c_k x^k for |x| ≤ bound (each bound is a sum of n products of ≤ n roundings each)."""
+    n = len(coefficients)
+    eps = jnp.finfo(low.dtype).eps
+    tiny = jnp.finfo(low.dtype).smallest_normal
+    error = (2 * n + 4) * eps * _magnitude(coefficients, bound) + tiny
+    low, high = low - error, high + error
+    finite = jnp.isfinite(low) & jnp.isfinite(high)
+    return jnp.where(finite, low, -jnp.inf), jnp.where(finite, high, jnp.inf)
+
+
 def _naive(coefficients, lower, upper) -> _Pair:
     """Σ c_k [u]^k with exact interval powers, outward rounded."""
     total_low = jnp.zeros_like(lower)
     total_high = jnp.zeros_like(lower)
+    straddles = (lower <= 0) & (upper >= 0)
     for k, c in enumerate(coefficients):
         if c == 0.0:
             continue
-        low_power, high_power = power(lower, upper, k)
-        term_low, term_high = multiply(low_power, high_power, c, c)
-        total_low, total_high = add(total_low, total_high, term_low, term_high)
-    return total_low, total_high
+        if k == 0:
+            low_power = high_power = jnp.ones_like(lower)
+        elif k % 2 == 1:
+            low_power, high_power = lower**k, upper**k
+        else:
+            at_lower, at_upper = lower**k, upper**k
+            low_power = jnp.where(straddles, 0.0, jnp.minimum(at_lower, at_upper))
+            high_power = jnp.maximum(at_lower, at_upper)
+        if c > 0:
+            total_low, total_high = total_low + c * low_power, total_high + c * high_power
+        else:
+            total_low, total_high = total_low + c * high_power, total_high + c * low_power
+    return _widen(coefficients, total_low, total_high, jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
 
 
 def _point(coefficients, x) -> _Pair:
-    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n} error bound."""
+    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n+4} error bound."""
     value = jnp.zeros_like(x)
-    bound = jnp.zeros_like(x)
-    magnitude = jnp.abs(x)
     for c in reversed(coefficients):
         value = value * x + c
-        bound = bound * magnitude + abs(c)
-    n = len(coefficients)
-    eps = jnp.finfo(x.dtype).eps
-    error = round_up((2 * n + 2) * eps * bound, 4.0)
-    low, high = round_down(value - error), round_up(value + error)
-    finite = jnp.isfinite(low) & jnp.isfinite(high)
-    return jnp.where(finite, low, -jnp.inf), jnp.where(finite, high, jnp.inf)
+    return _widen(coefficients, value, value, jnp.abs(x))
 
 
 def _mean_value(coefficients, derivative, start, stop) -> _Pair:

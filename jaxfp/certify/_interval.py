@@ -1,0 +1,148 @@
+"""A small interval-arithmetic pytree with outward rounding."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+from ..looped._rounding import (
+    add,
+    as_float,
+    interval_matmul,
+    midpoint_radius,
+    multiply,
+    point_matmul,
+    subtract,
+)
+
+
+def _bounds(value) -> tuple[Array, Array]:
+    if isinstance(value, Interval):
+        return value.lower, value.upper
+    value = as_float(value)
+    return value, value
+
+
+class Interval(eqx.Module):
+    """Elementwise intervals [lower, upper] of any shape, with outward-rounded arithmetic.
+
+    Every operation returns an interval that contains the exact real result for every choice of
+    points in the operands (IEEE round-to-nearest assumed; see `jaxfp.looped` for the error
+    model). An `Interval` is a pytree, so it passes through `jax.jit` and `jax.vmap`.
+
+    Supported: `+`, `-` (binary and unary), `*` (elementwise, with intervals or point arrays),
+    `@` (interval matrix @ interval or point vector/matrix, and point matrix @ interval via
+    `__rmatmul__`, both in midpoint–radius form), `midpoint`, `radius`, `width`, `contains`,
+    `subset_of`, `interior_subset_of`, `intersect`, `hull`, `is_empty`.
+
+    Args:
+        lower: lower bounds.
+        upper: upper bounds (defaults to `lower`: a point interval). Broadcast with `lower`.
+
+    Raises:
+        ValueError: if the shapes do not broadcast, or (for concrete values) some lower bound
+            exceeds its upper bound.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxfp.certify import Interval
+        >>> x = Interval(jnp.array([1.0, -1.0]), jnp.array([2.0, 1.0]))
+        >>> y = jnp.array([[1.0, 1.0], [0.0, 2.0]]) @ x
+        >>> bool(y.contains(jnp.array([2.5, 0.0])).all())
+        True
+    """
+
+    lower: Float[Array, "..."]
+    upper: Float[Array, "..."]
+
+    def __init__(self, lower: ArrayLike, upper: ArrayLike | None = None):
+        lower = as_float(lower)
+        upper = lower if upper is None else as_float(upper)
+        try:
+            lower, upper = jnp.broadcast_arrays(lower, upper)
+        except ValueError as error:
+            raise ValueError(
+                f"Interval `lower` and `upper` must broadcast, got shapes {jnp.shape(lower)} and "
+                f"{jnp.shape(upper)}."
+            ) from error
+        if not isinstance(lower, jax.core.Tracer) and not isinstance(upper, jax.core.Tracer):
+            if bool(np.any(np.asarray(lower) > np.asarray(upper))):
+                raise ValueError("Interval needs `lower` <= `upper` everywhere.")
+        self.lower = lower
+        self.upper = upper
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.lower.shape
+
+    @property
+    def midpoint(self) -> Float[Array, "..."]:
+        return midpoint_radius(self.lower, self.upper)[0]
+
+    @property
+    def radius(self) -> Float[Array, "..."]:
+        """A radius r with [lower, upper] ⊆ [midpoint − r, midpoint + r]."""
+        return midpoint_radius(self.lower, self.upper)[1]
+
+    @property
+    def width(self) -> Float[Array, "..."]:
+        return self.upper - self.lower
+
+    def __add__(self, other) -> "Interval":
+        return Interval(*add(self.lower, self.upper, *_bounds(other)))
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> "Interval":
+        return Interval(*subtract(self.lower, self.upper, *_bounds(other)))
+
+    def __rsub__(self, other) -> "Interval":
+        return Interval(*subtract(*_bounds(other), self.lower, self.upper))
+
+    def __neg__(self) -> "Interval":
+        return Interval(-self.upper, -self.lower)
+
+    def __mul__(self, other) -> "Interval":
+        return Interval(*multiply(self.lower, self.upper, *_bounds(other)))
+
+    __rmul__ = __mul__
+
+    def __matmul__(self, other) -> "Interval":
+        return Interval(*interval_matmul(self.lower, self.upper, *_bounds(other)))
+
+    def __rmatmul__(self, matrix) -> "Interval":
+        return Interval(*point_matmul(matrix, self.lower, self.upper))
+
+    def contains(self, x: ArrayLike) -> Bool[Array, "..."]:
+        """Elementwise lower ≤ x ≤ upper."""
+        x = jnp.asarray(x)
+        return (self.lower <= x) & (x <= self.upper)
+
+    def subset_of(self, other: "Interval") -> Bool[Array, ""]:
+        """Whether self ⊆ other (all elements)."""
+        return jnp.all((self.lower >= other.lower) & (self.upper <= other.upper))
+
+    def interior_subset_of(self, other: "Interval") -> Bool[Array, ""]:
+        """Whether self lies in the interior of other (all elements, strict)."""
+        return jnp.all((self.lower > other.lower) & (self.upper < other.upper))
+
+    def intersect(self, other: "Interval") -> "Interval":
+        """The elementwise intersection (check `is_empty` before using it)."""
+        low = jnp.maximum(self.lower, other.lower)
+        high = jnp.minimum(self.upper, other.upper)
+        return Interval._unchecked(low, high)
+
+    def hull(self, other: "Interval") -> "Interval":
+        return Interval(jnp.minimum(self.lower, other.lower), jnp.maximum(self.upper, other.upper))
+
+    def is_empty(self) -> Bool[Array, ""]:
+        """Whether some element is empty (lower > upper), e.g. after `intersect`."""
+        return jnp.any(self.lower > self.upper)
+
+    @staticmethod
+    def _unchecked(lower: Array, upper: Array) -> "Interval":
+        interval = object.__new__(Interval)
+        object.__setattr__(interval, "lower", lower)
+        object.__setattr__(interval, "upper", upper)
+        return interval

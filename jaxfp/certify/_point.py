@@ -1,0 +1,132 @@
+"""A certificate per found fixed point: a small box around it, radius chosen automatically."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ..looped import LoopedNet
+from ..looped._rounding import as_float, round_down, round_up
+from ._box import Method, certify_box_unchecked, check_radii, preconditioner_at
+from ._results import Certificate
+
+# Points certified together (vmap) inside the sequential map over a batch: large enough to
+# amortise dispatch, small enough for the d × d interval matrices to stay in cache.
+_CHUNK = 1024
+# Radii tried when `radius=None`, relative to 1 + ‖x*‖_∞ (plus the smallest sensible radius).
+_LADDER = (1e-1, 1e-2, 1e-3, 1e-5, 1e-8)
+
+
+@eqx.filter_jit
+def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certificate:
+    return jax.lax.map(
+        lambda point: _one(net, point, radius, method, weight_radius, bias_radius),
+        points,
+        batch_size=min(points.shape[0], _CHUNK),
+    )
+
+
+@eqx.filter_jit
+def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
+    def box(r):
+        return round_down(point - r), round_up(point + r)
+
+    if radius is not None:
+        low, high = box(radius)
+        return certify_box_unchecked(net, low, high, method, weight_radius, bias_radius)
+    preconditioner = None if method == "contraction" else preconditioner_at(net, point)
+    newton_step = (
+        jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
+    )
+    scale = 1.0 + jnp.max(jnp.abs(point))
+    smallest = jnp.maximum(
+        4.0 * jnp.max(jnp.abs(newton_step)), 64.0 * jnp.finfo(point.dtype).eps * scale
+    )
+    # Largest first; the last rung is the smallest sensible box.
+    radii = jnp.concatenate([scale * jnp.asarray(_LADDER, point.dtype), smallest[None]])
+    radii = jnp.maximum(radii, smallest)
+
+    def attempt(index):
+        low, high = box(radii[index])
+        return certify_box_unchecked(
+            net, low, high, method, weight_radius, bias_radius, preconditioner
+        )
+
+    # Largest radius first, stopping at the first certified one (so a batch of attracting
+    # points pays for one rung).
+    def keep_going(carry):
+        index, certificate = carry
+        return (~certificate.certified) & (index < len(_LADDER))
+
+    def next_rung(carry):
+        index, _ = carry
+        return index + 1, attempt(index + 1)
+
+    _, certificate = jax.lax.while_loop(keep_going, next_rung, (0, attempt(0)))
+    return certificate
+
+
+def certify_fixed_point(
+    net: LoopedNet,
+    x_star: Float[Array, "*batch d"],
+    radius: ArrayLike | None = None,
+    *,
+    method: Method = "auto",
+    weight_radius: ArrayLike | None = None,
+    bias_radius: ArrayLike = 0.0,
+) -> Certificate:
+    """Certify a (numerically found) fixed point with a box X = x* ± r (`certify_box`).
+
+    With `radius=None` the radius is chosen automatically: it tries the radii
+    (1 + ‖x*‖_∞)·{10⁻¹, 10⁻², 10⁻³, 10⁻⁵, 10⁻⁸} and the smallest sensible radius (4× the Newton
+    correction ‖(I − J)⁻¹(x* − F(x*))‖_∞, at least 64 ulps), largest first,
+    and keeps the **largest** certified box (the strongest statement: uniqueness in a bigger
+    region, and for attracting points the contraction test with its robustness margin). If none
+    certifies, the smallest box's refusal is returned. The preconditioner is computed once per
+    point.
+
+    Args:
+        net: a `jaxfp.looped.LoopedNet`.
+        x_star: one point (d,) or a batch (n, d) (certified in vmapped chunks of 1024).
+        radius: None (automatic), or a radius ≥ 0 (scalar or (d,)).
+        method: `"auto"`, `"contraction"` or `"krawczyk"` (see `certify_box`).
+        weight_radius, bias_radius: interval parameters W ± E, b ± e (see `certify_box`).
+
+    Returns:
+        A `jaxfp.certify.Certificate` (with a leading batch axis for a batch of points).
+
+    Raises:
+        ValueError: if `x_star` does not have shape (d,) or (n, d), `radius` is negative or not
+            finite, or the other arguments are invalid (see `certify_box`).
+
+    Example:
+        >>> import jax
+        >>> jax.config.update("jax_enable_x64", True)
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(2, gain=2.0)
+        >>> points = jaxfp.looped.reference_fixed_points("tanh-identity", 2)
+        >>> certs = jaxfp.certify.certify_fixed_point(net, points)
+        >>> bool(certs.certified.all())
+        True
+    """
+    if not isinstance(net, LoopedNet):
+        raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
+    x_star = as_float(x_star)
+    if x_star.ndim not in (1, 2) or x_star.shape[-1] != net.dim:
+        raise ValueError(
+            f"`x_star` must have shape (d,) or (n, d) with d = {net.dim}, got {x_star.shape}."
+        )
+    if radius is not None:
+        radius = as_float(radius)
+        if radius.shape not in ((), (net.dim,)):
+            raise ValueError(
+                f"`radius` must be a scalar or have shape ({net.dim},), got {radius.shape}."
+            )
+        if not isinstance(radius, jax.core.Tracer) and not bool(
+            jnp.all(jnp.isfinite(radius) & (radius >= 0))
+        ):
+            raise ValueError(f"`radius` must be finite and ≥ 0, got {radius}.")
+    check_radii(weight_radius, bias_radius)
+    if x_star.ndim == 2:
+        return _batch(net, x_star, radius, method, weight_radius, bias_radius)
+    return _one(net, x_star, radius, method, weight_radius, bias_radius)

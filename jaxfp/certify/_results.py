@@ -1,0 +1,75 @@
+"""Typed results of the certificates."""
+
+import equinox as eqx
+from jaxtyping import Array, Bool, Float
+
+
+class CertificateMethod(eqx.Enumeration):
+    """Which test proved the certificate (`none` when refused)."""
+
+    none = "No test proved a unique fixed point in the box."
+    contraction = (
+        "F(X) ⊆ X and sup‖J_F(X)‖_∞ ≤ K < 1 (P1 Theorem 4.1): exactly one fixed point in X; it is "
+        "attracting and every start in X converges to it at rate K."
+    )
+    krawczyk = (
+        "Krawczyk's test K(X) ⊆ interior(X), K(X) = m − C(m − F(m)) + (I − C(I − J_F(X)))(X − m): "
+        "exactly one fixed point in X (attracting, saddle or repelling)."
+    )
+
+
+class CertificateReason(eqx.Enumeration):
+    """Why a box was refused (`certified` when it was not)."""
+
+    certified = ""
+    no_fixed_point = (
+        "Proved that the box holds no fixed point: F(X) misses X in some coordinate "
+        "(0 ∉ X − F(X)) or K(X) ∩ X is empty. Look elsewhere."
+    )
+    not_invariant = (
+        "F(X) is not inside X, so the contraction test (P1 Theorem 4.1) does not apply, and the "
+        "Krawczyk test failed too. Use a smaller box centred on the fixed point "
+        "(`certify_fixed_point` with `radius=None` picks one), or check that the box holds "
+        "exactly one fixed point."
+    )
+    not_contracting = (
+        "F(X) ⊆ X but sup‖J_F(X)‖_∞ ≥ 1, and the Krawczyk test failed. Shrink the box around the "
+        "fixed point; if the fixed point is a saddle or repelling, only Krawczyk can prove it, on "
+        "a box small enough for J_F to vary little."
+    )
+    krawczyk_failed = (
+        "The Krawczyk test failed: K(X) is not inside the interior of X. Shrink the box around "
+        "the fixed point (I − J_F may be near-singular: a fold or a bifurcation)."
+    )
+    invalid_box = (
+        "The box has a lower bound above its upper bound or a non-finite bound, or the interval "
+        "enclosures overflowed (an unbounded activation on a large box). Use a finite, smaller box."
+    )
+
+
+class Certificate(eqx.Module):
+    """The outcome of `certify_box` / `certify_fixed_point` (batched leaves under `vmap`).
+
+    - `certified`: True when the box provably holds exactly one fixed point.
+    - `method`: a `CertificateMethod` (`contraction`, `krawczyk`, or `none`).
+    - `reason`: a `CertificateReason` (`certified`, or why not; `CertificateReason[r]` gives
+      the message).
+    - `contraction_bound`: for the contraction test, K ≥ sup‖J_F(X)‖_∞ (rigorous upper bound);
+      for Krawczyk, ‖I − C(I − J_F(X))‖_∞; the first when no test succeeded.
+    - `margin`: the robustness margin δ = min(F(X)_lo − X_lo, X_hi − F(X)_hi) in the ∞-norm
+      (rigorous lower bound): F(X) + B(0, δ) ⊆ X when δ ≥ 0 (P1 Theorem 4.2); negative when
+      F(X) leaves X. With `method == contraction`, noisy iterates x_{t+1} = F(x_t) + h_t,
+      ‖h_t‖_∞ ≤ δ, stay in X and ‖x_t − x*‖ ≤ K^t‖x_0 − x*‖ + δ/(1 − K).
+    - `lower`, `upper`: the box X.
+    - `enclosure_lower`, `enclosure_upper`: X ∩ F(X) ∩ K(X), which holds every fixed point in X.
+    """
+
+    certified: Bool[Array, ""]
+    method: CertificateMethod
+    reason: CertificateReason
+    contraction_bound: Float[Array, ""]
+    margin: Float[Array, ""]
+    lower: Float[Array, " d"]
+    upper: Float[Array, " d"]
+    enclosure_lower: Float[Array, " d"]
+    enclosure_upper: Float[Array, " d"]
