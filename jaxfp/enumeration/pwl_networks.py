@@ -48,6 +48,9 @@ def enumerate_pwl_fixed_points(
     - `devices`: devices to spread each chunk over (default: all local devices).
     - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
 
+    The computation is in float64 whatever the global setting, but a `LoopedNet` built without
+    `jax_enable_x64` already holds float32 weights: build it under float64 for exact weights.
+
     **Returns:** a `jaxfp.enumeration.PWLFixedPoints`.
 
     **Raises:** `ValueError` if `net` is not a `LoopedNet`, its activation is not piecewise
