@@ -46,7 +46,7 @@ def test_output_is_a_fixed_point_and_stats_say_so(deq):
 
 def test_vmap_batches_examples(deq):
     xs = jax.random.normal(jax.random.key(1), (3, 4))
-    batched = eqx.filter_jit(jax.vmap(deq))(xs)
+    batched = eqx.filter_jit(lambda layer, xs: jax.vmap(layer)(xs))(deq, xs)
     for x, z in zip(xs, batched, strict=True):
         np.testing.assert_allclose(z, deq(x), atol=FIXED_POINT_TOL)
 

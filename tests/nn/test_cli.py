@@ -1,0 +1,32 @@
+"""`jaxfp train-deq` in-process: JSON output, table output, bad input."""
+
+import json
+
+import pytest
+
+from jaxfp._cli.main import main
+
+
+def test_train_deq_writes_json(capsys):
+    code = main(
+        ["train-deq", "--epochs", "1", "--width", "8", "--batch-size", "256", "--json", "-"]
+    )
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0.0 <= report["test_accuracy"] <= 1.0
+    assert report["wall_time_s"] > 0 and report["mean_forward_steps"] > 0
+    assert report["mean_backward_steps"] > 0 and len(report["history"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--width", "0"], "width"),
+        (["--batch-size", "5000"], "batch-size"),
+        (["--test-fraction", "2"], "test-fraction"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    assert main(["train-deq", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
