@@ -53,6 +53,11 @@ def check_positive(value, name: str) -> float:
     return float(value)
 
 
+def default_tolerance(dtype, double: float, single: float) -> float:
+    """`double` for float64 computations, `single` for float32 and narrower."""
+    return double if jnp.finfo(dtype).bits >= 64 else single
+
+
 def with_parameters(net: LoopedNet, weight: Array, bias: Array) -> LoopedNet:
     """`net` with W and b replaced (differentiable in both; no re-validation)."""
     return eqx.tree_at(lambda n: (n.W, n.b), net, (weight, bias))

@@ -11,7 +11,13 @@ from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 from .._solve import RESULTS, Newton, fixed_point
 from ..looped import LoopedNet
 from ._arc import Diagnostics, correct, diagnostics, tangent_at
-from ._common import check_net, check_positive, check_positive_int, check_state
+from ._common import (
+    check_net,
+    check_positive,
+    check_positive_int,
+    check_state,
+    default_tolerance,
+)
 from .parameters import AbstractParameter, parameter_from_name
 
 # A new tangent must keep this cosine with the old one, else the step is retried shorter (a
@@ -144,9 +150,9 @@ def continue_fixed_point(
     max_step: float = 0.2,
     min_step: float = 1e-7,
     max_points: int = 2000,
-    tolerance: float = 1e-11,
+    tolerance: float | None = None,
     corrector_iterations: int = 12,
-    locate_tolerance: float = 1e-13,
+    locate_tolerance: float | None = None,
 ) -> Branch:
     """Follow the fixed point through `x0` as the parameter goes from `start` towards `stop`.
 
@@ -170,9 +176,11 @@ def continue_fixed_point(
             size falls below `min_step`.
         step, max_step, min_step: initial, largest and smallest arclength step.
         max_points: the most branch points kept.
-        tolerance: Newton tolerance of the corrector (max-norm of the update).
+        tolerance: Newton tolerance of the corrector (max-norm of the update); default 1e-11
+            in float64, 1e-5 in float32.
         corrector_iterations: Newton iterations per corrector.
-        locate_tolerance: relative arclength tolerance of the event bisection.
+        locate_tolerance: relative arclength tolerance of the event bisection; default 1e-13
+            in float64, 1e-6 in float32.
 
     Returns:
         A `jaxfp.probe.Branch`.
@@ -211,7 +219,12 @@ def continue_fixed_point(
     )
     max_points = check_positive_int(max_points, "max_points")
     corrector_iterations = check_positive_int(corrector_iterations, "corrector_iterations")
+    if tolerance is None:
+        tolerance = default_tolerance(x0.dtype, 1e-11, 1e-5)
+    if locate_tolerance is None:
+        locate_tolerance = default_tolerance(x0.dtype, 1e-13, 1e-6)
     tolerance = check_positive(tolerance, "tolerance")
+    locate_tolerance = check_positive(locate_tolerance, "locate_tolerance")
 
     start_net = parameter.replace(net, jnp.asarray(start, x0.dtype))
     solution = fixed_point(

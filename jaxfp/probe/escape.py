@@ -10,7 +10,15 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._solve import RESULTS, Picard, fixed_point
 from ..looped import LoopedNet
-from ._common import check_net, check_points, check_positive, check_positive_int, check_state
+from ._common import (
+    check_net,
+    check_points,
+    check_positive,
+    check_positive_int,
+    check_state,
+    default_tolerance,
+    spectral_radius,
+)
 
 Norm = Literal["l2", "linf", "l1"]
 Mode = Literal["state", "bias"]
@@ -88,7 +96,8 @@ def _lands_in(net, x0, delta, points, target, mode, steps):
     fixed point `target` (nearest among `points`)?"""
     net_p, start = _perturbed(net, x0, delta, mode)
     end = _unroll(net_p, start, steps)
-    converged = jnp.max(jnp.abs(net_p(end) - end)) < _CONVERGED
+    threshold = default_tolerance(end.dtype, _CONVERGED, 1e-4)
+    converged = jnp.max(jnp.abs(net_p(end) - end)) < threshold
     return converged & (_nearest(points, end) == target)
 
 
@@ -167,14 +176,18 @@ class _Search(eqx.Module):
             return jnp.where(reaches, low, middle), jnp.where(reaches, middle, high)
 
         one = jnp.ones((), delta.dtype)
-        _, high = jax.lax.fori_loop(0, self.bisection_steps, bisect, (0 * one, one))
+        # Below ~2^-16 relative in float32 the end point would sit within round-off of the
+        # boundary, where the verifying iteration cannot tell the sides apart.
+        steps = min(self.bisection_steps, int(default_tolerance(delta.dtype, 60, 16)))
+        _, high = jax.lax.fori_loop(0, steps, bisect, (0 * one, one))
         return high * delta
 
 
 @eqx.filter_jit
-def _escape(search: _Search, target, attracting):
+def _escape(search: _Search, target):
     """Searches every candidate target at once (vmap) and verifies the best one."""
     net, x0, points = search.net, search.x0, search.points
+    attracting = jax.vmap(lambda x: spectral_radius(net, x))(points) < 1
     start = _solve(net, x0, search.verify_steps)
     start_index = jnp.where(start.result == RESULTS.successful, _nearest(points, start.value), -1)
     candidates = jnp.arange(points.shape[0])
@@ -192,9 +205,10 @@ def _escape(search: _Search, target, attracting):
 
 
 def _solve(net, x, max_steps):
+    tolerance = default_tolerance(x.dtype, 1e-13, 1e-6)
     return fixed_point(
         net.fixed_point_fn,
-        Picard(rtol=1e-13, atol=1e-13),
+        Picard(rtol=tolerance, atol=tolerance),
         x,
         max_steps=max_steps,
         throw=False,
@@ -295,7 +309,6 @@ def escape_basin(
         check_positive(learning_rate, "learning_rate"),
         check_positive(penalty, "penalty"),
     )
-    radius = jax.vmap(lambda x: jnp.max(jnp.abs(jnp.linalg.eigvals(net.jacobian(x)))))(points)
     code = jnp.asarray(-1 if target is None else target)
-    delta, size, start, best, reached, point, success = _escape(search, code, radius < 1)
+    delta, size, start, best, reached, point, success = _escape(search, code)
     return EscapeResult(delta, size, start, best, reached, point, success, mode, norm)

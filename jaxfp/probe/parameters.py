@@ -61,8 +61,8 @@ class Bias(AbstractParameter):
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(2)
-        >>> jaxfp.probe.Bias(1).replace(net, 0.3).b.tolist()
-        [0.0, 0.3]
+        >>> jaxfp.probe.Bias(1).replace(net, 0.5).b.tolist()
+        [0.0, 0.5]
     """
 
     index: int = eqx.field(static=True)

@@ -1,0 +1,300 @@
+"""Basin maps on 2-D slices of state space, and Monte Carlo basin volumes."""
+
+import math
+import statistics
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
+
+from .._solve import RESULTS, Picard, fixed_point_batched
+from ..looped import LoopedNet
+from ._common import check_net, check_points, check_positive, check_positive_int, match_points
+
+
+class BasinMap(eqx.Module):
+    """Which fixed point the plain iteration reaches from each start of a 2-D grid.
+
+    The starts are `origin + u·directions[0] + v·directions[1]` for u in `u` and v in `v`.
+
+    - `u`, `v`: the grid coordinates, shapes (nu,), (nv,).
+    - `origin`, `directions`: the slice, shapes (d,), (2, d).
+    - `labels`: index into `fixed_points` of the limit from each start, −1 when the iteration
+      did not converge or converged to a point not in the list; shape (nv, nu) (rows are v).
+    - `steps`: iterations taken from each start, shape (nv, nu).
+    - `result`: each start's `jaxfp.RESULTS` code, shape (nv, nu).
+    - `fixed_points`: the list the limits were matched to, shape (n, d).
+    """
+
+    u: Float[Array, " nu"]
+    v: Float[Array, " nv"]
+    origin: Float[Array, " d"]
+    directions: Float[Array, "2 d"]
+    labels: Int[Array, "nv nu"]
+    steps: Int[Array, "nv nu"]
+    result: Int[Array, "nv nu"]
+    fixed_points: Float[Array, "n d"]
+
+    def fractions(self) -> Float[Array, " n"]:
+        """Fraction of the slice's grid reaching each fixed point (area fractions).
+
+        Example:
+            >>> import jax.numpy as jnp, jaxfp
+            >>> net = jaxfp.looped.tanh_identity_network(2)
+            >>> points = jnp.array([[0.957504, 0.957504]])
+            >>> grid = jaxfp.probe.basin_map(net, points, extent=(0.5, 1.5), resolution=4)
+            >>> grid.fractions().tolist()
+            [1.0]
+        """
+        counts = jnp.sum(self.labels[..., None] == jnp.arange(len(self.fixed_points)), (0, 1))
+        return counts / self.labels.size
+
+
+def _solve_starts(net, starts, max_steps, lanes, tolerance):
+    solver = Picard(rtol=tolerance, atol=tolerance)
+    return fixed_point_batched(
+        net.fixed_point_fn, solver, starts, lanes=min(lanes, len(starts)), max_steps=max_steps
+    )
+
+
+def _slice(net: LoopedNet, plane, origin):
+    dim = net.dim
+    origin = jnp.zeros(dim) if origin is None else jnp.asarray(origin, float)
+    if origin.shape != (dim,):
+        raise ValueError(f"`origin` must have shape ({dim},), got shape {origin.shape}.")
+    if isinstance(plane, tuple) and len(plane) == 2 and all(isinstance(i, int) for i in plane):
+        first, second = plane
+        if not (0 <= first < dim and 0 <= second < dim and first != second):
+            raise ValueError(
+                f"`plane` must name two different coordinates in 0 … {dim - 1}, got {plane}."
+            )
+        return origin, jnp.eye(dim)[jnp.array([first, second])]
+    directions = jnp.asarray(plane, float)
+    if directions.shape != (2, dim):
+        raise ValueError(
+            f"`plane` must be two coordinate indices (i, j) or two direction vectors of shape "
+            f"(2, {dim}), got {plane!r}."
+        )
+    return origin, directions
+
+
+def _range(extent, name) -> tuple[float, float]:
+    if not (len(extent) == 2 and all(math.isfinite(float(e)) for e in extent)):
+        raise ValueError(f"`{name}` must be a pair (low, high) of finite numbers, got {extent!r}.")
+    low, high = float(extent[0]), float(extent[1])
+    if not low < high:
+        raise ValueError(f"`{name}` must have low < high, got {extent!r}.")
+    return low, high
+
+
+def basin_map(
+    net: LoopedNet,
+    fixed_points: ArrayLike,
+    *,
+    plane: tuple[int, int] | ArrayLike = (0, 1),
+    origin: ArrayLike | None = None,
+    extent: tuple[float, float] = (-2.0, 2.0),
+    extent_v: tuple[float, float] | None = None,
+    resolution: int = 64,
+    max_steps: int = 1000,
+    tolerance: float = 1e-10,
+    match_tolerance: float = 1e-6,
+    lanes: int = 1024,
+) -> BasinMap:
+    """The basins of attraction of the plain iteration on a 2-D slice through state space.
+
+    Every start of a `resolution × resolution` grid is iterated (x_{t+1} = F(x_t), i.e.
+    `jaxfp.Picard`) with `jaxfp.fixed_point_batched`, whose refilled lanes keep the cost at the
+    total number of steps; each limit is matched to the nearest listed fixed point.
+
+    Args:
+        net: a `jaxfp.looped.LoopedNet`.
+        fixed_points: the fixed points to match, shape (n, d) (e.g. from the enumeration).
+        plane: two coordinate indices (i, j) (the slice spanned by e_i, e_j) or a (2, d) array
+            of direction vectors.
+        origin: the slice's origin, shape (d,) (default 0).
+        extent: (low, high) of the first grid coordinate u.
+        extent_v: (low, high) of v (default: `extent`).
+        resolution: grid points per axis.
+        max_steps: iteration limit per start.
+        tolerance: `rtol` = `atol` of the iteration's stopping rule.
+        match_tolerance: max-norm distance within which a limit matches a listed fixed point.
+        lanes: starts solved at once.
+
+    Returns:
+        A `jaxfp.probe.BasinMap`.
+
+    Raises:
+        ValueError: for a bad `net`, `fixed_points`, `plane`, `origin`, extents or counts.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(2)
+        >>> x = 0.957504
+        >>> points = jnp.array([[x, x], [-x, x], [x, -x], [-x, -x]])
+        >>> grid = jaxfp.probe.basin_map(net, points, extent=(-1.0, 1.0), resolution=4)
+        >>> grid.labels.tolist()
+        [[3, 3, 2, 2], [3, 3, 2, 2], [1, 1, 0, 0], [1, 1, 0, 0]]
+    """
+    net = check_net(net)
+    points = check_points(fixed_points, net.dim)
+    origin, directions = _slice(net, plane, origin)
+    u_low, u_high = _range(extent, "extent")
+    v_low, v_high = _range(extent if extent_v is None else extent_v, "extent_v")
+    resolution = check_positive_int(resolution, "resolution")
+    max_steps = check_positive_int(max_steps, "max_steps")
+    lanes = check_positive_int(lanes, "lanes")
+    tolerance = check_positive(tolerance, "tolerance")
+    u = np.linspace(u_low, u_high, resolution)
+    v = np.linspace(v_low, v_high, resolution)
+    uu, vv = np.meshgrid(u, v)
+    starts = origin + uu.reshape(-1, 1) * directions[0] + vv.reshape(-1, 1) * directions[1]
+    solution = _solve_starts(net, starts, max_steps, lanes, tolerance)
+    labels = _labels(solution, points, match_tolerance)
+    shape = (resolution, resolution)
+    return BasinMap(
+        u=jnp.asarray(u),
+        v=jnp.asarray(v),
+        origin=origin,
+        directions=directions,
+        labels=labels.reshape(shape),
+        steps=solution.stats.num_steps.reshape(shape),
+        result=solution.result._value.reshape(shape),
+        fixed_points=points,
+    )
+
+
+class BasinVolumes(eqx.Module):
+    """Monte Carlo estimates of the basin volumes inside a box, with Wilson intervals.
+
+    - `fraction`: fraction of uniform starts reaching each fixed point, shape (n,).
+    - `lower`, `upper`: the Wilson score interval at `confidence` (Wilson 1927), shape (n,).
+    - `counts`: starts reaching each fixed point, shape (n,).
+    - `unmatched`: starts that did not converge to a listed fixed point (cycles, other
+      points, non-convergence).
+    - `num_samples`, `confidence`: as requested.
+    """
+
+    fraction: Float[Array, " n"]
+    lower: Float[Array, " n"]
+    upper: Float[Array, " n"]
+    counts: Int[Array, " n"]
+    unmatched: Int[Array, ""]
+    num_samples: int = eqx.field(static=True)
+    confidence: float = eqx.field(static=True)
+
+
+def wilson_interval(
+    counts: ArrayLike, total: int, confidence: float = 0.95
+) -> tuple[Float[Array, "..."], Float[Array, "..."]]:
+    """Wilson score interval (Wilson 1927) for binomial proportions `counts / total`.
+
+    Args:
+        counts: successes, any shape.
+        total: number of trials (> 0).
+        confidence: two-sided confidence level in (0, 1).
+
+    Returns:
+        `(lower, upper)`, arrays of the shape of `counts`.
+
+    Raises:
+        ValueError: if `total` < 1 or `confidence` is not in (0, 1).
+
+    Example:
+        >>> import jaxfp
+        >>> low, high = jaxfp.probe.wilson_interval(50, 100)
+        >>> round(float(low), 4), round(float(high), 4)
+        (0.4038, 0.5962)
+    """
+    total = check_positive_int(total, "total")
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
+    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = np.asarray(counts, float) / total
+    denominator = 1 + z**2 / total
+    center = (p + z**2 / (2 * total)) / denominator
+    half = z / denominator * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2))
+    return jnp.asarray(np.clip(center - half, 0.0, 1.0)), jnp.asarray(np.clip(center + half, 0, 1))
+
+
+@eqx.filter_jit
+def _labels(solution, points, match_tolerance):
+    converged = solution.result == RESULTS.successful
+    return match_points(solution.value, points, converged, match_tolerance)
+
+
+def basin_volumes(
+    net: LoopedNet,
+    fixed_points: ArrayLike,
+    *,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    num_samples: int = 4096,
+    key: PRNGKeyArray | None = None,
+    seed: int = 0,
+    confidence: float = 0.95,
+    max_steps: int = 1000,
+    tolerance: float = 1e-10,
+    match_tolerance: float = 1e-6,
+    lanes: int = 1024,
+) -> BasinVolumes:
+    """Fractions of the box [lower, upper] attracted to each fixed point (Monte Carlo).
+
+    Uniform starts in the box are iterated with `jaxfp.fixed_point_batched` and matched to the
+    nearest listed fixed point; the fraction reaching each comes with a Wilson score interval,
+    which stays honest for fractions near 0 or 1 and for few samples.
+
+    Args:
+        net: a `jaxfp.looped.LoopedNet`.
+        fixed_points: the fixed points, shape (n, d).
+        lower, upper: the box, shapes (d,) (or scalars).
+        num_samples: uniform starts drawn.
+        key: a `jax.random` key (default: `jax.random.PRNGKey(seed)`).
+        seed: the seed when `key` is None.
+        confidence: confidence level of the intervals.
+        max_steps, tolerance, match_tolerance, lanes: as in `basin_map`.
+
+    Returns:
+        A `jaxfp.probe.BasinVolumes`.
+
+    Raises:
+        ValueError: for a bad `net`, `fixed_points`, box, or counts.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(1)
+        >>> points = jnp.array([[-0.957504], [0.957504]])
+        >>> out = jaxfp.probe.basin_volumes(net, points, lower=-1.0, upper=1.0,
+        ...                                 num_samples=1000)
+        >>> bool(out.lower[1] < 0.5 < out.upper[1])
+        True
+    """
+    net = check_net(net)
+    points = check_points(fixed_points, net.dim)
+    low = jnp.broadcast_to(jnp.asarray(lower, float), (net.dim,))
+    high = jnp.broadcast_to(jnp.asarray(upper, float), (net.dim,))
+    if not bool(np.all(np.asarray(low) < np.asarray(high))):
+        raise ValueError("`lower` must be below `upper` in every coordinate.")
+    num_samples = check_positive_int(num_samples, "num_samples")
+    max_steps = check_positive_int(max_steps, "max_steps")
+    lanes = check_positive_int(lanes, "lanes")
+    tolerance = check_positive(tolerance, "tolerance")
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
+    key = jax.random.PRNGKey(seed) if key is None else key
+    starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)
+    solution = _solve_starts(net, starts, max_steps, lanes, tolerance)
+    labels = np.asarray(_labels(solution, points, match_tolerance))
+    counts = np.sum(labels[:, None] == np.arange(len(points)), axis=0)
+    interval_low, interval_high = wilson_interval(counts, num_samples, confidence)
+    return BasinVolumes(
+        fraction=jnp.asarray(np.asarray(counts) / num_samples),
+        lower=interval_low,
+        upper=interval_high,
+        counts=jnp.asarray(counts),
+        unmatched=jnp.asarray(num_samples - int(np.sum(counts))),
+        num_samples=num_samples,
+        confidence=confidence,
+    )

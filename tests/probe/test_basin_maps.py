@@ -1,0 +1,116 @@
+"""Basin maps and volumes of diagonal networks have the product structure of their units."""
+
+import itertools
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfp
+
+BIASES = (0.1, -0.2, 0.05)
+# Grid points are kept at least this far from each unit's basin boundary.
+BOUNDARY_GAP = 1e-3
+# Every map and sample below has this many starts, so the batched solve compiles once.
+RESOLUTION = 24
+
+
+def _scalar_roots(bias: float) -> tuple[float, float, float]:
+    """The three fixed points of x = tanh(2x + b) for small |b|, by bisection (numpy)."""
+
+    def root(low, high):
+        f = lambda x: np.tanh(2 * x + bias) - x
+        for _ in range(200):
+            middle = 0.5 * (low + high)
+            low, high = (middle, high) if np.sign(f(middle)) == np.sign(f(low)) else (low, middle)
+        return 0.5 * (low + high)
+
+    return root(-1.0, -0.3), root(-0.3, 0.3), root(0.3, 1.0)
+
+
+@pytest.fixture(scope="module")
+def diagonal():
+    dim = len(BIASES)
+    net = jaxfp.looped.LoopedNet(2.0 * jnp.eye(dim), jnp.array(BIASES), jaxfp.looped.Tanh())
+    roots = [_scalar_roots(b) for b in BIASES]
+    attractors = [(r[0], r[2]) for r in roots]
+    points = jnp.array(list(itertools.product(*attractors)))  # 2^d attracting corners
+    return net, points, [r[1] for r in roots]
+
+
+def _expected_label(points, sides):
+    # The product structure: unit i goes to its upper attractor iff it starts above its
+    # repelling fixed point; the corner's index in `points` follows itertools.product order.
+    index = 0
+    for side in sides:
+        index = 2 * index + int(side)
+    return index
+
+
+def test_basin_map_is_the_product_of_scalar_basins(diagonal):
+    net, points, middles = diagonal
+    grid = jaxfp.probe.basin_map(
+        net, points, plane=(0, 1), origin=jnp.array([0.0, 0.0, 0.5]), resolution=RESOLUTION
+    )
+    u, v = np.asarray(grid.u), np.asarray(grid.v)
+    assert np.min(np.abs(u - middles[0])) > BOUNDARY_GAP
+    assert np.min(np.abs(v - middles[1])) > BOUNDARY_GAP
+    expected = np.array(
+        [
+            [_expected_label(points, (ui > middles[0], vi > middles[1], True)) for ui in u]
+            for vi in v
+        ]
+    )
+    np.testing.assert_array_equal(np.asarray(grid.labels), expected)
+    assert np.all(np.asarray(grid.result) == 0) and np.all(np.asarray(grid.steps) > 0)
+    fractions = np.asarray(grid.fractions())
+    assert fractions.sum() == pytest.approx(1.0)
+
+
+def test_oblique_plane_and_unmatched_starts(diagonal):
+    net, points, _ = diagonal
+    directions = jnp.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) / jnp.array([[2**0.5], [1.0]])
+    grid = jaxfp.probe.basin_map(
+        net, points[:1], plane=directions, extent=(-1.5, 1.5), resolution=RESOLUTION
+    )
+    labels = np.asarray(grid.labels)
+    assert set(np.unique(labels)) == {-1, 0}  # only the (−,−,−) corner is listed
+
+
+def test_monte_carlo_volumes_match_products_of_intervals(diagonal):
+    net, points, middles = diagonal
+    volumes = jaxfp.probe.basin_volumes(
+        net, points, lower=-1.0, upper=1.0, num_samples=RESOLUTION**2, seed=1, confidence=0.999
+    )
+    upper_share = [(1 - m) / 2 for m in middles]  # uniform on [−1, 1], boundary at m
+    expected = [
+        np.prod([s if up else 1 - s for s, up in zip(upper_share, sides, strict=True)])
+        for sides in itertools.product([False, True], repeat=len(BIASES))
+    ]
+    assert int(volumes.unmatched) == 0 and int(volumes.counts.sum()) == RESOLUTION**2
+    assert np.all(np.asarray(volumes.lower) <= expected)
+    assert np.all(np.asarray(volumes.upper) >= expected)
+
+
+def test_wilson_interval_reference_values():
+    low, high = jaxfp.probe.wilson_interval(jnp.array([0, 50, 100]), 100, 0.95)
+    np.testing.assert_allclose(low, [0.0, 0.40383, 0.96301], atol=1e-5)
+    np.testing.assert_allclose(high, [0.03699, 0.59617, 1.0], atol=1e-5)
+
+
+def test_basin_map_errors(diagonal):
+    net, points, _ = diagonal
+    with pytest.raises(ValueError, match="plane"):
+        jaxfp.probe.basin_map(net, points, plane=(0, 0))
+    with pytest.raises(ValueError, match="plane"):
+        jaxfp.probe.basin_map(net, points, plane=jnp.ones((2, 2)))
+    with pytest.raises(ValueError, match="origin"):
+        jaxfp.probe.basin_map(net, points, origin=jnp.ones(2))
+    with pytest.raises(ValueError, match="extent"):
+        jaxfp.probe.basin_map(net, points, extent=(1.0, -1.0))
+    with pytest.raises(ValueError, match="resolution"):
+        jaxfp.probe.basin_map(net, points, resolution=0)
+    with pytest.raises(ValueError, match="lower"):
+        jaxfp.probe.basin_volumes(net, points, lower=1.0, upper=-1.0)
+    with pytest.raises(ValueError, match="confidence"):
+        jaxfp.probe.wilson_interval(3, 10, confidence=1.5)
