@@ -99,7 +99,7 @@ def q_map(
 
     **Example:**
         >>> import jaxfp.kernels as jk
-        >>> float(jk.q_map(jk.relu(), 3.0, 2.0, 0.0))
+        >>> round(float(jk.q_map(jk.relu(), 3.0, 2.0, 0.0)), 12)
         3.0
     """
     q = jnp.asarray(q, dtype=float)
