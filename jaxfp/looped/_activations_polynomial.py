@@ -2,11 +2,11 @@
 
 The interval extension splits the real line at the critical points of the polynomial (roots of
 σ', found once with numpy when the activation is built, each wrapped in a tiny box). On the
-pieces between them σ is monotone, which is *checked* with an interval enclosure of σ' (so an
-inaccurate root can only cost tightness, never rigour), and the range there is the hull of the
-endpoint values; a piece whose monotonicity is not proved, and each tiny box around a critical
-point, gets the naive interval evaluation Σ c_k [u]^k. The union is the exact range up to a
-few ulps.
+pieces between them σ is monotone, which is *checked* with an enclosure of σ' computed by the
+same algorithm one degree lower (so an inaccurate root can only cost tightness, never rigour),
+and the range there is the hull of the endpoint values; a piece whose monotonicity is not
+proved gets the naive interval evaluation Σ c_k [u]^k, and each tiny box around a critical
+point a mean-value form. The union is the exact range up to a few ulps.
 """
 
 import math
@@ -156,7 +156,13 @@ def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
         valid = start <= stop
         naive_low, naive_high = _naive(coefficients, start, stop)
         if index % 2 == 0:  # a piece between critical boxes: monotone when σ' keeps its sign
-            slope_low, slope_high = _naive(derivative, start, stop)
+            # σ' over the piece, tightly (recursively: σ' has lower degree).
+            if len(derivative) > 2:
+                slope_low, slope_high = polynomial_interval(
+                    derivative, _critical_points(derivative), start, stop
+                )
+            else:
+                slope_low, slope_high = _naive(derivative, start, stop)
             monotone = (slope_low > 0) | (slope_high < 0)
             start_low, start_high = _point(coefficients, start)
             stop_low, stop_high = _point(coefficients, stop)
