@@ -7,6 +7,7 @@ once and returns the complete, exact list with the evidence of completeness.
 from .classify import STABILITY_NAMES as STABILITY_NAMES
 from .dispatch import enumerate_fixed_points as enumerate_fixed_points
 from .exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
+from .index_check import check_completeness as check_completeness
 from .iterative import enumerate_iterative as enumerate_iterative
 from .pwl_networks import (
     enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,

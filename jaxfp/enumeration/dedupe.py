@@ -1,8 +1,9 @@
 """Tolerance-based deduplication of fixed points found from many starts.
 
-Two points x, y are the same fixed point when ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞); the
-groups are the connected components of that relation. Points are first snapped to a grid of
-spacing below the tolerance (exact duplicates, the common case, collapse by sorting); then the grid
+Two points x, y are the same fixed point when ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞) (up to
+0.1% slack); the groups are the connected components of that relation. Points are first snapped
+to a grid of spacing 10⁻³ × the tolerance (exact duplicates, the common case, collapse by
+sorting); then the grid
 cells' representatives are sorted along a fixed random direction v with ‖v‖_1 = 1, so that two
 points within the tolerance are within it along v too, and only neighbours in that order are
 compared (k-d trees degrade badly on the lattice-like point sets of the P1 constructions). The
@@ -13,6 +14,10 @@ import numpy as np
 from jaxtyping import Float, Int
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+# Grid spacing as a fraction of the tolerance: points in one grid cell are merged outright, and
+# cells are linked with a slack of one spacing (so the tolerance holds up to 0.1%).
+_GRID_FRACTION = 1e-3
 
 
 def group_points(
@@ -48,7 +53,7 @@ def group_points(
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     norms = np.abs(points).max(axis=1) if points.shape[1] else np.zeros(n)
-    spacing = atol + rtol * float(norms.min())
+    spacing = _GRID_FRACTION * (atol + rtol * float(norms.min()))
     if spacing > 0:
         keys = np.ascontiguousarray(np.floor(points / spacing).astype(np.int64))
         rows = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
@@ -59,7 +64,7 @@ def group_points(
     members = points[cell_first]
     member_norms = norms[cell_first]
     m = members.shape[0]
-    radius = atol + rtol * float(norms.max())
+    radius = atol + rtol * float(norms.max()) + spacing
     direction = np.random.default_rng(0).standard_normal(points.shape[1])
     direction /= max(np.abs(direction).sum(), 1e-300)
     projection = members @ direction
@@ -71,7 +76,7 @@ def group_points(
         first = np.flatnonzero(following >= offset)
         a, b = order[first], order[first + offset]
         gaps = np.abs(members[a] - members[b]).max(axis=1)
-        close = gaps <= atol + rtol * np.maximum(member_norms[a], member_norms[b])
+        close = gaps <= atol + rtol * np.maximum(member_norms[a], member_norms[b]) + spacing
         rows.append(a[close])
         cols.append(b[close])
     pairs = np.stack([np.concatenate(rows), np.concatenate(cols)], axis=1)

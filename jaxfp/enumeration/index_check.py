@@ -118,3 +118,39 @@ def index_sum(determinant_signs: Int[np.ndarray, " n"]) -> int:
         1
     """
     return int(np.sum(np.asarray(determinant_signs, dtype=np.int64)))
+
+
+def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
+    """The index-sum test for a list of fixed points of `net` found by any means.
+
+    Args:
+        net: a `jaxfp.looped.LoopedNet`.
+        points: the distinct fixed points, shape (n, d).
+
+    Returns:
+        `(index_sum, expected_degree, consistent)`: `consistent` is False when the index sum
+        differs from the known degree ("enumeration incomplete"), when the degree is unknown, or
+        when a point is degenerate (I − J singular, index 0).
+
+    Raises:
+        ValueError: if `points` does not have shape (n, d).
+
+    Example:
+        >>> import jax
+        >>> jax.config.update("jax_enable_x64", True)
+        >>> import jaxfp
+        >>> from jaxfp.enumeration.index_check import check_completeness
+        >>> net = jaxfp.looped.poly_network(1)
+        >>> full, missing = [[-1.0], [0.0], [1.0]], [[-1.0], [1.0]]
+        >>> check_completeness(net, full), check_completeness(net, missing)
+        ((1, 1, True), (2, 1, False))
+    """
+    from .classify import classify_jacobians, jacobians
+
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != net.dim:
+        raise ValueError(f"`points` must have shape (n, {net.dim}), got {points.shape}.")
+    _, _, _, signs = classify_jacobians(jacobians(net, points))
+    total = index_sum(signs)
+    degree = expected_degree(net)
+    return total, degree, degree is not None and total == degree and bool(np.all(signs != 0))

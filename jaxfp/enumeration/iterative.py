@@ -162,6 +162,7 @@ def _outcomes(solution: ChunkSolution, options: SolveOptions):
     limit_ok = converged & (polished | loose)
     outcome = np.where(converged & ~limit_ok, RESIDUAL_TOO_LARGE, outcome).astype(np.int8)
     limit = np.where(polished[:, None], solution.polish_value, solution.picard_value)
+    limit_residual = np.where(polished, solution.polish_residual, solution.picard_residual)
     if options.find_saddles:
         newton_outcome = _RESULT_TO_OUTCOME[solution.newton_result]
         accepted = solution.newton_residual <= options.accept_residual
@@ -172,14 +173,17 @@ def _outcomes(solution: ChunkSolution, options: SolveOptions):
     else:
         newton_ok = np.zeros(outcome.shape, bool)
         newton_outcome = np.full(outcome.shape, NOT_RUN)
-    return outcome, limit_ok, limit, newton_outcome.astype(np.int8), newton_ok
+    return outcome, limit_ok, limit, limit_residual, newton_outcome.astype(np.int8), newton_ok
 
 
 def _process_chunk(net, solution, n_real, orthant, centre, options, certify):
     """Host side of one chunk: outcomes, chunk-local dedupe, classification, certificates."""
     solution = jax.tree.map(lambda a: a[:n_real], solution)
-    outcome, limit_ok, limit, newton_outcome, newton_ok = _outcomes(solution, options)
+    outcome, limit_ok, limit, limit_residual, newton_outcome, newton_ok = _outcomes(
+        solution, options
+    )
     candidates = np.concatenate([limit[limit_ok], solution.newton_value[newton_ok]])
+    residuals = np.concatenate([limit_residual[limit_ok], solution.newton_residual[newton_ok]])
     tol = options.dedupe_tolerance
     labels, representatives = group_points(candidates, tol, tol)
     points = candidates[representatives]
@@ -188,10 +192,7 @@ def _process_chunk(net, solution, n_real, orthant, centre, options, certify):
     start_limit[limit_ok] = labels[:n_limits]
     start_newton = np.full(n_real, -1, np.int64)
     start_newton[newton_ok] = labels[n_limits:]
-    images = np.asarray(jax.vmap(net)(points.astype(net.W.dtype))) if len(points) else points
-    residual = np.abs(images - points).max(axis=1, initial=0.0) / (
-        1.0 + np.abs(points).max(axis=1, initial=0.0)
-    )
+    residual = residuals[representatives]
     radius, stability, minimum, sign = classify_jacobians(jacobians(net, points))
     if certify and len(points):
         certified, margin = certify_points(net, points)
@@ -230,6 +231,7 @@ def _merge(store, num_chunks, chunk, n_starts, options):
     tol = options.dedupe_tolerance
     labels, representatives = group_points(merged["points"].reshape(-1, dim), tol, tol)
     fields = {name: value[representatives] for name, value in merged.items()}
+    labels = np.append(labels, -1)  # row −1 of a start without a point stays −1
     per_start = {
         "start_outcome": store.per_start_array("start_outcome", (n_starts,), np.int8),
         "start_limit": store.per_start_array("start_limit", (n_starts,), np.int64),
@@ -241,7 +243,7 @@ def _merge(store, num_chunks, chunk, n_starts, options):
         rows = slice(index * chunk, index * chunk + arrays["start_outcome"].shape[0])
         for name in ("start_limit", "start_newton_root"):
             local = arrays[name]
-            per_start[name][rows] = np.where(local >= 0, labels[offsets[index] + local], -1)
+            per_start[name][rows] = labels[np.where(local >= 0, offsets[index] + local, -1)]
         per_start["start_outcome"][rows] = arrays["start_outcome"]
         per_start["start_stayed"][rows] = arrays["start_stayed"]
     return fields, per_start

@@ -1,20 +1,22 @@
 """Spreading the chunks of starts over the local devices with `jax.sharding`.
 
-Each chunk of starts is split along its leading axis over a one-axis device mesh (`"starts"`); every
-device runs the batched solve on its own slice (`jax.shard_map`), with the network replicated. The
+Each chunk of starts is laid out along its leading axis over a one-axis device mesh (`"starts"`,
+a `NamedSharding`); every device runs the compiled batched solve on its own shard (dispatched
+asynchronously, so the devices work at the same time), with the network replicated, and the
+per-device results are assembled into one sharded array per output. (`jax.shard_map` over the
+solver is not used: lineax's structure checks reject the mesh-annotated shapes inside it.) The
 per-start results do not depend on the number of devices, so a run on 4 devices equals a run on 1.
 For several hosts, see docs/enumeration.md (`jax.distributed.initialize`, then one process per host
 enumerating its own range of orthants).
 """
 
-import functools
 from collections.abc import Sequence
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .solve_starts import ChunkSolution, SolveOptions, solve_chunk
 
@@ -47,26 +49,6 @@ def select_devices(devices: int | Sequence[jax.Device] | None) -> tuple[jax.Devi
     return chosen
 
 
-@functools.lru_cache(maxsize=16)
-def _sharded_solver(devices: tuple[jax.Device, ...], options: SolveOptions):
-    mesh = Mesh(np.array(devices), ("starts",))
-
-    @eqx.filter_jit
-    def solve(dynamic, static, starts):
-        def local(dynamic_net, local_starts):
-            return solve_chunk(eqx.combine(dynamic_net, static), local_starts, options)
-
-        return jax.shard_map(
-            local,
-            mesh=mesh,
-            in_specs=(PartitionSpec(), PartitionSpec("starts")),
-            out_specs=PartitionSpec("starts"),
-            check_vma=False,
-        )(dynamic, starts)
-
-    return solve
-
-
 @eqx.filter_jit
 def _solve_one_device(net, starts, options: SolveOptions) -> ChunkSolution:
     return solve_chunk(net, starts, options)
@@ -86,7 +68,20 @@ def solve_on_devices(
     starts = jnp.asarray(starts, dtype=net.W.dtype)
     if len(devices) == 1:
         solution = _solve_one_device(jax.device_put(net, devices[0]), starts, options)
-    else:
-        dynamic, static = eqx.partition(net, eqx.is_array)
-        solution = _sharded_solver(devices, options)(dynamic, static, starts)
-    return jax.tree.map(np.asarray, solution)
+        return jax.tree.map(np.asarray, solution)
+    mesh = Mesh(np.array(devices), ("starts",))
+    laid_out = jax.device_put(starts, NamedSharding(mesh, PartitionSpec("starts")))
+    shards = sorted(laid_out.addressable_shards, key=lambda shard: shard.index[0].start)
+    pieces = [
+        _solve_one_device(jax.device_put(net, shard.device), shard.data, options)
+        for shard in shards
+    ]
+
+    def assemble(*leaves):
+        spec = PartitionSpec("starts", *([None] * (leaves[0].ndim - 1)))
+        shape = (starts.shape[0], *leaves[0].shape[1:])
+        return jax.make_array_from_single_device_arrays(
+            shape, NamedSharding(mesh, spec), list(leaves)
+        )
+
+    return jax.tree.map(np.asarray, jax.tree.map(assemble, *pieces))

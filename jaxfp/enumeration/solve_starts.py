@@ -8,8 +8,9 @@ Per start, two solves with the lane-refilling batched driver (`jaxfp.fixed_point
 2. Newton's method from the start (optional, on by default), which converges to saddles and
    repelling fixed points too; the iterated map never reaches those.
 
-The kernel returns raw values and result codes; the host turns them into outcomes, deduplicates and
-classifies.
+Both Newton solves run as one batched call (the polish problems finish in a step or two and free
+their lanes for the others). The kernel returns raw values and result codes; the host turns them
+into outcomes, deduplicates and classifies.
 """
 
 import equinox as eqx
@@ -110,13 +111,14 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
         check_every=options.check_every,
         stagnation_patience=options.stagnation_patience,
     )
-    newton_solver = Newton(newton_tol, newton_tol)
-    polish = fixed_point_batched(
+    n = starts.shape[0]
+    problems = jnp.concatenate([picard.value, starts]) if options.find_saddles else picard.value
+    newton = fixed_point_batched(
         _apply,
-        newton_solver,
-        picard.value,
+        Newton(newton_tol, newton_tol),
+        problems,
         net,
-        lanes=lanes,
+        lanes=min(options.lanes, problems.shape[0]),
         max_steps=options.newton_steps,
         check_every=1,
     )
@@ -125,29 +127,21 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
     cycle_gap = jnp.max(jnp.abs(twice - picard.value), axis=1) / (
         1.0 + jnp.max(jnp.abs(picard.value), axis=1)
     )
-    polish_residual, _ = _relative_residual(net, polish.value)
+    residual, _ = _relative_residual(net, newton.value)
     if options.find_saddles:
-        newton = fixed_point_batched(
-            _apply,
-            newton_solver,
-            starts,
-            net,
-            lanes=lanes,
-            max_steps=options.newton_steps,
-            check_every=1,
-        )
-        newton_value, newton_result = newton.value, newton.result._value
+        newton_value, newton_result = newton.value[n:], newton.result._value[n:]
+        newton_residual = residual[n:]
     else:
         newton_value = jnp.full_like(starts, jnp.nan)
-        newton_result = jnp.full(starts.shape[:1], -1, dtype=picard.result._value.dtype)
-    newton_residual, _ = _relative_residual(net, newton_value)
+        newton_result = jnp.full((n,), -1, dtype=newton.result._value.dtype)
+        newton_residual = jnp.full((n,), jnp.inf, dtype=starts.dtype)
     return ChunkSolution(
         picard_result=picard.result._value,
         picard_steps=picard.stats.num_steps,
         picard_value=picard.value,
-        polish_result=polish.result._value,
-        polish_value=polish.value,
-        polish_residual=polish_residual,
+        polish_result=newton.result._value[:n],
+        polish_value=newton.value[:n],
+        polish_residual=residual[:n],
         picard_residual=picard_residual,
         cycle_gap=cycle_gap,
         newton_result=newton_result,

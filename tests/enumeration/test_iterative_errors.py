@@ -1,0 +1,66 @@
+"""Every bad input of the iterative enumeration and of `enumerate_fixed_points` is a ValueError."""
+
+import jax.numpy as jnp
+import pytest
+
+import jaxfp
+from jaxfp.enumeration import SolveOptions, enumerate_fixed_points, enumerate_iterative
+
+NET = jaxfp.looped.tanh_identity_network(2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(starts_per_orthant=0), "`starts_per_orthant` must be a positive integer"),
+        (dict(starts_per_orthant=1.5), "`starts_per_orthant` must be a positive integer"),
+        (dict(chunk_size=0), "`chunk_size` must be a positive integer"),
+        (dict(centre=jnp.zeros(3)), r"`centre` must be a finite array of shape \(2,\)"),
+        (dict(centre=jnp.array([0.0, jnp.nan])), "`centre` must be a finite array"),
+        (dict(scale=0.0), "`scale` must be a positive finite number"),
+        (dict(scale=float("inf")), "`scale` must be a positive finite number"),
+        (dict(sample=0), "`sample` must be a positive integer"),
+        (dict(sample=5), "exceeds the 2\\^2 = 4 orthants"),
+        (dict(sample=2, faces=True), "`faces=True` cannot be combined with `sample`"),
+        (dict(devices=99), "`devices` = 99 but"),
+        (dict(devices=[]), "`devices` must not be empty"),
+        (dict(options="fast"), "`options` must be a SolveOptions"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        enumerate_iterative(NET, **kwargs)
+
+
+def test_net_must_be_a_looped_net():
+    with pytest.raises(ValueError, match="`net` must be a jaxfp.looped.LoopedNet"):
+        enumerate_iterative(lambda x: x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(lanes=0), "`lanes` must be a positive integer"),
+        (dict(newton_tolerance=-1.0), "`newton_tolerance` must be a positive number"),
+    ],
+)
+def test_bad_solve_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SolveOptions(**kwargs)
+
+
+def test_dispatcher_errors():
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        enumerate_fixed_points(NET, method="homotopy")
+    with pytest.raises(ValueError, match="needs a piecewise-linear activation"):
+        enumerate_fixed_points(NET, method="exact-regions")
+    with pytest.raises(ValueError, match="unexpected keyword argument 'starts'"):
+        enumerate_fixed_points(NET, starts=3)
+    with pytest.raises(ValueError, match="`net` must be a jaxfp.looped.LoopedNet"):
+        enumerate_fixed_points("tanh")
+
+
+def test_dispatcher_picks_the_exact_method_for_piecewise_linear_activations():
+    net = jaxfp.looped.LoopedNet(2.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+    found = enumerate_fixed_points(net)
+    assert type(found).__name__ == "PWLFixedPoints" and found.num_fixed_points == 9

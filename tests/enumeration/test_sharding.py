@@ -1,0 +1,43 @@
+"""4 forced host devices give the same enumeration as 1 device."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import json
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import numpy as np
+    import jaxfp
+    from jaxfp.enumeration import enumerate_iterative
+
+    net = jaxfp.looped.poly_network(3)
+    one = enumerate_iterative(net, starts_per_orthant=4, certify=False, devices=1)
+    four = enumerate_iterative(net, starts_per_orthant=4, certify=False, devices=None)
+    same = all(
+        np.array_equal(getattr(one, name), getattr(four, name))
+        for name in ("points", "stability", "start_outcome", "start_limit", "start_newton_root")
+    )
+    print(json.dumps({
+        "local_devices": len(jax.local_devices()),
+        "devices": [one.devices, four.devices],
+        "counts": [one.n_fixed_points, four.n_fixed_points],
+        "same": bool(same),
+    }))
+    """
+)
+
+
+def test_four_host_devices_equal_one():
+    environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    environment["JAX_PLATFORMS"] = "cpu"
+    completed = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report == {"local_devices": 4, "devices": [1, 4], "counts": [27, 27], "same": True}
