@@ -52,7 +52,8 @@ def hermite_coefficients(activation: Activation, num_coefficients: int) -> Float
 
     Computed by Gauss–Hermite quadrature (split at the activation's kinks); jit-able and
     differentiable in the activation's parameters. Accurate while K stays well below the
-    quadrature order (128): a ValueError guards K > 64.
+    quadrature order (200 Gauss–Hermite nodes, or 128 Gauss–Legendre nodes per piece between
+    kinks): a ValueError guards K > 64.
 
     Raises `ValueError` unless 1 <= `num_coefficients` <= 64.
 
