@@ -87,7 +87,7 @@ def _exact_regions(net, namespace, bar) -> Report:
     certified = np.asarray(found.certified)
     attracting = np.asarray(found.attracting)
     summary = {
-        "n_fixed_points": found.num_fixed_points,
+        "n_fixed_points": found.n_fixed_points,
         "n_attracting": int(attracting.sum()),
         "n_certified": int(certified.sum()),
         "n_on_boundary": int(np.asarray(found.on_boundary).sum()),

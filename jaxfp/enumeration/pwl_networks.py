@@ -60,7 +60,7 @@ def enumerate_pwl_fixed_points(
     >>> import jax.numpy as jnp, jaxfp
     >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
     >>> found = jaxfp.enumerate_pwl_fixed_points(net)
-    >>> found.num_fixed_points, int(found.attracting.sum()), found.complete
+    >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
     (9, 4, True)
 
     ```

@@ -72,5 +72,5 @@ class PWLFixedPoints(eqx.Module):
     evidence: str = eqx.field(static=True)
 
     @property
-    def num_fixed_points(self) -> int:
+    def n_fixed_points(self) -> int:
         return self.points.shape[0]
