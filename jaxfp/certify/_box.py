@@ -54,6 +54,12 @@ def check_radii(weight_radius, bias_radius) -> None:
             raise ValueError(f"`{argument}` must be finite and ≥ 0, got {value!r}.")
 
 
+def radii_as_arrays(weight_radius, bias_radius):
+    """Radii as arrays, so that new values do not recompile the certificate."""
+    weight_radius = None if weight_radius is None else as_float(weight_radius)
+    return weight_radius, as_float(bias_radius)
+
+
 def _row_sum_bound(low: Array, high: Array) -> Array:
     """Rigorous upper bound of max_i Σ_j max(|low_ij|, |high_ij|) (the ∞-norm bound)."""
     magnitude = jnp.maximum(jnp.abs(low), jnp.abs(high))
@@ -99,6 +105,12 @@ def robustness_margin(
     """
     lower, upper = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
+    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
+    return _margin(net, lower, upper, weight_radius, bias_radius)
+
+
+@eqx.filter_jit
+def _margin(net, lower, upper, weight_radius, bias_radius):
     image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
     return jnp.minimum(
         jnp.min(round_down(image_low - lower)), jnp.min(round_down(upper - image_high))
@@ -184,6 +196,7 @@ def certify_box(
         raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}.")
     lower, upper = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
+    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     return certify_box_unchecked(net, lower, upper, method, weight_radius, bias_radius)
 
 

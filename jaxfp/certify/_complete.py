@@ -10,12 +10,14 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ..looped import LoopedNet
 from ..looped._rounding import point_matmul
-from ._box import certify_box_unchecked, check_box
+from ._box import certify_box_unchecked, check_box, check_radii, radii_as_arrays
 from ._results import CertificateMethod, CertificateReason
 
 # Boxes are split at this fraction of their widest side (off-centre, so a fixed point at a
 # symmetric position, such as the origin, does not land on a face between two boxes).
 _SPLIT = 0.4637
+# Fraction of a box's width kept around its enclosure when it is shrunk.
+_INFLATE = 0.01
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
 
@@ -110,7 +112,8 @@ def certify_complete(
     Each box X is examined with `certify_box`: it is discarded when it provably holds no fixed
     point (F(X) or K(X) misses X), kept as a certified fixed point when the Krawczyk or
     contraction test proves exactly one fixed point in its interior, and otherwise shrunk to
-    X ∩ F(X) ∩ K(X) (which keeps every fixed point) and split in two along its widest side.
+    X ∩ F(X) ∩ K(X) (which keeps every fixed point; inflated by 1% of X's width, inside X) and
+    split in two along its widest side.
     When no box is left, the certified boxes hold every fixed point in the searched box,
     one each (`complete=True`).
 
@@ -157,6 +160,8 @@ def certify_complete(
         pad = 1e-12 * (1.0 + jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
         lower, upper = lower - pad, upper + pad
     lower, upper = check_box(net, lower, upper)
+    check_radii(weight_radius, bias_radius)
+    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     dim = net.dim
 
     pending = [(np.asarray(lower), np.asarray(upper))]
@@ -193,8 +198,11 @@ def certify_complete(
                 continue
             if reasons[i] == excluded_code or np.any(enclosure_lower[i] > enclosure_upper[i]):
                 continue
-            low = np.maximum(low, enclosure_lower[i])
-            high = np.minimum(high, enclosure_upper[i])
+            # Shrink to the enclosure, inflated by a little of the old width and kept inside the
+            # old box (the enclosure may be degenerate at a super-attracting point).
+            pad = _INFLATE * (high - low)
+            low = np.maximum(low, enclosure_lower[i] - pad)
+            high = np.minimum(high, enclosure_upper[i] + pad)
             width = high - low
             if np.max(width / (1.0 + np.maximum(np.abs(low), np.abs(high)))) < min_width:
                 undecided.append((low, high))

@@ -7,7 +7,13 @@ from jaxtyping import Array, ArrayLike, Float
 
 from ..looped import LoopedNet
 from ..looped._rounding import as_float, round_down, round_up
-from ._box import Method, certify_box_unchecked, check_radii, preconditioner_at
+from ._box import (
+    Method,
+    certify_box_unchecked,
+    check_radii,
+    preconditioner_at,
+    radii_as_arrays,
+)
 from ._results import Certificate
 
 # Points certified together (vmap) inside the sequential map over a batch: large enough to
@@ -127,6 +133,7 @@ def certify_fixed_point(
         ):
             raise ValueError(f"`radius` must be finite and ≥ 0, got {radius}.")
     check_radii(weight_radius, bias_radius)
+    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     if x_star.ndim == 2:
         return _batch(net, x_star, radius, method, weight_radius, bias_radius)
     return _one(net, x_star, radius, method, weight_radius, bias_radius)

@@ -130,51 +130,49 @@ def _point(coefficients, x) -> _Pair:
     return _widen(coefficients, value, value, jnp.abs(x))
 
 
-def _mean_value(coefficients, derivative, start, stop) -> _Pair:
-    """p(m) + p'([t])·([t] − m): tight on the tiny boxes around critical points."""
+def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
+    """Tight rigorous range of Σ c_k u^k over [lower, upper] (see the module docstring).
+
+    The segments between and around the critical points are handled together along a trailing
+    axis, so the compiled program does not grow with their number.
+    """
+    lower, upper = jnp.broadcast_arrays(as_float(lower), as_float(upper))
+    if len(coefficients) <= 2:  # constant or affine: the naive form is exact
+        return _naive(coefficients, lower, upper)
+    derivative = tuple(k * c for k, c in enumerate(coefficients))[1:]
+    edges = np.asarray((-math.inf, *_boundaries(critical_points, lower.dtype), math.inf))
+    is_box = jnp.asarray(np.arange(edges.size - 1) % 2 == 1)
+    low, high = lower[..., None], upper[..., None]
+    start = jnp.maximum(low, jnp.asarray(edges[:-1], lower.dtype))
+    stop = jnp.minimum(high, jnp.asarray(edges[1:], lower.dtype))
+    valid = start <= stop
+    start, stop = jnp.where(valid, start, low), jnp.where(valid, stop, low)
+    naive_low, naive_high = _naive(coefficients, start, stop)
+    # σ' on each segment, tightly (the same algorithm one degree lower).
+    slope_low, slope_high = polynomial_interval(
+        derivative, _critical_points(derivative), start, stop
+    )
+    # Monotone pieces: the hull of the endpoint values.
+    start_low, start_high = _point(coefficients, start)
+    stop_low, stop_high = _point(coefficients, stop)
+    monotone = ((slope_low > 0) | (slope_high < 0)) & ~is_box
+    piece_low = jnp.where(monotone, jnp.minimum(start_low, stop_low), naive_low)
+    piece_high = jnp.where(monotone, jnp.maximum(start_high, stop_high), naive_high)
+    # Tiny boxes around critical points: the mean-value form p(m) + σ'([t])·([t] − m).
     middle = start + 0.5 * (stop - start)
     middle = jnp.where(jnp.isfinite(middle), middle, start)
     value_low, value_high = _point(coefficients, middle)
-    slope_low, slope_high = _naive(derivative, start, stop)
     offset_low, offset_high = round_down(start - middle), round_up(stop - middle)
     change_low, change_high = multiply(slope_low, slope_high, offset_low, offset_high)
-    return add(value_low, value_high, change_low, change_high)
-
-
-def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
-    """Tight rigorous range of Σ c_k u^k over [lower, upper] (see the module docstring)."""
-    lower, upper = jnp.broadcast_arrays(as_float(lower), as_float(upper))
-    boundaries = _boundaries(critical_points, lower.dtype)
-    derivative = tuple(k * c for k, c in enumerate(coefficients))[1:] or (0.0,)
-    edges = (-math.inf, *boundaries, math.inf)
-    best_low, best_high = _point(coefficients, lower)
-    end_low, end_high = _point(coefficients, upper)
-    best_low, best_high = jnp.minimum(best_low, end_low), jnp.maximum(best_high, end_high)
-    for index in range(len(edges) - 1):
-        start = jnp.maximum(lower, edges[index])
-        stop = jnp.minimum(upper, edges[index + 1])
-        valid = start <= stop
-        naive_low, naive_high = _naive(coefficients, start, stop)
-        if index % 2 == 0:  # a piece between critical boxes: monotone when σ' keeps its sign
-            # σ' over the piece, tightly (recursively: σ' has lower degree).
-            if len(derivative) > 2:
-                slope_low, slope_high = polynomial_interval(
-                    derivative, _critical_points(derivative), start, stop
-                )
-            else:
-                slope_low, slope_high = _naive(derivative, start, stop)
-            monotone = (slope_low > 0) | (slope_high < 0)
-            start_low, start_high = _point(coefficients, start)
-            stop_low, stop_high = _point(coefficients, stop)
-            naive_low = jnp.where(monotone, jnp.minimum(start_low, stop_low), naive_low)
-            naive_high = jnp.where(monotone, jnp.maximum(start_high, stop_high), naive_high)
-        else:  # a tiny box around a critical point
-            centered_low, centered_high = _mean_value(coefficients, derivative, start, stop)
-            naive_low = jnp.maximum(naive_low, centered_low)
-            naive_high = jnp.minimum(naive_high, centered_high)
-        best_low = jnp.where(valid, jnp.minimum(best_low, naive_low), best_low)
-        best_high = jnp.where(valid, jnp.maximum(best_high, naive_high), best_high)
-    return best_low, best_high
+    centered_low, centered_high = add(value_low, value_high, change_low, change_high)
+    box_low = jnp.maximum(naive_low, centered_low)
+    box_high = jnp.minimum(naive_high, centered_high)
+    segment_low = jnp.where(is_box, box_low, piece_low)
+    segment_high = jnp.where(is_box, box_high, piece_high)
+    return (
+        jnp.min(jnp.where(valid, segment_low, jnp.inf), axis=-1),
+        jnp.max(jnp.where(valid, segment_high, -jnp.inf), axis=-1),
+    )
 
 
 def polynomial_output_range(coefficients, critical_points) -> tuple[float, float]:
