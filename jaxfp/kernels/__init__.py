@@ -3,6 +3,11 @@
 Hermite expansions of activations, kernel maps κ, κ', κ'' (closed forms where they exist),
 Theorem 1 (case, ρ*, α, bounds, fixed points), residual and normalisation layers, mean-field
 signal propagation (q-map, c-map, χ₁, edge of chaos), and a finite-width simulator.
+
+Errata of P2's Table 1, corrected here (docs/kernels.md): ReLU is case 3, not 2 (κ'(1) = 1
+exactly; the printed 0.95 is a truncated Hermite series), so it converges polynomially,
+1 − ρ_ℓ ≈ 9π²/(2ℓ²); exp's α is 1 − 2/e (the table prints κ(0) + κ'(0)); SELU's κ'(1) is also
+truncated there (exact: 1.071575).
 """
 
 from ._activations import ACTIVATION_NAMES as ACTIVATION_NAMES

@@ -47,21 +47,25 @@ def test_analysis_table_with_architecture_and_plot(capsys, tmp_path):
     assert path.stat().st_size > 0
 
 
-def test_simulate(capsys):
+def test_simulate(capsys, tmp_path):
     arguments = ["kernel", "--simulate", "--width", "32", "--depth", "2", "--seeds", "2"]
     assert main(arguments + ["--rho0", "0.5", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert len(report["mean_field"][0]) == 3 and report["rho0"] == [0.5]
-    assert main(arguments + ["--rho0", "0.5"]) == 0
+    path = tmp_path / "simulation.png"
+    assert main(arguments + ["--rho0", "0.5", "--plot", str(path)]) == 0
     assert "mean field" in capsys.readouterr().out
+    assert path.stat().st_size > 0
 
 
-def test_edge_of_chaos(capsys):
+def test_edge_of_chaos(capsys, tmp_path):
     arguments = ["kernel", "--edge-of-chaos", "--activation", "relu", "--sigma-b2", "0"]
-    assert main(arguments + ["--json"]) == 0
+    path = tmp_path / "phase.png"
+    assert main(arguments + ["--json", "--plot", str(path)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["sigma_w2"] == pytest.approx(2.0, abs=1e-7)
     assert report["kind"] == "critical"
+    assert path.stat().st_size > 0
 
 
 @pytest.mark.parametrize(
