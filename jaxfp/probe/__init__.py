@@ -9,6 +9,8 @@ from .basin_maps import wilson_interval as wilson_interval
 from .continuation import Bifurcations as Bifurcations
 from .continuation import Branch as Branch
 from .continuation import continue_fixed_point as continue_fixed_point
+from .design import DesignResult as DesignResult
+from .design import design_network as design_network
 from .escape import EscapeResult as EscapeResult
 from .escape import escape_basin as escape_basin
 from .parameters import AbstractParameter as AbstractParameter

@@ -1,0 +1,250 @@
+"""Basin design: train W, b so that chosen sign patterns hold robust attracting fixed points."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
+
+from .. import certify
+from ..enumeration import enumerate_fixed_points
+from ..looped import LoopedNet
+from ._common import check_net, check_positive, check_positive_int
+
+# Steps each forbidden orthant's probe start is iterated in the surrogate.
+_PROBE_STEPS = 30
+
+
+class DesignResult(eqx.Module):
+    """A trained looped network and the evidence that it holds the requested fixed points.
+
+    - `net`: the trained `LoopedNet`.
+    - `patterns`: the requested sign patterns (±1), shape (k, d); `forbidden`: the patterns
+      that must hold no attracting fixed point, shape (m, d).
+    - `lower`, `upper`: the trained box around each requested fixed point, shape (k, d).
+    - `certified`: `jaxfp.certify.certify_box` proves exactly one fixed point in each box
+      (contraction, P1 Theorem 4.1), shape (k,).
+    - `margin`: the boxes' robustness margins δ (P1 Theorem 4.2, rigorous), shape (k,).
+    - `contraction_bound`: each box's certified bound on ‖J_F‖∞, shape (k,).
+    - `found`: the enumeration found an attracting fixed point with each requested pattern,
+      shape (k,); `forbidden_found`: … with each forbidden pattern, shape (m,).
+    - `fixed_points`, `attracting`: the enumeration's full list and its classification.
+    - `loss`: the training loss per step.
+    """
+
+    net: LoopedNet
+    patterns: Int[Array, "k d"]
+    forbidden: Int[Array, "m d"]
+    lower: Float[Array, "k d"]
+    upper: Float[Array, "k d"]
+    certified: Bool[Array, " k"]
+    margin: Float[Array, " k"]
+    contraction_bound: Float[Array, " k"]
+    found: Bool[Array, " k"]
+    forbidden_found: Bool[Array, " m"]
+    fixed_points: Float[Array, "n d"]
+    attracting: Bool[Array, " n"]
+    loss: Float[Array, " steps"]
+
+    @property
+    def success(self) -> bool:
+        """Every box certified with the margin asked for, every requested pattern found by the
+        enumeration, and no forbidden one."""
+        return bool(
+            np.all(np.asarray(self.certified))
+            and np.all(np.asarray(self.found))
+            and not np.any(np.asarray(self.forbidden_found))
+        )
+
+
+def _check_patterns(patterns, dim: int, name: str) -> Int[Array, "k d"]:
+    array = np.asarray(patterns)
+    if array.size == 0:
+        return jnp.zeros((0, dim), int)
+    if array.ndim != 2 or array.shape[1] != dim or not np.all(np.isin(array, (-1, 1))):
+        raise ValueError(
+            f"`{name}` must be an array of shape (k, {dim}) with entries ±1 (one sign pattern "
+            f"per row), got shape {array.shape}."
+        )
+    if len({tuple(row) for row in array.tolist()}) != len(array):
+        raise ValueError(f"`{name}` repeats a sign pattern.")
+    return jnp.asarray(array, int)
+
+
+class _Targets(eqx.Module):
+    patterns: Float[Array, "k d"]
+    forbidden: Float[Array, "m d"]
+    radius: float
+    margin: float
+    contraction: float
+    gap: float
+
+
+def _row_bound(low, high):
+    return jnp.sum(jnp.maximum(jnp.abs(low), jnp.abs(high)), axis=-1)
+
+
+def _loss(params, net: LoopedNet, targets: _Targets, contraction_weight):
+    weight, bias, centers = params
+    centers = jnp.where(contraction_weight > 0, centers, jax.lax.stop_gradient(centers))
+    net = eqx.tree_at(lambda n: (n.W, n.b), net, (weight, bias))
+    radius = targets.radius
+
+    def box_terms(center, pattern):
+        lower, upper = center - radius, center + radius
+        image_low, image_high = net.interval(lower, upper)
+        invariance = jax.nn.relu(targets.margin - (image_low - lower)) + jax.nn.relu(
+            targets.margin - (upper - image_high)
+        )
+        rows = _row_bound(*net.jacobian_interval(lower, upper))
+        contraction = jax.nn.relu(rows - targets.contraction)
+        orthant = jax.nn.relu(targets.gap + radius - pattern * center)
+        return jnp.sum(invariance) + contraction_weight * jnp.sum(contraction) + jnp.sum(orthant)
+
+    total = jnp.sum(jax.vmap(box_terms)(centers, targets.patterns))
+    if targets.forbidden.shape[0]:
+        scale = jnp.mean(jnp.abs(centers))
+
+        def forbidden_term(pattern):
+            end = jax.lax.fori_loop(0, _PROBE_STEPS, lambda _, x: net(x), scale * pattern)
+            return jax.nn.relu(jnp.min(pattern * end) + targets.gap)
+
+        total = total + contraction_weight * jnp.sum(jax.vmap(forbidden_term)(targets.forbidden))
+    return total
+
+
+@eqx.filter_jit
+def _train(net, targets, centers, steps: int, learning_rate):
+    optimizer = optax.adam(learning_rate)
+    params = (net.W, net.b, centers)
+    grad = jax.value_and_grad(_loss)
+
+    def step(carry, index):
+        params, state = carry
+        # Warm-up (first quarter): the boxes stay put and only invariance and the orthants count,
+        # so a small starting W first grows past the bistable threshold (the contraction and
+        # forbidden terms, or boxes sliding towards a single fixed point, would block it).
+        # Then they are phased in linearly over the next half.
+        weight = jnp.clip((index - steps // 4) / max(steps // 2, 1), 0.0, 1.0)
+        value, gradient = grad(params, net, targets, weight)
+        updates, state = optimizer.update(gradient, state)
+        return (optax.apply_updates(params, updates), state), value
+
+    (params, _), losses = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
+    return params, losses
+
+
+def design_network(
+    net: LoopedNet,
+    patterns: ArrayLike,
+    *,
+    forbidden: ArrayLike | None = None,
+    radius: float = 0.25,
+    margin: float = 0.05,
+    contraction: float = 0.9,
+    gap: float = 0.05,
+    steps: int = 800,
+    learning_rate: float = 0.02,
+    enumeration_options: dict | None = None,
+) -> DesignResult:
+    """Train W, b (Optax) so that each requested sign pattern holds a robust attracting fixed
+    point, and (optionally) the forbidden patterns hold none; then verify.
+
+    Each requested pattern s gets a trainable box X_s = [c_s − r, c_s + r] inside its orthant
+    (s ⊙ c_s ≥ r + gap). The loss is zero exactly when interval arithmetic proves, for every
+    box, F(X_s) + B(0, margin) ⊆ X_s and every row of |J_F| over X_s sums to ≤ `contraction`:
+    the sufficient conditions of P1 (Ke et al. 2024, arXiv:2410.11279) Theorems 4.1–4.2 —
+    exactly one attracting fixed point in X_s, robust to noise of size `margin`. So training
+    drives the certificate itself. A forbidden pattern s' adds the penalty that the iteration
+    from inside its orthant stays there (relu(min_i s'_i x_T,i + gap), T = 30 steps).
+
+    Verification uses other code paths: `jaxfp.certify.certify_box` and
+    `jaxfp.certify.robustness_margin` on every box, and `jaxfp.enumerate_fixed_points` for the
+    full list of fixed points (the requested patterns must hold an attracting one, the
+    forbidden ones none).
+
+    Args:
+        net: the starting `jaxfp.looped.LoopedNet` (its activation and form are kept).
+        patterns: requested sign patterns, shape (k, d), entries ±1.
+        forbidden: sign patterns that must hold no attracting fixed point, shape (m, d).
+        radius: half-width r of each box (∞-norm).
+        margin: the robustness margin δ asked for.
+        contraction: the bound asked for on ‖J_F‖∞ over each box (< 1).
+        gap: how far the boxes stay inside their orthants.
+        steps, learning_rate: Adam's steps and rate.
+        enumeration_options: keyword options for `jaxfp.enumerate_fixed_points`.
+
+    Returns:
+        A `jaxfp.probe.DesignResult`; `success` says whether everything was verified.
+
+    Raises:
+        ValueError: for a bad `net`, patterns (shape, entries, repeats, or a pattern both
+            requested and forbidden), or a non-positive option / `contraction` ≥ 1.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
+        >>> out = jaxfp.probe.design_network(start, [[1, 1], [-1, 1]], forbidden=[[1, -1]])
+        >>> out.success
+        True
+    """
+    net = check_net(net)
+    dim = net.dim
+    patterns = _check_patterns(patterns, dim, "patterns")
+    if patterns.shape[0] == 0:
+        raise ValueError("`patterns` must hold at least one sign pattern.")
+    forbidden = _check_patterns([] if forbidden is None else forbidden, dim, "forbidden")
+    overlap = {tuple(r) for r in np.asarray(patterns).tolist()} & {
+        tuple(r) for r in np.asarray(forbidden).tolist()
+    }
+    if overlap:
+        raise ValueError(f"pattern(s) {sorted(overlap)} are both requested and forbidden.")
+    radius = check_positive(radius, "radius")
+    margin = check_positive(margin, "margin")
+    gap = check_positive(gap, "gap")
+    contraction = check_positive(contraction, "contraction")
+    if contraction >= 1:
+        raise ValueError(f"`contraction` must be below 1, got {contraction}.")
+    steps = check_positive_int(steps, "steps")
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    dtype = net.W.dtype
+    targets = _Targets(
+        patterns.astype(dtype), forbidden.astype(dtype), radius, margin, contraction, gap
+    )
+    centers = patterns.astype(dtype) * (radius + gap + margin + 0.5)
+    (weight, bias, centers), losses = _train(net, targets, centers, steps, learning_rate)
+    trained = LoopedNet(weight, bias, net.activation, net.form)
+    lower, upper = centers - radius, centers + radius
+    certificates = [
+        certify.certify_box(trained, lo, hi) for lo, hi in zip(lower, upper, strict=True)
+    ]
+    margins = [
+        certify.robustness_margin(trained, lo, hi) for lo, hi in zip(lower, upper, strict=True)
+    ]
+    found = enumerate_fixed_points(trained, **(enumeration_options or {}))
+    points = np.asarray(found.points).reshape(-1, dim)
+    attracting = np.asarray(found.attracting, bool)
+    signs = {tuple(row) for row in np.where(points[attracting] > 0, 1, -1).tolist()}
+    return DesignResult(
+        net=trained,
+        patterns=patterns,
+        forbidden=forbidden,
+        lower=lower,
+        upper=upper,
+        certified=jnp.asarray(
+            [
+                bool(c.certified) and float(m) >= margin * 0.999
+                for c, m in zip(certificates, margins, strict=True)
+            ]
+        ),
+        margin=jnp.asarray([float(m) for m in margins]),
+        contraction_bound=jnp.asarray([float(c.contraction_bound) for c in certificates]),
+        found=jnp.asarray([tuple(row) in signs for row in np.asarray(patterns).tolist()]),
+        forbidden_found=jnp.asarray(
+            [tuple(row) in signs for row in np.asarray(forbidden).tolist()], bool
+        ),
+        fixed_points=jnp.asarray(points),
+        attracting=jnp.asarray(attracting),
+        loss=losses,
+    )

@@ -1,0 +1,66 @@
+"""Basin design reaches its targets; the enumeration and the certificates confirm them."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfp
+
+PATTERNS = [[1, 1], [-1, 1]]
+FORBIDDEN = [[1, -1]]
+MARGIN = 0.05
+
+
+@pytest.fixture(scope="module")
+def designed():
+    start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
+    return jaxfp.probe.design_network(start, PATTERNS, forbidden=FORBIDDEN, margin=MARGIN)
+
+
+def test_design_is_verified(designed):
+    assert designed.success
+    assert np.all(np.asarray(designed.certified))
+    assert np.all(np.asarray(designed.margin) >= MARGIN * 0.999)
+    assert np.all(np.asarray(designed.contraction_bound) < 1)
+    assert float(designed.loss[-1]) < float(designed.loss[0])
+
+
+def test_enumeration_confirms_each_box_holds_one_attractor(designed):
+    points = np.asarray(designed.fixed_points)
+    attracting = np.asarray(designed.attracting)
+    for low, high, pattern in zip(designed.lower, designed.upper, PATTERNS, strict=True):
+        inside = np.all((points >= np.asarray(low)) & (points <= np.asarray(high)), axis=1)
+        assert inside.sum() == 1 and attracting[inside].all()
+        assert np.all(np.sign(points[inside][0]) == pattern)
+    forbidden_points = points[np.all(np.sign(points) == FORBIDDEN[0], axis=1)]
+    assert (
+        not np.any(attracting[np.all(np.sign(points) == FORBIDDEN[0], axis=1)])
+        or len(forbidden_points) == 0
+    )
+
+
+def test_noisy_iteration_stays_in_the_box(designed):
+    # P1 Theorem 4.2: with ‖h_t‖∞ ≤ margin the noisy iteration never leaves the box.
+    rng = np.random.default_rng(0)
+    net = designed.net
+    for low, high in zip(designed.lower, designed.upper, strict=True):
+        x = 0.5 * (low + high)
+        for _ in range(200):
+            x = net(x) + jnp.asarray(rng.uniform(-MARGIN, MARGIN, 2))
+            assert bool(jnp.all((x >= low) & (x <= high)))
+
+
+def test_design_errors():
+    start = jaxfp.looped.tanh_identity_network(2)
+    with pytest.raises(ValueError, match="patterns"):
+        jaxfp.probe.design_network(start, [[1, 0]])
+    with pytest.raises(ValueError, match="patterns"):
+        jaxfp.probe.design_network(start, [[1, 1, 1]])
+    with pytest.raises(ValueError, match="repeats"):
+        jaxfp.probe.design_network(start, [[1, 1], [1, 1]])
+    with pytest.raises(ValueError, match="both requested and forbidden"):
+        jaxfp.probe.design_network(start, [[1, 1]], forbidden=[[1, 1]])
+    with pytest.raises(ValueError, match="contraction"):
+        jaxfp.probe.design_network(start, [[1, 1]], contraction=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        jaxfp.probe.design_network(start, np.zeros((0, 2)))
