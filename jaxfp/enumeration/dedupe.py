@@ -55,9 +55,12 @@ def group_points(
     norms = np.abs(points).max(axis=1) if points.shape[1] else np.zeros(n)
     spacing = _GRID_FRACTION * (atol + rtol * float(norms.min()))
     if spacing > 0:
-        keys = np.ascontiguousarray(np.floor(points / spacing).astype(np.int64))
+        scaled = np.floor(np.divide(points, spacing))
+        keys = np.ascontiguousarray(scaled.astype(np.int64))
+        del scaled
         rows = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
         _, cell_first, cells = np.unique(rows, return_index=True, return_inverse=True)
+        del keys, rows
         cells = cells.reshape(-1)
     else:
         cell_first, cells = np.arange(n), np.arange(n)

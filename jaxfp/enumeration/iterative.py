@@ -226,11 +226,13 @@ def _merge(store, num_chunks, chunk, n_starts, options):
         for name in _POINT_FIELDS:
             blocks[name].append(arrays[name])
         offsets.append(offsets[-1] + arrays["points"].shape[0])
-    merged = {name: np.concatenate(blocks[name]) for name in _POINT_FIELDS}
+    merged = {}
+    for name in _POINT_FIELDS:
+        merged[name] = np.concatenate(blocks.pop(name))
     dim = merged["points"].shape[1]
     tol = options.dedupe_tolerance
     labels, representatives = group_points(merged["points"].reshape(-1, dim), tol, tol)
-    fields = {name: value[representatives] for name, value in merged.items()}
+    fields = {name: merged.pop(name)[representatives] for name in _POINT_FIELDS}
     labels = np.append(labels, -1)  # row −1 of a start without a point stays −1
     per_start = {
         "start_outcome": store.per_start_array("start_outcome", (n_starts,), np.int8),
@@ -256,6 +258,7 @@ def enumerate_iterative(
     centre: ArrayLike | None = None,
     scale: float | None = None,
     sample: int | None = None,
+    part: tuple[int, int] | None = None,
     faces: bool | None = None,
     seed: int = 0,
     certify: bool = True,
@@ -293,6 +296,8 @@ def enumerate_iterative(
         sample: enumerate a seeded sample of this many orthants instead of all 2^d (required when
             2^d > 2^24); the result carries a 95% Wilson interval on the fraction of orthants
             holding a fixed point.
+        part: `(index, count)`: enumerate only the orthants o with o % count == index (one
+            host's share of a multi-host run, see docs/enumeration.md); not with `sample`.
         faces: add the 3^d face starts (default: when not sampling and d ≤ 11).
         seed: seed of the sample and of the starts with k ≥ 1.
         certify: certify each found fixed point (`jaxfp.certify.certify_fixed_point`).
@@ -334,7 +339,22 @@ def enumerate_iterative(
     scale = default_scale(net, centre) if scale is None else scale
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"`scale` must be a positive finite number, got {scale!r}.")
-    if sample is None:
+    if part is not None:
+        if sample is not None or not (
+            isinstance(part, tuple)
+            and len(part) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in part)
+            and 0 <= part[0] < part[1]
+        ):
+            raise ValueError(
+                f"`part` must be a pair (index, count) with 0 ≤ index < count, without `sample`; "
+                f"got {part!r}."
+            )
+        if dim > 62 or (1 << dim) > part[1] * MAX_FULL_ORTHANTS:
+            raise ValueError(f"2^{dim} orthants split in {part[1]} parts are too many per part.")
+        orthants = np.arange(part[0], 1 << dim, part[1], dtype=np.int64)
+        n_orthants = int(orthants.shape[0])
+    elif sample is None:
         if dim > 62 or (1 << dim) > MAX_FULL_ORTHANTS:
             raise ValueError(
                 f"2^{dim} orthants are too many to enumerate them all (the limit is 2^24); pass "
@@ -347,7 +367,7 @@ def enumerate_iterative(
     if faces is None:
         faces = orthants is None and 3**dim <= MAX_FACE_STARTS
     if faces and orthants is not None:
-        raise ValueError("`faces=True` cannot be combined with `sample` (3^d face starts).")
+        raise ValueError("`faces=True` cannot be combined with `sample` or `part`.")
     chosen_devices = select_devices(devices)
     n_devices = len(chosen_devices)
     layout = (n_orthants * starts_per_orthant, 3**dim if faces else 0, starts_per_orthant)
@@ -387,7 +407,7 @@ def enumerate_iterative(
     else:
         holding = int(np.isin(orthants, held).sum())
         fraction = holding / n_orthants
-        interval = wilson_interval(holding, n_orthants)
+        interval = wilson_interval(holding, n_orthants) if part is None else (fraction, fraction)
     n_points = points.shape[0]
     reached_by = np.bincount(
         per_start["start_limit"][per_start["start_limit"] >= 0], minlength=n_points
@@ -397,7 +417,10 @@ def enumerate_iterative(
     total = index_sum(fields["determinant_sign"])
     degree = expected_degree(net)
     degenerate = int(np.sum(fields["determinant_sign"] == 0))
-    if orthants is not None:
+    if part is not None:
+        complete = False
+        why = f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
+    elif orthants is not None:
         complete, why = False, "sampled: only a sample of orthants was searched"
     elif degree is None:
         complete, why = False, "unknown: the degree of x − F(x) is not known for this network"
@@ -429,7 +452,7 @@ def enumerate_iterative(
         n_face_starts=layout[1],
         orthants=orthants,
         n_orthants=n_orthants,
-        sampled=orthants is not None,
+        sampled=sample is not None,
         orthants_with_fixed_point=holding,
         orthant_fraction=fraction,
         orthant_fraction_interval=interval,

@@ -41,3 +41,25 @@ def test_four_host_devices_equal_one():
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report == {"local_devices": 4, "devices": [1, 4], "counts": [27, 27], "same": True}
+
+
+def test_multi_host_parts_merge_to_the_full_run():
+    import numpy as np
+
+    import jaxfp
+    from jaxfp.enumeration import enumerate_iterative
+    from jaxfp.enumeration.dedupe import group_points
+    from jaxfp.enumeration.index_check import index_sum
+
+    from ._iterative_cases import same_point_sets
+
+    net = jaxfp.looped.poly_network(3)
+    common = dict(starts_per_orthant=8, faces=False, certify=False, chunk_size=32)
+    full = enumerate_iterative(net, **common)
+    parts = [enumerate_iterative(net, part=(i, 2), **common) for i in range(2)]
+    assert all(not p.complete and p.completeness.startswith("partial") for p in parts)
+    points = np.concatenate([p.points for p in parts])
+    signs = np.concatenate([p.determinant_sign for p in parts])
+    _, representatives = group_points(points, 1e-6, 1e-6)
+    assert same_point_sets(points[representatives], full.points)
+    assert index_sum(signs[representatives]) == full.index_sum
