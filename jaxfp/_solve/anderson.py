@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
@@ -19,7 +18,8 @@ class AndersonState(AbstractSolverState):
     iterates: Float[Array, "history n"]
     differences: Float[Array, "history n"]
     gram: Float[Array, "history history"]
-    count: Int[Array, ""]
+    head: Int[Array, ""]  # the slot of the newest history entry
+    count: Int[Array, ""]  # entries since the last restart (only the newest `history` count)
     previous_norm: Scalar
     restarts: Int[Array, ""]
 
@@ -32,8 +32,8 @@ class Anderson(AbstractFixedPointSolver):
     |alpha|^2`, with `scale` the mean squared residual of the history (so the ridge is relative
     to the residual's size), and steps to `sum_i alpha_i (y_i + mixing * g_i)`.
 
-    Safeguards: when the residual at a new iterate exceeds `safeguard_factor` times the
-    previous one, the mixed step is rejected and replaced by a plain damped step from the
+    Safeguards: when the residual `norm(f(y) - y)` at a new iterate exceeds `safeguard_factor`
+    times the previous one, the mixed step is rejected and replaced by a plain damped step from the
     previous iterate, and the history restarts; when the mixing coefficients blow up
     (`sum |alpha_i| > restart_threshold`, an ill-conditioned history) the history restarts.
     Under `jax.vmap` every problem gets its own coefficients.
@@ -77,6 +77,7 @@ class Anderson(AbstractFixedPointSolver):
             iterates=jnp.zeros((m, n), flat.dtype),
             differences=jnp.zeros((m, n), flat.dtype),
             gram=jnp.zeros((m, m), flat.dtype),
+            head=jnp.array(m - 1),
             count=jnp.array(0),
             previous_norm=inf,
             restarts=jnp.array(0),
@@ -85,75 +86,55 @@ class Anderson(AbstractFixedPointSolver):
     def step(self, fn, y, args, options, state, tags):
         del options, tags
         fy, aux = fn(y, args)
-        _, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
+        difference, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
         flat_y, unravel = ravel_pytree(y)
-        flat_g = ravel_pytree(fy)[0] - flat_y
-        g_norm = jnp.sqrt(jnp.sum(flat_g**2))
+        flat_g = ravel_pytree(difference)[0]
 
+        # The history is a ring buffer; a restart only resets `count`, so no step copies or
+        # clears the (history x n) buffers: every step costs O(history * n) reads and O(n)
+        # writes. The safeguard compares the solver's own residual norm (`residual_norm`).
         m = self.history
-        previous_slot = (state.count - 1) % m
         rejected = (
             self.safeguard
             & (state.count > 0)
-            & ~(g_norm <= self.safeguard_factor * state.previous_norm)
+            & ~(raw <= self.safeguard_factor * state.previous_norm)
         )
-
         # A rejected iterate is not stored: the history restarts from the previous point.
-        def restart_from_previous(_):
-            y_prev = state.iterates[previous_slot]
-            g_prev = state.differences[previous_slot]
-            return self._reset(state, y_prev, g_prev), y_prev + self.mixing * g_prev
-
-        def accept(_):
-            slot = state.count % m
-            iterates = state.iterates.at[slot].set(flat_y)
-            differences = state.differences.at[slot].set(flat_g)
-            row = differences @ flat_g
-            gram = state.gram.at[slot].set(row).at[:, slot].set(row)
-            count = state.count + 1
-            alpha = self._coefficients(gram, count)
-            ill = ~jnp.all(jnp.isfinite(alpha)) | (jnp.sum(jnp.abs(alpha)) > self.restart_threshold)
-            mixed = alpha @ (iterates + self.mixing * differences)
-            plain = flat_y + self.mixing * flat_g
-            accepted = eqx.tree_at(
-                lambda s: (s.iterates, s.differences, s.gram, s.count),
-                state,
-                (iterates, differences, gram, count),
-            )
-            new_state = jax.tree.map(
-                lambda a, b: jnp.where(ill, a, b),
-                self._reset(state, flat_y, flat_g),
-                accepted,
-            )
-            return new_state, jnp.where(ill, plain, mixed)
-
-        new_state, flat_next = jax.lax.cond(rejected, restart_from_previous, accept, None)
-        new_state = eqx.tree_at(
-            lambda s: (s.scaled_residual, s.residual_norm, s.previous_norm),
-            new_state,
-            (scaled, raw, jnp.where(rejected, state.previous_norm, g_norm)),
+        slot = jnp.where(rejected, state.head, (state.head + 1) % m)
+        y_row = jnp.where(rejected, state.iterates[state.head], flat_y)
+        g_row = jnp.where(rejected, state.differences[state.head], flat_g)
+        iterates = state.iterates.at[slot].set(y_row)
+        differences = state.differences.at[slot].set(g_row)
+        row = differences @ g_row
+        gram = state.gram.at[slot].set(row).at[:, slot].set(row)
+        count = jnp.where(rejected, 1, state.count + 1)
+        alpha = self._coefficients(gram, slot, count)
+        ill = ~jnp.all(jnp.isfinite(alpha)) | (jnp.sum(jnp.abs(alpha)) > self.restart_threshold)
+        plain = rejected | ill
+        # Restart: only the newest entry stays (alpha = one-hot), i.e. a plain damped step.
+        alpha = jnp.where(plain, jax.nn.one_hot(slot, m, dtype=alpha.dtype), alpha)
+        flat_next = alpha @ iterates + self.mixing * (alpha @ differences)
+        new_state = AndersonState(
+            scaled_residual=scaled,
+            residual_norm=raw,
+            failed=jnp.array(False),
+            iterates=iterates,
+            differences=differences,
+            gram=gram,
+            head=slot,
+            count=jnp.where(plain, 1, count),
+            previous_norm=jnp.where(rejected, state.previous_norm, raw),
+            restarts=state.restarts + plain.astype(state.restarts.dtype),
         )
         return unravel(flat_next), new_state, aux
 
-    def _reset(self, state, flat_y, flat_g):
-        """History holding only (flat_y, flat_g), in slot 0."""
-        m = self.history
-        return eqx.tree_at(
-            lambda s: (s.iterates, s.differences, s.gram, s.count, s.restarts),
-            state,
-            (
-                jnp.zeros_like(state.iterates).at[0].set(flat_y),
-                jnp.zeros_like(state.differences).at[0].set(flat_g),
-                jnp.zeros((m, m), state.gram.dtype).at[0, 0].set(flat_g @ flat_g),
-                jnp.array(1),
-                state.restarts + 1,
-            ),
-        )
+    def _coefficients(self, gram, head, count):
+        """Solve min |G^T alpha|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.
 
-    def _coefficients(self, gram, count):
-        """Solve min |G^T alpha|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1."""
+        Only the newest `min(count, history)` ring-buffer entries (ending at `head`) count.
+        """
         m = self.history
-        valid = jnp.arange(m) < jnp.minimum(count, m)
+        valid = (head - jnp.arange(m)) % m < jnp.minimum(count, m)
         scale = jnp.sum(jnp.where(valid, jnp.diagonal(gram), 0)) / jnp.minimum(count, m)
         eye = jnp.eye(m, dtype=gram.dtype)
         regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * eye

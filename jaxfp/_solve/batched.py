@@ -13,6 +13,10 @@ from .fixed_point import prepare
 from .loop import MonitorOptions, advance, finish, initial_carry
 from .solution import Solution
 
+# Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes.
+_SHRINK = 8
+_MIN_WIDTH = 4
+
 
 class _Lanes(eqx.Module):
     carry: Any  # the per-lane loop state, leading axis `lanes`
@@ -58,7 +62,7 @@ def fixed_point_batched(
     args: Any = None,
     *,
     args_axes: Any = None,
-    lanes: int = 256,
+    lanes: int = 512,
     max_steps: int = 256,
     has_aux: bool = False,
     check_every: int = 4,
@@ -72,7 +76,9 @@ def fixed_point_batched(
     never spoils another, and nothing raises. Problems run in `lanes` fixed-size lanes; every
     `check_every` steps, lanes whose problem has finished write it out and take the next
     unstarted problem, so the cost follows the total number of steps, not the slowest
-    problem times the number of batches (as a plain `vmap` over a while loop would).
+    problem times the number of batches (as a plain `vmap` over a while loop would). When no
+    problem is waiting and at most 1/8 of the lanes are busy, the busy lanes are compacted
+    into 8x fewer lanes (down to 4), so a few slow problems step alone, cheaply.
 
     **Arguments:**
 
@@ -150,11 +156,9 @@ def fixed_point_batched(
     outputs = jax.tree.map(lambda s: jnp.zeros((num_problems, *s.shape), s.dtype), template)
     state = _Lanes(carry, lane_args, first, jnp.array(lanes), outputs, jnp.array(0))
 
-    def cond_fun(lanes_state):
-        return jnp.any(lanes_state.problem >= 0)
-
     def body_fun(lanes_state):
         active = lanes_state.problem >= 0
+
         def advance_if_running(carry, lane_args):
             # A lane whose problem never started (non-finite input) is written out untouched.
             return jax.lax.cond(
@@ -195,5 +199,34 @@ def fixed_point_batched(
         )
         return _Lanes(carry, lane_args, problem, next_problem, outputs, lanes_state.rounds + 1)
 
-    final = jax.lax.while_loop(cond_fun, body_fun, state)
-    return final.outputs
+    # Compaction: once no problem is waiting and at most width / 8 lanes are still busy, the
+    # busy lanes move into a loop 8x narrower, so a few slow problems do not keep every lane
+    # of the full width stepping (the cost follows the total work, not the slowest problem).
+    width = lanes
+    while True:
+        narrower = width // _SHRINK if width >= _SHRINK * _MIN_WIDTH else 0
+
+        def cond_fun(lanes_state, narrower=narrower):
+            active = lanes_state.problem >= 0
+            waiting = lanes_state.next_problem < num_problems
+            return jnp.any(active) & (waiting | (jnp.sum(active) > narrower))
+
+        state = jax.lax.while_loop(cond_fun, body_fun, state)
+        if not narrower:
+            return state.outputs
+        state = _compact(state, narrower)
+        width = narrower
+
+
+def _compact(state: _Lanes, width: int) -> _Lanes:
+    """Keep `width` lanes, the busy ones first (idle lanes fill the rest)."""
+    keep = jnp.argsort(state.problem < 0, stable=True)[:width]
+    take = lambda tree: jax.tree.map(lambda a: a[keep], tree)  # noqa: E731
+    return _Lanes(
+        take(state.carry),
+        take(state.args),
+        state.problem[keep],
+        state.next_problem,
+        state.outputs,
+        state.rounds,
+    )
