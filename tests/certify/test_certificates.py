@@ -160,7 +160,7 @@ def test_reversed_box_under_vmap_is_an_invalid_box(poly):
     lower, upper = jnp.array([[1.2, 1.2]]), jnp.array([[0.8, 0.8]])
     certs = jax.vmap(lambda low, high: certify.certify_box(poly, low, high))(lower, upper)
     assert not bool(certs.certified[0])
-    assert certs.reason[0] == CertificateReason.invalid_box
+    assert int(certs.reason._value[0]) == CertificateReason.invalid_box._value
 
 
 @pytest.mark.parametrize(

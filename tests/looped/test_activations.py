@@ -110,7 +110,7 @@ def _monotone_pieces():
         ("p1_exp", 0.55, 0.95),
         ("relu", 0.1, 2.0),
         ("hardtanh", -3.0, 0.3),
-        ("poly:0.5,-1,0,2,-0.25", 0.9, 1.6),
+        pytest.param("poly:0.5,-1,0,2,-0.25", 0.9, 1.6, marks=pytest.mark.slow),
     ]
 
 
