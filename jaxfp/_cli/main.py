@@ -15,6 +15,7 @@ _SUBCOMMAND_MODULES = (
     "jaxfp._cli.train_deq",
     "jaxfp._cli.enumerate",
     "jaxfp._cli.kernel",
+    "jaxfp._cli.probe",
 )
 
 

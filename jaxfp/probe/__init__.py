@@ -18,5 +18,7 @@ from .parameters import Bias as Bias
 from .parameters import Gain as Gain
 from .parameters import Weight as Weight
 from .parameters import parameter_from_name as parameter_from_name
+from .plots import plot_basin_map as plot_basin_map
+from .plots import plot_bifurcation_diagram as plot_bifurcation_diagram
 from .sensitivities import Sensitivities as Sensitivities
 from .sensitivities import fixed_point_sensitivities as fixed_point_sensitivities

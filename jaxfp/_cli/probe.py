@@ -1,0 +1,271 @@
+"""`jaxfp probe`: continuation with fold detection, and basin maps, of a looped network.
+
+The network options are those of `jaxfp enumerate` (`jaxfp._cli.network_args`).
+"""
+
+import argparse
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import probe
+from ..enumeration import enumerate_fixed_points
+from .main import UserInputError
+from .network_args import add_network_arguments, network_from_arguments
+from .output import dump_json, format_summary, format_table, progress
+
+
+def _numbers(text: str, option: str, count: int | None = None) -> list[float]:
+    try:
+        values = [float(item) for item in text.split(",")]
+    except ValueError:
+        raise UserInputError(f"{option}: expected comma-separated numbers, got {text!r}.") from None
+    if count is not None and len(values) != count:
+        raise UserInputError(f"{option}: expected {count} numbers, got {text!r}.")
+    if not all(np.isfinite(values)):
+        raise UserInputError(f"{option}: numbers must be finite, got {text!r}.")
+    return values
+
+
+def _check_png(path: str | None, option: str) -> None:
+    if path is None:
+        return
+    if not path.lower().endswith(".png"):
+        raise UserInputError(f"{option}: expected a .png file name, got {path!r}.")
+    if not Path(path).resolve().parent.is_dir():
+        raise UserInputError(f"{option}: the folder of {path} does not exist.")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "probe",
+        help="probe a looped network: continuation with fold detection, basin maps",
+        description=(
+            "Probe how the fixed points of a looped network move and where their basins end. "
+            "`continuation` follows fixed points along a parameter (pseudo-arclength, turning "
+            "around folds) and locates folds and stability changes; `basin-map` colours a 2-D "
+            "slice of state space by the fixed point each start reaches."
+        ),
+    )
+    commands = parser.add_subparsers(title="probes", metavar="PROBE")
+    commands.required = True
+    _register_continuation(commands)
+    _register_basin_map(commands)
+
+
+def _register_continuation(commands) -> None:
+    parser = commands.add_parser(
+        "continuation",
+        help="follow fixed points along a parameter; locate folds and stability changes",
+        description=(
+            "Follow the fixed points of a looped network as one parameter goes from --start to "
+            "--stop: gain (W -> gain * W), bias:I (b_I) or weight:I,J (W_IJ). Without --x0, "
+            "every fixed point the enumeration finds at --start starts a branch. Folds "
+            "(saddle-node: the branch turns back) and stability changes (an eigenvalue of J "
+            "crossing +1, -1 or the unit circle) are located on the arc."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_network_arguments(parser)
+    parser.add_argument(
+        "--param", required=True, help="the parameter: gain, bias:I or weight:I,J (0-based)"
+    )
+    parser.add_argument("--start", type=float, required=True, help="first parameter value")
+    parser.add_argument("--stop", type=float, required=True, help="last parameter value")
+    parser.add_argument(
+        "--x0", help="a fixed point (or a guess) at --start, comma-separated; default: all"
+    )
+    parser.add_argument("--step", type=float, default=0.05, help="initial arclength step")
+    parser.add_argument("--max-step", type=float, default=0.2, help="largest arclength step")
+    parser.add_argument("--max-points", type=int, default=2000, help="most points per branch")
+    parser.add_argument(
+        "--coordinate", type=int, default=0, help="entry of x* on the plot's vertical axis"
+    )
+    parser.add_argument("--json", action="store_true", help="print the branches as JSON")
+    parser.add_argument("--plot", metavar="FILE.png", help="save a bifurcation diagram")
+    parser.set_defaults(handler=run_continuation)
+
+
+def _register_basin_map(commands) -> None:
+    parser = commands.add_parser(
+        "basin-map",
+        help="which fixed point each start of a 2-D slice reaches (PNG)",
+        description=(
+            "Enumerate the fixed points, iterate x -> F(x) from every start of a "
+            "resolution x resolution grid on the plane spanned by coordinates I and J "
+            "(through --origin), and colour each start by the fixed point it reaches."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_network_arguments(parser)
+    parser.add_argument("--plane", default="0,1", help="the two coordinates I,J of the slice")
+    parser.add_argument("--origin", help="the slice's origin, comma-separated (default 0)")
+    parser.add_argument(
+        "--extent", default="-2,2", help="LOW,HIGH of both grid axes (write --extent=-2,2)"
+    )
+    parser.add_argument("--resolution", type=int, default=64, help="grid points per axis")
+    parser.add_argument("--max-steps", type=int, default=1000, help="iterations per start")
+    parser.add_argument("--out", metavar="FILE.png", help="save the basin map picture")
+    parser.add_argument("--json", action="store_true", help="print the map as JSON")
+    parser.set_defaults(handler=run_basin_map)
+
+
+def _events(events: probe.Bifurcations) -> list[dict]:
+    return [
+        {
+            "kind": kind,
+            "parameter": float(events.parameter[k]),
+            "state": np.asarray(events.states[k]),
+            "eigenvalue_real": float(np.real(events.eigenvalue[k])),
+            "eigenvalue_imag": float(np.imag(events.eigenvalue[k])),
+        }
+        for k, kind in enumerate(events.kind)
+    ]
+
+
+def _starts(net, namespace) -> np.ndarray:
+    if namespace.x0 is not None:
+        return np.asarray([_numbers(namespace.x0, "--x0", net.dim)])
+    parameter = probe.parameter_from_name(namespace.param)
+    parameter.check(net)
+    at_start = parameter.replace(net, jnp.asarray(namespace.start, net.W.dtype))
+    return np.asarray(enumerate_fixed_points(at_start).points).reshape(-1, net.dim)
+
+
+def run_continuation(namespace: argparse.Namespace) -> int:
+    _check_png(namespace.plot, "--plot")
+    if namespace.start == namespace.stop:
+        raise UserInputError(f"--start and --stop must differ, both are {namespace.start}.")
+    with jax.enable_x64(True):
+        net = network_from_arguments(namespace)
+        if not 0 <= namespace.coordinate < net.dim:
+            raise UserInputError(f"--coordinate must be in 0 … {net.dim - 1}.")
+        try:
+            starts = _starts(net, namespace)
+            branches = []
+            with progress(len(starts), "branches", enabled=not namespace.json) as bar:
+                for x0 in starts:
+                    branch = probe.continue_fixed_point(
+                        net,
+                        namespace.param,
+                        x0,
+                        namespace.start,
+                        namespace.stop,
+                        step=namespace.step,
+                        max_step=namespace.max_step,
+                        max_points=namespace.max_points,
+                    )
+                    branches.append(branch)
+                    bar.update(1)
+        except ValueError as error:
+            raise UserInputError(str(error)) from error
+    if namespace.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = probe.plot_bifurcation_diagram(branches, namespace.coordinate)
+        ax.figure.savefig(namespace.plot, dpi=120, bbox_inches="tight")
+    if namespace.json:
+        dump_json(
+            {
+                "parameter": namespace.param,
+                "branches": [
+                    {
+                        "start": np.asarray(branch.states[0]),
+                        "parameter": np.asarray(branch.parameter),
+                        "states": np.asarray(branch.states),
+                        "stable": np.asarray(branch.stable),
+                        "spectral_radius": np.asarray(branch.spectral_radius),
+                        "folds": _events(branch.folds),
+                        "stability_changes": _events(branch.stability_changes),
+                        "status": branch.status,
+                    }
+                    for branch in branches
+                ],
+            }
+        )
+        return 0
+    rows = []
+    for number, branch in enumerate(branches):
+        folds = ", ".join(f"{float(p):.6g}" for p in branch.folds.parameter) or "-"
+        changes = (
+            ", ".join(
+                f"{kind} at {float(p):.6g}"
+                for kind, p in zip(
+                    branch.stability_changes.kind, branch.stability_changes.parameter, strict=True
+                )
+            )
+            or "-"
+        )
+        rows.append([number, len(branch.parameter), folds, changes, branch.status])
+    print(format_table(rows, ["branch", "points", "folds at", "stability changes", "status"]))
+    return 0
+
+
+def run_basin_map(namespace: argparse.Namespace) -> int:
+    _check_png(namespace.out, "--out")
+    with jax.enable_x64(True):
+        net = network_from_arguments(namespace)
+        plane = tuple(int(v) for v in _numbers(namespace.plane, "--plane", 2))
+        extent = tuple(_numbers(namespace.extent, "--extent", 2))
+        origin = None if namespace.origin is None else _numbers(namespace.origin, "--origin")
+        try:
+            found = enumerate_fixed_points(net)
+            points = np.asarray(found.points).reshape(-1, net.dim)
+            if len(points) == 0:
+                raise UserInputError("the enumeration found no fixed point to match.")
+            basin = probe.basin_map(
+                net,
+                points,
+                plane=plane,
+                origin=origin,
+                extent=extent,
+                resolution=namespace.resolution,
+                max_steps=namespace.max_steps,
+            )
+        except ValueError as error:
+            raise UserInputError(str(error)) from error
+        fractions = np.asarray(basin.fractions())
+    if namespace.out is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = probe.plot_basin_map(basin)
+        ax.set_title(f"basins of {net.activation.name} network, plane {plane}")
+        ax.figure.savefig(namespace.out, dpi=120, bbox_inches="tight")
+    labels = np.asarray(basin.labels)
+    if namespace.json:
+        dump_json(
+            {
+                "plane": plane,
+                "u": np.asarray(basin.u),
+                "v": np.asarray(basin.v),
+                "labels": labels,
+                "steps": np.asarray(basin.steps),
+                "fixed_points": points,
+                "attracting": np.asarray(found.attracting),
+                "fractions": fractions,
+                "unmatched_fraction": float(np.mean(labels < 0)),
+            }
+        )
+        return 0
+    rows = [
+        [k, np.array2string(points[k], precision=4), bool(found.attracting[k]), fractions[k]]
+        for k in range(len(points))
+        if fractions[k] > 0
+    ]
+    print(format_table(rows, ["index", "fixed point", "attracting", "grid fraction"]))
+    print()
+    print(
+        format_summary(
+            [
+                ("starts", labels.size),
+                ("unmatched fraction", float(np.mean(labels < 0))),
+                ("median steps", float(np.median(np.asarray(basin.steps)))),
+                ("picture", namespace.out or "-"),
+            ]
+        )
+    )
+    return 0
