@@ -276,6 +276,12 @@ def _run_simulation(namespace, architecture) -> int:
 def _run_edge_of_chaos(namespace, architecture) -> int:
     import jaxfp.kernels as jk
 
+    if architecture.residual != 0.0 or architecture.normalization != "none":
+        raise UserInputError(
+            "--edge-of-chaos analyses the plain network h -> φ(W h + b): "
+            "drop --residual and --norm."
+        )
+
     try:
         edge = jk.edge_of_chaos(architecture.activation, namespace.sigma_b2)
     except ValueError as error:

@@ -76,6 +76,7 @@ def test_edge_of_chaos(capsys, tmp_path):
         (["--activation", "hermite:1"], "linear kernel map"),
         (["--simulate", "--width", "1"], "--width"),
         (["--edge-of-chaos", "--activation", "sign"], "discontinuous"),
+        (["--edge-of-chaos", "--norm", "ln-post"], "drop --residual and --norm"),
     ],
 )
 def test_bad_input_exits_2(capsys, arguments, message):
