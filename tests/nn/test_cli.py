@@ -8,14 +8,14 @@ from jaxfp._cli.main import main
 
 
 def test_train_deq_writes_json(capsys):
-    code = main(
-        ["train-deq", "--epochs", "1", "--width", "8", "--batch-size", "256", "--json", "-"]
-    )
+    argv = ["--epochs", "1", "--width", "8", "--batch-size", "256", "--adjoint", "one-step"]
+    code = main(["train-deq", *argv, "--json", "-"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert 0.0 <= report["test_accuracy"] <= 1.0
     assert report["wall_time_s"] > 0 and report["mean_forward_steps"] > 0
-    assert report["mean_backward_steps"] > 0 and len(report["history"]) == 1
+    assert report["mean_backward_steps"] == -1  # only implicit adjoints have backward solves
+    assert len(report["history"]) == 1 and report["config"]["adjoint"] == "one-step"
 
 
 @pytest.mark.parametrize(
