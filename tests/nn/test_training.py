@@ -52,7 +52,7 @@ def test_small_model_loss_decreases(adjoint):
 
 def test_digits_deq_learns_in_two_epochs():
     config = jaxfp.nn.DigitsTrainingConfig(
-        width=16, epochs=2, batch_size=32, learning_rate=1e-2, max_steps=20
+        width=16, epochs=2, batch_size=32, learning_rate=1e-2, max_steps=20, jacobian_penalty=0.1
     )
     records = []
     result = jaxfp.nn.train_digits_deq(config, on_epoch=records.append)
