@@ -211,6 +211,11 @@ def run_basin_map(namespace: argparse.Namespace) -> int:
         plane = tuple(int(v) for v in _numbers(namespace.plane, "--plane", 2))
         extent = tuple(_numbers(namespace.extent, "--extent", 2))
         origin = None if namespace.origin is None else _numbers(namespace.origin, "--origin")
+        if not all(0 <= i < net.dim for i in plane) or plane[0] == plane[1]:
+            raise UserInputError(
+                f"--plane must name two different coordinates in 0 … {net.dim - 1}, got "
+                f"{namespace.plane}."
+            )
         try:
             found = enumerate_fixed_points(net)
             points = np.asarray(found.points).reshape(-1, net.dim)

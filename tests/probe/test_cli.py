@@ -26,13 +26,11 @@ def test_continuation_json_and_plot(capsys, tmp_path):
 
 
 def test_continuation_table_from_enumerated_starts(capsys):
-    # Same network as the basin-map test, so the enumeration compiles once.
     code = main(
-        ["probe", "continuation", "--net", "tanh-identity", "--dim", "2", "--param", "bias:1"]
-        + ["--start", "0", "--stop", "0.2"]
+        ["probe", "continuation", *TANH_1D, "--param", "bias:0", "--start", "0", "--stop", "0.2"]
     )
     out = capsys.readouterr().out
-    assert code == 0 and out.count("end of the range") == 9  # one branch per fixed point
+    assert code == 0 and out.count("end of the range") == 3  # one branch per fixed point
 
 
 def test_basin_map_png_and_json(capsys, tmp_path):

@@ -11,13 +11,16 @@ FORBIDDEN = [[1, -1]]
 MARGIN = 0.05
 
 
-@pytest.fixture(scope="module")
-def designed():
+def test_design_reaches_its_targets_and_the_checks_confirm_it():
+    # One test (not a shared fixture): parallel workers would each train and enumerate again.
     start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
-    return jaxfp.probe.design_network(start, PATTERNS, forbidden=FORBIDDEN, margin=MARGIN)
+    designed = jaxfp.probe.design_network(start, PATTERNS, forbidden=FORBIDDEN, margin=MARGIN)
+    _check_verified(designed)
+    _check_enumeration(designed)
+    _check_noisy_iteration(designed)
 
 
-def test_design_is_verified(designed):
+def _check_verified(designed):
     assert designed.success
     assert np.all(np.asarray(designed.certified))
     assert np.all(np.asarray(designed.margin) >= MARGIN * 0.999)
@@ -25,7 +28,7 @@ def test_design_is_verified(designed):
     assert float(designed.loss[-1]) < float(designed.loss[0])
 
 
-def test_enumeration_confirms_each_box_holds_one_attractor(designed):
+def _check_enumeration(designed):
     points = np.asarray(designed.fixed_points)
     attracting = np.asarray(designed.attracting)
     for low, high, pattern in zip(designed.lower, designed.upper, PATTERNS, strict=True):
@@ -39,7 +42,7 @@ def test_enumeration_confirms_each_box_holds_one_attractor(designed):
     )
 
 
-def test_noisy_iteration_stays_in_the_box(designed):
+def _check_noisy_iteration(designed):
     # P1 Theorem 4.2: with ‖h_t‖∞ ≤ margin the noisy iteration never leaves the box.
     rng = np.random.default_rng(0)
     net = designed.net
