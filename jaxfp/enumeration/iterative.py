@@ -198,7 +198,9 @@ def _process_chunk(net, solution, n_real, orthant, centre, options, certify):
         certified, margin = certify_points(net, points)
     else:
         certified, margin = np.zeros(len(points), bool), np.full(len(points), np.nan)
-    limit_signs = np.sign(limit - centre[None, :]).astype(np.int64)
+    limit_signs = np.sign(np.where(limit_ok[:, None], limit - centre[None, :], 0.0)).astype(
+        np.int64
+    )
     stayed = limit_ok & (orthant_numbers(limit_signs) == orthant[:n_real])
     stayed &= np.all(limit_signs != 0, axis=1)
     return {

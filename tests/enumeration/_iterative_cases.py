@@ -4,6 +4,8 @@ import jaxfp
 
 DIM = 3
 STARTS_PER_ORTHANT = 4
+# Every d = 3 run uses chunks of this many starts, so they share one compiled kernel per network.
+CHUNK = 16
 # Assertion tolerance on fixed-point coordinates (the solver polishes to ~1e-12).
 POINT_TOLERANCE = 1e-8
 

@@ -7,9 +7,10 @@ import pytest
 
 from jaxfp._cli.main import main
 
-from ._iterative_cases import DIM, STARTS_PER_ORTHANT
+from ._iterative_cases import CHUNK, DIM, STARTS_PER_ORTHANT
 
 BASE = ["enumerate", "--dim", str(DIM), "--starts-per-orthant", str(STARTS_PER_ORTHANT)]
+BASE += ["--chunk-size", str(CHUNK)]
 REQUIRED_KEYS = {
     "n_fixed_points",
     "n_attracting",
@@ -71,6 +72,8 @@ def test_tanh_network_from_files_with_both_forms(tmp_path, capsys):
             form,
             "--starts-per-orthant",
             str(STARTS_PER_ORTHANT),
+            "--chunk-size",
+            str(CHUNK),
             "--no-certify",
             "--json",
             "-",

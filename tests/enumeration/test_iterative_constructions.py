@@ -7,7 +7,7 @@ import pytest
 import jaxfp
 from jaxfp.enumeration import OUTCOME_NAMES, STABILITY_NAMES, enumerate_iterative
 
-from ._iterative_cases import BUILDERS, DIM, STARTS_PER_ORTHANT, same_point_sets
+from ._iterative_cases import BUILDERS, CHUNK, DIM, STARTS_PER_ORTHANT, same_point_sets
 
 # |spectral radius| of the super-attracting points of (P) and (E) (J = 0 up to round-off).
 ZERO_SPECTRUM = 1e-10
@@ -19,7 +19,9 @@ def found(request):
     return (
         request.param,
         net,
-        enumerate_iterative(net, starts_per_orthant=STARTS_PER_ORTHANT, certify=False),
+        enumerate_iterative(
+            net, starts_per_orthant=STARTS_PER_ORTHANT, certify=False, chunk_size=CHUNK
+        ),
     )
 
 
@@ -77,6 +79,7 @@ def test_construction_e_far_starts_report_two_cycles():
         centre=jnp.full(DIM, -3.0),
         scale=0.01,
         certify=False,
+        chunk_size=CHUNK,
     )
     outcomes = result.outcome_counts()
     assert outcomes["two_cycle"] >= 2**DIM * STARTS_PER_ORTHANT

@@ -64,5 +64,5 @@ def test_dispatcher_errors():
 
 def test_dispatcher_picks_the_exact_method_for_piecewise_linear_activations():
     net = jaxfp.looped.LoopedNet(2.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
-    found = enumerate_fixed_points(net)
-    assert type(found).__name__ == "PWLFixedPoints" and found.n_fixed_points == 9
+    with pytest.raises(ValueError, match="method 'exact-regions': .*'starts_per_orthant'"):
+        enumerate_fixed_points(net, starts_per_orthant=2)

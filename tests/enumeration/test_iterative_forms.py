@@ -6,7 +6,7 @@ import pytest
 import jaxfp
 from jaxfp.enumeration import enumerate_iterative
 
-from ._iterative_cases import DIM, STARTS_PER_ORTHANT, same_point_sets
+from ._iterative_cases import CHUNK, DIM, STARTS_PER_ORTHANT, same_point_sets
 
 SPECTRUM_TOLERANCE = 1e-8
 
@@ -14,10 +14,9 @@ SPECTRUM_TOLERANCE = 1e-8
 @pytest.fixture(scope="module")
 def pair():
     net = jaxfp.looped.random_network(DIM, seed=6, scale=3.0, bias_scale=0.2)
-    found = enumerate_iterative(net, starts_per_orthant=STARTS_PER_ORTHANT, certify=False)
-    other = enumerate_iterative(
-        net.conjugate(), starts_per_orthant=STARTS_PER_ORTHANT, certify=False
-    )
+    options = dict(starts_per_orthant=STARTS_PER_ORTHANT, certify=False, chunk_size=CHUNK)
+    found = enumerate_iterative(net, **options)
+    other = enumerate_iterative(net.conjugate(), **options)
     return net, found, other
 
 

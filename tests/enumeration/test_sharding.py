@@ -51,10 +51,10 @@ def test_multi_host_parts_merge_to_the_full_run():
     from jaxfp.enumeration.dedupe import group_points
     from jaxfp.enumeration.index_check import index_sum
 
-    from ._iterative_cases import same_point_sets
+    from ._iterative_cases import CHUNK, same_point_sets
 
     net = jaxfp.looped.poly_network(3)
-    common = dict(starts_per_orthant=8, faces=False, certify=False, chunk_size=32)
+    common = dict(starts_per_orthant=8, faces=False, certify=False, chunk_size=CHUNK)
     full = enumerate_iterative(net, **common)
     parts = [enumerate_iterative(net, part=(i, 2), **common) for i in range(2)]
     assert all(not p.complete and p.completeness.startswith("partial") for p in parts)

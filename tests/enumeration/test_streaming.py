@@ -7,9 +7,9 @@ import pytest
 
 from jaxfp.enumeration import enumerate_iterative
 
-from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
+from ._iterative_cases import BUILDERS, CHUNK, STARTS_PER_ORTHANT
 
-CHUNK = 16  # 59 starts → 4 chunks
+# 59 starts in chunks of CHUNK = 16: 4 chunks.
 
 
 class Killed(Exception):
