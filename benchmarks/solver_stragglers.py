@@ -146,8 +146,8 @@ def main() -> None:
         f"jaxfp_fixed_point_batched_lanes_{lanes}_check_every_{k}": batched(
             lanes=lanes, check_every=k
         )
-        for lanes in (64, 256)
-        for k in (1, 4, 16)
+        for lanes in (256, 512, 1024)
+        for k in (4, 8, 16)
     }
     cases = {}
     for label, num_slow in (("1_straggler", 1), ("1_percent_stragglers", NUM_PROBLEMS // 100)):
