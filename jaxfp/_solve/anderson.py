@@ -96,17 +96,21 @@ class Anderson(AbstractFixedPointSolver):
         m = self.history
         rejected = (
             self.safeguard
-            & (state.count > 0)
+            # Only a mixed step can be rejected: with a single stored pair (the first step, or
+            # right after a restart) the step that produced `y` was already a plain one.
+            & (state.count > 1)
             & ~(raw <= self.safeguard_factor * state.previous_norm)
         )
-        # A rejected iterate is not stored: the history restarts from the previous point.
-        slot = jnp.where(rejected, state.head, (state.head + 1) % m)
-        y_row = jnp.where(rejected, state.iterates[state.head], flat_y)
-        g_row = jnp.where(rejected, state.differences[state.head], flat_g)
-        iterates = state.iterates.at[slot].set(y_row)
-        differences = state.differences.at[slot].set(g_row)
-        row = differences @ g_row
-        gram = state.gram.at[slot].set(row).at[:, slot].set(row)
+        # The new pair always goes into the next ring slot. A rejected iterate is then left out
+        # by not advancing `head`: the history restarts from the previous point alone (its pair
+        # is still at `head`), and the slot just written is ignored and overwritten next step.
+        # Never reading a buffer row back keeps the buffer updates in place.
+        written = (state.head + 1) % m
+        iterates = state.iterates.at[written].set(flat_y)
+        differences = state.differences.at[written].set(flat_g)
+        row = differences @ flat_g
+        gram = state.gram.at[written].set(row).at[:, written].set(row)
+        slot = jnp.where(rejected, state.head, written)
         count = jnp.where(rejected, 1, state.count + 1)
         alpha = self._coefficients(gram, slot, count)
         ill = ~jnp.all(jnp.isfinite(alpha)) | (jnp.sum(jnp.abs(alpha)) > self.restart_threshold)

@@ -108,3 +108,15 @@ def test_broyden_memory_is_fixed_size():
     sol = jaxfp.fixed_point(fn, jaxfp.Broyden(1e-11, 1e-11, memory=3), y0, args, max_steps=200)
     assert sol.result == jaxfp.RESULTS.successful
     assert sol.state.left.shape == (3, 5)
+
+
+@pytest.mark.parametrize("safeguard_factor", [1.0, 0.5])
+def test_anderson_safeguard_rejects_worse_steps_and_still_converges(safeguard_factor):
+    # An expansive map on which plain Picard cycles: Anderson's residual is not monotone.
+    def fn(y, args):
+        return jnp.tanh(2.5 * jnp.roll(y, 1) - 1.3 * y + 0.2)
+
+    solver = jaxfp.Anderson(1e-10, 1e-10, safeguard_factor=safeguard_factor)
+    sol = jaxfp.fixed_point(fn, solver, jnp.zeros(6), max_steps=500)
+    assert int(sol.state.restarts) > 0
+    np.testing.assert_allclose(fn(sol.value, None), sol.value, atol=1e-9)
