@@ -38,13 +38,11 @@ class Anderson(AbstractFixedPointSolver):
     (`sum |alpha_i| > restart_threshold`, an ill-conditioned history) the history restarts.
     Under `jax.vmap` every problem gets its own coefficients.
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
     >>> sol = jaxfp.fixed_point(fn, jaxfp.Anderson(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
     >>> bool(sol.result == jaxfp.RESULTS.successful)
     True
-    ```
     """
 
     rtol: float

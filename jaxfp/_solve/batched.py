@@ -93,15 +93,13 @@ def fixed_point_batched(
     `result`, `aux`, `stats`); `state` is `None`. The values are not differentiable (use
     `jax.vmap(jaxfp.fixed_point)` for gradients).
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> gains = jnp.linspace(0.1, 0.9, 5)
     >>> fn = lambda y, gain: jnp.tanh(gain * y + 1.0)
-    >>> sol = jaxfp.fixed_point_batched(fn, jaxfp.Picard(1e-8, 1e-8), jnp.zeros((5, 2)),
+    >>> sol = jaxfp.fixed_point_batched(fn, jaxfp.Picard(1e-6, 1e-6), jnp.zeros((5, 2)),
     ...                                 gains, args_axes=0, lanes=2)
     >>> sol.value.shape, bool(jnp.all(sol.result == jaxfp.RESULTS.successful))
     ((5, 2), True)
-    ```
     """
     if not isinstance(solver, AbstractFixedPointSolver):
         raise ValueError(f"`solver` must be a jaxfp solver; got {type(solver).__name__}.")

@@ -31,13 +31,11 @@ class Broyden(AbstractFixedPointSolver):
     the first step (H = -I) is a Picard step. Superlinear near a regular fixed point, and it
     can converge to fixed points the plain iteration repels.
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
     >>> sol = jaxfp.fixed_point(fn, jaxfp.Broyden(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
     >>> bool(sol.result == jaxfp.RESULTS.successful)
     True
-    ```
     """
 
     rtol: float

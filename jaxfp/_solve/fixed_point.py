@@ -126,12 +126,10 @@ def fixed_point(
     **Raises:** `ValueError` at trace time for structure, shape or option mistakes; with
     `throw=True`, an `EqxRuntimeError` carrying the result's message when the solve fails.
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Anderson(1e-8, 1e-8), 0.5)
     >>> round(float(sol.value), 6), int(sol.stats.num_steps) < 20
     (0.739085, True)
-    ```
     """
     if not isinstance(solver, AbstractFixedPointSolver):
         raise ValueError(

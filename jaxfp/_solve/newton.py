@@ -31,13 +31,11 @@ class Newton(AbstractFixedPointSolver):
     matrix-free as a lineax operator (pair it with `lineax.GMRES(...)`) for large states. A
     failed linear solve (singular J_g) stops the solve with `RESULTS.linear_solve_failed`.
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(2.0 * y)   # 0 is a repelling fixed point
     >>> sol = jaxfp.fixed_point(fn, jaxfp.Newton(1e-10, 1e-10), jnp.array([0.1, -0.1]))
     >>> [round(float(v), 6) for v in sol.value]
     [0.0, 0.0]
-    ```
     """
 
     rtol: float

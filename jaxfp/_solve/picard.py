@@ -25,12 +25,10 @@ class Picard(AbstractFixedPointSolver):
     **Arguments:** `rtol`, `atol`, `norm` (the stopping rule
     `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`), `damping`.
 
-    ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), 1.0)
     >>> round(float(sol.value), 4)
     0.7391
-    ```
     """
 
     rtol: float
