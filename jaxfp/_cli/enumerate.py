@@ -144,12 +144,6 @@ def _choose_method(requested: str, net) -> str:
             f"--method exact-regions needs a piecewise-linear activation (relu, leaky_relu:A, "
             f"hardtanh, abs, pwl:...); {net.activation.name!r} is not one."
         )
-    if method not in _METHODS:
-        raise UserInputError(
-            f"the iterative enumeration engine (Newton from many starts) is required for "
-            f"activation {net.activation.name!r} with --method {requested}, and it is not "
-            "available in this version; piecewise-linear activations use --method exact-regions."
-        )
     return method
 
 
@@ -162,7 +156,8 @@ def run(namespace: argparse.Namespace) -> int:
         raise UserInputError(f"--out: the folder of {namespace.out} does not exist.")
     quiet = namespace.json == "-"
     start = time.perf_counter()
-    with progress(0, "regions", enabled=not quiet) as bar:
+    unit = "regions" if method == "exact-regions" else "starts"
+    with progress(0, unit, enabled=not quiet) as bar:
         report = _METHODS[method](net, namespace, bar)
     seconds = time.perf_counter() - start
     summary = {
