@@ -2,58 +2,47 @@
 
 Solve fixed points with compiled solvers, differentiate through them, enumerate and certify all
 fixed points of looped networks, probe their basins, and analyse kernel maps.
+
+Public namespaces: `jaxfp` (solvers, `fixed_point`, adjoints, enumeration entry points),
+`jaxfp.nn` (equilibrium layers), `jaxfp.looped` (looped networks), `jaxfp.enumeration`,
+`jaxfp.certify`, `jaxfp.probe`, `jaxfp.kernels`.
 """
 
-# The solver core first: the adjoint strategies build on its types.
-from optimistix import max_norm as max_norm
-from optimistix import rms_norm as rms_norm
-from optimistix import two_norm as two_norm
-
-from . import nn as nn
-from ._adjoint import AbstractAdjoint as AbstractAdjoint
-from ._adjoint import AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver
-from ._adjoint import AndersonLinearSolver as AndersonLinearSolver
-from ._adjoint import ImplicitAdjoint as ImplicitAdjoint
-from ._adjoint import LinearSolveResult as LinearSolveResult
-from ._adjoint import NeumannLinearSolver as NeumannLinearSolver
-from ._adjoint import OneStepAdjoint as OneStepAdjoint
-from ._adjoint import PhantomAdjoint as PhantomAdjoint
-from ._adjoint import UnrolledAdjoint as UnrolledAdjoint
+# ruff: noqa: I001  (order matters: the solver core first, the layers built on it after)
 from ._solve import (
     RESULTS as RESULTS,
-)
-from ._solve import (
     AbstractFixedPointSolver as AbstractFixedPointSolver,
-)
-from ._solve import (
     Anderson as Anderson,
-)
-from ._solve import (
     Broyden as Broyden,
-)
-from ._solve import (
     Newton as Newton,
-)
-from ._solve import (
     Picard as Picard,
-)
-from ._solve import (
     Solution as Solution,
-)
-from ._solve import (
     Stats as Stats,
-)
-from ._solve import (
     fixed_point as fixed_point,
-)
-from ._solve import (
     fixed_point_batched as fixed_point_batched,
 )
+from ._adjoint import (
+    AbstractAdjoint as AbstractAdjoint,
+    AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver,
+    AndersonLinearSolver as AndersonLinearSolver,
+    ImplicitAdjoint as ImplicitAdjoint,
+    LinearSolveResult as LinearSolveResult,
+    NeumannLinearSolver as NeumannLinearSolver,
+    OneStepAdjoint as OneStepAdjoint,
+    PhantomAdjoint as PhantomAdjoint,
+    UnrolledAdjoint as UnrolledAdjoint,
+)
+from optimistix import max_norm as max_norm, rms_norm as rms_norm, two_norm as two_norm
 
-from . import kernels as kernels
-from . import certify as certify, looped as looped
+from . import nn as nn
+from . import looped as looped
+from . import certify as certify
+from . import enumeration as enumeration
 from . import probe as probe
-from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
-from .enumeration import enumerate_fixed_points as enumerate_fixed_points
+from . import kernels as kernels
+from .enumeration import (
+    enumerate_fixed_points as enumerate_fixed_points,
+    enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
+)
 
 __version__ = "0.1.0"
