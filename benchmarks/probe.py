@@ -36,9 +36,9 @@ def sensitivities_benchmark(dim: int = 6) -> dict:
 
     calls = {
         "batched_closed_form": lambda: jaxfp.probe.fixed_point_sensitivities(net, points).bias,
-        "batched_implicit_adjoint": lambda: jaxfp.probe.fixed_point_sensitivities(
-            net, points, method="implicit"
-        ).bias,
+        "batched_implicit_adjoint": lambda: (
+            jaxfp.probe.fixed_point_sensitivities(net, points, method="implicit").bias
+        ),
         "per_point_loop_closed_form": loop,
     }
     figures = interleaved(calls, rounds=3)
@@ -65,15 +65,15 @@ def basin_map_benchmark(resolution: int = 128) -> dict:
 
     @jax.jit
     def plain_vmap(starts):
-        solve = lambda x: jaxfp.fixed_point(
-            net.fixed_point_fn, solver, x, max_steps=1000, throw=False
-        ).value
+        solve = lambda x: (
+            jaxfp.fixed_point(net.fixed_point_fn, solver, x, max_steps=1000, throw=False).value
+        )
         return jax.vmap(solve)(starts)
 
     calls = {
-        "basin_map_lanes": lambda: jaxfp.probe.basin_map(
-            net, points, extent=(-1.5, 1.5), resolution=resolution
-        ).labels,
+        "basin_map_lanes": lambda: (
+            jaxfp.probe.basin_map(net, points, extent=(-1.5, 1.5), resolution=resolution).labels
+        ),
         "plain_vmap_fixed_point": lambda: plain_vmap(starts),
     }
     figures = interleaved(calls, rounds=3)
