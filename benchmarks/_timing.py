@@ -1,4 +1,4 @@
-"""Timing helpers shared by the solver benchmarks: compile time apart from run time.
+"""Timing helpers shared by the benchmarks: compile time apart from run time.
 
 The CPU may be shared with other work, so methods are timed *interleaved*: every round calls
 each method once, and each method's figures are the minimum (the least disturbed run) and the
@@ -23,6 +23,28 @@ def compile_jax(fn: Callable, *args) -> tuple[Callable, float]:
     start = time.perf_counter()
     compiled = jax.jit(fn).lower(*args).compile()
     return compiled, time.perf_counter() - start
+
+
+def timed(call: Callable[[], object], repeats: int = 5) -> dict:
+    """Time one call: the first call (compile + run), then the median of `repeats` warm calls.
+
+    Returns `{"first_call_s", "compile_s" (first minus median), "run_s" (median), "runs_s"}`.
+    """
+    start = time.perf_counter()
+    jax.block_until_ready(call())
+    first = time.perf_counter() - start
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(call())
+        runs.append(time.perf_counter() - start)
+    median = statistics.median(runs)
+    return {
+        "first_call_s": first,
+        "compile_s": max(first - median, 0.0),
+        "run_s": median,
+        "runs_s": runs,
+    }
 
 
 def interleaved(calls: dict[str, Callable[[], object]], rounds: int = 7) -> dict[str, dict]:

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import timed  # noqa: E402
 
 import jaxfp  # noqa: E402
 from jaxfp.enumeration import enumerate_iterative  # noqa: E402
@@ -44,18 +44,6 @@ from jaxfp.enumeration.starts import orthant_starts  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "enumeration.json"
 REPEATS = 3
-
-
-def timed(call, repeats=REPEATS):
-    start = time.perf_counter()
-    jax.block_until_ready(call())
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(call())
-        runs.append(time.perf_counter() - start)
-    return {"first_call_s": first, "run_s": statistics.median(runs), "runs_s": runs}
 
 
 def apply_net(y, net):

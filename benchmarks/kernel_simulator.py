@@ -17,7 +17,6 @@ import json
 import math
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -27,25 +26,12 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from _timing import timed  # noqa: E402
 
 import jaxfp.kernels as jk  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "kernel_simulator.json"
 REFERENCE = ("tanh", "relu", "sigmoid", "exp", "gelu")
-
-
-def timed(call, repeats: int = 5) -> dict:
-    """First call (compile + run) and the median of `repeats` warm calls, in seconds."""
-    start = time.perf_counter()
-    jax.block_until_ready(call())
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(call())
-        runs.append(time.perf_counter() - start)
-    median = statistics.median(runs)
-    return {"first_call_s": first, "compile_s": max(first - median, 0.0), "run_s": median}
 
 
 def agreement(name: str, normalization: str, width: int, depth: int, seeds: int) -> dict:
