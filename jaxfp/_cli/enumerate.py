@@ -76,6 +76,11 @@ def _exact_regions(net, namespace, bar) -> Report:
 
     if namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
+    if namespace.certify_complete or namespace.box is not None:
+        raise UserInputError(
+            "--certify-complete and --box apply to --method iterative; the exact-regions list "
+            "is already exact and complete."
+        )
 
     def advance(solved: int, total: int) -> None:
         bar.total = total

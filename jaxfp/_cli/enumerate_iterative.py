@@ -12,6 +12,7 @@ import math
 import jax
 import numpy as np
 
+from .enumerate_complete import add_complete_arguments, certify_complete_fields, complete_box
 from .main import UserInputError
 
 
@@ -67,6 +68,7 @@ def add_iterative_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
     )
+    add_complete_arguments(group)
 
 
 def _centre(text: str | None, dim: int):
@@ -117,6 +119,7 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
 
     _check(namespace)
     centre = _centre(namespace.centre, net.dim)
+    box = complete_box(namespace, net)
     bar.set_description("starts")
 
     def advance(chunks_done: int, num_chunks: int, starts_done: int) -> None:
@@ -146,6 +149,12 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
     summary["orthant_fraction_interval"] = found.orthant_fraction_interval
     for name, count in summary.pop("start_outcomes").items():
         summary[f"n_starts_{name}"] = count
+    complete_arrays = {}
+    if namespace.certify_complete:
+        with jax.enable_x64(True):
+            fields, sentence, complete_arrays = certify_complete_fields(net, box, found.points)
+        summary.update(fields)
+        summary["evidence"] += f"; {sentence}"
     arrays = {
         "points": found.points,
         "attracting": found.attracting,
@@ -161,6 +170,7 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
         "start_outcome": found.start_outcome,
         "start_limit": found.start_limit,
         "start_newton_root": found.start_newton_root,
+        **complete_arrays,
     }
     shown = max(namespace.show, 0)
     order = np.argsort(found.stability, kind="stable")[:shown]

@@ -1,0 +1,151 @@
+"""`jaxfp enumerate --certify-complete [--box=LO,HI]`: prove the enumerated list complete in a box.
+
+A branch-and-bound search (`jaxfp.certify.certify_complete`, P1 Theorems 4.1-4.2 made checkable:
+the contraction and Krawczyk tests over interval boxes) proves every fixed point in the box, one
+certified box each, and that there are no others. The enumeration is then certified complete in
+that box when the search finished and the enumerated points inside the box match the certified
+boxes one to one. Bounded activations give the box for free (σ's range for σ(Wx + b), W·range + b
+for W σ(x) + b); unbounded ones need `--box`.
+"""
+
+import argparse
+import math
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .main import UserInputError
+
+# Relative slack when testing that an enumerated point lies in a certified box (the enumerated
+# points are Newton roots, accurate far below this).
+_MATCH_TOLERANCE = 1e-9
+
+
+def add_complete_arguments(group) -> None:
+    """Add `--certify-complete` and `--box` to the iterative method's option group."""
+    group.add_argument(
+        "--certify-complete",
+        action="store_true",
+        help="after enumerating, search a whole box by interval branch and bound, proving every "
+        "fixed point in it and that there are no others (off by default: it costs a search); "
+        "the box is automatic for bounded activations (sigma's range, or W range + b)",
+    )
+    group.add_argument(
+        "--box",
+        metavar="LO,HI",
+        help="the box [LO, HI]^d of --certify-complete (implies it; needed for unbounded "
+        "activations such as poly:...; write --box=-2,2 because of the minus sign)",
+    )
+
+
+def complete_box(namespace: argparse.Namespace, net) -> tuple[float, float] | None:
+    """The scalar box (LO, HI) of `--box`, or None for the automatic one; `--box` alone turns
+    the mode on. Raises `UserInputError` (one line) for a malformed box, LO >= HI, a non-finite
+    end, or an unbounded activation without `--box`."""
+    if namespace.box is None:
+        if namespace.certify_complete:
+            low, high = net.activation.output_range
+            if not (math.isfinite(low) and math.isfinite(high)):
+                raise UserInputError(
+                    f"--certify-complete: activation {net.activation.name!r} is unbounded (range "
+                    f"({low}, {high})), so no box holds every fixed point a priori; give one with "
+                    "--box=LO,HI."
+                )
+        return None
+    namespace.certify_complete = True
+    try:  # a wrong count of numbers is a ValueError of the unpacking
+        low, high = map(float, namespace.box.split(","))
+    except ValueError:
+        raise UserInputError(
+            f"--box must be two comma-separated numbers LO,HI (write --box=-2,2), got "
+            f"{namespace.box!r}."
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise UserInputError(f"--box must have finite ends, got {namespace.box!r}.")
+    if low >= high:
+        raise UserInputError(f"--box needs LO < HI, got {namespace.box!r}.")
+    return low, high
+
+
+def _describe(lower: np.ndarray, upper: np.ndarray, source: str) -> tuple[list, str]:
+    """The box as JSON (a scalar pair when every coordinate is the same) and in words."""
+    if np.all(lower == lower[0]) and np.all(upper == upper[0]):
+        box = [float(lower[0]), float(upper[0])]
+        text = f"[{box[0]:.6g}, {box[1]:.6g}]^{lower.size}"
+    else:
+        box = [[float(low), float(high)] for low, high in zip(lower, upper, strict=True)]
+        text = " x ".join(f"[{low:.6g}, {high:.6g}]" for low, high in box)
+    return box, f"{text} ({source})"
+
+
+def _match(points: np.ndarray, result) -> np.ndarray:
+    """For each point, the certified box holding it (the box of the nearest certified fixed
+    point, if the point lies in it), or -1."""
+    boxes_lower, boxes_upper = np.asarray(result.boxes_lower), np.asarray(result.boxes_upper)
+    if len(points) == 0 or len(boxes_lower) == 0:
+        return np.full(len(points), -1)
+    _, nearest = cKDTree(np.asarray(result.points)).query(points, p=np.inf)
+    slack = _MATCH_TOLERANCE * (1.0 + np.abs(points))
+    inside = np.all(
+        (points >= boxes_lower[nearest] - slack) & (points <= boxes_upper[nearest] + slack), axis=1
+    )
+    return np.where(inside, nearest, -1)
+
+
+def certify_complete_fields(
+    net, box: tuple[float, float] | None, points: np.ndarray
+) -> tuple[dict, str, dict]:
+    """Run the certified-complete search and compare it with the enumerated `points`.
+
+    Returns the summary fields (`certified_complete`, `complete_box`, `n_certified_boxes`,
+    `search_finished`, `n_enumerated_in_box`), the sentence for the evidence line, and the
+    arrays for `--out` (the certified boxes).
+    """
+    from ..certify import certify_complete
+
+    if box is None:
+        result = certify_complete(net)
+        source = "sigma's range" if net.form == "sigma-affine" else "W range(sigma) + b"
+    else:
+        ones = np.ones(net.dim)
+        result = certify_complete(net, box[0] * ones, box[1] * ones)
+        source = "--box"
+    lower, upper = np.asarray(result.searched_lower), np.asarray(result.searched_upper)
+    box_json, box_text = _describe(lower, upper, source)
+    points = np.asarray(points).reshape(-1, net.dim)
+    in_box = points[np.all((points >= lower) & (points <= upper), axis=1)]
+    matched = _match(in_box, result)
+    n_boxes = result.n_fixed_points
+    finished = bool(result.complete)
+    n_unmatched = int(np.sum(matched < 0))
+    n_missed = n_boxes - len(np.unique(matched[matched >= 0]))
+    one_to_one = n_unmatched == 0 and n_missed == 0 and len(in_box) == n_boxes
+    certified = finished and one_to_one
+    if not finished:
+        verdict = (
+            f"search stopped after {result.boxes_processed} boxes with "
+            f"{result.undecided_lower.shape[0]} undecided, so not certified complete"
+        )
+    elif certified:
+        verdict = (
+            f"exactly {n_boxes} fixed point(s) proved in it, each matching one enumerated point: "
+            "certified complete"
+        )
+    else:
+        verdict = (
+            f"exactly {n_boxes} fixed point(s) proved in it; {len(in_box)} enumerated in it, "
+            f"{n_unmatched} of them outside every certified box, {n_missed} certified box(es) "
+            "with no enumerated point: not certified complete"
+        )
+    fields = {
+        "certified_complete": certified,
+        "complete_box": box_json,
+        "n_certified_boxes": n_boxes,
+        "search_finished": finished,
+        "n_enumerated_in_box": int(len(in_box)),
+    }
+    arrays = {
+        "complete_boxes_lower": np.asarray(result.boxes_lower),
+        "complete_boxes_upper": np.asarray(result.boxes_upper),
+    }
+    return fields, f"certified-complete search over {box_text}: {verdict}", arrays

@@ -1,0 +1,94 @@
+"""`jaxfp enumerate --certify-complete [--box=LO,HI]`: the certified-complete mode and its bad
+inputs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxfp._cli.main import main
+
+# The automatic box is σ's range padded outward by a relative 1e-12.
+BOX_TOLERANCE = 1e-9
+
+
+def _summary(argv, capsys) -> dict:
+    assert main(["enumerate", *argv, "--json", "-"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_tanh_identity_certified_complete_on_the_automatic_box(capsys):
+    summary = _summary(
+        ["--net", "tanh-identity", "--dim", "2", "--gain", "2", "--certify-complete"], capsys
+    )
+    assert summary["n_fixed_points"] == 9 and summary["n_certified_boxes"] == 9
+    assert summary["certified_complete"] is True and summary["search_finished"] is True
+    assert summary["n_enumerated_in_box"] == 9
+    np.testing.assert_allclose(summary["complete_box"], [-1.0, 1.0], atol=BOX_TOLERANCE)
+    assert "certified-complete search over [-1, 1]^2 (sigma's range)" in summary["evidence"]
+    assert "certified complete" in summary["evidence"]
+
+
+def test_poly_with_a_user_box_table_and_npz(tmp_path, capsys):
+    out = tmp_path / "points.npz"
+    assert main(["enumerate", "--net", "poly", "--dim", "1", "--box=-2,2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "certified_complete" in text and "[-2.0, 2.0]" in text
+    assert "certified-complete search over [-2, 2]^1 (--box)" in text
+    saved = np.load(out)
+    assert saved["complete_boxes_lower"].shape == (3, 1)
+    assert np.all(saved["complete_boxes_lower"] < saved["complete_boxes_upper"])
+
+
+def test_a_smaller_box_counts_only_the_points_inside(capsys):
+    summary = _summary(["--net", "poly", "--dim", "1", "--box=-0.5,0.5"], capsys)
+    assert summary["n_fixed_points"] == 3 and summary["n_enumerated_in_box"] == 1
+    assert summary["n_certified_boxes"] == 1 and summary["certified_complete"] is True
+    assert summary["complete_box"] == [-0.5, 0.5]
+
+
+def test_a_missed_fixed_point_is_not_certified_complete(capsys):
+    # Corner starts only: the saddle at 0 is missed, and the search finds it.
+    summary = _summary(["--net", "poly", "--dim", "1", "--no-faces", "--box=-2,2"], capsys)
+    assert summary["n_fixed_points"] == 2 and summary["n_certified_boxes"] == 3
+    assert summary["search_finished"] is True and summary["certified_complete"] is False
+    assert "1 certified box(es) with no enumerated point" in summary["evidence"]
+
+
+def test_off_by_default(capsys):
+    summary = _summary(["--net", "poly", "--dim", "1"], capsys)
+    assert "certified_complete" not in summary and "complete_box" not in summary
+
+
+def test_unbounded_activation_needs_a_box(tmp_path, capsys):
+    weights, bias = tmp_path / "W.npy", tmp_path / "b.npy"
+    np.save(weights, 0.5 * np.eye(1))
+    np.save(bias, np.zeros(1))
+    argv = ["enumerate", "--weights", str(weights), "--bias", str(bias)]
+    argv += ["--activation", "poly:0,1.5,0,-0.5", "--certify-complete"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "is unbounded" in error and "--box=LO,HI" in error
+
+
+@pytest.mark.parametrize(
+    ("box", "message"),
+    [
+        ("1", "two comma-separated numbers"),
+        ("a,b", "two comma-separated numbers"),
+        ("-2,0,2", "two comma-separated numbers"),
+        ("2,-2", "LO < HI"),
+        ("1,1", "LO < HI"),
+        ("nan,1", "finite ends"),
+        ("-inf,1", "finite ends"),
+    ],
+)
+def test_malformed_box(box, message, capsys):
+    assert main(["enumerate", "--net", "poly", "--dim", "1", f"--box={box}"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_exact_regions_refuses_the_mode(capsys):
+    argv = ["enumerate", "--net", "hardtanh-identity", "--dim", "1", "--certify-complete"]
+    assert main(argv) == 2
+    assert "apply to --method iterative" in capsys.readouterr().err
