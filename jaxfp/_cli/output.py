@@ -84,5 +84,10 @@ def dump_json(obj, stream=None) -> None:
 
 
 def progress(total: int, description: str, enabled: bool = True):
-    """A progress bar on stderr (tqdm); disabled with `enabled=False` (e.g. for --json)."""
-    return tqdm(total=total, desc=description, disable=not enabled, file=sys.stderr, leave=False)
+    """A progress bar on stderr (tqdm); disabled with `enabled=False` (e.g. for --json).
+
+    It appears after half a second, so quick work and input errors print no empty bar.
+    """
+    return tqdm(
+        total=total, desc=description, disable=not enabled, file=sys.stderr, leave=False, delay=0.5
+    )
