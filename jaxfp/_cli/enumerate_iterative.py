@@ -120,7 +120,6 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
     _check(namespace)
     centre = _centre(namespace.centre, net.dim)
     box = complete_box(namespace, net)
-    bar.set_description("starts")
 
     def advance(chunks_done: int, num_chunks: int, starts_done: int) -> None:
         del chunks_done, num_chunks
