@@ -62,8 +62,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--json",
         metavar="PATH",
-        help="write the summary as JSON to PATH ('-' for standard output, which also hides the "
-        "progress bar and the tables)",
+        nargs="?",
+        const="-",
+        help="write the summary as JSON to PATH; with no PATH (or '-') print it to standard "
+        "output instead of the progress bar and the tables",
     )
     parser.add_argument(
         "--show", type=int, default=20, help="fixed points listed in the table (0: none)"

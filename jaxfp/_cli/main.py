@@ -7,6 +7,7 @@ parsed namespace and returning an exit code).
 
 import argparse
 import importlib
+import os
 import sys
 
 # Subcommand modules, in the order `jaxfp --help` lists them.
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UserInputError, ValueError, FileNotFoundError) as error:
         print(f"jaxfp: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (e.g. `jaxfp kernel --json | head`): stop quietly.
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        return 0
 
 
 if __name__ == "__main__":

@@ -54,8 +54,10 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--json",
         metavar="PATH",
-        help="write the results as JSON to PATH ('-' for standard output, which also hides "
-        "the progress bar and the table)",
+        nargs="?",
+        const="-",
+        help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
+        "output instead of the progress bar and the table",
     )
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
     parser.set_defaults(handler=run)

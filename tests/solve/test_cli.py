@@ -86,3 +86,27 @@ def test_help_lists_subcommands(capsys):
 def test_no_subcommand_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "subcommands" in capsys.readouterr().out
+
+
+def test_closed_output_pipe_exits_quietly(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise BrokenPipeError
+
+    monkeypatch.setattr("jaxfp._cli.solve.dump_json", broken)
+    assert (
+        main(
+            [
+                "solve",
+                "--solver",
+                "picard",
+                "--width",
+                "2",
+                "--inputs",
+                "1",
+                "--batch",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
