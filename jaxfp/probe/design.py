@@ -159,8 +159,8 @@ def design_network(
     drives the certificate itself. A forbidden pattern s' adds the penalty that the iteration
     from inside its orthant stays there (relu(min_i s'_i x_T,i + gap), T = 30 steps).
 
-    Verification uses other code paths: `jaxfp.certify.certify_box` and
-    `jaxfp.certify.robustness_margin` on every box, and `jaxfp.enumerate_fixed_points` for the
+    Verification uses other code paths: `jaxfp.certify.certify_box` on every box (its `margin`
+    is `jaxfp.certify.robustness_margin`), and `jaxfp.enumerate_fixed_points` for the
     full list of fixed points (the requested patterns must hold an attracting one, the
     forbidden ones none).
 
@@ -219,9 +219,6 @@ def design_network(
     certificates = [
         certify.certify_box(trained, lo, hi) for lo, hi in zip(lower, upper, strict=True)
     ]
-    margins = [
-        certify.robustness_margin(trained, lo, hi) for lo, hi in zip(lower, upper, strict=True)
-    ]
     found = enumerate_fixed_points(trained, **(enumeration_options or {}))
     points = np.asarray(found.points).reshape(-1, dim)
     attracting = np.asarray(found.attracting, bool)
@@ -233,12 +230,9 @@ def design_network(
         lower=lower,
         upper=upper,
         certified=jnp.asarray(
-            [
-                bool(c.certified) and float(m) >= margin * 0.999
-                for c, m in zip(certificates, margins, strict=True)
-            ]
+            [bool(c.certified) and float(c.margin) >= margin * 0.999 for c in certificates]
         ),
-        margin=jnp.asarray([float(m) for m in margins]),
+        margin=jnp.asarray([float(c.margin) for c in certificates]),
         contraction_bound=jnp.asarray([float(c.contraction_bound) for c in certificates]),
         found=jnp.asarray([tuple(row) in signs for row in np.asarray(patterns).tolist()]),
         forbidden_found=jnp.asarray(
