@@ -107,3 +107,12 @@ class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
     def postprocess(self, fn, y, aux, args, options, state, tags, result):
         del fn, args, options, state, tags, result
         return y, aux, {}
+
+
+def check_solver(solver) -> None:
+    """Raise a `ValueError` naming `solver` unless it is a jaxfp solver."""
+    if not isinstance(solver, AbstractFixedPointSolver):
+        raise ValueError(
+            "`solver` must be a jaxfp solver (jaxfp.Picard, Anderson, Broyden, Newton); got "
+            f"{type(solver).__name__}."
+        )

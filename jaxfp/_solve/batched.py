@@ -1,5 +1,6 @@
 """`jaxfp.fixed_point_batched`: many independent problems, lanes refilled as they finish."""
 
+import dataclasses
 import functools as ft
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Int, PyTree
 
-from .base import AbstractFixedPointSolver
+from .base import AbstractFixedPointSolver, check_solver
 from .fixed_point import prepare
 from .loop import MonitorOptions, advance, finish, initial_carry
 from .solution import Solution
@@ -27,7 +28,6 @@ class _Lanes(eqx.Module):
     problem: Int[Array, " lanes"]  # the problem a lane solves; -1 when idle
     next_problem: Int[Array, ""]
     outputs: Solution  # leading axis `num_problems`
-    rounds: Int[Array, ""]
 
 
 def _select_args(args, args_axes, index):
@@ -45,16 +45,24 @@ def _stop_gradient(tree):
     return eqx.combine(jax.lax.stop_gradient(dynamic), static)
 
 
-def _check_axes(args_axes, args):
-    for axis in jax.tree.leaves(args_axes, is_leaf=lambda node: node is None):
+def _check_axes(args_axes, args, num_problems: int) -> None:
+    """`args_axes` is a prefix of `args` with entries 0 or None; axis-0 leaves are per problem."""
+    is_none = lambda node: node is None  # noqa: E731
+    for axis in jax.tree.leaves(args_axes, is_leaf=is_none):
         if axis not in (0, None):
             raise ValueError(f"`args_axes` entries must be 0 or None, got {axis!r}.")
     try:
-        jax.tree.map(lambda _, __: None, args_axes, args, is_leaf=lambda node: node is None)
+        subtrees = jax.tree.structure(args_axes, is_leaf=is_none).flatten_up_to(args)
     except ValueError as error:
         raise ValueError(
             f"`args_axes` must be a prefix of the structure of `args`: {error}"
         ) from None
+    for axis, sub in zip(jax.tree.leaves(args_axes, is_leaf=is_none), subtrees, strict=True):
+        if axis == 0 and any(jnp.shape(a)[:1] != (num_problems,) for a in jax.tree.leaves(sub)):
+            raise ValueError(
+                f"Arguments batched with `args_axes=0` need leading axis {num_problems} (the "
+                "number of problems in `y0s`)."
+            )
 
 
 @eqx.filter_jit
@@ -106,8 +114,10 @@ def fixed_point_batched(
     >>> sol.value.shape, bool(jnp.all(sol.result == jaxfp.RESULTS.successful))
     ((5, 2), True)
     """
-    if not isinstance(solver, AbstractFixedPointSolver):
-        raise ValueError(f"`solver` must be a jaxfp solver; got {type(solver).__name__}.")
+    check_solver(solver)
+    options = MonitorOptions(
+        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
+    )
     leaves = jax.tree.leaves(y0s)
     if not leaves:
         raise ValueError("`y0s` must contain at least one array.")
@@ -120,25 +130,8 @@ def fixed_point_batched(
     (num_problems,) = sizes
     if not (isinstance(lanes, int) and lanes >= 1):
         raise ValueError(f"`lanes` must be a positive integer, got {lanes!r}.")
-    if not (isinstance(max_steps, int) and max_steps >= 1):
-        raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}.")
-    if not (isinstance(check_every, int) and check_every >= 1):
-        raise ValueError(f"`check_every` must be a positive integer, got {check_every!r}.")
-    _check_axes(args_axes, args)
-    for axis, sub in zip(
-        jax.tree.leaves(args_axes, is_leaf=lambda node: node is None),
-        jax.tree.structure(args_axes, is_leaf=lambda node: node is None).flatten_up_to(args),
-        strict=True,
-    ):
-        if axis == 0 and any(jnp.shape(a)[:1] != (num_problems,) for a in jax.tree.leaves(sub)):
-            raise ValueError(
-                f"Arguments batched with `args_axes=0` need leading axis {num_problems} (the "
-                "number of problems in `y0s`)."
-            )
+    _check_axes(args_axes, args, num_problems)
     lanes = min(lanes, num_problems)
-    options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
-    )
     y0s = _stop_gradient(y0s)
     args = _stop_gradient(args)
     first_args = _select_args(args, args_axes, 0)
@@ -146,7 +139,7 @@ def fixed_point_batched(
     fn = _stop_gradient(fn)
 
     def start(index):
-        y0 = jax.tree.map(lambda a: jnp.asarray(a[index], a.dtype), y0s)
+        y0 = jax.tree.map(lambda a: a[index], y0s)
         lane_args = _select_args(args, args_axes, index)
         return initial_carry(fn, solver, y0, lane_args, options), lane_args
 
@@ -157,7 +150,7 @@ def fixed_point_batched(
     )
     template = eqx.tree_at(lambda s: s.state, template, None)
     outputs = jax.tree.map(lambda s: jnp.zeros((num_problems, *s.shape), s.dtype), template)
-    state = _Lanes(carry, lane_args, first, jnp.array(lanes), outputs, jnp.array(0))
+    state = _Lanes(carry, lane_args, first, jnp.array(lanes), outputs)
 
     def body_fun(lanes_state, options):
         active = lanes_state.problem >= 0
@@ -200,7 +193,7 @@ def fixed_point_batched(
         carry, lane_args = jax.lax.cond(
             jnp.any(takes), refill, lambda operands: operands, (carry, lanes_state.args)
         )
-        return _Lanes(carry, lane_args, problem, next_problem, outputs, lanes_state.rounds + 1)
+        return _Lanes(carry, lane_args, problem, next_problem, outputs)
 
     # Compaction: once no problem is waiting and at most width / 8 lanes are still busy, the
     # busy lanes move into a loop 8x narrower, so a few slow problems do not keep every lane
@@ -221,12 +214,9 @@ def fixed_point_batched(
         width = narrower
         # A narrow stage holds only the slow problems: test them less often, so its fixed
         # per-round cost is paid over more steps.
-        stage_options = MonitorOptions(
-            max_steps,
-            min(stage_options.check_every * _SHRINK, _MAX_TAIL_CHECK_EVERY),
-            trace_length,
-            stagnation_patience,
-            divergence_ratio,
+        stage_options = dataclasses.replace(
+            stage_options,
+            check_every=min(stage_options.check_every * _SHRINK, _MAX_TAIL_CHECK_EVERY),
         )
 
 
@@ -240,5 +230,4 @@ def _compact(state: _Lanes, width: int) -> _Lanes:
         state.problem[keep],
         state.next_problem,
         state.outputs,
-        state.rounds,
     )

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .._adjoint.base import AbstractAdjoint
-from .base import AbstractFixedPointSolver
+from .base import AbstractFixedPointSolver, check_solver
 from .loop import MonitorOptions, run_loop
 from .results import RESULTS
 from .solution import Solution
@@ -39,7 +39,7 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     """
     if not jax.tree.leaves(y0):
         raise ValueError("`y0` must contain at least one array; got an empty pytree.")
-    y0 = jax.tree.map(lambda leaf: _as_float_array(leaf), y0)
+    y0 = jax.tree.map(_as_float_array, y0)
     if any(jnp.iscomplexobj(leaf) for leaf in jax.tree.leaves(y0)):
         raise ValueError("`y0` holds complex numbers; split them into real and imaginary parts.")
     args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
@@ -131,17 +131,10 @@ def fixed_point(
     >>> round(float(sol.value), 6), int(sol.stats.num_steps) < 20
     (0.739085, True)
     """
-    if not isinstance(solver, AbstractFixedPointSolver):
-        raise ValueError(
-            "`solver` must be a jaxfp solver (jaxfp.Picard, Anderson, Broyden, Newton); got "
-            f"{type(solver).__name__}."
-        )
-    if not (isinstance(max_steps, int) and max_steps >= 1):
-        raise ValueError(f"`max_steps` must be a positive integer, got {max_steps!r}.")
-    if not (isinstance(check_every, int) and check_every >= 1):
-        raise ValueError(f"`check_every` must be a positive integer, got {check_every!r}.")
-    if not (isinstance(trace_length, int) and trace_length >= 0):
-        raise ValueError(f"`trace_length` must be a non-negative integer, got {trace_length!r}.")
+    check_solver(solver)
+    options = MonitorOptions(
+        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
+    )
     if adjoint is None:
         from .._adjoint import ImplicitAdjoint
 
@@ -149,9 +142,6 @@ def fixed_point(
     if not isinstance(adjoint, AbstractAdjoint):
         raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
     fn, y0, args = prepare(fn, y0, args, has_aux)
-    options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
-    )
 
     def forward(fn, y0, args, *, loop_kind="lax", checkpoints=None):
         return run_loop(fn, solver, y0, args, options, loop_kind=loop_kind, checkpoints=checkpoints)

@@ -25,6 +25,21 @@ class MonitorOptions(eqx.Module):
     stagnation_patience: int | None = eqx.field(static=True)
     divergence_ratio: float | None = eqx.field(static=True)
 
+    def __check_init__(self):
+        for name, minimum in (("max_steps", 1), ("check_every", 1), ("trace_length", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                kind = "positive" if minimum else "non-negative"
+                raise ValueError(f"`{name}` must be a {kind} integer, got {value!r}.")
+        patience = self.stagnation_patience
+        if patience is not None and (not isinstance(patience, int) or patience < 1):
+            raise ValueError(
+                f"`stagnation_patience` must be a positive integer or None, got {patience!r}."
+            )
+        ratio = self.divergence_ratio
+        if ratio is not None and not ratio > 1:
+            raise ValueError(f"`divergence_ratio` must exceed 1 (or be None), got {ratio!r}.")
+
 
 class _Carry(eqx.Module):
     num_steps: Int[Array, ""]

@@ -85,6 +85,8 @@ def test_more_lanes_than_problems_and_pytree_starts():
         ({"y0s": {"a": jnp.zeros((2, 1)), "b": jnp.zeros((3, 1))}}, "leading"),
         ({"y0s": jnp.array(1.0)}, "leading"),
         ({"lanes": 0}, "`lanes`"),
+        ({"trace_length": -1}, "`trace_length`"),
+        ({"max_steps": 0}, "`max_steps`"),
         ({"args": jnp.zeros(5), "args_axes": 0}, "leading axis 4"),
         ({"args": jnp.zeros(4), "args_axes": 1}, "0 or None"),
         ({"args": (jnp.zeros(4),), "args_axes": (0, None)}, "prefix"),
@@ -99,5 +101,5 @@ def test_bad_input(kwargs, match):
             call["y0s"],
             call["args"],
             args_axes=call["args_axes"],
-            **{k: v for k, v in kwargs.items() if k == "lanes"},
+            **{k: v for k, v in kwargs.items() if k in ("lanes", "trace_length", "max_steps")},
         )

@@ -127,6 +127,14 @@ def test_throw_true_under_vmap_raises_if_any_lane_fails():
             "`adjoint`",
         ),
         (lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), has_aux=True), "pair"),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), stagnation_patience=0),
+            "`stagnation_patience`",
+        ),
+        (
+            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), divergence_ratio=0.5),
+            "`divergence_ratio`",
+        ),
         (lambda: jaxfp.Picard(1e-6, 1e-6, damping=1.0), "`damping`"),
         (lambda: jaxfp.Anderson(1e-6, 1e-6, history=0), "`history`"),
         (lambda: jaxfp.Anderson(1e-6, 1e-6, mixing=0.0), "`mixing`"),
