@@ -164,14 +164,14 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
         g0 = image(flat_rhs)
         values = jnp.zeros((m, flat_rhs.size), dtype).at[0].set(g0)
         residuals = jnp.zeros((m, flat_rhs.size), dtype).at[0].set(g0 - flat_rhs)
-        init = (flat_rhs, g0, values, residuals, jnp.array(1), error_of(g0, flat_rhs))
+        init = (g0, values, residuals, jnp.array(1), error_of(g0, flat_rhs))
 
         def cond(carry):
             *_, step, error = carry
             return (step < self.max_steps) & (error >= 1) & jnp.isfinite(error)
 
         def body(carry):
-            _, _, values, residuals, step, _ = carry
+            _, values, residuals, step, _ = carry
             filled = jnp.arange(m) < jnp.minimum(step, m)
             gram = residuals @ residuals.T
             gram = jnp.where(filled[:, None] & filled[None, :], gram, 0.0)
@@ -184,9 +184,9 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
             slot = step % m
             values = values.at[slot].set(g)
             residuals = residuals.at[slot].set(g - v)
-            return v, g, values, residuals, step + 1, error_of(g, v)
+            return g, values, residuals, step + 1, error_of(g, v)
 
-        v, g, *_, steps, error = lax.while_loop(cond, body, init)
+        g, *_, steps, error = lax.while_loop(cond, body, init)
         return LinearSolveResult(unravel(g), steps, error < 1)
 
 
