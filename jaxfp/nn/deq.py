@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, Int, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
 from .._solve import RESULTS, AbstractFixedPointSolver, Anderson, fixed_point
+from .._solve.fixed_point import _NoAux
 
 
 class DEQStats(eqx.Module):
@@ -133,11 +134,4 @@ class DEQ(eqx.Module):
                 "`backward_solve` needs `adjoint=jaxfp.ImplicitAdjoint(...)`; this layer uses "
                 f"{type(self.adjoint).__name__}."
             )
-        return self.adjoint.backward_solve(_WithoutAux(self.cell), z_star, x, cotangent)
-
-
-class _WithoutAux(eqx.Module):
-    cell: Callable
-
-    def __call__(self, z, x):
-        return self.cell(z, x), None
+        return self.adjoint.backward_solve(_NoAux(self.cell), z_star, x, cotangent)
