@@ -4,6 +4,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
+import numpy as np
 import pytest
 
 import jaxfp
@@ -79,5 +80,9 @@ def test_bad_options_raise_value_errors_naming_the_argument(make, message):
 
 
 def test_lineax_solvers_are_accepted():
+    # u = g + Jᵀu with J = 0.5 I and g = 1 has the solution u = 2.
     adjoint = jaxfp.ImplicitAdjoint(lx.GMRES(rtol=1e-8, atol=1e-8))
-    assert isinstance(adjoint.linear_solver, lx.GMRES)
+    fn = lambda z, x: (0.5 * z + x, None)
+    out = adjoint.backward_solve(fn, jnp.ones(3), jnp.ones(3), jnp.ones(3))
+    assert bool(out.converged)
+    np.testing.assert_allclose(out.value, 2.0, rtol=1e-8)
