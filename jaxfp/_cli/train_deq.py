@@ -9,7 +9,10 @@ from .output import dump_json, format_summary, format_table, progress
 
 
 def register(subparsers) -> None:
-    defaults = _default_config()
+    from ..nn import DigitsTrainingConfig
+    from ..nn.train import ADJOINTS
+
+    defaults = DigitsTrainingConfig()
     parser = subparsers.add_parser(
         "train-deq",
         help="train a deep equilibrium classifier on scikit-learn's digits",
@@ -43,7 +46,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--adjoint",
-        choices=["implicit", "phantom", "one-step", "unrolled"],
+        choices=list(ADJOINTS),
         default=defaults.adjoint,
         help="how gradients pass through the equilibrium layer",
     )
@@ -61,12 +64,6 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
     parser.set_defaults(handler=run)
-
-
-def _default_config():
-    from ..nn import DigitsTrainingConfig
-
-    return DigitsTrainingConfig()
 
 
 def run(namespace: argparse.Namespace) -> int:
