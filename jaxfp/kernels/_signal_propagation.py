@@ -143,17 +143,24 @@ def c_map(
     return jnp.vectorize(lambda v: _c_map(activation, v, q, sigma_w2, sigma_b2))(c)
 
 
-def _bisect(function, lower, upper, steps=_BISECTION_STEPS, geometric=False):
-    """Bisection on [lower, upper] where `function` changes sign; keeps the lower sign."""
+def _bracket(function, lower, upper, geometric=False):
+    """The final bracket (low, high) of bisection on [lower, upper] where `function` changes
+    sign; `low` keeps the sign of `function(lower)`."""
+    middle_of = (lambda a, b: jnp.sqrt(a * b)) if geometric else (lambda a, b: 0.5 * (a + b))
     lower_sign = jnp.sign(function(lower))
 
     def body(_, bracket):
         low, high = bracket
-        middle = jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
+        middle = middle_of(low, high)
         same = jnp.sign(function(middle)) == lower_sign
         return jnp.where(same, middle, low), jnp.where(same, high, middle)
 
-    low, high = jax.lax.fori_loop(0, steps, body, (lower, upper))
+    return jax.lax.fori_loop(0, _BISECTION_STEPS, body, (lower, upper))
+
+
+def _bisect(function, lower, upper, geometric=False):
+    """The root of `function` in [lower, upper] by bisection (midpoint of the final bracket)."""
+    low, high = _bracket(function, lower, upper, geometric)
     return jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
 
 
@@ -320,23 +327,10 @@ def _edge_core(activation: Activation, sigma_b2):
     index = jnp.argmax(above)
     found = jnp.any(above) & (index > 0)
     lower, upper = grid[jnp.maximum(index - 1, 0)], grid[index]
-    root = _bisect(excess, lower, upper)
+    low, high = _bracket(excess, lower, upper)
     # χ₁ just on the ordered side of the edge (where q* exists).
-    chi1_below = excess(jnp.minimum(root, _bisect_lower(excess, lower, upper))) + 1.0
-    return jnp.exp(root), found, chi1_below
-
-
-def _bisect_lower(function, lower, upper):
-    lower_sign = jnp.sign(function(lower))
-
-    def body(_, bracket):
-        low, high = bracket
-        middle = 0.5 * (low + high)
-        same = jnp.sign(function(middle)) == lower_sign
-        return jnp.where(same, middle, low), jnp.where(same, high, middle)
-
-    low, _ = jax.lax.fori_loop(0, _BISECTION_STEPS, body, (lower, upper))
-    return low
+    chi1_below = excess(low) + 1.0
+    return jnp.exp(0.5 * (low + high)), found, chi1_below
 
 
 class EdgeOfChaos(eqx.Module):
