@@ -20,7 +20,6 @@ Run: `python benchmarks/w2_gradients.py` (writes benchmarks/results/w2_gradients
 
 import argparse
 import os
-import time
 
 import jax
 import jax.numpy as jnp
@@ -143,16 +142,6 @@ def torchdeq_method(problem, target):
     return value_and_grad, forward_only
 
 
-def _timed(call, rounds):
-    call()
-    runs = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        runs.append(time.perf_counter() - start)
-    return min(runs)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (interleaved)")
@@ -201,11 +190,12 @@ def main() -> None:
         value_and_grad, forward_only = torch_calls
         _, gradient = value_and_grad()
         error = float(np.linalg.norm(gradient.numpy() - reference) / np.linalg.norm(reference))
+        figures = interleaved({"grad": value_and_grad, "forward": forward_only}, rounds)
         entries["torchdeq_ift"] = {
             "compile_s": 0.0,
             "relative_error": error,
-            "value_and_grad_s": _timed(value_and_grad, rounds),
-            "forward_s": _timed(forward_only, rounds),
+            "value_and_grad_s": figures["grad"]["run_s"],
+            "forward_s": figures["forward"]["run_s"],
         }
 
     dense = optimistix_method(lx.AutoLinearSolver(well_posed=None))
