@@ -80,9 +80,12 @@ class MonotoneCell(eqx.Module):
         identity = jnp.eye(self.a.shape[0], dtype=self.a.dtype)
         return (1 - self.monotonicity) * identity - self.a.T @ self.a + self.b - self.b.T
 
+    def _pre_activation(self, z: Float[Array, " state"], x: Float[Array, " input"]):
+        return self.weight() @ z + self.input_weight @ x + self.bias
+
     def equilibrium_map(self, z: Float[Array, " state"], x: Float[Array, " input"]):
         """ReLU(W z + U x + b): the map whose fixed point is the layer's output."""
-        return jax.nn.relu(self.weight() @ z + self.input_weight @ x + self.bias)
+        return jax.nn.relu(self._pre_activation(z, x))
 
     def step_size(self) -> Float[Array, ""]:
         """α = step_fraction · 2m / L̂², L̂ ≈ ‖I − W‖₂ by power iteration (not differentiated)."""
@@ -101,5 +104,4 @@ class MonotoneCell(eqx.Module):
     def __call__(self, z: Float[Array, " state"], x: Float[Array, " input"]):
         """One forward-backward splitting step ReLU((1 − α) z + α (W z + U x + b))."""
         alpha = self.step_size()
-        pre = self.weight() @ z + self.input_weight @ x + self.bias
-        return jax.nn.relu((1 - alpha) * z + alpha * pre)
+        return jax.nn.relu((1 - alpha) * z + alpha * self._pre_activation(z, x))
