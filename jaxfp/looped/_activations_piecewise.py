@@ -120,12 +120,9 @@ class PiecewiseLinear(Activation):
 
     def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         lower, upper = as_float(lower), as_float(upper)
-        best_low, best_high = self._enclose(
-            self.slopes[self.piece_index(lower)], self.intercepts[self.piece_index(lower)], lower
-        )
-        end_low, end_high = self._enclose(
-            self.slopes[self.piece_index(upper)], self.intercepts[self.piece_index(upper)], upper
-        )
+        first, last = self.piece_index(lower), self.piece_index(upper)
+        best_low, best_high = self._enclose(self.slopes[first], self.intercepts[first], lower)
+        end_low, end_high = self._enclose(self.slopes[last], self.intercepts[last], upper)
         best_low, best_high = jnp.minimum(best_low, end_low), jnp.maximum(best_high, end_high)
         b = self.breakpoints
         inside = (lower[..., None] <= b) & (b <= upper[..., None])

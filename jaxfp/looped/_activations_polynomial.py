@@ -122,11 +122,17 @@ def _naive(coefficients, lower, upper) -> _Pair:
     return _widen(coefficients, total_low, total_high, jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
 
 
-def _point(coefficients, x) -> _Pair:
-    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n+4} error bound."""
+def _horner(coefficients, x) -> Array:
+    """Σ c_k x^k by Horner's rule (floating point, not rounded outward)."""
     value = jnp.zeros_like(x)
     for c in reversed(coefficients):
         value = value * x + c
+    return value
+
+
+def _point(coefficients, x) -> _Pair:
+    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n+4} error bound."""
+    value = _horner(coefficients, x)
     return _widen(coefficients, value, value, jnp.abs(x))
 
 
@@ -224,14 +230,10 @@ class Polynomial(Activation):
         return tuple(k * c for k, c in enumerate(self.coefficients))[1:] or (0.0,)
 
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
-        u = as_float(u)
-        value = jnp.zeros_like(u)
-        for c in reversed(self.coefficients):
-            value = value * u + c
-        return value
+        return _horner(self.coefficients, as_float(u))
 
     def derivative(self, u: ArrayLike) -> Float[Array, "..."]:
-        return Polynomial(self.derivative_coefficients)(u)
+        return _horner(self.derivative_coefficients, as_float(u))
 
     def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         return polynomial_interval(self.coefficients, self.critical_points, lower, upper)

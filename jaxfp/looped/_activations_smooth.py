@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_base import Activation
-from ._rounding import TRANSCENDENTAL_ULPS, as_float, round_down, round_up
+from ._rounding import TRANSCENDENTAL_ULPS, as_float, power, round_down, round_up
 
 _Pair = tuple[Float[Array, "..."], Float[Array, "..."]]
 
@@ -230,7 +230,7 @@ class Cube(Activation):
         return 3.0 * as_float(u) ** 2
 
     def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
-        return round_down(as_float(lower) ** 3, 3.0), round_up(as_float(upper) ** 3, 3.0)
+        return power(as_float(lower), as_float(upper), 3)
 
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         low, high = Square().interval(lower, upper)
