@@ -109,12 +109,17 @@ def robustness_margin(
     return _margin(net, lower, upper, weight_radius, bias_radius)
 
 
-@eqx.filter_jit
-def _margin(net, lower, upper, weight_radius, bias_radius):
-    image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
+def _margin_of_image(lower, upper, image_low, image_high) -> Array:
+    """Rigorous lower bound of the ∞-norm margin of F(X) = [image_low, image_high] inside X."""
     return jnp.minimum(
         jnp.min(round_down(image_low - lower)), jnp.min(round_down(upper - image_high))
     )
+
+
+@eqx.filter_jit
+def _margin(net, lower, upper, weight_radius, bias_radius):
+    image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
+    return _margin_of_image(lower, upper, image_low, image_high)
 
 
 def preconditioner_at(net: LoopedNet, point: Array) -> Array:
@@ -210,9 +215,7 @@ def certify_box_unchecked(
 
     image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
     jac_low, jac_high = net.jacobian_interval(lower, upper, weight_radius, bias_radius)
-    margin = jnp.minimum(
-        jnp.min(round_down(image_low - lower)), jnp.min(round_down(upper - image_high))
-    )
+    margin = _margin_of_image(lower, upper, image_low, image_high)
     bound = _row_sum_bound(jac_low, jac_high)
     invariant = jnp.all(image_low >= lower) & jnp.all(image_high <= upper)
     contracting = bound < 1
