@@ -17,7 +17,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .collect import duplicate_groups, spectral_radii
-from .piecewise import PieceTable, piece_table
+from .piecewise import piece_table
 from .pruning import plan_regions
 from .region_bounds import fixed_point_bound
 from .region_solve import ACCEPTED, RESIDUAL_FAILURE, SINGULAR, Tolerances, solve_chunk
@@ -117,40 +117,25 @@ def enumerate_pwl_regions(
     tolerances = Tolerances() if tolerances is None else tolerances
     with jax.enable_x64(True):
         table = piece_table(breakpoints, slopes, intercepts)
-        return _enumerate(
-            weights,
-            bias,
-            table,
-            form,
-            chunk_size,
-            prune,
-            max_frontier,
-            tolerances,
-            devices,
-            progress,
+        table_np = {
+            name: np.asarray(getattr(table, name))
+            for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
+        }
+        plan = plan_regions(
+            jnp.asarray(weights), jnp.asarray(bias), table, prune=prune, max_frontier=max_frontier
+        )
+        rows, singular_patterns, failures = _solve_regions(
+            weights, bias, table, plan, chunk_size, tolerances, devices, progress
+        )
+        singular = _classify_singular(weights, bias, table_np, singular_patterns, tolerances, rows)
+        return _assemble(
+            weights, bias, table, table_np, form, int(plan.num_regions), rows, singular, failures
         )
 
 
-def _enumerate(
-    weights,
-    bias,
-    table: PieceTable,
-    form,
-    chunk_size,
-    prune,
-    max_frontier,
-    tolerances,
-    devices,
-    progress,
-) -> PWLFixedPoints:
-    d, num_breakpoints = bias.shape[0], table.breakpoints.shape[0]
-    table_np = {
-        name: np.asarray(getattr(table, name))
-        for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
-    }
-    plan = plan_regions(
-        jnp.asarray(weights), jnp.asarray(bias), table, prune=prune, max_frontier=max_frontier
-    )
+def _solve_regions(weights, bias, table, plan, chunk_size, tolerances, devices, progress):
+    """Solve the planned regions chunk by chunk (the next chunk is dispatched before the last one
+    is collected); returns the accepted rows, the singular patterns and the residual failures."""
     num_solve = int(plan.num_regions)
     devices = list(jax.local_devices() if devices is None else devices)
     chunk = _chunk_length(chunk_size, num_solve, len(devices))
@@ -192,21 +177,7 @@ def _enumerate(
         pending = result
     if pending is not None:
         collect(pending)
-
-    singular = _classify_singular(weights, bias, table_np, singular_patterns, tolerances, rows)
-    return _assemble(
-        weights,
-        bias,
-        table,
-        table_np,
-        form,
-        num_solve,
-        rows,
-        singular,
-        failures,
-        d,
-        num_breakpoints,
-    )
+    return rows, singular_patterns, failures
 
 
 def _classify_singular(weights, bias, table_np, patterns, tolerances, rows):
@@ -241,8 +212,9 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances, rows):
 
 
 def _assemble(
-    weights, bias, table, table_np, form, num_solve, rows, singular, failures, d, num_breakpoints
+    weights, bias, table, table_np, form, num_solve, rows, singular, failures
 ) -> PWLFixedPoints:
+    d, num_breakpoints = bias.shape[0], table_np["breakpoints"].shape[0]
     singular_patterns, kinds, singular_points, nullities = singular
     u, patterns, margins, boundary, signs = (
         np.concatenate([row[i] for row in rows]) if rows else empty
