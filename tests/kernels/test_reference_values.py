@@ -58,6 +58,7 @@ def test_exp_alpha_is_theorem_one_not_the_papers_value(analyses):
 def test_gelu_local_rate_is_alpha(analyses):
     gelu = analyses["gelu"]
     assert gelu.dkappa_rho_star == pytest.approx(0.932729, abs=REFERENCE_TOLERANCE)
+    assert gelu.alpha == gelu.dkappa_rho_star  # the max in case 4's α is κ'(ρ*)
 
 
 def test_relu_and_exp_hermite_coefficients():
