@@ -135,10 +135,7 @@ def run(namespace) -> int:
 def _run_analysis(namespace, architecture) -> int:
     import jaxfp.kernels as jk
 
-    try:
-        analysis = jk.analyze_kernel(architecture)
-    except ValueError as error:
-        raise UserInputError(str(error)) from error
+    analysis = jk.analyze_kernel(architecture)  # ValueError: one line and exit 2 (main)
     activation = architecture.activation
     coefficients = [float(c) for c in jk.hermite_coefficients(activation, _NUM_HERMITE)]
     report = {
@@ -206,11 +203,9 @@ def _run_simulation(namespace, architecture) -> int:
 
     import jaxfp.kernels as jk
 
-    for name in ("width", "depth", "seeds"):
-        if getattr(namespace, name) < 1:
-            raise UserInputError(f"--{name} must be a positive integer.")
-    if namespace.width < 2:
-        raise UserInputError("--width must be at least 2.")
+    for name, minimum in (("width", 2), ("depth", 1), ("seeds", 1)):
+        if getattr(namespace, name) < minimum:
+            raise UserInputError(f"--{name} must be an integer >= {minimum}.")
     with progress(1, "simulating", enabled=not namespace.json) as bar:
         result = jk.simulate_similarity(
             architecture,
@@ -281,11 +276,7 @@ def _run_edge_of_chaos(namespace, architecture) -> int:
             "--edge-of-chaos analyses the plain network h -> φ(W h + b): "
             "drop --residual and --norm."
         )
-
-    try:
-        edge = jk.edge_of_chaos(architecture.activation, namespace.sigma_b2)
-    except ValueError as error:
-        raise UserInputError(str(error)) from error
+    edge = jk.edge_of_chaos(architecture.activation, namespace.sigma_b2)
     if namespace.plot:
         _plot_edge(namespace.plot, architecture.activation, namespace.sigma_b2, not namespace.json)
     report = {
@@ -298,7 +289,7 @@ def _run_edge_of_chaos(namespace, architecture) -> int:
     if namespace.json:
         dump_json(report)
         return 0
-    print(format_summary([(key, value) for key, value in report.items()]))
+    print(format_summary(list(report.items())))
     return 0
 
 
