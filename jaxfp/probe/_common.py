@@ -7,6 +7,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ..looped import LoopedNet
+from ..looped._rounding import as_float
 
 
 def check_net(net) -> LoopedNet:
@@ -18,9 +19,7 @@ def check_net(net) -> LoopedNet:
 
 def check_points(points: ArrayLike, dim: int, name: str = "fixed_points") -> Float[Array, "n d"]:
     """`points` as a float array of shape (n, d) with n ≥ 1, finite; else a `ValueError`."""
-    array = jnp.asarray(points)
-    if not jnp.issubdtype(array.dtype, jnp.floating):
-        array = array.astype(jnp.result_type(float))
+    array = as_float(points)
     if array.ndim != 2 or array.shape[1] != dim or array.shape[0] == 0:
         raise ValueError(
             f"`{name}` must have shape (n, {dim}) with n ≥ 1 (one fixed point per row), got "
@@ -33,9 +32,7 @@ def check_points(points: ArrayLike, dim: int, name: str = "fixed_points") -> Flo
 
 def check_state(x: ArrayLike, dim: int, name: str) -> Float[Array, " d"]:
     """`x` as a float vector of shape (d,); else a `ValueError` naming `name`."""
-    array = jnp.asarray(x)
-    if not jnp.issubdtype(array.dtype, jnp.floating):
-        array = array.astype(jnp.result_type(float))
+    array = as_float(x)
     if array.shape != (dim,):
         raise ValueError(f"`{name}` must have shape ({dim},), got shape {array.shape}.")
     return array

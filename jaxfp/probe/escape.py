@@ -285,9 +285,9 @@ def escape_basin(
     net = check_net(net)
     x0 = check_state(x0, net.dim, "x0")
     points = check_points(fixed_points, net.dim)
-    if mode not in ("state", "bias"):
+    if mode not in _MODES:
         raise ValueError(f"`mode` must be 'state' or 'bias', got {mode!r}.")
-    if norm not in ("l2", "linf", "l1"):
+    if norm not in _NORMS:
         raise ValueError(f"`norm` must be 'l2', 'linf' or 'l1', got {norm!r}.")
     if target is not None and not (
         isinstance(target, int) and not isinstance(target, bool) and 0 <= target < len(points)
