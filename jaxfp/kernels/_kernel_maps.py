@@ -18,15 +18,20 @@ from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation
 
 
-def _activation_kernel(activation: Activation, rho: Array) -> Array:
-    if activation.closed_form is not None:
-        return activation.closed_form.kernel(rho, activation.params)
+def _quadrature_kernel(activation: Activation, function, rho: Array) -> Array:
+    """E f(X) f(Y) / C² by quadrature, f = φ (κ) or φ' (κ')."""
     scale = normalization_constant(activation) ** 2
 
     def one(r):
-        return bivariate_expectation(activation, activation, r, activation.kinks)
+        return bivariate_expectation(function, function, r, activation.kinks)
 
     return jnp.vectorize(one)(rho) / scale
+
+
+def _activation_kernel(activation: Activation, rho: Array) -> Array:
+    if activation.closed_form is not None:
+        return activation.closed_form.kernel(rho, activation.params)
+    return _quadrature_kernel(activation, activation, rho)
 
 
 def _activation_kernel_derivative(activation: Activation, rho: Array) -> Array:
@@ -37,13 +42,7 @@ def _activation_kernel_derivative(activation: Activation, rho: Array) -> Array:
             f"`activation` {activation.name!r} is discontinuous and has no closed-form kernel: "
             "κ'(ρ) = E φ'(X)φ'(Y) does not apply. Give it a closed form."
         )
-    scale = normalization_constant(activation) ** 2
-    derivative = activation.derivative
-
-    def one(r):
-        return bivariate_expectation(derivative, derivative, r, activation.kinks)
-
-    return jnp.vectorize(one)(rho) / scale
+    return _quadrature_kernel(activation, activation.derivative, rho)
 
 
 def _branch_kernel(architecture: Architecture, rho: Array) -> Array:
