@@ -76,8 +76,6 @@ def register(subparsers) -> None:
 def _exact_regions(net, namespace, bar) -> Report:
     from ..enumeration import enumerate_pwl_fixed_points
 
-    if namespace.chunk_size < 1:
-        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
     if namespace.certify_complete or namespace.box is not None:
         raise UserInputError(
             "--certify-complete and --box apply to --method iterative; the exact-regions list "
@@ -159,6 +157,8 @@ def run(namespace: argparse.Namespace) -> int:
         namespace.net, namespace.dim = "poly", namespace.dim or 10
     net = network_from_arguments(namespace)
     method = _choose_method(namespace.method, net)
+    if namespace.chunk_size < 1:
+        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
     if namespace.out is not None and not Path(namespace.out).resolve().parent.is_dir():
         raise UserInputError(f"--out: the folder of {namespace.out} does not exist.")
     quiet = namespace.json == "-"

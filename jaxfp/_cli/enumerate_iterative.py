@@ -96,8 +96,6 @@ def _check(namespace: argparse.Namespace) -> None:
         raise UserInputError(f"--sample must be >= 1, got {namespace.sample}.")
     if namespace.scale is not None and not (math.isfinite(namespace.scale) and namespace.scale > 0):
         raise UserInputError(f"--scale must be a positive number, got {namespace.scale}.")
-    if namespace.chunk_size < 1:
-        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
     if namespace.resume and namespace.checkpoint is None:
         raise UserInputError("--resume needs --checkpoint DIR (the run to continue).")
     available = len(jax.local_devices())

@@ -82,6 +82,8 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
     both = ["enumerate", "--net", "random", "--dim", "3", "--weights", str(tmp_path / "W.npy")]
     assert "either --net" in _error(capsys, both)
     assert "needs --dim" in _error(capsys, ["enumerate", "--net", "hardtanh-identity"])
+    chunk = ["enumerate", "--net", "hardtanh-identity", "--dim", "2", "--chunk-size", "0"]
+    assert "--chunk-size must be >= 1" in _error(capsys, chunk)
 
 
 def test_exact_regions_refuses_a_smooth_activation(capsys):
