@@ -1,3 +1,5 @@
+"""Test configuration for the tests and the docstring examples: float64, and --runslow."""
+
 import jax
 import pytest
 

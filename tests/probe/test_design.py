@@ -35,11 +35,8 @@ def _check_enumeration(designed):
         inside = np.all((points >= np.asarray(low)) & (points <= np.asarray(high)), axis=1)
         assert inside.sum() == 1 and attracting[inside].all()
         assert np.all(np.sign(points[inside][0]) == pattern)
-    forbidden_points = points[np.all(np.sign(points) == FORBIDDEN[0], axis=1)]
-    assert (
-        not np.any(attracting[np.all(np.sign(points) == FORBIDDEN[0], axis=1)])
-        or len(forbidden_points) == 0
-    )
+    # No attracting fixed point may remain in the forbidden sign pattern.
+    assert not np.any(attracting[np.all(np.sign(points) == FORBIDDEN[0], axis=1)])
 
 
 def _check_noisy_iteration(designed):
