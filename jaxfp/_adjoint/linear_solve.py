@@ -36,7 +36,8 @@ class LinearSolveResult(eqx.Module):
 class AbstractLinearFixedPointSolver(eqx.Module):
     """Interface of the iterative solvers of v = r + A v used by `ImplicitAdjoint`.
 
-    Stopping rule (as everywhere in jaxfp): `norm((r + A v − v) / (atol + rtol·|v|)) < 1`.
+    Stopping rule: `norm((r + A v − v) / (atol + rtol·|v|)) < 1`, jaxfp's forward rule with
+    the scale taken from the current iterate v.
     """
 
     @abc.abstractmethod

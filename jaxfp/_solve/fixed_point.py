@@ -14,7 +14,9 @@ from .results import RESULTS
 from .solution import Solution
 
 
-class _NoAux(eqx.Module):
+class WithoutAux(eqx.Module):
+    """`fn(y, args)` as `(fn(y, args), None)`: the `has_aux=False` form of a problem."""
+
     fn: Callable
 
     def __call__(self, y, args):
@@ -44,7 +46,7 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
         raise ValueError("`y0` holds complex numbers; split them into real and imaginary parts.")
     args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
     if not has_aux:
-        fn = _NoAux(fn)
+        fn = WithoutAux(fn)
     fn = eqx.filter_closure_convert(fn, y0, args)
     out_struct = fn.out_struct
     if not (isinstance(out_struct, tuple) and len(out_struct) == 2):

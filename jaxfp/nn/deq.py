@@ -10,7 +10,7 @@ from jaxtyping import Array, Float, Int, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
 from .._solve import RESULTS, AbstractFixedPointSolver, Anderson, fixed_point
-from .._solve.fixed_point import _NoAux
+from .._solve.fixed_point import WithoutAux
 
 
 class DEQStats(eqx.Module):
@@ -134,4 +134,4 @@ class DEQ(eqx.Module):
                 "`backward_solve` needs `adjoint=jaxfp.ImplicitAdjoint(...)`; this layer uses "
                 f"{type(self.adjoint).__name__}."
             )
-        return self.adjoint.backward_solve(_NoAux(self.cell), z_star, x, cotangent)
+        return self.adjoint.backward_solve(WithoutAux(self.cell), z_star, x, cotangent)
