@@ -4,7 +4,7 @@ For piecewise-linear activations, `enumerate_pwl_fixed_points` solves every acti
 once and returns the complete, exact list with the evidence of completeness.
 """
 
-from .classify import STABILITY_NAMES as STABILITY_NAMES
+from .._numerics import STABILITY_NAMES as STABILITY_NAMES
 from .dispatch import enumerate_fixed_points as enumerate_fixed_points
 from .exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
 from .index_check import check_completeness as check_completeness

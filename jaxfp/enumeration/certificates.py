@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Bool, Float
 
-from .classify import _bucket
+from .._numerics.diagnostics import _bucket
 
 # Points certified per call: bounds the memory of the interval computations.
 _BATCH = 4096

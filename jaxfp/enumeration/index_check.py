@@ -145,7 +145,7 @@ def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
         >>> check_completeness(net, full), check_completeness(net, missing)
         ((1, 1, True), (2, 1, False))
     """
-    from .classify import classify_jacobians, jacobians
+    from .._numerics.diagnostics import classify_jacobians, jacobians
 
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != net.dim:

@@ -17,10 +17,10 @@ import jax
 import numpy as np
 from jaxtyping import ArrayLike
 
+from .._numerics import group_points, wilson_interval
+from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
 from .certificates import certify_points
-from .classify import classify_jacobians, jacobians
-from .dedupe import group_points
 from .index_check import expected_degree, index_sum
 from .result import (
     DIVERGED,
@@ -42,7 +42,6 @@ from .starts import (
     orthant_numbers,
     orthant_starts,
     sample_orthants,
-    wilson_interval,
 )
 from .streaming import DirectoryStore, MemoryStore
 
@@ -409,7 +408,9 @@ def enumerate_iterative(
     else:
         holding = int(np.isin(orthants, held).sum())
         fraction = holding / n_orthants
-        interval = wilson_interval(holding, n_orthants) if part is None else (fraction, fraction)
+        interval = (fraction, fraction)
+        if part is None:
+            interval = tuple(map(float, wilson_interval(holding, n_orthants)))
     n_points = points.shape[0]
     reached_by = np.bincount(
         per_start["start_limit"][per_start["start_limit"] >= 0], minlength=n_points

@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from .classify import ATTRACTING, REPELLING, SADDLE, STABILITY_NAMES
+from .._numerics import ATTRACTING, REPELLING, SADDLE, STABILITY_NAMES
 
 # Outcome of a start's trajectory (and of its Newton solve): indices into OUTCOME_NAMES.
 OUTCOME_NAMES = (

@@ -15,7 +15,6 @@ are extra starts where saddles tend to lie. The draws are a counter-based hash
 of (seed, orthant, k, coordinate), so a start never depends on chunking, devices or resumption.
 """
 
-import math
 
 import numpy as np
 from jaxtyping import Float, Int
@@ -149,34 +148,3 @@ def sample_orthants(dim: int, size: int, seed: int) -> Int[np.ndarray, " size"]:
         chosen = np.unique(np.concatenate([chosen, draws]))
     return np.sort(rng.permutation(chosen)[:size])
 
-
-def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion (Wilson 1927).
-
-    Args:
-        successes: number of successes, 0 ≤ successes ≤ trials.
-        trials: number of trials, ≥ 1.
-        confidence: two-sided confidence level in (0, 1).
-
-    Returns:
-        `(lower, upper)`.
-
-    Raises:
-        ValueError: for counts out of range or a confidence outside (0, 1).
-
-    Example:
-        >>> [round(v, 4) for v in wilson_interval(50, 100)]
-        [0.4038, 0.5962]
-    """
-    if trials < 1 or not 0 <= successes <= trials:
-        raise ValueError(f"need 0 ≤ successes ≤ trials, trials ≥ 1; got {successes}, {trials}.")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"`confidence` must lie in (0, 1), got {confidence}.")
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = successes / trials
-    denominator = 1 + z**2 / trials
-    centre = (p + z**2 / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)

@@ -1,11 +1,11 @@
 """Gradient-based probing of looped networks: sensitivities, basin escape, basin design,
 continuation with fold detection, and basin maps."""
 
+from .._numerics import wilson_interval as wilson_interval
 from .basin_maps import BasinMap as BasinMap
 from .basin_maps import BasinVolumes as BasinVolumes
 from .basin_maps import basin_map as basin_map
 from .basin_maps import basin_volumes as basin_volumes
-from .basin_maps import wilson_interval as wilson_interval
 from .continuation import Bifurcations as Bifurcations
 from .continuation import Branch as Branch
 from .continuation import continue_fixed_point as continue_fixed_point

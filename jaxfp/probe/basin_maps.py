@@ -1,7 +1,6 @@
 """Basin maps on 2-D slices of state space, and Monte Carlo basin volumes."""
 
 import math
-import statistics
 
 import equinox as eqx
 import jax
@@ -9,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from .._numerics import wilson_interval
 from .._solve import RESULTS, Picard, fixed_point_batched
 from ..looped import LoopedNet
 from ._common import check_net, check_points, check_positive, check_positive_int, match_points
@@ -184,39 +184,6 @@ class BasinVolumes(eqx.Module):
     unmatched: Int[Array, ""]
     num_samples: int = eqx.field(static=True)
     confidence: float = eqx.field(static=True)
-
-
-def wilson_interval(
-    counts: ArrayLike, total: int, confidence: float = 0.95
-) -> tuple[Float[Array, "..."], Float[Array, "..."]]:
-    """Wilson score interval (Wilson 1927) for binomial proportions `counts / total`.
-
-    Args:
-        counts: successes, any shape.
-        total: number of trials (> 0).
-        confidence: two-sided confidence level in (0, 1).
-
-    Returns:
-        `(lower, upper)`, arrays of the shape of `counts`.
-
-    Raises:
-        ValueError: if `total` < 1 or `confidence` is not in (0, 1).
-
-    Example:
-        >>> import jaxfp
-        >>> low, high = jaxfp.probe.wilson_interval(50, 100)
-        >>> round(float(low), 4), round(float(high), 4)
-        (0.4038, 0.5962)
-    """
-    total = check_positive_int(total, "total")
-    if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
-    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = np.asarray(counts, float) / total
-    denominator = 1 + z**2 / total
-    center = (p + z**2 / (2 * total)) / denominator
-    half = z / denominator * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2))
-    return jnp.asarray(np.clip(center - half, 0.0, 1.0)), jnp.asarray(np.clip(center + half, 0, 1))
 
 
 @eqx.filter_jit

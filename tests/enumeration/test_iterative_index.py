@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import jaxfp
+from jaxfp._numerics import group_points, wilson_interval
 from jaxfp.enumeration import check_completeness
-from jaxfp.enumeration.dedupe import group_points
 from jaxfp.enumeration.index_check import expected_degree
 from jaxfp.enumeration.starts import (
     face_starts,
@@ -14,7 +14,6 @@ from jaxfp.enumeration.starts import (
     orthant_starts,
     sample_orthants,
     sign_patterns,
-    wilson_interval,
 )
 
 

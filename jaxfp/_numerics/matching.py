@@ -1,6 +1,7 @@
-"""Tolerance-based deduplication of fixed points found from many starts.
+"""Point matching with one tolerance rule, used for deduplication and for matching a point to
+a list of known fixed points everywhere in the package.
 
-Two points x, y are the same fixed point when ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞) (up to
+Two points x, y are the same point when ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞) (up to
 0.1% slack); the groups are the connected components of that relation. Points are first snapped
 to a grid of spacing 10⁻³ × the tolerance (exact duplicates, the common case, collapse by
 sorting); then the grid
@@ -10,8 +11,9 @@ compared (k-d trees degrade badly on the lattice-like point sets of the P1 const
 cost is about n log n. Each group is represented by its first member.
 """
 
+import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -92,3 +94,41 @@ def group_points(
     renumber = np.empty_like(order)
     renumber[order] = np.arange(order.size)
     return renumber[components].astype(np.int64), np.sort(first).astype(np.int64)
+
+
+def same_point(x: ArrayLike, y: ArrayLike, atol: float, rtol: float) -> Bool[Array, "..."]:
+    """Whether x and y (last axis the coordinates; other axes broadcast) are the same point:
+    ‖x − y‖_∞ ≤ atol + rtol · max(‖x‖_∞, ‖y‖_∞), the rule of `group_points`.
+
+    Example:
+        >>> bool(same_point(jnp.array([1.0, 2.0]), jnp.array([1.0, 2.0 + 1e-9]), 1e-8, 1e-8))
+        True
+    """
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    gap = jnp.max(jnp.abs(x - y), axis=-1)
+    scale = jnp.maximum(jnp.max(jnp.abs(x), axis=-1), jnp.max(jnp.abs(y), axis=-1))
+    return gap <= atol + rtol * scale
+
+
+def match_points(
+    values: Float[Array, "m d"],
+    points: Float[Array, "n d"],
+    atol: float,
+    rtol: float,
+    valid: Bool[Array, " m"] | None = None,
+) -> Int[Array, " m"]:
+    """For each row of `values`, the index of the nearest row of `points` (max-norm) when the two
+    are the same point by the rule of `group_points`, else −1 (also −1 where `valid` is False).
+
+    Example:
+        >>> points = jnp.array([[0.0], [1.0]])
+        >>> match_points(jnp.array([[1.0 + 1e-12], [0.5]]), points, 1e-9, 1e-9).tolist()
+        [1, -1]
+    """
+    values, points = jnp.asarray(values), jnp.asarray(points)
+    distance = jnp.max(jnp.abs(values[:, None, :] - points[None, :, :]), axis=-1)
+    nearest = jnp.argmin(distance, axis=1)
+    close = same_point(values, points[nearest], atol, rtol)
+    if valid is not None:
+        close = close & valid
+    return jnp.where(close, nearest, -1)

@@ -1,0 +1,109 @@
+"""Small helpers shared by every layer: tree checks, conversions, option checks, name parsing.
+
+Nothing here knows of solvers or networks; every module of the package may import it.
+"""
+
+import numbers
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Inexact
+
+
+def all_finite(tree) -> Bool[Array, ""]:
+    """Whether every entry of every array leaf of `tree` is finite (True for an empty tree).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> bool(all_finite({"a": jnp.ones(2), "b": jnp.array([1.0, jnp.nan])}))
+        False
+    """
+    leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
+
+
+def as_inexact(x: ArrayLike) -> Inexact[Array, "..."]:
+    """`x` as a floating-point or complex array; integers and bools become the default float.
+
+    Example:
+        >>> as_inexact(3).dtype == jnp.result_type(float)
+        True
+    """
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def check_positive_int(value, name: str) -> int:
+    """`value` as a Python int when it is an integer ≥ 1 (Python or NumPy, not bool).
+
+    Raises:
+        ValueError: naming `name`, for anything else.
+
+    Example:
+        >>> check_positive_int(np.int64(3), "max_steps")
+        3
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def check_positive(value, name: str) -> float:
+    """`value` as a float when it is a finite real number > 0.
+
+    Raises:
+        ValueError: naming `name`, for anything else (NaN, inf, ≤ 0, non-numbers).
+
+    Example:
+        >>> check_positive(0.5, "scale")
+        0.5
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"`{name}` must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def check_nonnegative(value, name: str) -> float:
+    """`value` as a float when it is a finite real number ≥ 0 (a tolerance, say).
+
+    Raises:
+        ValueError: naming `name`, for anything else (NaN, inf, < 0, non-numbers).
+
+    Example:
+        >>> check_nonnegative(0, "atol")
+        0.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be a finite number ≥ 0, got {value!r}.")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"`{name}` must be a finite number ≥ 0, got {value!r}.")
+    return float(value)
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """Split a `head:tail` specification (`"hermite:3"`, `"leaky_relu:0.1"`) at its first colon.
+
+    Returns:
+        `(head, tail)` with surrounding spaces removed, `tail` None when there is no colon.
+
+    Raises:
+        ValueError: when `spec` is not a string, or the head or a given tail is empty.
+
+    Example:
+        >>> split_spec("leaky_relu:0.1"), split_spec("tanh")
+        (('leaky_relu', '0.1'), ('tanh', None))
+    """
+    if not isinstance(spec, str):
+        raise ValueError(f"a name must be a string, got {spec!r}.")
+    head, colon, tail = spec.partition(":")
+    head, tail = head.strip(), tail.strip()
+    if not head or (colon and not tail):
+        raise ValueError(f"{spec!r} is not of the form NAME or NAME:PARAMETER.")
+    return head, (tail if colon else None)
