@@ -4,14 +4,12 @@ import argparse
 import dataclasses
 import sys
 
+from ..examples import ADJOINTS, DigitsTrainingConfig, load_digits_split, train_digits_deq
 from .main import UserInputError
 from .output import dump_json, format_summary, format_table, progress
 
 
 def register(subparsers) -> None:
-    from ..nn import DigitsTrainingConfig
-    from ..nn.train import ADJOINTS
-
     defaults = DigitsTrainingConfig()
     parser = subparsers.add_parser(
         "train-deq",
@@ -67,8 +65,6 @@ def register(subparsers) -> None:
 
 
 def run(namespace: argparse.Namespace) -> int:
-    from ..nn import DigitsTrainingConfig, load_digits_split, train_digits_deq
-
     try:
         config = DigitsTrainingConfig(
             width=namespace.width,

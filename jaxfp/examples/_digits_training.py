@@ -10,11 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from .._adjoint import ImplicitAdjoint, OneStepAdjoint, PhantomAdjoint, UnrolledAdjoint
-from .._solve import Anderson
-from .digits import DigitsData, DigitsDEQ, load_digits_split
-from .regularizers import jacobian_penalty
+from .. import Anderson, ImplicitAdjoint, OneStepAdjoint, PhantomAdjoint, UnrolledAdjoint
+from ..nn import jacobian_penalty
+from ._digits_data import DigitsData, load_digits_split
+from ._digits_mlp import DigitsDEQ
 
+# The adjoints `DigitsTrainingConfig.adjoint` names (also the CLI's `--adjoint` choices).
 ADJOINTS = {
     "implicit": ImplicitAdjoint,
     "phantom": PhantomAdjoint,
