@@ -40,7 +40,7 @@ from _timing import timed  # noqa: E402
 
 import jaxfp  # noqa: E402
 from jaxfp.enumeration import enumerate_iterative  # noqa: E402
-from jaxfp.enumeration.starts import orthant_starts  # noqa: E402
+from jaxfp.enumeration._starts import orthant_starts  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "enumeration.json"
 REPEATS = 3

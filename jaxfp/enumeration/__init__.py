@@ -5,29 +5,29 @@ once and returns the complete, exact list with the evidence of completeness.
 """
 
 from .._numerics import STABILITY_NAMES as STABILITY_NAMES
-from .dispatch import enumerate_fixed_points as enumerate_fixed_points
-from .exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
-from .index_check import check_completeness as check_completeness
-from .iterative import enumerate_iterative as enumerate_iterative
-from .pwl_networks import (
+from ._dispatch import enumerate_fixed_points as enumerate_fixed_points
+from ._exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
+from ._index_check import check_completeness as check_completeness
+from ._iterative import enumerate_iterative as enumerate_iterative
+from ._pwl_networks import (
     enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
 )
-from .pwl_networks import (
+from ._pwl_networks import (
     is_piecewise_linear as is_piecewise_linear,
 )
-from .region_bounds import (
+from ._region_bounds import (
     arrangement_bound as arrangement_bound,
 )
-from .region_bounds import (
+from ._region_bounds import (
     fixed_point_bound as fixed_point_bound,
 )
-from .region_bounds import (
+from ._region_bounds import (
     region_count_bound as region_count_bound,
 )
-from .region_solve import Tolerances as Tolerances
-from .result import OUTCOME_NAMES as OUTCOME_NAMES
-from .result import IterativeFixedPoints as IterativeFixedPoints
-from .results import PWLFixedPoints as PWLFixedPoints
-from .results import SingularRegions as SingularRegions
-from .singular_regions import SINGULAR_REGION_KINDS as SINGULAR_REGION_KINDS
-from .solve_starts import SolveOptions as SolveOptions
+from ._region_solve import Tolerances as Tolerances
+from ._result import OUTCOME_NAMES as OUTCOME_NAMES
+from ._result import IterativeFixedPoints as IterativeFixedPoints
+from ._results import PWLFixedPoints as PWLFixedPoints
+from ._results import SingularRegions as SingularRegions
+from ._singular_regions import SINGULAR_REGION_KINDS as SINGULAR_REGION_KINDS
+from ._solve_starts import SolveOptions as SolveOptions

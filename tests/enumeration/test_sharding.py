@@ -49,7 +49,7 @@ def test_multi_host_parts_merge_to_the_full_run():
     import jaxfp
     from jaxfp._numerics import group_points
     from jaxfp.enumeration import enumerate_iterative
-    from jaxfp.enumeration.index_check import index_sum
+    from jaxfp.enumeration._index_check import index_sum
 
     from ._iterative_cases import CHUNK, same_point_sets
 

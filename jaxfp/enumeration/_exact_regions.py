@@ -16,13 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .collect import duplicate_groups, spectral_radii
-from .piecewise import piece_table
-from .pruning import plan_regions
-from .region_bounds import fixed_point_bound
-from .region_solve import ACCEPTED, RESIDUAL_FAILURE, SINGULAR, Tolerances, solve_chunk
-from .results import PWLFixedPoints, SingularRegions
-from .singular_regions import classify
+from ._collect import duplicate_groups, spectral_radii
+from ._piecewise import piece_table
+from ._pruning import plan_regions
+from ._region_bounds import fixed_point_bound
+from ._region_solve import ACCEPTED, RESIDUAL_FAILURE, SINGULAR, Tolerances, solve_chunk
+from ._results import PWLFixedPoints, SingularRegions
+from ._singular_regions import classify
 
 FORMS = ("sigma-affine", "affine-sigma")
 # Smallest chunk compiled when there are fewer regions than `chunk_size`.
@@ -93,7 +93,7 @@ def enumerate_pwl_regions(
     - `breakpoints` (k,), `slopes`, `intercepts` (k + 1,): σ, as in `jaxfp.looped.PiecewiseLinear`.
     - `form`: `"sigma-affine"` for σ(Wx + b), `"affine-sigma"` for W σ(x) + b.
     - `chunk_size`: regions solved per batch.
-    - `prune`: exclude regions with the interval tests of `jaxfp.enumeration.pruning`.
+    - `prune`: exclude regions with the interval tests of `jaxfp.enumeration._pruning`.
     - `max_frontier`: the largest level of the pruning search tree.
     - `tolerances`: a `Tolerances` (boundary, residual, singular); default `Tolerances()`.
     - `progress`: called after each chunk with (regions solved in it, regions to solve in all).

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from .piecewise import PieceTable, interval_image
+from ._piecewise import PieceTable, interval_image
 
 # Relative widening of every interval bound (round-off safety of the pruning tests).
 PRUNING_SLACK = 1e-9

@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 from jaxtyping import Array, Bool, Float, Int
 
-from .piecewise import PieceTable, evaluate
-from .pruning import RegionPlan, decode_patterns
+from ._piecewise import PieceTable, evaluate
+from ._pruning import RegionPlan, decode_patterns
 
 
 class Tolerances(eqx.Module):

@@ -6,9 +6,9 @@ import jax
 import numpy as np
 
 from ..looped import LoopedNet, PiecewiseLinear
-from .exact_regions import enumerate_pwl_regions
-from .region_solve import Tolerances
-from .results import PWLFixedPoints
+from ._exact_regions import enumerate_pwl_regions
+from ._region_solve import Tolerances
+from ._results import PWLFixedPoints
 
 
 def is_piecewise_linear(net: LoopedNet) -> bool:

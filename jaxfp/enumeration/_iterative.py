@@ -20,9 +20,9 @@ from jaxtyping import ArrayLike
 from .._numerics import group_points, wilson_interval
 from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
-from .certificates import certify_points
-from .index_check import expected_degree, index_sum
-from .result import (
+from ._certificates import certify_points
+from ._index_check import expected_degree, index_sum
+from ._result import (
     DIVERGED,
     FIXED_POINT,
     LINEAR_SOLVE_FAILED,
@@ -34,16 +34,16 @@ from .result import (
     TWO_CYCLE,
     IterativeFixedPoints,
 )
-from .sharding import select_devices, solve_on_devices
-from .solve_starts import ChunkSolution, SolveOptions
-from .starts import (
+from ._sharding import select_devices, solve_on_devices
+from ._solve_starts import ChunkSolution, SolveOptions
+from ._starts import (
     MAX_FULL_ORTHANTS,
     face_starts,
     orthant_numbers,
     orthant_starts,
     sample_orthants,
 )
-from .streaming import DirectoryStore, MemoryStore
+from ._streaming import DirectoryStore, MemoryStore
 
 # Solver result codes (jaxfp.RESULTS) → start outcomes (stagnation is refined into 2-cycles).
 _RESULT_TO_OUTCOME = np.array(
@@ -272,7 +272,7 @@ def enumerate_iterative(
 ) -> IterativeFixedPoints:
     """Find the fixed points of a looped network from starts in every sign orthant.
 
-    Starts: `starts_per_orthant` (K) per orthant around `centre` (see `jaxfp.enumeration.starts`):
+    Starts: `starts_per_orthant` (K) per orthant around `centre` (see `jaxfp.enumeration._starts`):
     the corner direction `centre + scale·s` first, then seeded starts with mixed magnitudes; and,
     for small d, the 3^d face starts `centre + scale·t`, t ∈ {−1, 0, 1}^d (on every orthant face,
     where saddles lie; for the diagonal constructions they find every saddle). Each
@@ -282,7 +282,7 @@ def enumerate_iterative(
     across starts, classified from J_F(x*) (spectral radius; attracting/saddle/repelling; min
     singular value of I − J; sign det(I − J)), certified with `jaxfp.certify`, and the index sum
     Σ sign det(I − J) is compared with the degree of x − F(x) (see
-    `jaxfp.enumeration.index_check`): a mismatch means "enumeration incomplete".
+    `jaxfp.enumeration._index_check`): a mismatch means "enumeration incomplete".
 
     Memory is bounded by `chunk_size`: chunks are solved over the local `devices` and, with a
     `checkpoint` directory, streamed to disk; a killed run continues with `resume=True` and gives

@@ -15,7 +15,6 @@ are extra starts where saddles tend to lie. The draws are a counter-based hash
 of (seed, orthant, k, coordinate), so a start never depends on chunking, devices or resumption.
 """
 
-
 import numpy as np
 from jaxtyping import Float, Int
 
@@ -147,4 +146,3 @@ def sample_orthants(dim: int, size: int, seed: int) -> Int[np.ndarray, " size"]:
         draws = rng.integers(0, total, size=2 * (size - chosen.size), dtype=np.int64)
         chosen = np.unique(np.concatenate([chosen, draws]))
     return np.sort(rng.permutation(chosen)[:size])
-

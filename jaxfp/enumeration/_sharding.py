@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .solve_starts import ChunkSolution, SolveOptions, solve_chunk
+from ._solve_starts import ChunkSolution, SolveOptions, solve_chunk
 
 
 def select_devices(devices: int | Sequence[jax.Device] | None) -> tuple[jax.Device, ...]:

@@ -82,7 +82,7 @@ def expected_degree(net: LoopedNet) -> int | None:
 
     Example:
         >>> import jaxfp
-        >>> from jaxfp.enumeration.index_check import expected_degree
+        >>> from jaxfp.enumeration._index_check import expected_degree
         >>> nets = jaxfp.looped.poly_network(3), jaxfp.looped.exp_network(3)
         >>> [expected_degree(net) for net in nets]
         [1, 1]
@@ -139,7 +139,7 @@ def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
         >>> import jax
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
-        >>> from jaxfp.enumeration.index_check import check_completeness
+        >>> from jaxfp.enumeration._index_check import check_completeness
         >>> net = jaxfp.looped.poly_network(1)
         >>> full, missing = [[-1.0], [0.0], [1.0]], [[-1.0], [1.0]]
         >>> check_completeness(net, full), check_completeness(net, missing)

@@ -3,10 +3,10 @@
 from typing import Literal
 
 from ..looped import LoopedNet
-from .iterative import enumerate_iterative
-from .pwl_networks import enumerate_pwl_fixed_points, is_piecewise_linear
-from .result import IterativeFixedPoints
-from .results import PWLFixedPoints
+from ._iterative import enumerate_iterative
+from ._pwl_networks import enumerate_pwl_fixed_points, is_piecewise_linear
+from ._result import IterativeFixedPoints
+from ._results import PWLFixedPoints
 
 METHODS = ("auto", "exact-regions", "iterative")
 
