@@ -1,7 +1,7 @@
 """Kernel maps (P2): finite-width simulator vs mean field, and the cost of the kernel quantities.
 
 1. Agreement: random MLPs of width 4096 and depth 50 with RMSNorm after the activation, cosine
-   similarity averaged over seeds, against the mean-field ρ_ℓ = κ^ℓ(ρ_0) (THEORY.md §3 says
+   similarity averaged over seeds, against the mean-field ρ_ℓ = κ^ℓ(ρ_0) (docs/theory.md says
    within ~0.03). Also the plain network (no normalisation) for GELU and exp, whose variance map
    has V'(1) > 1, to show where theory and a real network part.
 2. Timing (compile apart from run): Hermite coefficients, a kernel map on a grid, a kernel

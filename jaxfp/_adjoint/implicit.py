@@ -26,7 +26,7 @@ from .linear_solve import (
 class ImplicitAdjoint(AbstractAdjoint):
     """Differentiate the fixed point y* = f(y*, θ) by the implicit function theorem.
 
-    With J = ∂f/∂y at y* (Bai, Kolter, Koltun 2019; THEORY.md §1):
+    With J = ∂f/∂y at y* (Bai, Kolter, Koltun 2019; docs/theory.md):
 
     - forward mode: ẏ = (I − J)⁻¹ (∂f/∂θ) θ̇, one solve of v = r + J v with JVPs;
     - reverse mode: u = g + Jᵀu for the cotangent g, then θ̄ = (∂f/∂θ)ᵀ u, with VJPs.

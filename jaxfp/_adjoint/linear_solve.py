@@ -1,9 +1,10 @@
 """Matrix-free solvers for the linear fixed point v = r + A v of implicit differentiation.
 
-`ImplicitAdjoint` needs (I − J) v = r in forward mode and u = g + Jᵀu in reverse mode (THEORY.md
-§1). Both are the linear fixed point v = r + A v with A = J or Jᵀ, and A is available only as a
-function (a JVP or a VJP). The solvers here iterate on it with fixed-size state; a lineax solver
-(`lineax.GMRES`, `lineax.BiCGStab`, ...) may be used instead on the operator I − A.
+`ImplicitAdjoint` needs (I − J) v = r in forward mode and u = g + Jᵀu in reverse mode
+(docs/theory.md). Both are the linear fixed point v = r + A v with A = J or Jᵀ, and A is
+available only as a function (a JVP or a VJP). The solvers here iterate on it with fixed-size
+state; a lineax solver (`lineax.GMRES`, `lineax.BiCGStab`, ...) may be used instead on the
+operator I − A.
 """
 
 import abc

@@ -18,7 +18,7 @@ def enumerate_fixed_points(
     **options,
 ) -> IterativeFixedPoints | PWLFixedPoints:
     """All fixed points of a looped network F(x) = σ(Wx + b) or W σ(x) + b (P1, Ke et al. 2024,
-    arXiv:2410.11279; THEORY.md §2).
+    arXiv:2410.11279; docs/theory.md).
 
     - `method="exact-regions"` (piecewise-linear σ only): every activation region's linear system
       is solved; the list is exact and complete (`jaxfp.enumeration.enumerate_pwl_fixed_points`,

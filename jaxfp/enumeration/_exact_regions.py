@@ -6,7 +6,7 @@ point gives a u with u = W σ(u) + b (u = Wx + b, resp. u = x), and inside activ
 regions (batched, chunked, pruned, sharded) and keeping the solutions consistent with their region
 lists every isolated fixed point exactly; singular regions are classified exactly (none, one
 point, or a continuum). This is the PWL special case of the sign-basin enumeration of looped
-networks (Ke, Li, Liang, Shi, Song 2024, arXiv:2410.11279, P1 in THEORY.md).
+networks (Ke, Li, Liang, Shi, Song 2024, arXiv:2410.11279, P1 in docs/theory.md).
 """
 
 from collections.abc import Callable, Sequence

@@ -1,4 +1,4 @@
-"""The iterative sign-basin enumeration of a looped network's fixed points (P1, THEORY.md §2).
+"""The iterative sign-basin enumeration of a looped network's fixed points (P1, docs/theory.md).
 
 P1 (Ke, Li, Liang, Shi, Song 2024, arXiv:2410.11279) shows that F(x) = σ(Wx + b) can hold up to
 2^d robust fixed points, one per sign basin. This engine looks for all of them: K starts in each of

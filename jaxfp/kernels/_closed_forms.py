@@ -1,4 +1,4 @@
-"""Closed-form normalised kernel maps κ(ρ) and their derivatives κ'(ρ) (P2 §3, THEORY.md §3).
+"""Closed-form normalised kernel maps κ(ρ) and their derivatives κ'(ρ) (P2 §3, docs/theory.md).
 
 Each function takes `(rho, params)`, the activation's parameters, and is valid on the whole of
 `[-1, 1]`, endpoints included (derivatives may be infinite there, e.g. sign at ρ = ±1).

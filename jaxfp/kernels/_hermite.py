@@ -1,4 +1,4 @@
-"""Normalised Hermite expansions of activations (P2 §3, THEORY.md §3).
+"""Normalised Hermite expansions of activations (P2 §3, docs/theory.md).
 
 With he_k = He_k / sqrt(k!), φ / C = Σ c_k he_k and c_k = E φ(X) he_k(X) / C, where
 C = sqrt(E φ(X)^2). Mehler's identity gives κ(ρ) = Σ c_k^2 ρ^k, and Σ c_k^2 = 1.

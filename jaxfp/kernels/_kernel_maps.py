@@ -1,4 +1,4 @@
-"""Kernel maps κ, κ', κ'' of activations and architectures (P2 §3, THEORY.md §3).
+"""Kernel maps κ, κ', κ'' of activations and architectures (P2 §3, docs/theory.md).
 
 κ(ρ) = E φ(X)φ(Y) / C², (X, Y) standard normals with correlation ρ. A closed form is used
 when the activation has one; otherwise the accurate 2-D quadrature of `_quadrature`. The

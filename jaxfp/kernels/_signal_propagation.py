@@ -9,7 +9,7 @@ With weight variance σ_w² and bias variance σ_b², for the raw (unnormalised)
 - depth scales ξ_q = −1 / ln q-map'(q*) and ξ_c = −1 / ln c-map'(c*);
 - the edge of chaos: the σ_w² with χ₁ = 1 at a given σ_b².
 
-The variance map V(q) = E φ(sqrt(q) Z)² / C² (THEORY.md §3, "Finite width") has V(1) = 1; when
+The variance map V(q) = E φ(sqrt(q) Z)² / C² (docs/theory.md, "Finite width") has V(1) = 1; when
 V'(1) > 1 (GELU 1.14, exp 2) the squared norm drifts away from 1 in a finite network.
 """
 
@@ -385,7 +385,7 @@ def edge_of_chaos(activation: Activation, sigma_b2: float) -> EdgeOfChaos:
 def variance_map(activation: Activation, q: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
     """V(q) = E φ(sqrt(q) Z)² / C²: the squared norm after one layer of the normalised φ.
 
-    V(1) = 1; when V'(1) > 1 the mean-field assumption q = 1 is unstable (THEORY.md §3).
+    V(1) = 1; when V'(1) > 1 the mean-field assumption q = 1 is unstable (docs/theory.md).
 
     **Example:**
         >>> import jaxfp.kernels as jk

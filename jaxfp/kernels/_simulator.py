@@ -7,7 +7,7 @@ Input pairs have unit mean square and exact cosine ρ_0. Everything is batched w
 over seeds (each seed draws its own weights and inputs) and over input pairs (which share a
 network, as in a real model).
 
-The faithful check of the mean field (THEORY.md §3, "Finite width") uses RMSNorm after the
+The faithful check of the mean field (docs/theory.md, "Finite width") uses RMSNorm after the
 activation and cosine similarity; without normalisation the squared norm drifts when the
 variance map V has V'(1) > 1 (GELU, exp), and the raw similarity drifts with it.
 """

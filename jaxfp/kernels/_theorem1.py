@@ -1,7 +1,7 @@
 """Theorem 1 of P2: the globally attracting fixed point of a kernel map, its case and rates.
 
 For a nonlinear normalised φ and ρ_0 ∈ (−1, 1), ρ_{ℓ+1} = κ(ρ_ℓ) converges to a unique
-ρ* ∈ [0, 1] (THEORY.md §3):
+ρ* ∈ [0, 1] (docs/theory.md):
 
 1. κ(0) = 0: ρ* = 0, α = 1 / (2 − κ'(0)).
 2. κ(0) > 0, κ'(1) < 1: ρ* = 1, α = κ'(1).

@@ -28,7 +28,7 @@ def poly_network(dim: int) -> LoopedNet:
     """Construction (P) of P1: W = ½I, b = 0, σ(z) = 3z − 4z³, so each coordinate follows
     g(x) = (3x − x³)/2. Fixed points: exactly {−1, 0, 1}^d; the 2^d points {±1}^d are
     super-attracting (J = 0), the origin repelling (J = 1.5 I). (Ke et al. 2024,
-    arXiv:2410.11279; THEORY.md §2.)
+    arXiv:2410.11279; docs/theory.md.)
 
     Raises:
         ValueError: if `dim` is not a positive integer.

@@ -55,7 +55,7 @@ def _parameter_interval(value, radius) -> _Pair:
 
 
 class LoopedNet(eqx.Module):
-    """A looped network x_{t+1} = F(x_t) (Ke et al. 2024, arXiv:2410.11279, §2 of THEORY.md).
+    """A looped network x_{t+1} = F(x_t) (Ke et al. 2024, arXiv:2410.11279, docs/theory.md).
 
     - `form="sigma-affine"` (default): F(x) = σ(Wx + b), J_F(x) = diag(σ'(Wx + b)) W.
     - `form="affine-sigma"`: G(y) = W σ(y) + b, J_G(y) = W diag(σ'(y)).

@@ -10,7 +10,7 @@ class MonotoneCell(eqx.Module):
     """The monDEQ cell of Winston & Kolter (2020), iterated by forward-backward splitting.
 
     The equilibrium is z* = ReLU(W z* + U x + b) with the monotone parameterisation
-    W = (1 − m) I − AᵀA + B − Bᵀ, so that I − W ⪰ m I (THEORY.md §1): for every x and every
+    W = (1 − m) I − AᵀA + B − Bᵀ, so that I − W ⪰ m I (docs/theory.md): for every x and every
     value of A, B, U, b the fixed point exists and is unique.
 
     Plain iteration of ReLU(W z + U x + b) need not converge, so calling the cell applies one

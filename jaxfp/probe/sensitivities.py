@@ -19,7 +19,7 @@ Method = Literal["closed-form", "implicit"]
 class Sensitivities(eqx.Module):
     """How each fixed point x* of F(x) = σ(Wx + b) (or W σ(x) + b) moves with the parameters.
 
-    By the implicit function theorem (THEORY.md §1), dx* = (I − J)⁻¹ ∂F/∂θ dθ with
+    By the implicit function theorem (docs/theory.md), dx* = (I − J)⁻¹ ∂F/∂θ dθ with
     J = J_F(x*). Leading axis: one row per fixed point.
 
     - `points`: the fixed points, shape (n, d).
@@ -97,7 +97,7 @@ def fixed_point_sensitivities(
 
     Each fixed point x* (attracting, saddle or repelling) satisfies F(x*; W, b) = x*, so by the
     implicit function theorem dx*/dθ = (I − J_F(x*))⁻¹ ∂F/∂θ (Bai, Kolter, Koltun 2019;
-    THEORY.md §1), defined wherever I − J is invertible (away from folds). All points are
+    docs/theory.md), defined wherever I − J is invertible (away from folds). All points are
     processed at once with `jax.vmap`.
 
     Args:

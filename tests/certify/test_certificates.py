@@ -12,7 +12,7 @@ import jaxfp.certify as certify
 import jaxfp.looped as looped
 from jaxfp.certify import CertificateMethod, CertificateReason
 
-# THEORY.md §2 prints K = 0.9494 for r = 0.2779; the exact sup of |g'| = (3x² − 3)/2 at
+# docs/theory.md prints K = 0.9494 for r = 0.2779; the exact sup of |g'| = (3x² − 3)/2 at
 # x = 1.2779 is 0.949543, so allow the printed value's last digit.
 K_TOLERANCE = 2e-4
 MARGIN_TOLERANCE = 1e-4

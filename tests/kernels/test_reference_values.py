@@ -1,4 +1,4 @@
-"""THEORY.md §3 reference table, Hermite coefficients, and the errata of P2's Table 1."""
+"""docs/theory.md reference table, Hermite coefficients, and the errata of P2's Table 1."""
 
 import math
 
@@ -10,7 +10,7 @@ import jaxfp.kernels as jk
 REFERENCE_TOLERANCE = 1e-6
 COEFFICIENT_TOLERANCE = 1e-10
 
-# φ: (C, κ(0), κ'(0), κ'(1), case, ρ*, α), THEORY.md §3.
+# φ: (C, κ(0), κ'(0), κ'(1), case, ρ*, α), docs/theory.md.
 REFERENCE = {
     "tanh": (0.627929, 0.0, 0.930470, 1.177807, 1, 0.0, 0.934990),
     "relu": (0.707107, 1 / math.pi, 0.5, 1.0, 3, 1.0, 0.181690),

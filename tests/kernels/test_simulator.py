@@ -7,7 +7,7 @@ import pytest
 import jaxfp.kernels as jk
 
 SMALL_AGREEMENT = 0.12  # width 256, depth 6, 4 seeds: fluctuations O(1/sqrt(256)) per layer
-WIDE_AGREEMENT = 0.03  # THEORY.md §3: width 4096, depth 50, RMSNorm after the activation
+WIDE_AGREEMENT = 0.03  # docs/theory.md: width 4096, depth 50, RMSNorm after the activation
 
 
 @pytest.fixture(scope="module")

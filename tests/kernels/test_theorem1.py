@@ -8,7 +8,7 @@ import pytest
 
 import jaxfp.kernels as jk
 
-# Bounds below this are float64 round-off territory and are not asserted (THEORY.md §3).
+# Bounds below this are float64 round-off territory and are not asserted (docs/theory.md).
 BOUND_FLOOR = 1e-10
 BOUND_SLACK = 1e-12
 ASYMPTOTE_TOLERANCE = 0.02

@@ -12,7 +12,7 @@ import jaxfp
 import jaxfp.looped as looped
 
 JACOBIAN_TOLERANCE = 1e-12
-REFERENCE_TOLERANCE = 1e-6  # THEORY.md prints six to nine digits
+REFERENCE_TOLERANCE = 1e-6  # docs/theory.md prints six to nine digits
 
 
 @pytest.mark.parametrize("form", ["sigma-affine", "affine-sigma"])
