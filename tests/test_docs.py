@@ -19,6 +19,7 @@ NAMESPACES = (
     "jaxfp.kernels",
     "jaxfp.examples",
 )
+pytest.importorskip("griffe", reason="the docs extra is not installed")
 sys.path.insert(0, str(ROOT / "docs"))
 from _griffe_doctests import fence_doctests  # noqa: E402  (docs/ is not a package)
 
