@@ -385,15 +385,16 @@ def enumerate_iterative(
         )
         store = DirectoryStore(checkpoint, fingerprint, num_chunks, resume)
 
-    for index in range(store.completed, num_chunks):
-        orthant, starts = _starts_of_chunk(index, chunk, layout, orthants, centre, scale, seed)
-        solution = solve_on_devices(net, starts, options, chosen_devices)
-        n_real = min(chunk, n_starts - index * chunk)
-        store.save(index, _process_chunk(net, solution, n_real, orthant, centre, options, certify))
-        if callback is not None:
-            callback(index + 1, num_chunks, min((index + 1) * chunk, n_starts))
-
-    fields, per_start = _merge(store, num_chunks, chunk, n_starts, options)
+    with store:  # a checkpoint's lock is held until the chunks are merged
+        for index in range(store.completed, num_chunks):
+            orthant, starts = _starts_of_chunk(index, chunk, layout, orthants, centre, scale, seed)
+            solution = solve_on_devices(net, starts, options, chosen_devices)
+            n_real = min(chunk, n_starts - index * chunk)
+            chunk_result = _process_chunk(net, solution, n_real, orthant, centre, options, certify)
+            store.save(index, chunk_result)
+            if callback is not None:
+                callback(index + 1, num_chunks, min((index + 1) * chunk, n_starts))
+        fields, per_start = _merge(store, num_chunks, chunk, n_starts, options)
     points = fields["points"]
     tol = options.dedupe_tolerance
     offsets = points - centre[None, :]
