@@ -8,41 +8,36 @@ Public namespaces: `jaxfp` (solvers, `fixed_point`, adjoints, enumeration entry 
 `jaxfp.certify`, `jaxfp.probe`, `jaxfp.kernels`.
 """
 
-# ruff: noqa: I001  (order matters: the solver core first, the layers built on it after)
-from ._solve import (
-    RESULTS as RESULTS,
-    AbstractFixedPointSolver as AbstractFixedPointSolver,
-    Anderson as Anderson,
-    Broyden as Broyden,
-    Newton as Newton,
-    Picard as Picard,
-    Solution as Solution,
-    Stats as Stats,
-    fixed_point as fixed_point,
-    fixed_point_batched as fixed_point_batched,
-)
-from ._adjoint import (
-    AbstractAdjoint as AbstractAdjoint,
-    AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver,
-    AndersonLinearSolver as AndersonLinearSolver,
-    ImplicitAdjoint as ImplicitAdjoint,
-    LinearSolveResult as LinearSolveResult,
-    NeumannLinearSolver as NeumannLinearSolver,
-    OneStepAdjoint as OneStepAdjoint,
-    PhantomAdjoint as PhantomAdjoint,
-    UnrolledAdjoint as UnrolledAdjoint,
-)
-from optimistix import max_norm as max_norm, rms_norm as rms_norm, two_norm as two_norm
+from optimistix import max_norm as max_norm
+from optimistix import rms_norm as rms_norm
+from optimistix import two_norm as two_norm
 
-from . import nn as nn
-from . import looped as looped
 from . import certify as certify
 from . import enumeration as enumeration
-from . import probe as probe
 from . import kernels as kernels
-from .enumeration import (
-    enumerate_fixed_points as enumerate_fixed_points,
-    enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
-)
+from . import looped as looped
+from . import nn as nn
+from . import probe as probe
+from ._adjoint import AbstractAdjoint as AbstractAdjoint
+from ._adjoint import AbstractLinearFixedPointSolver as AbstractLinearFixedPointSolver
+from ._adjoint import AndersonLinearSolver as AndersonLinearSolver
+from ._adjoint import ImplicitAdjoint as ImplicitAdjoint
+from ._adjoint import LinearSolveResult as LinearSolveResult
+from ._adjoint import NeumannLinearSolver as NeumannLinearSolver
+from ._adjoint import OneStepAdjoint as OneStepAdjoint
+from ._adjoint import PhantomAdjoint as PhantomAdjoint
+from ._adjoint import UnrolledAdjoint as UnrolledAdjoint
+from ._batched import fixed_point_batched as fixed_point_batched
+from ._fixed_point import fixed_point as fixed_point
+from ._solution import RESULTS as RESULTS
+from ._solution import Solution as Solution
+from ._solution import Stats as Stats
+from ._solver import AbstractFixedPointSolver as AbstractFixedPointSolver
+from ._solver import Anderson as Anderson
+from ._solver import Broyden as Broyden
+from ._solver import Newton as Newton
+from ._solver import Picard as Picard
+from .enumeration import enumerate_fixed_points as enumerate_fixed_points
+from .enumeration import enumerate_pwl_fixed_points as enumerate_pwl_fixed_points
 
 __version__ = "0.1.0"

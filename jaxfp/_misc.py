@@ -4,7 +4,9 @@ Nothing here knows of solvers or networks; every module of the package may impor
 """
 
 import numbers
+from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,6 +23,20 @@ def all_finite(tree) -> Bool[Array, ""]:
     """
     leaves = [jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
+
+
+class WithoutAux(eqx.Module):
+    """`fn(y, args)` as `(fn(y, args), None)`: the `has_aux=False` form of a problem.
+
+    Example:
+        >>> WithoutAux(lambda y, args: 2 * y)(1.0, None)
+        (2.0, None)
+    """
+
+    fn: Callable
+
+    def __call__(self, y, args):
+        return self.fn(y, args), None
 
 
 def as_inexact(x: ArrayLike) -> Inexact[Array, "..."]:

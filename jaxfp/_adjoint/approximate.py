@@ -8,8 +8,8 @@ import equinox as eqx
 import jax
 import jax.tree_util as jtu
 
-from .._solve.solution import Solution
-from .base import AbstractAdjoint, ForwardSolve
+from .._solution import Solution
+from .base import AbstractAdjoint, ForwardSolve, lax_while_loop
 from .common import with_differentiable_aux
 
 
@@ -57,7 +57,7 @@ class PhantomAdjoint(AbstractAdjoint):
     def apply(
         self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
     ) -> Solution:
-        solution = forward(fn, y0, args, loop_kind="lax")
+        solution = forward(fn, y0, args, while_loop=lax_while_loop)
         root = jax.lax.stop_gradient(solution.value)
         z = root
         for _ in range(self.steps):
@@ -89,7 +89,7 @@ class OneStepAdjoint(AbstractAdjoint):
     def apply(
         self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
     ) -> Solution:
-        solution = forward(fn, y0, args, loop_kind="lax")
+        solution = forward(fn, y0, args, while_loop=lax_while_loop)
         root = jax.lax.stop_gradient(solution.value)
         step = fn(root, args)[0]
         solution = dataclasses.replace(solution, value=_value_with_gradient_of(root, step))

@@ -5,15 +5,24 @@ from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
+import jax
 
-from .._solve.solution import Solution
+from .._solution import Solution
 
-# forward(fn, y0, args, *, loop_kind, checkpoints) -> Solution
+# forward(fn, y0, args, *, while_loop) -> Solution: the forward solve, as optimistix hands it
+# to its adjoints.
 #   fn: `fn(y, args) -> (f(y), aux)`, a closure-converted pytree whose array leaves include
 #       every closed-over array (so they are differentiable inputs, like `args`).
-#   loop_kind: "lax" (fast, not reverse-differentiable) or "checkpointed" (reverse-mode
-#       differentiable through the iterations, `checkpoints` stored states; None = automatic).
+#   while_loop: `while_loop(cond_fun, body_fun, init_val, *, max_steps)` runs the solver's
+#       loop: `lax_while_loop` (fast, not reverse-differentiable) or a reverse-differentiable
+#       loop such as `equinox.internal.while_loop(..., kind="checkpointed")`.
 ForwardSolve = Callable[..., Solution]
+
+
+def lax_while_loop(cond_fun, body_fun, init_val, *, max_steps):
+    """`jax.lax.while_loop` (the loop ends by itself within `max_steps` iterations)."""
+    del max_steps
+    return jax.lax.while_loop(cond_fun, body_fun, init_val)
 
 
 class AbstractAdjoint(eqx.Module):
@@ -27,5 +36,5 @@ class AbstractAdjoint(eqx.Module):
     def apply(
         self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
     ) -> Solution:
-        """Run `forward(fn, y0, args, loop_kind=..., checkpoints=...)`; return its Solution
-        with a differentiable `value`."""
+        """Run `forward(fn, y0, args, while_loop=...)`; return its Solution with a
+        differentiable `value`."""

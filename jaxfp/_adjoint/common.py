@@ -6,7 +6,7 @@ from typing import Any
 
 import jax
 
-from .._solve.solution import Solution
+from .._solution import Solution
 
 
 def with_differentiable_aux(solution: Solution, fn: Callable, args: Any) -> Solution:

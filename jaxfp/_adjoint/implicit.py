@@ -11,9 +11,8 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import lineax as lx
 
-from .._solve.results import RESULTS
-from .._solve.solution import Solution
-from .base import AbstractAdjoint, ForwardSolve
+from .._solution import RESULTS, Solution
+from .base import AbstractAdjoint, ForwardSolve, lax_while_loop
 from .common import with_differentiable_aux
 from .linear_solve import (
     AbstractLinearFixedPointSolver,
@@ -118,7 +117,7 @@ def _linear_solve_checked(solver, operator, rhs, throw: bool):
 def _implicit_fixed_point(inputs, y0, *, forward, adjoint, throw):
     del adjoint, throw
     fn, args = inputs
-    return forward(fn, y0, args, loop_kind="lax")
+    return forward(fn, y0, args, while_loop=lax_while_loop)
 
 
 @_implicit_fixed_point.def_jvp

@@ -1,11 +1,13 @@
 """Exact backpropagation through the solver's iterations."""
 
+import functools as ft
 from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
+import equinox.internal as eqxi
 
-from .._solve.solution import Solution
+from .._solution import Solution
 from .base import AbstractAdjoint, ForwardSolve
 
 
@@ -48,4 +50,5 @@ class UnrolledAdjoint(AbstractAdjoint):
     def apply(
         self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
     ) -> Solution:
-        return forward(fn, y0, args, loop_kind="checkpointed", checkpoints=self.checkpoints)
+        while_loop = ft.partial(eqxi.while_loop, kind="checkpointed", checkpoints=self.checkpoints)
+        return forward(fn, y0, args, while_loop=while_loop)

@@ -18,7 +18,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from .._solve import Newton, Picard, fixed_point_batched
+from .._batched import fixed_point_batched
+from .._solver import Newton, Picard
 
 
 class SolveOptions(eqx.Module):

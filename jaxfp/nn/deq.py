@@ -9,8 +9,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
-from .._solve import RESULTS, AbstractFixedPointSolver, Anderson, fixed_point
-from .._solve.fixed_point import WithoutAux
+from .._fixed_point import fixed_point
+from .._misc import WithoutAux
+from .._solution import RESULTS
+from .._solver import AbstractFixedPointSolver, Anderson
 
 
 class DEQStats(eqx.Module):

@@ -8,8 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from .._batched import fixed_point_batched
 from .._numerics import wilson_interval
-from .._solve import RESULTS, Picard, fixed_point_batched
+from .._solution import RESULTS
+from .._solver import Picard
 from ..looped import LoopedNet
 from ._common import check_net, check_points, check_positive, check_positive_int, match_points
 

@@ -8,7 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
-from .._solve import RESULTS, Newton, fixed_point
+from .._fixed_point import fixed_point
+from .._solution import RESULTS
+from .._solver import Newton
 from ..looped import LoopedNet
 from ._arc import Diagnostics, correct, diagnostics, tangent_at
 from ._common import (

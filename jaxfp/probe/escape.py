@@ -8,7 +8,9 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from .._solve import RESULTS, Picard, fixed_point
+from .._fixed_point import fixed_point
+from .._solution import RESULTS
+from .._solver import Picard
 from ..looped import LoopedNet
 from ._common import (
     check_net,

@@ -9,7 +9,8 @@ import lineax as lx
 from jaxtyping import Array, ArrayLike, Float
 
 from .._adjoint import ImplicitAdjoint
-from .._solve import Newton, fixed_point
+from .._fixed_point import fixed_point
+from .._solver import Newton
 from ..looped import LoopedNet
 from ._common import check_net, check_points, with_parameters
 

@@ -1,15 +1,19 @@
 """The one solver loop shared by every jaxfp solver (the forward solve of `fixed_point`)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
-import equinox.internal as eqxi
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from .results import RESULTS
-from .solution import Solution, Stats
+from .._misc import all_finite
+from .._solution import RESULTS, Solution, Stats
+
+# `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
+# `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
+WhileLoop = Callable[..., Any]
 
 # A residual must fall below `reference * (1 - _MIN_PROGRESS)` to count as progress for the
 # stagnation test: steady linear convergence always passes, a cycle or a precision floor never.
@@ -56,14 +60,6 @@ class _Carry(eqx.Module):
     running: Bool[Array, ""]
 
 
-def all_finite(tree) -> Bool[Array, ""]:
-    leaves = [
-        jnp.all(jnp.isfinite(leaf))
-        for leaf in jax.tree.leaves(eqx.filter(tree, eqx.is_inexact_array))
-    ]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
-
-
 def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
     """The loop state before the first step (result `nonfinite_input` if inputs are bad)."""
     f_struct, aux_struct = jax.eval_shape(fn, y0, args)
@@ -71,7 +67,7 @@ def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
     aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_struct)
     dtype = jnp.result_type(*jax.tree.leaves(f_struct))
     inf = jnp.array(jnp.inf, dtype)
-    finite_input = all_finite((y0, args, fn))
+    finite_input = all_finite(eqx.filter((y0, args, fn), eqx.is_inexact_array))
     return _Carry(
         num_steps=jnp.array(0),
         y=y0,
@@ -148,22 +144,16 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
     return Solution(value=y, result=result, aux=aux, stats=stats, state=carry.state)
 
 
-def run_loop(
-    fn,
-    solver,
-    y0,
-    args,
-    options: MonitorOptions,
-    *,
-    loop_kind: str = "lax",
-    checkpoints: int | None = None,
-) -> Solution:
+def run_loop(fn, solver, y0, args, options: MonitorOptions, *, while_loop: WhileLoop) -> Solution:
     """Iterate `solver` on `fn(y, args) -> (f(y), aux)` from `y0`; return a `Solution`.
 
     Stops when the solver's scaled residual is below 1 (`successful`), at `max_steps`
     (`max_steps_reached`), or on a failure: non-finite input or iterate, divergence,
     stagnation, or the solver's own failure (e.g. a singular Newton system). The convergence
     test runs every `check_every` steps (the steps in between skip it).
+
+    `while_loop(cond_fun, body_fun, init_val, *, max_steps)` runs the loop; the adjoint chooses
+    it (`jax.lax.while_loop` semantics, or a reverse-differentiable checkpointed loop).
     """
     carry0 = initial_carry(fn, solver, y0, args, options)
 
@@ -173,16 +163,6 @@ def run_loop(
     def cond_fun(carry):
         return carry.running
 
-    if loop_kind == "lax":
-        final = jax.lax.while_loop(cond_fun, body_fun, carry0)
-    else:
-        max_loops = -(-options.max_steps // options.check_every)
-        final = eqxi.while_loop(
-            cond_fun,
-            body_fun,
-            carry0,
-            max_steps=max_loops,
-            kind=loop_kind,
-            checkpoints=checkpoints,
-        )
+    max_loops = -(-options.max_steps // options.check_every)
+    final = while_loop(cond_fun, body_fun, carry0, max_steps=max_loops)
     return finish(final, fn, solver, args, options)

@@ -10,10 +10,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Int, PyTree
 
-from .base import AbstractFixedPointSolver, check_solver
-from .fixed_point import prepare
-from .loop import MonitorOptions, advance, finish, initial_carry
-from .solution import Solution
+from ._fixed_point import prepare
+from ._solution import Solution
+from ._solver.base import AbstractFixedPointSolver, check_solver
+from ._solver.loop import MonitorOptions, advance, finish, initial_carry
 
 # Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes.
 _SHRINK = 8

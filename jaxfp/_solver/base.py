@@ -21,7 +21,7 @@ import jax.tree_util as jtu
 import optimistix as optx
 from jaxtyping import Array, Bool, PyTree, Scalar
 
-from .results import RESULTS
+from .._solution import RESULTS
 
 
 class AbstractSolverState(eqx.Module):

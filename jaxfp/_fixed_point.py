@@ -1,4 +1,4 @@
-"""`jaxfp.fixed_point`: the one entry point of the solver core."""
+"""`jaxfp.fixed_point`: the entry point of the solver core, above the solvers and adjoints."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,27 +7,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._adjoint.base import AbstractAdjoint
-from .base import AbstractFixedPointSolver, check_solver
-from .loop import MonitorOptions, run_loop
-from .results import RESULTS
-from .solution import Solution
-
-
-class WithoutAux(eqx.Module):
-    """`fn(y, args)` as `(fn(y, args), None)`: the `has_aux=False` form of a problem."""
-
-    fn: Callable
-
-    def __call__(self, y, args):
-        return self.fn(y, args), None
-
-
-def _as_float_array(leaf):
-    array = jnp.asarray(leaf)
-    if not jnp.issubdtype(array.dtype, jnp.inexact):
-        array = array.astype(jnp.result_type(float))
-    return array
+from ._adjoint import AbstractAdjoint, ImplicitAdjoint
+from ._misc import WithoutAux, as_inexact
+from ._solution import RESULTS, Solution
+from ._solver.base import AbstractFixedPointSolver, check_solver
+from ._solver.loop import MonitorOptions, run_loop
 
 
 def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, Any, Any]:
@@ -41,7 +25,7 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     """
     if not jax.tree.leaves(y0):
         raise ValueError("`y0` must contain at least one array; got an empty pytree.")
-    y0 = jax.tree.map(_as_float_array, y0)
+    y0 = jax.tree.map(as_inexact, y0)
     if any(jnp.iscomplexobj(leaf) for leaf in jax.tree.leaves(y0)):
         raise ValueError("`y0` holds complex numbers; split them into real and imaginary parts.")
     args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
@@ -138,15 +122,13 @@ def fixed_point(
         max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
     )
     if adjoint is None:
-        from .._adjoint import ImplicitAdjoint
-
         adjoint = ImplicitAdjoint()
     if not isinstance(adjoint, AbstractAdjoint):
         raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
     fn, y0, args = prepare(fn, y0, args, has_aux)
 
-    def forward(fn, y0, args, *, loop_kind="lax", checkpoints=None):
-        return run_loop(fn, solver, y0, args, options, loop_kind=loop_kind, checkpoints=checkpoints)
+    def forward(fn, y0, args, *, while_loop):
+        return run_loop(fn, solver, y0, args, options, while_loop=while_loop)
 
     solution = adjoint.apply(forward, fn, y0, args, throw=throw)
     if throw:

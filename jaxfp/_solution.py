@@ -1,6 +1,13 @@
-"""Result codes of every jaxfp solve, each with a message that says what to change."""
+"""The result of a fixed-point solve: `RESULTS` codes, `Stats` and `Solution`.
+
+Below every other part of the solver core: solvers, adjoints and entry points import it, it
+imports none of them.
+"""
+
+from typing import Any, Generic, TypeVar
 
 import equinox as eqx
+from jaxtyping import Array, Float, Int
 
 
 class RESULTS(eqx.Enumeration):
@@ -46,3 +53,41 @@ class RESULTS(eqx.Enumeration):
         "Krylov linear solver (`ImplicitAdjoint(linear_solver=lineax.GMRES(...))`), or "
         "regularise the model so that I - J stays well conditioned."
     )
+
+
+Y = TypeVar("Y")
+Aux = TypeVar("Aux")
+
+
+class Stats(eqx.Module):
+    """Diagnostics of one solve (batched leaves under `vmap` or the batched driver).
+
+    - `num_steps`: steps taken (function evaluations of the iteration).
+    - `residual`: final scaled residual `norm((f(y) - y) / (atol + rtol |y|))`; below 1 means
+      converged.
+    - `best_residual`: smallest scaled residual seen during the solve.
+    - `trace`: scaled residual per step for the first `trace_length` steps (NaN after the last
+      step), or `None` when `trace_length=0`.
+    """
+
+    num_steps: Int[Array, ""]
+    residual: Float[Array, ""]
+    best_residual: Float[Array, ""]
+    trace: Float[Array, " trace_length"] | None = None
+
+
+class Solution(eqx.Module, Generic[Y, Aux]):
+    """What `jaxfp.fixed_point` returns.
+
+    - `value`: the fixed point (the last iterate; on failure, read `result`).
+    - `result`: a `jaxfp.RESULTS` code; `RESULTS[sol.result]` is its message.
+    - `aux`: auxiliary output of `fn` at the last step when `has_aux=True`, else `None`.
+    - `stats`: a `jaxfp.Stats`.
+    - `state`: the solver's final internal state.
+    """
+
+    value: Y
+    result: RESULTS
+    aux: Aux
+    stats: Stats
+    state: Any

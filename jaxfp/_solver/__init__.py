@@ -1,0 +1,5 @@
+from .anderson import Anderson as Anderson
+from .base import AbstractFixedPointSolver as AbstractFixedPointSolver
+from .broyden import Broyden as Broyden
+from .newton import Newton as Newton
+from .picard import Picard as Picard
