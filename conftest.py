@@ -1,9 +1,14 @@
 """Test configuration for the tests and the docstring examples: float64, and --runslow."""
 
+import os
+
 import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+# The `jaxfp` command's persistent compilation cache stays off in tests (never the real home);
+# the tests of the cache give their subprocesses a temporary directory.
+os.environ["JAXFP_CACHE_DIR"] = "off"
 
 
 def pytest_addoption(parser):

@@ -10,6 +10,8 @@ import importlib
 import os
 import sys
 
+from .compilation_cache import add_cache_options, configure_compilation_cache
+
 # Subcommand modules, in the order `jaxfp --help` lists them.
 _SUBCOMMAND_MODULES = (
     "jaxfp._cli.solve",
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
     for name in _SUBCOMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    add_cache_options(parser)
     return parser
 
 
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        configure_compilation_cache(namespace)
         return namespace.handler(namespace)
     except (UserInputError, ValueError, FileNotFoundError) as error:
         print(f"jaxfp: error: {error}", file=sys.stderr)
