@@ -9,6 +9,11 @@ from ._dispatch import enumerate_fixed_points as enumerate_fixed_points
 from ._exact_regions import enumerate_pwl_regions as enumerate_pwl_regions
 from ._index_check import check_completeness as check_completeness
 from ._iterative import enumerate_iterative as enumerate_iterative
+from ._parts import EnumerationPart as EnumerationPart
+from ._parts import enumerate_part as enumerate_part
+from ._parts import load_part as load_part
+from ._parts import merge_parts as merge_parts
+from ._parts import save_part as save_part
 from ._pwl_networks import (
     enumerate_pwl_fixed_points as enumerate_pwl_fixed_points,
 )

@@ -1,0 +1,34 @@
+"""One process of the two-process enumeration test, run from the repository root as
+`python -m tests.enumeration._multiprocess_worker PORT PROCESS_ID NUM_PROCESSES OUT.npz DIR`."""
+
+import sys
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+
+def main(port: str, process_id: str, num_processes: str, out: str, checkpoint: str) -> None:
+    jax.distributed.initialize(
+        coordinator_address=f"127.0.0.1:{port}",
+        num_processes=int(num_processes),
+        process_id=int(process_id),
+        local_device_ids=[0],
+    )
+    from jaxfp.enumeration import enumerate_part, save_part
+
+    from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
+
+    assert jax.process_count() == int(num_processes)
+    part = enumerate_part(
+        BUILDERS["poly"](),
+        checkpoint=checkpoint,
+        starts_per_orthant=STARTS_PER_ORTHANT,
+        certify=False,
+    )
+    save_part(part, out)
+    jax.distributed.shutdown()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,175 @@
+"""Multi-process enumeration: parts on separate processes (`jax.distributed`), merged into the
+one-process answer; a killed part resumes; merging refuses parts that are not one run."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxfp.enumeration import (
+    enumerate_iterative,
+    enumerate_part,
+    load_part,
+    merge_parts,
+    save_part,
+)
+
+from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESS_TIMEOUT_SECONDS = 300
+POINT_TOLERANCE = 1e-9
+
+
+class Killed(Exception):
+    pass
+
+
+def _single_process():
+    return enumerate_iterative(
+        BUILDERS["poly"](), starts_per_orthant=STARTS_PER_ORTHANT, faces=False, certify=False
+    )
+
+
+def _part(index, count=2, **kwargs):
+    return enumerate_part(
+        BUILDERS["poly"](),
+        (index, count),
+        starts_per_orthant=STARTS_PER_ORTHANT,
+        certify=False,
+        **kwargs,
+    )
+
+
+def assert_same_result(merged, single):
+    """Point for point (any order of the points), and start for start."""
+    assert merged.points.shape == single.points.shape
+    order_m, order_s = np.lexsort(merged.points.T), np.lexsort(single.points.T)
+    np.testing.assert_allclose(merged.points[order_m], single.points[order_s], atol=POINT_TOLERANCE)
+    for name in ("sign_patterns", "stability", "determinant_sign", "reached_by", "newton_hits"):
+        np.testing.assert_array_equal(
+            getattr(merged, name)[order_m], getattr(single, name)[order_s], err_msg=name
+        )
+    np.testing.assert_array_equal(merged.start_outcome, single.start_outcome)
+    np.testing.assert_array_equal(merged.start_stayed, single.start_stayed)
+    for name in ("start_limit", "start_newton_root"):
+        ours, theirs = getattr(merged, name), getattr(single, name)
+        np.testing.assert_array_equal(ours >= 0, theirs >= 0, err_msg=name)
+        np.testing.assert_allclose(
+            merged.points[ours[ours >= 0]], single.points[theirs[theirs >= 0]], atol=1e-9
+        )
+    for name in ("index_sum", "expected_degree", "complete", "orthants_with_fixed_point"):
+        assert getattr(merged, name) == getattr(single, name), name
+    assert merged.n_orthants == single.n_orthants and merged.orthants is None
+
+
+@pytest.fixture(scope="module")
+def single():
+    return _single_process()
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return [_part(0), _part(1)]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(ROOT),
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
+    }
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.enumeration._multiprocess_worker",
+                str(port),
+                str(index),
+                "2",
+                str(tmp_path / f"part{index}.npz"),
+                str(tmp_path / f"checkpoint{index}"),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    outputs = [process.communicate(timeout=PROCESS_TIMEOUT_SECONDS)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    merged = merge_parts([tmp_path / "part1.npz", tmp_path / "part0.npz"])
+    assert_same_result(merged, single)
+    assert "merged from 2 parts" in merged.completeness
+
+
+def test_parts_merge_to_the_one_process_result_through_files(single, parts, tmp_path):
+    paths = [save_part(part, tmp_path / f"part{part.index}.npz") for part in parts]
+    assert all(not part.result.complete for part in parts)
+    assert_same_result(merge_parts(paths), single)
+
+
+def test_killed_part_resumes_and_merges(single, parts, tmp_path):
+    def kill_after_first_chunk(chunks_done, *_):
+        if chunks_done == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        _part(1, checkpoint=tmp_path, chunk_size=8, callback=kill_after_first_chunk)
+    solved = []
+    resumed = _part(
+        1,
+        checkpoint=tmp_path,
+        chunk_size=8,
+        resume=True,
+        callback=lambda done, *_: solved.append(done),
+    )
+    assert solved == [2]  # only the chunk that was lost
+    assert_same_result(merge_parts([parts[0], resumed]), single)
+
+
+def test_merge_refuses_a_missing_or_repeated_part(parts):
+    with pytest.raises(ValueError, match=r"part\(s\) \[1\] missing"):
+        merge_parts([parts[0]])
+    with pytest.raises(ValueError, match=r"part\(s\) \[0\] given more than once"):
+        merge_parts([parts[0], parts[0], parts[1]])
+
+
+def test_merge_refuses_parts_of_another_network(parts):
+    other = enumerate_part(
+        BUILDERS["tanh-identity"](), (1, 2), starts_per_orthant=STARTS_PER_ORTHANT, certify=False
+    )
+    with pytest.raises(ValueError, match="do not belong to one run: they differ in network"):
+        merge_parts([parts[0], other])
+
+
+def test_part_refuses_face_starts_and_samples():
+    with pytest.raises(ValueError, match="`faces` cannot be used with parts"):
+        _part(0, faces=True)
+    with pytest.raises(ValueError, match="`sample` cannot be used with parts"):
+        _part(0, sample=4)
+
+
+def test_damaged_part_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "part0.npz"
+    path.write_bytes(b"not an npz")
+    with pytest.raises(ValueError, match=r"part0\.npz' is damaged or not a jaxfp part file"):
+        load_part(path)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_part(tmp_path / "missing.npz")
