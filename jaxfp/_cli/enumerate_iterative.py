@@ -14,6 +14,7 @@ import numpy as np
 
 from .enumerate_complete import add_complete_arguments, certify_complete_fields, complete_box
 from .main import UserInputError
+from .merge import add_part_argument, run_part
 
 
 def add_iterative_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +69,7 @@ def add_iterative_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
     )
+    add_part_argument(group)
     add_complete_arguments(group)
 
 
@@ -123,22 +125,25 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
         del chunks_done, num_chunks
         bar.update(starts_done - bar.n)
 
+    run_options = dict(
+        starts_per_orthant=namespace.starts_per_orthant,
+        centre=centre,
+        scale=namespace.scale,
+        sample=namespace.sample,
+        faces=namespace.faces,
+        seed=namespace.start_seed,
+        certify=not namespace.no_certify,
+        checkpoint=namespace.checkpoint,
+        resume=namespace.resume,
+        devices=namespace.devices,
+        chunk_size=namespace.chunk_size,
+        callback=advance,
+    )
     with jax.enable_x64(True):
-        found = enumerate_iterative(
-            net,
-            starts_per_orthant=namespace.starts_per_orthant,
-            centre=centre,
-            scale=namespace.scale,
-            sample=namespace.sample,
-            faces=namespace.faces,
-            seed=namespace.start_seed,
-            certify=not namespace.no_certify,
-            checkpoint=namespace.checkpoint,
-            resume=namespace.resume,
-            devices=namespace.devices,
-            chunk_size=namespace.chunk_size,
-            callback=advance,
-        )
+        if namespace.part is not None:
+            found = run_part(net, namespace, run_options)
+        else:
+            found = enumerate_iterative(net, **run_options)
     summary = found.summary()
     summary.pop("method")
     summary["evidence"] = summary.pop("completeness")

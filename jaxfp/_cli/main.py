@@ -17,6 +17,7 @@ _SUBCOMMAND_MODULES = (
     "jaxfp._cli.solve",
     "jaxfp._cli.train_deq",
     "jaxfp._cli.enumerate",
+    "jaxfp._cli.merge",
     "jaxfp._cli.kernel",
     "jaxfp._cli.probe",
 )

@@ -1,6 +1,7 @@
 """Multi-process enumeration: parts on separate processes (`jax.distributed`), merged into the
 one-process answer; a killed part resumes; merging refuses parts that are not one run."""
 
+import json
 import os
 import socket
 import subprocess
@@ -173,3 +174,52 @@ def test_damaged_part_file_is_one_clear_error(tmp_path):
         load_part(path)
     with pytest.raises(ValueError, match="does not exist"):
         load_part(tmp_path / "missing.npz")
+
+
+def test_cli_parts_and_merge_equal_the_one_process_run(single, tmp_path, capsys):
+    from jaxfp._cli.main import main
+
+    network = ["--net", "poly", "--dim", "3", "--starts-per-orthant", str(STARTS_PER_ORTHANT)]
+    for index in (1, 0):
+        out = str(tmp_path / f"part{index}.npz")
+        argv = ["enumerate", *network, "--no-certify", "--part", f"{index}/2", "--out", out]
+        assert main([*argv, "--json", "-"]) == 0
+    capsys.readouterr()
+    merged_file = tmp_path / "all.npz"
+    parts = [str(tmp_path / "part0.npz"), str(tmp_path / "part1.npz")]
+    assert main(["merge", *parts, "--out", str(merged_file), "--json", "-"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_fixed_points"] == single.n_fixed_points
+    assert summary["index_sum"] == single.index_sum and summary["n_parts"] == 2
+    with np.load(merged_file) as data:
+        np.testing.assert_allclose(
+            np.sort(data["points"], axis=0), np.sort(single.points, axis=0), atol=POINT_TOLERANCE
+        )
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--part", "2/2", "--out", "p.npz"], "--part must be I/N with 0 <= I < N"),
+        (["--part", "one/2", "--out", "p.npz"], "--part must be I/N"),
+        (["--part", "0/2"], "--part needs --out PART.npz"),
+        (["--part", "0/2", "--out", "p.npz", "--faces"], "--part cannot be combined with --faces"),
+    ],
+    ids=["index-too-large", "not-a-number", "no-out", "faces"],
+)
+def test_cli_part_errors_are_one_line(extra, message, tmp_path, capsys, monkeypatch):
+    from jaxfp._cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["enumerate", "--net", "poly", "--dim", "2", *extra]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+
+
+def test_cli_merge_of_a_missing_part_is_one_line(parts, tmp_path, capsys):
+    from jaxfp._cli.main import main
+
+    path = save_part(parts[0], tmp_path / "part0.npz")
+    assert main(["merge", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "part(s) [1] missing" in error and error.count("\n") == 1

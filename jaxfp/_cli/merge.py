@@ -1,0 +1,124 @@
+"""Parts of an enumeration on the command line: `jaxfp enumerate ... --part I/N --out PART.npz`
+runs part I of N (the orthants o with o % N == I), and `jaxfp merge PART.npz ... --out all.npz`
+merges the N part files into the result of the whole run (`jaxfp.enumeration.merge_parts`).
+
+Every part must be run with the same network and options (checked by the merge). Each part can
+have its own `--checkpoint DIR` and resumes with `--resume` after a kill. See docs/multiprocess.md
+for SLURM and multi-host GPU/TPU jobs.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .main import UserInputError
+from .output import dump_json, format_summary
+
+
+def parse_part(text: str) -> tuple[int, int]:
+    """`"I/N"` as `(I, N)` with 0 ≤ I < N.
+
+    Raises:
+        UserInputError: if `text` is not of that form.
+    """
+    index, _, count = text.partition("/")
+    try:
+        part = (int(index), int(count))
+    except ValueError:
+        part = None
+    if part is None or not 0 <= part[0] < part[1]:
+        raise UserInputError(f"--part must be I/N with 0 <= I < N (e.g. 0/4), got {text!r}.")
+    return part
+
+
+def add_part_argument(group) -> None:
+    """Add `--part I/N` to the starts method's options of `jaxfp enumerate`."""
+    group.add_argument(
+        "--part",
+        metavar="I/N",
+        help="run part I of N of the orthants (o %% N == I; needs --out PART.npz, no face starts, "
+        "no --sample); merge the N part files with `jaxfp merge`",
+    )
+
+
+def run_part(net, namespace: argparse.Namespace, run_options: dict):
+    """Run the part `namespace.part` of the starts enumeration and save it to `--out`.
+
+    Returns the part's own result (for the summary); `namespace.out` is cleared so that
+    `jaxfp enumerate` does not overwrite the part file with its ordinary arrays.
+    """
+    # Imported on use, as the other subcommands do: `jaxfp --help` does not load the engine.
+    from ..enumeration import enumerate_part, save_part
+
+    part = parse_part(namespace.part)
+    if namespace.out is None or Path(namespace.out).suffix != ".npz":
+        raise UserInputError(
+            "--part needs --out PART.npz (the part file that `jaxfp merge` reads)."
+        )
+    for option in ("faces", "sample"):
+        if run_options.get(option):
+            raise UserInputError(
+                f"--part cannot be combined with --{option}: parts split the orthants."
+            )
+    run_options = {
+        name: value for name, value in run_options.items() if name not in ("faces", "sample")
+    }
+    found = enumerate_part(net, part, **run_options)
+    save_part(found, namespace.out)
+    namespace.out = None
+    return found.result
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "merge",
+        help="merge the part files of `jaxfp enumerate --part I/N` into one result",
+        description=(
+            "Merge the N part files written by `jaxfp enumerate ... --part I/N --out PART.npz` "
+            "into the result of the whole run: the parts are checked to be the N parts of one run "
+            "(same network and options, every part once), the fixed points are deduplicated "
+            "across parts, and completeness is decided by the index check on the merged list."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("parts", nargs="+", metavar="PART.npz", help="the part files, any order")
+    parser.add_argument(
+        "--out", metavar="FILE.npz", help="save the merged points, stability, index signs, ..."
+    )
+    parser.add_argument(
+        "--json", nargs="?", const="-", metavar="PATH", help="the summary as JSON (- : stdout)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(namespace: argparse.Namespace) -> int:
+    from ..enumeration import merge_parts  # imported on use (see run_part)
+
+    if namespace.out is not None:
+        out = Path(namespace.out)
+        if out.suffix != ".npz" or not out.resolve().parent.is_dir():
+            raise UserInputError(f"--out must be a .npz file in an existing folder, got {out}.")
+    merged = merge_parts(namespace.parts)
+    summary = merged.summary()
+    summary["evidence"] = summary.pop("completeness", merged.completeness)
+    summary["n_parts"] = len(namespace.parts)
+    if namespace.out is not None:
+        fields = (
+            "points", "sign_patterns", "stability", "spectral_radius", "determinant_sign",
+            "min_singular_value", "residual", "certified", "certificate_margin", "reached_by",
+            "newton_hits", "start_outcome", "start_limit", "start_newton_root", "start_stayed",
+        )  # fmt: skip
+        np.savez(
+            namespace.out, attracting=merged.attracting, **{f: getattr(merged, f) for f in fields}
+        )
+    if namespace.json == "-":
+        dump_json(summary)
+        return 0
+    if namespace.json is not None:
+        with open(namespace.json, "w") as stream:
+            dump_json(summary, stream)
+    print(format_summary([(key, value) for key, value in summary.items() if key != "evidence"]))
+    print(f"\nevidence: {summary['evidence']}", file=sys.stdout)
+    return 0
