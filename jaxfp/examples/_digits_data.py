@@ -4,7 +4,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-NUM_PIXELS = 64
+IMAGE_SIDE = 8
+NUM_PIXELS = IMAGE_SIDE**2
 NUM_CLASSES = 10
 
 

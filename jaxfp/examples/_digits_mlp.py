@@ -11,7 +11,7 @@ from ._digits_data import NUM_CLASSES, NUM_PIXELS
 
 
 class TanhCell(eqx.Module):
-    """The equilibrium cell z ↦ tanh(W z + x) with spectrally normalised W (‖W‖₂ = `scale`).
+    """The equilibrium cell z ↦ tanh(W z + x) with spectrally normalized W (‖W‖₂ = `scale`).
 
     With `scale` < 1 the cell is a contraction in z, so its fixed point is unique and both the
     forward and the implicit backward solves converge geometrically.

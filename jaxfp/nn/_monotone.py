@@ -5,19 +5,22 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ._preparable import AbstractPreparable
 
-class MonotoneCell(eqx.Module):
+
+class MonotoneCell(AbstractPreparable):
     """The monDEQ cell of Winston & Kolter (2020), iterated by forward-backward splitting.
 
-    The equilibrium is z* = ReLU(W z* + U x + b) with the monotone parameterisation
+    The equilibrium is z* = ReLU(W z* + U x + b) with the monotone parameterization
     W = (1 − m) I − AᵀA + B − Bᵀ, so that I − W ⪰ m I (docs/theory.md): for every x and every
     value of A, B, U, b the fixed point exists and is unique.
 
     Plain iteration of ReLU(W z + U x + b) need not converge, so calling the cell applies one
     step of forward-backward splitting, z ↦ ReLU((1 − α) z + α (W z + U x + b)), whose fixed
     points are exactly the monDEQ equilibria and which contracts for 0 < α < 2m/L², L = ‖I − W‖₂
-    (Winston & Kolter 2020, Thm. 1). α is set to `step_fraction · 2m / L̂²` at each call, with L̂
-    from power iteration (not differentiated: the fixed point does not depend on α). So
+    (Winston & Kolter 2020, Thm. 1). α is set to `step_fraction · 2m / L̂²`, with L̂ from power
+    iteration (not differentiated: the fixed point does not depend on α); inside `jaxfp.nn.DEQ`
+    W and α are computed once per solve (`prepare`), not at every solver step. So
     `jaxfp.nn.DEQ(MonotoneCell(...), jaxfp.Picard(...))` converges geometrically from every
     start; `jaxfp.Anderson` is usually faster but, on this non-smooth map, not guaranteed.
 
@@ -80,12 +83,9 @@ class MonotoneCell(eqx.Module):
         identity = jnp.eye(self.a.shape[0], dtype=self.a.dtype)
         return (1 - self.monotonicity) * identity - self.a.T @ self.a + self.b - self.b.T
 
-    def _pre_activation(self, z: Float[Array, " state"], x: Float[Array, " input"]):
-        return self.weight() @ z + self.input_weight @ x + self.bias
-
     def equilibrium_map(self, z: Float[Array, " state"], x: Float[Array, " input"]):
         """ReLU(W z + U x + b): the map whose fixed point is the layer's output."""
-        return jax.nn.relu(self._pre_activation(z, x))
+        return jax.nn.relu(self.weight() @ z + self.input_weight @ x + self.bias)
 
     def step_size(self) -> Float[Array, ""]:
         """α = step_fraction · 2m / L̂², L̂ ≈ ‖I − W‖₂ by power iteration (not differentiated)."""
@@ -101,7 +101,24 @@ class MonotoneCell(eqx.Module):
         lipschitz_squared = v @ gram @ v
         return self.step_fraction * 2 * self.monotonicity / lipschitz_squared
 
+    def prepare(self, key: PRNGKeyArray | None = None) -> "_SplittingStep":
+        """The splitting step with W and α computed once (`key` unused)."""
+        del key
+        return _SplittingStep(self.weight(), self.input_weight, self.bias, self.step_size())
+
     def __call__(self, z: Float[Array, " state"], x: Float[Array, " input"]):
         """One forward-backward splitting step ReLU((1 − α) z + α (W z + U x + b))."""
-        alpha = self.step_size()
-        return jax.nn.relu((1 - alpha) * z + alpha * self._pre_activation(z, x))
+        return self.prepare()(z, x)
+
+
+class _SplittingStep(eqx.Module):
+    """A `MonotoneCell`'s step z ↦ ReLU((1 − α) z + α (W z + U x + b)) with W and α fixed."""
+
+    weight: Float[Array, "state state"]
+    input_weight: Float[Array, "state input"]
+    bias: Float[Array, " state"]
+    alpha: Float[Array, ""]
+
+    def __call__(self, z: Float[Array, " state"], x: Float[Array, " input"]):
+        pre_activation = self.weight @ z + self.input_weight @ x + self.bias
+        return jax.nn.relu((1 - self.alpha) * z + self.alpha * pre_activation)

@@ -1,7 +1,7 @@
-"""Weight reparameterisations that keep an equilibrium cell well behaved.
+"""Weight reparameterizations that keep an equilibrium cell well behaved.
 
-Weight normalisation is `equinox.nn.WeightNorm` (re-exported as `jaxfp.nn.WeightNorm`): it is
-stateless and works inside a fixed-point solve as it is. Equinox's spectral normalisation keeps
+Weight normalization is `equinox.nn.WeightNorm` (re-exported as `jaxfp.nn.WeightNorm`): it is
+stateless and works inside a fixed-point solve as it is. Equinox's spectral normalization keeps
 its power-iteration vectors in an `eqx.nn.State`, which a cell called inside a solver loop cannot
 thread; `SpectralNorm` below is the stateless equivalent.
 """
@@ -13,21 +13,24 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from ._preparable import AbstractPreparable
+
 _Layer = TypeVar("_Layer")
 
 
-class SpectralNorm(eqx.Module, Generic[_Layer]):
-    """Spectral normalisation (Miyato et al. 2018) of a layer's weight, stateless.
+class SpectralNorm(AbstractPreparable, Generic[_Layer]):
+    """Spectral normalization (Miyato et al. 2018) of a layer's weight, stateless.
 
     Each call replaces the weight W by `scale · W / σ̂(W)`, with σ̂ the largest singular value
     estimated by `num_iterations` power iterations from a stored vector (not differentiated
     through the iteration, as in Miyato et al.). With `scale < 1` a cell z ↦ φ(W z + U x) with
     1-Lipschitz φ is a contraction, so its fixed point exists, is unique and Picard converges.
-    The normalised weight depends only on parameters, so under `vmap` and inside a solver loop
-    it is computed once per call, not per example.
+    The normalized weight depends only on parameters: inside `jaxfp.nn.DEQ` it is computed once
+    per solve (by `prepare`, the layer's `AbstractPreparable` hook), not at every solver step,
+    and under `vmap` once per batch, not per example.
 
     Args:
-        layer: the wrapped layer (e.g. `eqx.nn.Linear`); called with the normalised weight.
+        layer: the wrapped layer (e.g. `eqx.nn.Linear`); called with the normalized weight.
         weight_name: name of the weight field of `layer`.
         scale: target spectral norm of the weight.
         num_iterations: power iterations per call.
@@ -39,8 +42,8 @@ class SpectralNorm(eqx.Module, Generic[_Layer]):
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp
         >>> layer = eqx.nn.Linear(8, 8, key=jax.random.key(0))
-        >>> normalised = SpectralNorm(layer, scale=0.9, key=jax.random.key(1))
-        >>> sigma = jnp.linalg.norm(normalised.weight(), ord=2)
+        >>> normalized = SpectralNorm(layer, scale=0.9, key=jax.random.key(1))
+        >>> sigma = jnp.linalg.norm(normalized.weight(), ord=2)
         >>> bool(abs(sigma - 0.9) < 1e-3)
         True
     """
@@ -77,7 +80,7 @@ class SpectralNorm(eqx.Module, Generic[_Layer]):
         self.vector = vector / jnp.linalg.norm(vector)
 
     def weight(self) -> Float[Array, "rows columns"]:
-        """The normalised weight `scale · W / σ̂(W)`."""
+        """The normalized weight `scale · W / σ̂(W)`."""
         weight = getattr(self.layer, self.weight_name)
         matrix = jax.lax.stop_gradient(weight)
 
@@ -95,8 +98,12 @@ class SpectralNorm(eqx.Module, Generic[_Layer]):
         sigma = u @ weight @ v
         return self.scale * weight / sigma
 
-    def __call__(self, *args, **kwargs):
-        """Call the wrapped layer with the normalised weight."""
+    def prepare(self, key: PRNGKeyArray | None = None) -> _Layer:
+        """The wrapped layer with its weight replaced by the normalized weight (`key` unused)."""
+        del key
         weight_of = lambda inner: getattr(inner, self.weight_name)
-        layer = eqx.tree_at(weight_of, self.layer, self.weight())
-        return layer(*args, **kwargs)
+        return eqx.tree_at(weight_of, self.layer, self.weight())
+
+    def __call__(self, *args, **kwargs):
+        """Call the wrapped layer with the normalized weight."""
+        return self.prepare()(*args, **kwargs)
