@@ -68,7 +68,7 @@ class ConvDigitsDEQ(eqx.Module):
     Example:
         >>> import jax, jax.numpy as jnp
         >>> model = ConvDigitsDEQ(channels=8, hidden=8, groups=4, key=jax.random.key(0))
-        >>> model(jnp.zeros(64)).shape
+        >>> model(jax.random.uniform(jax.random.key(1), (64,))).shape
         (10,)
     """
 
