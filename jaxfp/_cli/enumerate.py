@@ -7,14 +7,14 @@ picks `exact-regions` for piecewise-linear activations and `iterative` otherwise
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import jax
 import numpy as np
 
+from ._checks import output_file
+from ._errors import UserInputError
 from .enumerate_iterative import add_iterative_arguments, iterative_method
-from .main import UserInputError
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_summary, format_table, progress
 
@@ -57,13 +57,17 @@ def register(subparsers) -> None:
     )
     add_iterative_arguments(parser)
     parser.add_argument(
-        "--out", metavar="FILE.npz", help="save points, attracting, certified, spectral_radius"
+        "--out",
+        metavar="FILE.npz",
+        type=output_file((".npz",)),
+        help="save points, attracting, certified, spectral_radius",
     )
     parser.add_argument(
         "--json",
         metavar="PATH",
         nargs="?",
         const="-",
+        type=output_file(stdout=True),
         help="write the summary as JSON to PATH; with no PATH (or '-') print it to standard "
         "output instead of the progress bar and the tables",
     )
@@ -159,8 +163,6 @@ def run(namespace: argparse.Namespace) -> int:
     method = _choose_method(namespace.method, net)
     if namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
-    if namespace.out is not None and not Path(namespace.out).resolve().parent.is_dir():
-        raise UserInputError(f"--out: the folder of {namespace.out} does not exist.")
     quiet = namespace.json == "-"
     start = time.perf_counter()
     unit = "regions" if method == "exact-regions" else "starts"

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .main import UserInputError
+from ._errors import UserInputError
 
 # Relative slack when testing that an enumerated point lies in a certified box (the enumerated
 # points are Newton roots, accurate far below this).

@@ -12,8 +12,8 @@ import math
 import jax
 import numpy as np
 
+from ._errors import UserInputError
 from .enumerate_complete import add_complete_arguments, certify_complete_fields, complete_box
-from .main import UserInputError
 from .merge import add_part_argument, run_part
 
 

@@ -1,9 +1,19 @@
 """`jaxfp kernel`: kernel-map analysis of P2 (Theorem 1), finite-width simulation, edge of chaos."""
 
 import argparse
-import math
 
-from .main import UserInputError
+from ._checks import (
+    FIGURE_SUFFIXES,
+    check_memory,
+    fill_defaults,
+    finite_float,
+    int_at_least,
+    nonnegative_float,
+    output_file,
+    positive_int,
+    reject_options,
+)
+from ._errors import UserInputError
 from .output import dump_json, format_summary, format_table, progress
 
 _HELP = "analyse the kernel map of an activation and architecture (P2, Theorem 1)"
@@ -51,7 +61,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--residual",
-        type=float,
+        type=finite_float,
         default=0.0,
         metavar="R",
         help="residual strength r in [0, 1) (default 0: no skip connection)",
@@ -73,35 +83,40 @@ def register(subparsers) -> None:
         action="store_true",
         help="print σ_w² on the edge of chaos (χ₁ = 1) at --sigma-b2",
     )
-    parser.add_argument("--width", type=int, default=512, help="simulated width d (default 512)")
-    parser.add_argument("--depth", type=int, default=20, help="simulated depth L (default 20)")
-    parser.add_argument("--seeds", type=int, default=4, help="independent networks (default 4)")
+    # Mode options default to None, so that one given outside its mode is refused (`_run`).
+    parser.add_argument(
+        "--width", type=int_at_least(2), help="simulated width d (default 512; --simulate)"
+    )
+    parser.add_argument(
+        "--depth", type=positive_int, help="simulated depth L (default 20; --simulate)"
+    )
+    parser.add_argument(
+        "--seeds", type=positive_int, help="independent networks (default 4; --simulate)"
+    )
     parser.add_argument(
         "--rho0",
-        type=float,
+        type=finite_float,
         nargs="+",
-        default=[0.0, 0.5, 0.9],
         metavar="RHO",
-        help="input cosines for --simulate (default 0 0.5 0.9)",
+        help="input cosines in [-1, 1] (default 0 0.5 0.9; --simulate)",
     )
     parser.add_argument(
         "--weights",
-        default="normal",
         choices=("normal", "uniform"),
-        help="weight distribution for --simulate (unit variance)",
+        help="weight distribution, unit variance (default normal; --simulate)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed for --simulate")
+    parser.add_argument("--seed", type=int, help="random seed (default 0; --simulate)")
     parser.add_argument(
         "--sigma-b2",
-        type=float,
-        default=0.0,
+        type=nonnegative_float,
         metavar="V",
-        help="bias variance σ_b² for --edge-of-chaos (default 0)",
+        help="bias variance σ_b² (default 0; --edge-of-chaos)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
         "--plot",
         metavar="FILE",
+        type=output_file(FIGURE_SUFFIXES),
         help="save a figure: cobweb plot and ρ_ℓ (analysis), simulation vs theory "
         "(--simulate), or the phase diagram (--edge-of-chaos)",
     )
@@ -115,17 +130,63 @@ def _architecture(namespace):
         activation = jk.get_activation(namespace.activation)
     except ValueError as error:
         raise UserInputError(f"--activation: {error}") from error
-    if not (math.isfinite(namespace.residual) and 0.0 <= namespace.residual < 1.0):
+    if not 0.0 <= namespace.residual < 1.0:
         raise UserInputError(f"--residual must be in [0, 1), got {namespace.residual}.")
     return jk.Architecture(activation, float(namespace.residual), namespace.norm)
 
 
-def run(namespace) -> int:
-    import jax
+_SIMULATION_OPTIONS = ("width", "depth", "seeds", "rho0", "weights", "seed")
 
+
+def _check_mode_options(namespace) -> None:
+    """Refuse options of another mode, then fill the defaults of this mode's options."""
+    if not namespace.simulate:
+        reject_options(namespace, _SIMULATION_OPTIONS, "it applies to --simulate")
+    if not namespace.edge_of_chaos:
+        reject_options(namespace, ["sigma_b2"], "it applies to --edge-of-chaos")
+    fill_defaults(
+        namespace,
+        width=512,
+        depth=20,
+        seeds=4,
+        rho0=[0.0, 0.5, 0.9],
+        weights="normal",
+        seed=0,
+        sigma_b2=0.0,
+    )
+
+
+def _simulation_bytes(namespace, residual: bool) -> int:
+    """A lower estimate of a simulation's memory (float32): weights, states and the records."""
+    pairs, width, depth, seeds = (
+        len(namespace.rho0),
+        namespace.width,
+        namespace.depth,
+        namespace.seeds,
+    )
+    weights = seeds * width * width * (2 if residual else 1)
+    states = seeds * 2 * pairs * width
+    # Three records per layer, held about four times over (scan output, concatenation,
+    # transpose, host copy), and the float64 mean field with the per-layer keys.
+    records = 4 * 3 * seeds * pairs * (depth + 1) + 2 * pairs * (depth + 1) + 2 * seeds * depth
+    return 4 * (weights + states + records)
+
+
+def run(namespace) -> int:
+    import jax  # here, not at the top: `jaxfp --help` and parse errors need no JAX
+
+    _check_mode_options(namespace)
+    if namespace.simulate and not all(-1.0 <= rho <= 1.0 for rho in namespace.rho0):
+        raise UserInputError(f"--rho0 values must lie in [-1, 1], got {namespace.rho0}.")
     jax.config.update("jax_enable_x64", True)
     architecture = _architecture(namespace)
     if namespace.simulate:
+        check_memory(
+            _simulation_bytes(namespace, architecture.residual != 0.0),
+            f"kernel --simulate --width {namespace.width} --depth {namespace.depth} "
+            f"--seeds {namespace.seeds}",
+            "use a smaller --width, --depth or --seeds",
+        )
         return _run_simulation(namespace, architecture)
     if namespace.edge_of_chaos:
         return _run_edge_of_chaos(namespace, architecture)
@@ -203,9 +264,6 @@ def _run_simulation(namespace, architecture) -> int:
 
     import jaxfp.kernels as jk
 
-    for name, minimum in (("width", 2), ("depth", 1), ("seeds", 1)):
-        if getattr(namespace, name) < minimum:
-            raise UserInputError(f"--{name} must be an integer >= {minimum}.")
     with progress(1, "simulating", enabled=not namespace.json) as bar:
         result = jk.simulate_similarity(
             architecture,

@@ -1,34 +1,37 @@
 """The `jaxfp` console command: one subcommand per main job.
 
-Each subcommand lives in its own module of this package, exposing
-`register(subparsers)` which adds its parser and sets `handler` (a function taking the
-parsed namespace and returning an exit code).
+Each subcommand lives in its own module of this package, exposing `register(subparsers)`, which
+adds its parser and sets `handler` (a function taking the parsed namespace and returning an exit
+code). Input checks shared by the subcommands live in `jaxfp._cli._checks` and their error type in
+`jaxfp._cli._errors`; every mistake in the input is printed as one line with exit code 2.
 """
 
 import argparse
-import importlib
 import os
 import sys
 
+from . import enumerate as enumerate_command
+from . import kernel, merge, probe, solve, train_deq
+from ._errors import UserInputError
 from .compilation_cache import add_cache_options, configure_compilation_cache
 
 # Subcommand modules, in the order `jaxfp --help` lists them.
-_SUBCOMMAND_MODULES = (
-    "jaxfp._cli.solve",
-    "jaxfp._cli.train_deq",
-    "jaxfp._cli.enumerate",
-    "jaxfp._cli.merge",
-    "jaxfp._cli.kernel",
-    "jaxfp._cli.probe",
-)
+_SUBCOMMANDS = (solve, train_deq, enumerate_command, merge, kernel, probe)
 
 
-class UserInputError(Exception):
-    """A mistake in what the user asked for; printed as one line, exit code 2."""
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are `UserInputError`s (one line, exit 2), not usage dumps.
+
+    Subparsers inherit the class, so every subcommand's parse errors read the same.
+    """
+
+    def error(self, message):
+        raise UserInputError(f"{message.rstrip('.')} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The `jaxfp` parser with every subcommand registered."""
+    parser = _OneLineParser(
         prog="jaxfp",
         description=(
             "jaxfp: fixed points of neural networks in JAX. Solve them, differentiate through "
@@ -38,19 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `jaxfp SUBCOMMAND --help` for the options of each subcommand.",
     )
     subparsers = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
-    for name in _SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in _SUBCOMMANDS:
+        module.register(subparsers)
     add_cache_options(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the `jaxfp` command on `argv` (default: `sys.argv[1:]`) and return its exit code.
+
+    Example:
+        >>> main(["solve", "--width", "0"])
+        2
+    """
     parser = build_parser()
-    namespace = parser.parse_args(argv)
-    if not hasattr(namespace, "handler"):
-        parser.print_help()
-        return 2
     try:
+        namespace = parser.parse_args(argv)
+        if not hasattr(namespace, "handler"):
+            parser.print_help()
+            return 2
         configure_compilation_cache(namespace)
         return namespace.handler(namespace)
     except (UserInputError, ValueError, FileNotFoundError) as error:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .main import UserInputError
+from ._errors import UserInputError
 from .output import dump_json, format_summary
 
 

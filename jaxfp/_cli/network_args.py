@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import looped
-from .main import UserInputError
+from ._errors import UserInputError
 
 _FORMS = ("sigma-affine", "affine-sigma")
 

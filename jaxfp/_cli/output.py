@@ -72,14 +72,25 @@ def _to_jsonable(value):
         return int(value)
     if isinstance(value, (float, np.floating)):
         value = float(value)
-        return value if math.isfinite(value) else str(value)
+        return value if math.isfinite(value) else None
     return value
 
 
 def dump_json(obj, stream=None) -> None:
-    """Write `obj` (dicts, lists, numbers, numpy/JAX arrays) as indented JSON."""
+    """Write `obj` (dicts, lists, numbers, numpy/JAX arrays) as indented, strict JSON.
+
+    NaN and infinite numbers are written as `null` (JSON has no spelling for them), so every
+    JSON reader accepts the output; a `null` number means "not a finite value".
+
+    Example:
+        >>> dump_json({"rate": float("nan"), "steps": np.int64(3)})
+        {
+          "rate": null,
+          "steps": 3
+        }
+    """
     stream = sys.stdout if stream is None else stream
-    json.dump(_to_jsonable(obj), stream, indent=2)
+    json.dump(_to_jsonable(obj), stream, indent=2, allow_nan=False)
     stream.write("\n")
 
 

@@ -4,7 +4,6 @@ The network options are those of `jaxfp enumerate` (`jaxfp._cli.network_args`).
 """
 
 import argparse
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -12,30 +11,19 @@ import numpy as np
 
 from .. import probe
 from ..enumeration import enumerate_fixed_points
-from .main import UserInputError
+from ._checks import (
+    check_memory,
+    finite_float,
+    float_list,
+    int_list,
+    nonnegative_int,
+    output_file,
+    positive_float,
+    positive_int,
+)
+from ._errors import UserInputError
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_summary, format_table, progress
-
-
-def _numbers(text: str, option: str, count: int | None = None) -> list[float]:
-    try:
-        values = [float(item) for item in text.split(",")]
-    except ValueError:
-        raise UserInputError(f"{option}: expected comma-separated numbers, got {text!r}.") from None
-    if count is not None and len(values) != count:
-        raise UserInputError(f"{option}: expected {count} numbers, got {text!r}.")
-    if not all(np.isfinite(values)):
-        raise UserInputError(f"{option}: numbers must be finite, got {text!r}.")
-    return values
-
-
-def _check_png(path: str | None, option: str) -> None:
-    if path is None:
-        return
-    if not path.lower().endswith(".png"):
-        raise UserInputError(f"{option}: expected a .png file name, got {path!r}.")
-    if not Path(path).resolve().parent.is_dir():
-        raise UserInputError(f"{option}: the folder of {path} does not exist.")
 
 
 def register(subparsers) -> None:
@@ -72,19 +60,30 @@ def _register_continuation(commands) -> None:
     parser.add_argument(
         "--param", required=True, help="the parameter: gain, bias:I or weight:I,J (0-based)"
     )
-    parser.add_argument("--start", type=float, required=True, help="first parameter value")
-    parser.add_argument("--stop", type=float, required=True, help="last parameter value")
+    parser.add_argument("--start", type=finite_float, required=True, help="first parameter value")
+    parser.add_argument("--stop", type=finite_float, required=True, help="last parameter value")
     parser.add_argument(
-        "--x0", help="a fixed point (or a guess) at --start, comma-separated; default: all"
+        "--x0",
+        type=float_list(),
+        help="a fixed point (or a guess) at --start, comma-separated; default: all",
     )
-    parser.add_argument("--step", type=float, default=0.05, help="initial arclength step")
-    parser.add_argument("--max-step", type=float, default=0.2, help="largest arclength step")
-    parser.add_argument("--max-points", type=int, default=2000, help="most points per branch")
+    parser.add_argument("--step", type=positive_float, default=0.05, help="initial arclength step")
     parser.add_argument(
-        "--coordinate", type=int, default=0, help="entry of x* on the plot's vertical axis"
+        "--max-step", type=positive_float, default=0.2, help="largest arclength step"
+    )
+    parser.add_argument(
+        "--max-points", type=positive_int, default=2000, help="most points per branch"
+    )
+    parser.add_argument(
+        "--coordinate",
+        type=nonnegative_int,
+        default=0,
+        help="entry of x* on the plot's vertical axis",
     )
     parser.add_argument("--json", action="store_true", help="print the branches as JSON")
-    parser.add_argument("--plot", metavar="FILE.png", help="save a bifurcation diagram")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", type=output_file((".png",)), help="save a bifurcation diagram"
+    )
     parser.set_defaults(handler=run_continuation)
 
 
@@ -100,14 +99,26 @@ def _register_basin_map(commands) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     add_network_arguments(parser)
-    parser.add_argument("--plane", default="0,1", help="the two coordinates I,J of the slice")
-    parser.add_argument("--origin", help="the slice's origin, comma-separated (default 0)")
     parser.add_argument(
-        "--extent", default="-2,2", help="LOW,HIGH of both grid axes (write --extent=-2,2)"
+        "--plane",
+        type=int_list(2),
+        default=[0, 1],
+        help="the two coordinates I,J of the slice (integers)",
     )
-    parser.add_argument("--resolution", type=int, default=64, help="grid points per axis")
-    parser.add_argument("--max-steps", type=int, default=1000, help="iterations per start")
-    parser.add_argument("--out", metavar="FILE.png", help="save the basin map picture")
+    parser.add_argument(
+        "--origin", type=float_list(), help="the slice's origin, comma-separated (default 0)"
+    )
+    parser.add_argument(
+        "--extent",
+        type=float_list(2),
+        default=[-2.0, 2.0],
+        help="LOW,HIGH of both grid axes (write --extent=-2,2)",
+    )
+    parser.add_argument("--resolution", type=positive_int, default=64, help="grid points per axis")
+    parser.add_argument("--max-steps", type=positive_int, default=1000, help="iterations per start")
+    parser.add_argument(
+        "--out", metavar="FILE.png", type=output_file((".png",)), help="save the basin map picture"
+    )
     parser.add_argument("--json", action="store_true", help="print the map as JSON")
     parser.set_defaults(handler=run_basin_map)
 
@@ -127,7 +138,9 @@ def _events(events: probe.Bifurcations) -> list[dict]:
 
 def _starts(net, namespace) -> np.ndarray:
     if namespace.x0 is not None:
-        return np.asarray([_numbers(namespace.x0, "--x0", net.dim)])
+        if len(namespace.x0) != net.dim:
+            raise UserInputError(f"--x0: expected {net.dim} numbers, got {len(namespace.x0)}.")
+        return np.asarray([namespace.x0])
     parameter = probe.parameter_from_name(namespace.param)
     parameter.check(net)
     at_start = parameter.replace(net, jnp.asarray(namespace.start, net.W.dtype))
@@ -135,7 +148,6 @@ def _starts(net, namespace) -> np.ndarray:
 
 
 def run_continuation(namespace: argparse.Namespace) -> int:
-    _check_png(namespace.plot, "--plot")
     if namespace.start == namespace.stop:
         raise UserInputError(f"--start and --stop must differ, both are {namespace.start}.")
     with jax.enable_x64(True):
@@ -144,6 +156,11 @@ def run_continuation(namespace: argparse.Namespace) -> int:
             raise UserInputError(f"--coordinate must be in 0 … {net.dim - 1}.")
         try:
             starts = _starts(net, namespace)
+            if len(starts) == 0:
+                raise UserInputError(
+                    "the enumeration found no fixed point at --start to continue from; give one "
+                    "with --x0."
+                )
             branches = []
             with progress(len(starts), "branches", enabled=not namespace.json) as bar:
                 for x0 in starts:
@@ -204,18 +221,28 @@ def run_continuation(namespace: argparse.Namespace) -> int:
     return 0
 
 
+def _basin_map_bytes(resolution: int, dim: int) -> int:
+    """A lower estimate of a basin map's memory: float64 states (current, next, origin-shifted)
+    and int32 labels and step counts for every start."""
+    return resolution * resolution * (3 * 8 * dim + 2 * 4)
+
+
 def run_basin_map(namespace: argparse.Namespace) -> int:
-    _check_png(namespace.out, "--out")
     with jax.enable_x64(True):
         net = network_from_arguments(namespace)
-        plane = tuple(int(v) for v in _numbers(namespace.plane, "--plane", 2))
-        extent = tuple(_numbers(namespace.extent, "--extent", 2))
-        origin = None if namespace.origin is None else _numbers(namespace.origin, "--origin")
+        plane, extent, origin = tuple(namespace.plane), tuple(namespace.extent), namespace.origin
         if not all(0 <= i < net.dim for i in plane) or plane[0] == plane[1]:
             raise UserInputError(
                 f"--plane must name two different coordinates in 0 … {net.dim - 1}, got "
-                f"{namespace.plane}."
+                f"{','.join(map(str, plane))}."
             )
+        if origin is not None and len(origin) != net.dim:
+            raise UserInputError(f"--origin: expected {net.dim} numbers, got {len(origin)}.")
+        check_memory(
+            _basin_map_bytes(namespace.resolution, net.dim),
+            f"basin-map --resolution {namespace.resolution}",
+            "use a smaller --resolution",
+        )
         try:
             found = enumerate_fixed_points(net)
             points = np.asarray(found.points).reshape(-1, net.dim)

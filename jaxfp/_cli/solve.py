@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import RESULTS, Anderson, Broyden, Newton, Picard, fixed_point_batched
-from .main import UserInputError
+from ._checks import check_memory, nonnegative_float, positive_float, positive_int
+from ._errors import UserInputError
 from .output import dump_json, format_table, progress
 
 SOLVER_NAMES = ("picard", "anderson", "broyden", "newton")
@@ -50,32 +51,48 @@ def register(subparsers) -> None:
         default="all",
         help="solver to run (default: all four)",
     )
-    parser.add_argument("--width", type=int, default=64, help="state size d (default 64)")
-    parser.add_argument("--inputs", type=int, default=16, help="input size (default 16)")
-    parser.add_argument("--batch", type=int, default=256, help="number of problems (default 256)")
+    parser.add_argument("--width", type=positive_int, default=64, help="state size d (default 64)")
+    parser.add_argument("--inputs", type=positive_int, default=16, help="input size (default 16)")
+    parser.add_argument(
+        "--batch", type=positive_int, default=256, help="number of problems (default 256)"
+    )
     parser.add_argument(
         "--spectral-norm",
-        type=float,
+        type=positive_float,
         default=0.9,
         help="||W||_2; below 1 the map is a contraction (default 0.9)",
     )
-    parser.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance")
-    parser.add_argument("--atol", type=float, default=1e-6, help="absolute tolerance")
-    parser.add_argument("--max-steps", type=int, default=500, help="steps per problem")
+    parser.add_argument(
+        "--rtol", type=nonnegative_float, default=1e-6, help="relative tolerance (>= 0)"
+    )
+    parser.add_argument(
+        "--atol", type=nonnegative_float, default=1e-6, help="absolute tolerance (>= 0)"
+    )
+    parser.add_argument("--max-steps", type=positive_int, default=500, help="steps per problem")
     parser.add_argument("--float64", action="store_true", help="solve in float64")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=run)
 
 
+def _bytes_needed(args, names) -> int:
+    """A lower estimate of the problem's memory: W, U, inputs, states, and Newton's Jacobians."""
+    entries = args.width * (args.width + args.inputs) + 3 * args.batch * args.width
+    entries += args.batch * args.inputs
+    if "newton" in names:  # one dense d x d Jacobian per problem
+        entries += args.batch * args.width * args.width
+    return entries * (8 if args.float64 else 4)
+
+
 def run(args) -> int:
-    for name in ("width", "inputs", "batch", "max_steps"):
-        if getattr(args, name) < 1:
-            raise UserInputError(f"--{name.replace('_', '-')} must be a positive integer.")
-    if not np.isfinite(args.spectral_norm) or args.spectral_norm <= 0:
-        raise UserInputError("--spectral-norm must be a positive finite number.")
-    if args.rtol < 0 or args.atol < 0 or args.rtol + args.atol == 0:
-        raise UserInputError("--rtol and --atol must be non-negative and not both zero.")
+    if args.rtol + args.atol == 0:
+        raise UserInputError("--rtol and --atol must not both be zero.")
+    names = SOLVER_NAMES if args.solver == "all" else (args.solver,)
+    check_memory(
+        _bytes_needed(args, names),
+        f"solve --width {args.width} --batch {args.batch}",
+        "use a smaller --width or --batch",
+    )
     if args.float64:
         jax.config.update("jax_enable_x64", True)
     dtype = jnp.float64 if args.float64 else jnp.float32
@@ -83,7 +100,6 @@ def run(args) -> int:
         args.width, args.inputs, args.batch, args.spectral_norm, args.seed, dtype
     )
     y0s = jnp.zeros((args.batch, args.width), dtype)
-    names = SOLVER_NAMES if args.solver == "all" else (args.solver,)
     records = []
     bar = progress(len(names), "solvers", enabled=not args.json)
     for name in names:

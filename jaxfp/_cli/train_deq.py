@@ -5,7 +5,8 @@ import dataclasses
 import sys
 
 from ..examples import ADJOINTS, DigitsTrainingConfig, load_digits_split, train_digits_deq
-from .main import UserInputError
+from ._checks import output_file
+from ._errors import UserInputError
 from .output import dump_json, format_summary, format_table, progress
 
 
@@ -57,6 +58,7 @@ def register(subparsers) -> None:
         metavar="PATH",
         nargs="?",
         const="-",
+        type=output_file(stdout=True),
         help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
         "output instead of the progress bar and the table",
     )

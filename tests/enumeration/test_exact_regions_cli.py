@@ -5,13 +5,14 @@ import json
 import numpy as np
 import pytest
 
+import jaxfp._cli.enumerate as enumerate_command
 import jaxfp._cli.main as cli
 
 
 @pytest.fixture(autouse=True)
 def only_enumerate(monkeypatch):
     """Parse with this subcommand alone, independent of the other subcommands' state."""
-    monkeypatch.setattr(cli, "_SUBCOMMAND_MODULES", ("jaxfp._cli.enumerate",))
+    monkeypatch.setattr(cli, "_SUBCOMMANDS", (enumerate_command,))
 
 
 def _json(capsys, argv):

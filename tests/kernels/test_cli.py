@@ -71,7 +71,7 @@ def test_edge_of_chaos(capsys, tmp_path):
 @pytest.mark.parametrize(
     "arguments,message",
     [
-        (["--activation", "swish"], "--activation"),
+        (["--activation", "no-such-activation"], "--activation"),
         (["--residual", "1.5"], "--residual"),
         (["--activation", "hermite:1"], "linear kernel map"),
         (["--simulate", "--width", "1"], "--width"),
@@ -82,3 +82,20 @@ def test_edge_of_chaos(capsys, tmp_path):
 def test_bad_input_exits_2(capsys, arguments, message):
     assert main(["kernel"] + arguments) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--width", "64"], "--width does not apply here"),
+        (["--simulate", "--sigma-b2", "0.1"], "--sigma-b2 does not apply here"),
+        (["--simulate", "--rho0", "1.5"], "[-1, 1]"),
+        (["--simulate", "--width", "1e8"], "would need at least"),
+        (["--simulate", "--depth", "1e8"], "would need at least"),
+        (["--plot", "figure.xyz"], "ending in one of"),
+    ],
+)
+def test_options_checked_before_the_work(capsys, arguments, message):
+    assert main(["kernel"] + arguments) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxfp: error:") and message in err and "\n" not in err

@@ -78,3 +78,21 @@ def test_bad_input_is_one_line_and_exit_two(capsys, arguments, message):
     assert main(["probe", *arguments]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("jaxfp: error:") and message in error
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["basin-map", "--net", "tanh-identity", "--dim", "2", "--plane", "0.7,1.9"], "integers"),
+        (["basin-map", "--net", "tanh-identity", "--dim", "2", "--resolution", "1e5"], "memory"),
+        (["basin-map", "--net", "tanh-identity", "--dim", "2", "--origin", "0"], "--origin"),
+        (
+            ["continuation", *TANH_1D, "--param", "gain", "--start", "nan", "--stop", "1"],
+            "--start",
+        ),
+    ],
+)
+def test_nonfinite_non_integer_and_huge_inputs_are_refused(capsys, arguments, message):
+    assert main(["probe", *arguments]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxfp: error:") and message in err and "\n" not in err

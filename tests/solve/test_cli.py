@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from jaxfp._cli.main import main
@@ -110,3 +111,107 @@ def test_closed_output_pipe_exits_quietly(monkeypatch, capsys):
         )
         == 0
     )
+
+
+# ---- the shared check layer (jaxfp._cli._checks) and the dispatcher's one-line errors ----
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("jaxfp: error:") and "\n" not in err and "Traceback" not in err
+    return err
+
+
+def test_solve_nan_rtol_is_refused_with_a_message(capsys):
+    assert main(["solve", "--rtol", "nan"]) == 2
+    assert "--rtol" in _one_line_error(capsys)
+
+
+def test_solve_huge_width_is_refused_with_the_memory_it_needs(capsys):
+    assert main(["solve", "--width", "1e6"]) == 2
+    err = _one_line_error(capsys)
+    assert "would need at least" in err and "PB" in err and "available" in err
+
+
+def test_parse_errors_are_one_line_with_exit_2(capsys):
+    assert main(["solve", "--width", "0.5"]) == 2
+    err = _one_line_error(capsys)
+    assert "--width" in err and "expected an integer" in err and "jaxfp solve --help" in err
+    assert main(["solve", "--no-such-option"]) == 2
+    assert "unrecognized arguments" in _one_line_error(capsys)
+
+
+def test_integers_in_exponent_notation_are_read_exactly():
+    from jaxfp._cli._checks import int_at_least
+
+    assert int_at_least(1)("1e3") == 1000 and int_at_least(1)("7") == 7
+
+
+def test_json_writes_nonfinite_numbers_as_null():
+    import io
+
+    from jaxfp._cli.output import dump_json
+
+    stream = io.StringIO()
+    dump_json({"a": float("nan"), "b": [float("inf"), 1.5], "c": np.float32("-inf")}, stream)
+    assert json.loads(stream.getvalue()) == {"a": None, "b": [None, 1.5], "c": None}
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("folder", "is a folder"),
+        ("missing/out.png", "the folder of"),
+        ("out.jpg", "ending in .png"),
+    ],
+)
+def test_output_file_refuses_paths_it_cannot_write(tmp_path, name, message):
+    from jaxfp._cli._checks import check_output_file
+    from jaxfp._cli._errors import UserInputError
+
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(UserInputError, match=message):
+        check_output_file(str(tmp_path / name), (".png",))
+
+
+def test_output_file_refuses_a_folder_that_takes_no_new_file(tmp_path, monkeypatch):
+    import tempfile
+
+    from jaxfp._cli._checks import check_output_file
+    from jaxfp._cli._errors import UserInputError
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", read_only)
+    with pytest.raises(UserInputError, match="does not accept new files"):
+        check_output_file(str(tmp_path / "a.png"))
+
+
+def test_unwritable_output_is_refused_before_the_work(capsys, tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the work started before the output path was checked")
+
+    monkeypatch.setattr("jaxfp._cli.kernel.run", never)
+    assert main(["kernel", "--plot", str(tmp_path)]) == 2
+    assert "is a folder" in _one_line_error(capsys)
+
+
+def test_options_of_another_mode_are_refused():
+    import argparse
+
+    from jaxfp._cli._checks import reject_options
+    from jaxfp._cli._errors import UserInputError
+
+    with pytest.raises(UserInputError, match="--max-steps does not apply here: only with X"):
+        reject_options(argparse.Namespace(max_steps=3), ["max_steps"], "only with X")
+
+
+def test_subcommands_do_not_import_the_dispatcher():
+    import pathlib
+
+    import jaxfp._cli
+
+    for path in pathlib.Path(jaxfp._cli.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert "from .main import" not in text and "importlib" not in text, path.name
