@@ -80,6 +80,7 @@ def fixed_point_batched(
     trace_length: int = 0,
     stagnation_patience: int | None = 64,
     divergence_ratio: float | None = 1e8,
+    best_effort: bool = False,
 ) -> Solution:
     """Solve many independent fixed-point problems `fn(y_i, args_i) = y_i`.
 
@@ -96,7 +97,9 @@ def fixed_point_batched(
     **Arguments:**
 
     - `fn`, `solver`, `max_steps`, `has_aux`, `check_every`, `trace_length`,
-      `stagnation_patience`, `divergence_ratio`: as in `jaxfp.fixed_point`, per problem.
+      `stagnation_patience`, `divergence_ratio`, `best_effort`: as in `jaxfp.fixed_point`,
+      per problem (with `best_effort=True` an unconverged problem's value is its
+      lowest-residual iterate, and its `stats.best_residual` says how far from converged).
     - `y0s`: the initial values, every leaf with the same leading axis (the problems).
     - `args`: the arguments; `args_axes` says, as for `jax.vmap`'s `in_axes`, which parts are
       per problem (0: leading axis indexed by problem) and which shared (None, the default).
@@ -116,7 +119,7 @@ def fixed_point_batched(
     """
     check_solver(solver)
     options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
+        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio, best_effort
     )
     leaves = jax.tree.leaves(y0s)
     if not leaves:

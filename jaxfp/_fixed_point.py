@@ -1,11 +1,13 @@
 """`jaxfp.fixed_point`: the entry point of the solver core, above the solvers and adjoints."""
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from jaxtyping import Array, Bool
 
 from ._adjoint import AbstractAdjoint, ImplicitAdjoint
 from ._misc import WithoutAux, as_inexact
@@ -78,11 +80,22 @@ def fixed_point(
     trace_length: int = 0,
     stagnation_patience: int | None = 64,
     divergence_ratio: float | None = 1e8,
+    best_effort: bool = False,
 ) -> Solution:
     """Find y with `fn(y, args) = y`.
 
-    The stopping rule, shared by every solver: stop when
-    `norm((f(y) - y) / (atol + rtol * |f(y)|)) < 1` with the solver's `rtol`, `atol`, `norm`.
+    Stops by the solvers' one stopping rule (stated in `jaxfp.AbstractFixedPointSolver`) with
+    the solver's `rtol`, `atol`, `norm`.
+
+    Failure policy. A solve that does not converge either raises (`throw=True`) or returns its
+    result code (`throw=False`); then its value is the last iterate and every derivative through
+    `value` and `aux` is NaN, whichever the adjoint. With `best_effort=True` non-convergence
+    (max steps, stagnation, divergence, a singular Newton system) is not a failure: the value is
+    the lowest-residual iterate, `result` still says why it did not converge, nothing raises,
+    the gradient is the adjoint's at that value (an implicit backward solve that misses its
+    tolerance returns its own lowest-residual iterate too), and `stats.best_residual` says
+    how far from converged it is (the scaled residual: below 1 means converged). Non-finite
+    input or iterates remain failures under every policy.
 
     **Arguments:**
 
@@ -102,10 +115,12 @@ def fixed_point(
     - `check_every`: test convergence and failure every k steps (cheaper for small problems).
     - `trace_length`: keep the scaled residual of the first `trace_length` steps in
       `Solution.stats.trace`.
-    - `stagnation_patience`: steps without a 0.1% decrease of the scaled residual before
-      `RESULTS.stagnated` (None disables).
+    - `stagnation_patience`: a window of steps without a 0.1% decrease of the scaled residual
+      whose decrease also levels off (at most half the previous window's) ends the solve with
+      `RESULTS.stagnated`; slow but steady progress does not (None disables).
     - `divergence_ratio`: stop with `RESULTS.diverged` when `norm(f(y) - y)` exceeds this
       multiple of its best value (None disables).
+    - `best_effort`: the best-effort failure policy above (default False: strict).
 
     **Returns:** a `jaxfp.Solution` (`value`, `result`, `aux`, `stats`, `state`).
 
@@ -119,7 +134,7 @@ def fixed_point(
     """
     check_solver(solver)
     options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio
+        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio, best_effort
     )
     if adjoint is None:
         adjoint = ImplicitAdjoint()
@@ -130,7 +145,38 @@ def fixed_point(
     def forward(fn, y0, args, *, while_loop):
         return run_loop(fn, solver, y0, args, options, while_loop=while_loop)
 
-    solution = adjoint.apply(forward, fn, y0, args, throw=throw)
+    solution = adjoint.apply(forward, fn, y0, args, throw=throw, best_effort=best_effort)
+    failed = failed_result(solution.result, best_effort)
+    value, aux = nan_derivative_where(failed, (solution.value, solution.aux))
+    solution = dataclasses.replace(solution, value=value, aux=aux)
     if throw:
-        solution = solution.result.error_if(solution, solution.result != RESULTS.successful)
+        solution = solution.result.error_if(solution, failed)
     return solution
+
+
+def failed_result(result: RESULTS, best_effort: bool) -> Bool[Array, ""]:
+    """Whether `result` is a failure under the policy (best effort: only non-finite values)."""
+    if best_effort:
+        return (result == RESULTS.nonfinite_input) | (result == RESULTS.nonfinite_iterate)
+    return result != RESULTS.successful
+
+
+@jax.custom_jvp
+def _nan_tangent_where(x, failed):
+    return x
+
+
+@_nan_tangent_where.defjvp
+def _nan_tangent_where_jvp(primals, tangents):
+    x, failed = primals
+    t_x, _ = tangents
+    # Linear in the tangent, so reverse mode transposes it: the cotangent is NaN as well.
+    return x, t_x * jnp.where(failed, jnp.nan, 1).astype(t_x.dtype)
+
+
+def nan_derivative_where(failed: Bool[Array, ""], tree: Any) -> Any:
+    """`tree` unchanged, with every derivative (forward and reverse) NaN where `failed`."""
+    return jax.tree.map(
+        lambda leaf: _nan_tangent_where(leaf, failed) if eqx.is_inexact_array(leaf) else leaf,
+        tree,
+    )

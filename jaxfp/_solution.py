@@ -19,7 +19,7 @@ class RESULTS(eqx.Enumeration):
     successful = ""
     max_steps_reached = (
         "The fixed-point solver used all `max_steps` steps without meeting the tolerance "
-        "`norm((f(y) - y) / (atol + rtol * |y|)) < 1`. Increase `max_steps`, loosen `rtol` / "
+        "`norm((f(y) - y) / (atol + rtol * |f(y)|)) < 1`. Increase `max_steps`, loosen `rtol` / "
         "`atol`, or use a faster solver (`jaxfp.Anderson`, `jaxfp.Newton`)."
     )
     nonfinite_input = (
@@ -63,9 +63,11 @@ class Stats(eqx.Module):
     """Diagnostics of one solve (batched leaves under `vmap` or the batched driver).
 
     - `num_steps`: steps taken (function evaluations of the iteration).
-    - `residual`: final scaled residual `norm((f(y) - y) / (atol + rtol |y|))`; below 1 means
-      converged.
-    - `best_residual`: smallest scaled residual seen during the solve.
+    - `residual`: final scaled residual (the stopping rule's left-hand side, see
+      `jaxfp.AbstractFixedPointSolver`); below 1 means converged.
+    - `best_residual`: smallest scaled residual seen at a convergence test; with
+      `best_effort=True` an unconverged value is the iterate of this residual, so it says how
+      far from converged the value is.
     - `trace`: scaled residual per step for the first `trace_length` steps (NaN after the last
       step), or `None` when `trace_length=0`.
     """

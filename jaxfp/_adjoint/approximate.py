@@ -55,8 +55,16 @@ class PhantomAdjoint(AbstractAdjoint):
             raise ValueError(f"`damping` must lie in (0, 1], got {self.damping}.")
 
     def apply(
-        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
     ) -> Solution:
+        del throw, best_effort  # no backward solve of its own
         solution = forward(fn, y0, args, while_loop=lax_while_loop)
         root = jax.lax.stop_gradient(solution.value)
         z = root
@@ -87,8 +95,16 @@ class OneStepAdjoint(AbstractAdjoint):
     """
 
     def apply(
-        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
     ) -> Solution:
+        del throw, best_effort  # no backward solve of its own
         solution = forward(fn, y0, args, while_loop=lax_while_loop)
         root = jax.lax.stop_gradient(solution.value)
         step = fn(root, args)[0]

@@ -34,7 +34,17 @@ class AbstractAdjoint(eqx.Module):
 
     @abc.abstractmethod
     def apply(
-        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
     ) -> Solution:
         """Run `forward(fn, y0, args, while_loop=...)`; return its Solution with a
-        differentiable `value`."""
+        differentiable `value`.
+
+        `throw` and `best_effort` are the entry point's failure policy, for the strategy's
+        own backward solves (the forward solve already follows it)."""

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import jax.tree_util as jtu
 import lineax as lx
 
+from .._misc import all_finite
 from .._solution import RESULTS, Solution
 from .base import AbstractAdjoint, ForwardSolve, lax_while_loop
 from .common import with_differentiable_aux
@@ -39,6 +40,8 @@ class ImplicitAdjoint(AbstractAdjoint):
     A backward solve that misses its tolerance raises `RESULTS.backward_failed` when the solve
     has `throw=True`; with `throw=False` its result is NaN (never zeros, never a silent
     approximation), and `ImplicitAdjoint.backward_solve` reports its steps and convergence.
+    Under the best-effort policy (`jaxfp.fixed_point(..., best_effort=True)`) it returns the
+    linear solver's lowest-residual iterate instead (NaN or a raise only if that is not finite).
 
     Args:
         linear_solver: solver of the linear fixed point: `jaxfp.AndersonLinearSolver()`
@@ -66,9 +69,18 @@ class ImplicitAdjoint(AbstractAdjoint):
         as_linear_fixed_point_solver(self.linear_solver)
 
     def apply(
-        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
     ) -> Solution:
-        solution = _implicit_fixed_point((fn, args), y0, forward=forward, adjoint=self, throw=throw)
+        solution = _implicit_fixed_point(
+            (fn, args), y0, forward=forward, adjoint=self, throw=throw, best_effort=best_effort
+        )
         return with_differentiable_aux(solution, fn, args)
 
     def backward_solve(
@@ -105,28 +117,31 @@ class ImplicitAdjoint(AbstractAdjoint):
         return solver.solve(jvp, cotangent)
 
 
-def _linear_solve_checked(solver, operator, rhs, throw: bool):
+def _linear_solve_checked(solver, operator, rhs, throw: bool, best_effort: bool):
     out = solver.solve(operator, rhs)
-    failed = jnp.logical_not(out.converged)
+    # Best effort keeps the solver's lowest-residual iterate unless it is not finite.
+    failed = ~all_finite(out.value) if best_effort else jnp.logical_not(out.converged)
     if throw:
         return eqx.error_if(out.value, failed, RESULTS[RESULTS.backward_failed])
     return jtu.tree_map(lambda x: jnp.where(failed, jnp.nan, x), out.value)
 
 
 @eqx.filter_custom_jvp
-def _implicit_fixed_point(inputs, y0, *, forward, adjoint, throw):
-    del adjoint, throw
+def _implicit_fixed_point(inputs, y0, *, forward, adjoint, throw, best_effort):
+    del adjoint, throw, best_effort
     fn, args = inputs
     return forward(fn, y0, args, while_loop=lax_while_loop)
 
 
 @_implicit_fixed_point.def_jvp
-def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw):
+def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw, best_effort):
     inputs, y0 = primals
     t_inputs, _ = tangents
     fn, args = inputs
     # Recursing (instead of calling `forward`) keeps higher derivatives implicit as well.
-    solution = _implicit_fixed_point(inputs, y0, forward=forward, adjoint=adjoint, throw=throw)
+    solution = _implicit_fixed_point(
+        inputs, y0, forward=forward, adjoint=adjoint, throw=throw, best_effort=best_effort
+    )
     root = solution.value
 
     differentiated = jtu.tree_map(lambda t: t is not None, t_inputs, is_leaf=lambda x: x is None)
@@ -150,7 +165,7 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw):
         return v - jfu.ravel_pytree(map_jvp(unravel(v)))[0]
 
     def solve(operator, b):
-        return _linear_solve_checked(solver, lambda v: v - operator(v), b, throw)
+        return _linear_solve_checked(solver, lambda v: v - operator(v), b, throw, best_effort)
 
     t_root = unravel(jax.lax.custom_linear_solve(identity_minus_jacobian, flat_rhs, solve, solve))
     no_tangent = jtu.tree_map(lambda _: None, solution)

@@ -24,7 +24,8 @@ from jaxtyping import Array, Bool, Int, PyTree
 class LinearSolveResult(eqx.Module):
     """The outcome of one backward linear solve.
 
-    - `value`: the solution v of v = r + A v (the last iterate when the solve failed).
+    - `value`: the solution v of v = r + A v (when the solve failed: the lowest-residual
+      iterate of jaxfp's solvers, the last one of a lineax solver).
     - `num_steps`: iterations taken (applications of A).
     - `converged`: whether the stopping rule was met with finite values.
     """
@@ -51,6 +52,13 @@ def _check_tolerances(rtol: float, atol: float, max_steps: int) -> None:
         raise ValueError(f"`rtol` and `atol` must be >= 0 and not both 0, got {rtol}, {atol}.")
     if not (isinstance(max_steps, int) and max_steps >= 1):
         raise ValueError(f"`max_steps` must be a positive int, got {max_steps!r}.")
+
+
+def _keep_best(value, error, best, best_error):
+    """The lowest-residual iterate so far: `(value, error)` if `error` beats `best_error`."""
+    better = error < best_error
+    best = jax.tree_util.tree_map(lambda a, b: jnp.where(better, a, b), value, best)
+    return best, jnp.where(better, error, best_error)
 
 
 def _scaled_residual(norm, residual, value, rtol, atol):
@@ -94,19 +102,24 @@ class NeumannLinearSolver(AbstractLinearFixedPointSolver):
             return jax.tree_util.tree_map(lambda r, av, vv: r + av - vv, rhs, operator(v), v)
 
         def cond(carry):
-            _, _, step, error = carry
+            _, _, step, error, _, _ = carry
             return (step < self.max_steps) & (error >= 1) & jnp.isfinite(error)
 
         def body(carry):
-            v, res, step, _ = carry
+            v, res, step, _, best, best_error = carry
             v = jax.tree_util.tree_map(lambda a, b: a + b, v, res)
             res = residual(v)
-            return v, res, step + 1, _scaled_residual(self.norm, res, v, self.rtol, self.atol)
+            error = _scaled_residual(self.norm, res, v, self.rtol, self.atol)
+            best, best_error = _keep_best(v, error, best, best_error)
+            return v, res, step + 1, error, best, best_error
 
         res0 = residual(rhs)
         error0 = _scaled_residual(self.norm, res0, rhs, self.rtol, self.atol)
-        v, _, steps, error = lax.while_loop(cond, body, (rhs, res0, jnp.array(1), error0))
-        return LinearSolveResult(v, steps, error < 1)
+        init = (rhs, res0, jnp.array(1), error0, rhs, error0)
+        v, _, steps, error, best, _ = lax.while_loop(cond, body, init)
+        converged = error < 1
+        value = jax.tree_util.tree_map(lambda a, b: jnp.where(converged, a, b), v, best)
+        return LinearSolveResult(value, steps, converged)
 
 
 class AndersonLinearSolver(AbstractLinearFixedPointSolver):
@@ -166,14 +179,15 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
         g0 = image(flat_rhs)
         values = jnp.zeros((m, flat_rhs.size), dtype).at[0].set(g0)
         residuals = jnp.zeros((m, flat_rhs.size), dtype).at[0].set(g0 - flat_rhs)
-        init = (g0, values, residuals, jnp.array(1), error_of(g0, flat_rhs))
+        error0 = error_of(g0, flat_rhs)
+        init = (g0, values, residuals, jnp.array(1), error0, flat_rhs, error0)
 
         def cond(carry):
-            *_, step, error = carry
+            *_, step, error, _, _ = carry
             return (step < self.max_steps) & (error >= 1) & jnp.isfinite(error)
 
         def body(carry):
-            _, values, residuals, step, _ = carry
+            _, values, residuals, step, _, best, best_error = carry
             filled = jnp.arange(m) < jnp.minimum(step, m)
             gram = residuals @ residuals.T
             gram = jnp.where(filled[:, None] & filled[None, :], gram, 0.0)
@@ -186,10 +200,13 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
             slot = step % m
             values = values.at[slot].set(g)
             residuals = residuals.at[slot].set(g - v)
-            return g, values, residuals, step + 1, error_of(g, v)
+            error = error_of(g, v)  # the residual of the mixed iterate v
+            best, best_error = _keep_best(v, error, best, best_error)
+            return g, values, residuals, step + 1, error, best, best_error
 
-        g, *_, steps, error = lax.while_loop(cond, body, init)
-        return LinearSolveResult(unravel(g), steps, error < 1)
+        g, _, _, steps, error, best, _ = lax.while_loop(cond, body, init)
+        converged = error < 1
+        return LinearSolveResult(unravel(jnp.where(converged, g, best)), steps, converged)
 
 
 class _LineaxLinearFixedPointSolver(eqx.Module):

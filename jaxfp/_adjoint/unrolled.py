@@ -48,7 +48,15 @@ class UnrolledAdjoint(AbstractAdjoint):
             )
 
     def apply(
-        self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any, *, throw: bool
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
     ) -> Solution:
+        del throw, best_effort  # no backward solve of its own
         while_loop = ft.partial(eqxi.while_loop, kind="checkpointed", checkpoints=self.checkpoints)
         return forward(fn, y0, args, while_loop=while_loop)

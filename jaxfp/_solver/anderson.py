@@ -22,6 +22,7 @@ class AndersonState(AbstractSolverState):
     count: Int[Array, ""]  # entries since the last restart (only the newest `history` count)
     previous_norm: Scalar
     restarts: Int[Array, ""]
+    tested: Int[Array, ""]  # the slot holding the iterate whose residual was last measured; -1
 
 
 class Anderson(AbstractFixedPointSolver):
@@ -79,6 +80,7 @@ class Anderson(AbstractFixedPointSolver):
             count=jnp.array(0),
             previous_norm=inf,
             restarts=jnp.array(0),
+            tested=jnp.array(-1),
         )
 
     def step(self, fn, y, args, options, state, tags):
@@ -127,8 +129,20 @@ class Anderson(AbstractFixedPointSolver):
             count=jnp.where(plain, 1, count),
             previous_norm=jnp.where(rejected, state.previous_norm, raw),
             restarts=state.restarts + plain.astype(state.restarts.dtype),
+            tested=written,
         )
         return unravel(flat_next), new_state, aux
+
+    def postprocess(self, fn, y, aux, args, options, state, tags, result):
+        """Return the iterate whose residual was tested last (not the mixed step after it).
+
+        The mixed step from a converged iterate is an extrapolation whose residual nobody has
+        measured; the tested iterate meets the stopping rule, and `aux` belongs to it.
+        """
+        del fn, args, options, tags, result
+        flat_y, unravel = ravel_pytree(y)
+        tested = state.iterates[jnp.maximum(state.tested, 0)]
+        return unravel(jnp.where(state.tested >= 0, tested, flat_y)), aux, {}
 
     def _coefficients(self, gram, head, count):
         """Solve min |G^T alpha|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.
@@ -151,7 +165,7 @@ class Anderson(AbstractFixedPointSolver):
 
 Anderson.__init__.__doc__ = """**Arguments:**
 
-- `rtol`, `atol`, `norm`: the stopping rule `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`.
+- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
 - `history`: number of past iterates mixed (m, fixed-size buffers).
 - `mixing`: the weight beta of f(y) in the mixed step (1 is undamped).
 - `ridge`: Tikhonov regularisation, relative to the mean squared residual of the history.

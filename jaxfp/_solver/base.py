@@ -81,8 +81,12 @@ def residuals(
 class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
     """A jaxfp fixed-point solver: hyperparameters only, never the problem.
 
+    The stopping rule of every jaxfp solver (stated here once): an iterate y is converged when
+    `norm((f(y) - y) / (atol + rtol * |f(y)|)) < 1`, with the solver's `rtol`, `atol` and
+    `norm`; this left-hand side is the scaled residual of `jaxfp.Stats`.
+
     Subclasses set `rtol`, `atol`, `norm` and implement `init` and `step`; their state is an
-    `AbstractSolverState`. The stopping rule is `scaled_residual < 1`.
+    `AbstractSolverState`.
     """
 
     rtol: eqx.AbstractVar[float]

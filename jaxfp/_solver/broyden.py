@@ -103,6 +103,6 @@ class Broyden(AbstractFixedPointSolver):
 
 Broyden.__init__.__doc__ = """**Arguments:**
 
-- `rtol`, `atol`, `norm`: the stopping rule `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`.
+- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
 - `memory`: number of rank-one updates kept before restarting from H = -I.
 """

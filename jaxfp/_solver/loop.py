@@ -6,6 +6,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.tree_util as jtu
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
 from .._misc import all_finite
@@ -15,9 +16,15 @@ from .._solution import RESULTS, Solution, Stats
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
 WhileLoop = Callable[..., Any]
 
-# A residual must fall below `reference * (1 - _MIN_PROGRESS)` to count as progress for the
-# stagnation test: steady linear convergence always passes, a cycle or a precision floor never.
+# Stagnation. A residual below `reference * (1 - _MIN_PROGRESS)` is progress (and the new
+# reference). A window of `stagnation_patience` steps without it is a *slow* window; the solve
+# stagnated only when a slow window's relative decrease is also at most `_LEVELLING` times the
+# previous slow window's (0 after progress): the residual levels off (a cycle, a precision
+# floor, the approach to a cycle). A residual that keeps falling slowly (sublinear convergence,
+# e.g. a derivative -1 at the fixed point) keeps similar decreases window after window and goes
+# on until it converges or reaches `max_steps`.
 _MIN_PROGRESS = 1e-3
+_LEVELLING = 0.5
 
 
 class MonitorOptions(eqx.Module):
@@ -28,6 +35,7 @@ class MonitorOptions(eqx.Module):
     trace_length: int = eqx.field(static=True)
     stagnation_patience: int | None = eqx.field(static=True)
     divergence_ratio: float | None = eqx.field(static=True)
+    best_effort: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         for name, minimum in (("max_steps", 1), ("check_every", 1), ("trace_length", 0)):
@@ -43,6 +51,8 @@ class MonitorOptions(eqx.Module):
         ratio = self.divergence_ratio
         if ratio is not None and not ratio > 1:
             raise ValueError(f"`divergence_ratio` must exceed 1 (or be None), got {ratio!r}.")
+        if not isinstance(self.best_effort, bool):
+            raise ValueError(f"`best_effort` must be True or False, got {self.best_effort!r}.")
 
 
 class _Carry(eqx.Module):
@@ -55,6 +65,9 @@ class _Carry(eqx.Module):
     best_norm: Scalar
     reference: Scalar
     since_progress: Int[Array, ""]
+    slow_decrease: Scalar  # relative decrease of the last slow window (0 after progress)
+    best_y: Any  # the iterate of residual `best` (`best_effort` only, else None)
+    best_aux: Any
     trace: Float[Array, " trace"]
     result: RESULTS
     running: Bool[Array, ""]
@@ -78,6 +91,9 @@ def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
         best_norm=inf,
         reference=inf,
         since_progress=jnp.array(0),
+        slow_decrease=jnp.zeros((), dtype),
+        best_y=y0 if options.best_effort else None,
+        best_aux=aux0 if options.best_effort else None,
         trace=jnp.full(options.trace_length, jnp.nan, dtype),
         result=RESULTS.where(finite_input, RESULTS.successful, RESULTS.nonfinite_input),
         running=finite_input,
@@ -89,8 +105,10 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     y, state, aux, trace, steps = carry.y, carry.state, carry.aux, carry.trace, carry.num_steps
     dtype = carry.residual.dtype
     for _ in range(options.check_every):
-        # The residual measured in a step belongs to its input `y`; on convergence we keep
-        # the step's output, which is at least as accurate.
+        # The residual measured in a step belongs to its input `tested` (and so does `aux`);
+        # on convergence the loop keeps the step's output, and the solver's `postprocess`
+        # chooses what to return (Anderson returns the tested iterate).
+        tested = y
         y, state, aux = solver.step(fn, y, args, {}, state, frozenset())
         if options.trace_length:
             trace = trace.at[steps].set(state.scaled_residual.astype(dtype), mode="drop")
@@ -103,15 +121,31 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     finite = jnp.isfinite(residual) & jnp.isfinite(norm)
     progress = residual < carry.reference * (1 - _MIN_PROGRESS)
     since_progress = jnp.where(progress, 0, carry.since_progress + options.check_every)
+    reference = jnp.where(progress, residual, carry.reference)
+    slow_decrease = jnp.where(progress, 0, carry.slow_decrease)
 
     result = RESULTS.where(~converged & state.failed, solver.failure_result, RESULTS.successful)
     if options.stagnation_patience is not None:
-        stagnated = ~converged & (since_progress >= options.stagnation_patience)
+        slow_window = ~progress & (since_progress >= options.stagnation_patience)
+        decrease = jnp.maximum(1 - residual / carry.reference, 0)
+        levelled = decrease <= _LEVELLING * carry.slow_decrease
+        stagnated = ~converged & slow_window & levelled
         result = RESULTS.where(stagnated, RESULTS.stagnated, result)
+        # A slow window that did not level off starts the next window from here.
+        new_window = slow_window & ~levelled
+        since_progress = jnp.where(new_window, 0, since_progress)
+        reference = jnp.where(new_window, residual, reference)
+        slow_decrease = jnp.where(new_window, decrease, slow_decrease)
     if options.divergence_ratio is not None:
         diverged = ~converged & (norm > options.divergence_ratio * carry.best_norm)
         result = RESULTS.where(diverged, RESULTS.diverged, result)
     result = RESULTS.where(finite, result, RESULTS.nonfinite_iterate)
+    best_y, best_aux = carry.best_y, carry.best_aux
+    if options.best_effort:
+        better = residual < carry.best
+        best_y, best_aux = jtu.tree_map(
+            lambda new, old: jnp.where(better, new, old), (tested, aux), (best_y, best_aux)
+        )
     return _Carry(
         num_steps=steps,
         y=y,
@@ -120,8 +154,11 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
         residual=residual,
         best=jnp.minimum(carry.best, residual),
         best_norm=jnp.minimum(carry.best_norm, norm),
-        reference=jnp.where(progress, residual, carry.reference),
+        reference=reference,
         since_progress=since_progress,
+        slow_decrease=slow_decrease,
+        best_y=best_y,
+        best_aux=best_aux,
         trace=trace,
         result=result,
         running=~converged & (result == RESULTS.successful) & (steps < options.max_steps),
@@ -135,6 +172,14 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
     bad_value = (result == RESULTS.successful) & ~all_finite(carry.y)
     result = RESULTS.where(bad_value, RESULTS.nonfinite_iterate, result)
     y, aux, _ = solver.postprocess(fn, carry.y, carry.aux, args, {}, carry.state, frozenset(), None)
+    if options.best_effort:
+        # Not converged: return the lowest-residual iterate (its residual is `best_residual`).
+        use_best = result != RESULTS.successful
+        y, aux = jtu.tree_map(
+            lambda best, last: jnp.where(use_best, best, last),
+            (carry.best_y, carry.best_aux),
+            (y, aux),
+        )
     stats = Stats(
         num_steps=carry.num_steps,
         residual=carry.residual,

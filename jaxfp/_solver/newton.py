@@ -81,7 +81,7 @@ class Newton(AbstractFixedPointSolver):
 
 Newton.__init__.__doc__ = """**Arguments:**
 
-- `rtol`, `atol`, `norm`: the stopping rule `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`.
+- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
 - `linear_solver`: a lineax solver for J_g delta = -g (default `lineax.LU()`).
 - `jacobian`: "dense" (materialise J_g, best for small states) or "jvp" (matrix-free).
 - `damping`: step length in (0, 1].

@@ -22,8 +22,8 @@ class Picard(AbstractFixedPointSolver):
     Converges linearly at the rate of the map's contraction; the cheapest step of all.
     `damping` in [0, 1) trades speed for stability (0 is the plain iteration).
 
-    **Arguments:** `rtol`, `atol`, `norm` (the stopping rule
-    `norm((f(y) - y) / (atol + rtol |f(y)|)) < 1`), `damping`.
+    **Arguments:** `rtol`, `atol`, `norm` (the stopping rule, see
+    `jaxfp.AbstractFixedPointSolver`), `damping`.
 
     >>> import jax.numpy as jnp, jaxfp
     >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), 1.0)
