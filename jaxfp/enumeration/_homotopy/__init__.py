@@ -1,0 +1,1 @@
+"""Total-degree homotopy continuation for looped networks with a polynomial activation."""

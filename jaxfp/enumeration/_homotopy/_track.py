@@ -1,0 +1,221 @@
+"""Path tracking on the device: fixed-size lanes of paths, refilled as paths finish.
+
+One path's step (`_step`) is an RK4 predictor on the path's ODE dz/dt = −H_z⁻¹ H_t and a
+two-iteration Newton corrector at the new t, in complex128. A step is accepted only when the
+first Newton correction is below the tolerance and the second contracts it by `_CONTRACTION`
+(the corrector must converge fast: the guard against jumping onto another path); otherwise the
+step is halved. Accepted steps grow by the usual fifth-root rule. A path ends when it reaches
+t = 1, when its step underflows (near t = 1: a singular end, classified by the endgame;
+elsewhere: a failure) or when it runs out of steps.
+
+The endgame records, each time 1 − t passes a power of ten, log(1 − t) and log(|z_0| / ‖z‖);
+the slope between the last two samples estimates the order at which z_0 → 0 (Sommese & Wampler
+2005, §10.3, power-series endgame): a positive order means the path goes to infinity.
+
+`track_paths` runs `lanes` paths at a time inside one `jax.lax.while_loop`: every step, lanes
+whose path ended write it out and take the next path (their start solution is computed from the
+path's number), so the work is the total number of steps, not lanes × the slowest path.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Float, Int
+
+from ._linear import SOLVERS
+from ._system import HomogeneousSystem, start_point
+
+RUNNING, REACHED, STALLED_NEAR_END, STALLED, OUT_OF_STEPS, NOT_FINITE = range(6)
+# Second Newton correction must be below this fraction of the first.
+_CONTRACTION = 0.1
+# Steps grow at most by this factor, and shrink by half on a rejection.
+_GROWTH = 2.0
+# A step below this (absolute, in t) has underflowed.
+_MIN_STEP = 1e-14
+# An underflow with 1 − t below this is a singular end (handed to the endgame).
+_ENDGAME_ZONE = 1e-4
+
+
+class TrackOptions(eqx.Module):
+    """Hyperparameters of the tracker (all traced, so retries do not recompile)."""
+
+    tolerance: Float[Array, ""]  # the first Newton correction, relative to max(1, ‖z‖∞)
+    max_step: Float[Array, ""]  # the largest step in t
+    max_steps: Int[Array, ""]  # accepted + rejected steps per path
+
+
+class _Path(eqx.Module):
+    z: Complex[Array, " n"]
+    t: Float[Array, ""]
+    step: Float[Array, ""]
+    steps: Int[Array, ""]
+    status: Int[Array, ""]
+    decade: Int[Array, ""]
+    sample_old: Float[Array, " 2"]
+    sample_new: Float[Array, " 2"]
+
+
+class TrackedPaths(eqx.Module):
+    """Per-path ends of one batch: the chart point, how tracking ended, and the endgame slope."""
+
+    z: Complex[Array, "p n"]
+    t: Float[Array, " p"]
+    steps: Int[Array, " p"]
+    status: Int[Array, " p"]
+    slope: Float[Array, " p"]
+
+
+def _new_path(system: HomogeneousSystem, index, options: TrackOptions, dim: int) -> _Path:
+    return _Path(
+        z=start_point(system, jnp.maximum(index, 0), dim),
+        t=jnp.zeros((), jnp.float64),
+        step=jnp.minimum(options.max_step, 0.05),
+        steps=jnp.zeros((), jnp.int64),
+        status=jnp.asarray(RUNNING, jnp.int64),
+        decade=jnp.zeros((), jnp.int64),
+        sample_old=jnp.zeros(2),
+        sample_new=jnp.zeros(2),
+    )
+
+
+def _step(system: HomogeneousSystem, path: _Path, options: TrackOptions, solve) -> _Path:
+    def velocity(z, t):
+        _, jacobian, derivative = system.homotopy(z, t)
+        return -solve(jacobian, derivative)
+
+    def newton(z, t):
+        value, jacobian, _ = system.homotopy(z, t)
+        correction = solve(jacobian, -value)
+        return z + correction, jnp.max(jnp.abs(correction))
+
+    remaining = 1.0 - path.t
+    h = jnp.minimum(path.step, remaining)
+    reaches_end = h >= remaining
+    t_new = jnp.where(reaches_end, 1.0, path.t + h)
+    z, t = path.z, path.t
+    k1 = velocity(z, t)
+    k2 = velocity(z + 0.5 * h * k1, t + 0.5 * h)
+    k3 = velocity(z + 0.5 * h * k2, t + 0.5 * h)
+    k4 = velocity(z + h * k3, t_new)
+    predicted = z + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    corrected, first = newton(predicted, t_new)
+    corrected, second = newton(corrected, t_new)
+    scale = jnp.maximum(1.0, jnp.max(jnp.abs(corrected)))
+    finite = jnp.all(jnp.isfinite(corrected)) & jnp.isfinite(first) & jnp.isfinite(second)
+    accept = (
+        finite
+        & (first <= options.tolerance * scale)
+        & (second <= _CONTRACTION * first + 1e-13 * scale)
+    )
+    growth = jnp.clip(0.9 * (options.tolerance * scale / jnp.maximum(first, 1e-300)) ** 0.2, 0.5)
+    new_step = jnp.where(
+        accept, jnp.minimum(h * jnp.minimum(growth, _GROWTH), options.max_step), 0.5 * h
+    )
+    z = jnp.where(accept, corrected, path.z)
+    t = jnp.where(accept, t_new, path.t)
+    # Endgame samples each time 1 − t passes a power of ten.
+    distance = jnp.maximum(1.0 - t, 1e-300)
+    decade = jnp.floor(jnp.log10(distance)).astype(jnp.int64)
+    ratio = jnp.abs(z[0]) / jnp.maximum(jnp.max(jnp.abs(z)), 1e-300)
+    sample = jnp.stack([jnp.log(distance), jnp.log(jnp.maximum(ratio, 1e-300))])
+    record = accept & (t < 1.0) & (decade < path.decade)
+    sample_old = jnp.where(record, path.sample_new, path.sample_old)
+    sample_new = jnp.where(record, sample, path.sample_new)
+    steps = path.steps + 1
+    status = jnp.select(
+        [
+            accept & reaches_end,
+            ~finite & ~jnp.all(jnp.isfinite(path.z)),
+            (new_step < _MIN_STEP) & (1.0 - t < _ENDGAME_ZONE),
+            new_step < _MIN_STEP,
+            steps >= options.max_steps,
+        ],
+        [REACHED, NOT_FINITE, STALLED_NEAR_END, STALLED, OUT_OF_STEPS],
+        RUNNING,
+    )
+    return _Path(
+        z=z,
+        t=t,
+        step=new_step,
+        steps=steps,
+        status=status,
+        decade=jnp.where(record, decade, path.decade),
+        sample_old=sample_old,
+        sample_new=sample_new,
+    )
+
+
+def _slope(path: _Path) -> Float[Array, ""]:
+    """d log(|z_0|/‖z‖) / d log(1 − t) between the last two endgame samples (0 without two)."""
+    run = path.sample_new[0] - path.sample_old[0]
+    has_two = path.decade <= -2
+    return jnp.where(has_two & (run != 0), (path.sample_new[1] - path.sample_old[1]) / run, 0.0)
+
+
+@eqx.filter_jit
+def track_paths(
+    system: HomogeneousSystem,
+    indices: Int[Array, " p"],
+    count: Int[Array, ""],
+    options: TrackOptions,
+    lanes: int,
+    solver: str = "lapack",
+) -> TrackedPaths:
+    """Tracks paths `indices[:count]` (the rest is padding) in `lanes` lanes; see the module
+    docstring. Returns the ends in the order of `indices`."""
+    solve = SOLVERS[solver]
+    size = indices.shape[0]
+    dim = system.bias.shape[0]
+    lanes = min(lanes, size)
+    new_paths = jax.vmap(lambda index: _new_path(system, index, options, dim))
+    step = jax.vmap(lambda path: _step(system, path, options, solve))
+
+    def init():
+        slot = jnp.arange(lanes)
+        slot = jnp.where(slot < count, slot, -1)
+        outputs = TrackedPaths(
+            z=jnp.zeros((size + 1, dim + 1), jnp.complex128),
+            t=jnp.zeros(size + 1),
+            steps=jnp.zeros(size + 1, jnp.int64),
+            status=jnp.full(size + 1, RUNNING, jnp.int64),
+            slope=jnp.zeros(size + 1),
+        )
+        paths = new_paths(jnp.where(slot >= 0, indices[jnp.maximum(slot, 0)], 0))
+        return paths, slot, jnp.minimum(lanes, count), outputs
+
+    def cond(carry):
+        _, slot, _, _ = carry
+        return jnp.any(slot >= 0)
+
+    def body(carry):
+        paths, slot, next_slot, outputs = carry
+        active = slot >= 0
+        stepped = step(paths)
+        paths = jax.tree.map(
+            lambda new, old: jnp.where(active.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
+            stepped,
+            paths,
+        )
+        done = active & (paths.status != RUNNING)
+        target = jnp.where(done, slot, size)
+        outputs = TrackedPaths(
+            z=outputs.z.at[target].set(paths.z),
+            t=outputs.t.at[target].set(paths.t),
+            steps=outputs.steps.at[target].set(paths.steps),
+            status=outputs.status.at[target].set(paths.status),
+            slope=outputs.slope.at[target].set(jax.vmap(_slope)(paths)),
+        )
+        free = done | ~active
+        candidate = next_slot + jnp.cumsum(free) - 1
+        takes = free & (candidate < count)
+        slot = jnp.where(takes, candidate, jnp.where(free, -1, slot))
+        fresh = new_paths(indices[jnp.clip(candidate, 0, size - 1)])
+        paths = jax.tree.map(
+            lambda new, old: jnp.where(takes.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
+            fresh,
+            paths,
+        )
+        return paths, slot, next_slot + jnp.sum(takes), outputs
+
+    _, _, _, outputs = jax.lax.while_loop(cond, body, init())
+    return jax.tree.map(lambda array: array[:size], outputs)
