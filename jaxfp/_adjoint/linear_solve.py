@@ -8,6 +8,7 @@ operator I − A.
 """
 
 import abc
+import functools as ft
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,14 @@ import jax.numpy as jnp
 import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Bool, Int, PyTree
+
+from .._validation import (
+    check_count,
+    check_linear_solver_tolerance,
+    check_reachable_tolerance,
+    check_tolerances,
+    solve_dtype,
+)
 
 
 class LinearSolveResult(eqx.Module):
@@ -47,11 +56,9 @@ class AbstractLinearFixedPointSolver(eqx.Module):
         """Solve v = rhs + operator(v) with `operator` linear; start from v = rhs."""
 
 
-def _check_tolerances(rtol: float, atol: float, max_steps: int) -> None:
-    if not (rtol >= 0 and atol >= 0 and rtol + atol > 0):
-        raise ValueError(f"`rtol` and `atol` must be >= 0 and not both 0, got {rtol}, {atol}.")
-    if not (isinstance(max_steps, int) and max_steps >= 1):
-        raise ValueError(f"`max_steps` must be a positive int, got {max_steps!r}.")
+def _check_reachable(solver, rhs) -> None:
+    dtype = jnp.result_type(*jax.tree_util.tree_leaves(rhs))
+    check_reachable_tolerance(solver.rtol, solver.atol, dtype, type(solver).__name__)
 
 
 def _keep_best(value, error, best, best_error):
@@ -91,13 +98,17 @@ class NeumannLinearSolver(AbstractLinearFixedPointSolver):
 
     rtol: float = 1e-5
     atol: float = 1e-6
-    max_steps: int = eqx.field(static=True, default=200)
+    max_steps: int = eqx.field(
+        static=True, default=200, converter=ft.partial(check_count, name="max_steps")
+    )
     norm: Callable = optx.max_norm
 
     def __check_init__(self):
-        _check_tolerances(self.rtol, self.atol, self.max_steps)
+        check_tolerances(self.rtol, self.atol)
 
     def solve(self, operator, rhs):
+        _check_reachable(self, rhs)
+
         def residual(v):
             return jax.tree_util.tree_map(lambda r, av, vv: r + av - vv, rhs, operator(v), v)
 
@@ -153,21 +164,27 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
 
     rtol: float = 1e-5
     atol: float = 1e-6
-    max_steps: int = eqx.field(static=True, default=200)
-    history: int = eqx.field(static=True, default=5)
+    max_steps: int = eqx.field(
+        static=True, default=200, converter=ft.partial(check_count, name="max_steps")
+    )
+    history: int = eqx.field(
+        static=True, default=5, converter=ft.partial(check_count, name="history")
+    )
     ridge: float = 1e-6
     norm: Callable = optx.max_norm
 
     def __check_init__(self):
-        _check_tolerances(self.rtol, self.atol, self.max_steps)
-        if not (isinstance(self.history, int) and self.history >= 1):
-            raise ValueError(f"`history` must be a positive int, got {self.history!r}.")
+        check_tolerances(self.rtol, self.atol)
         if not self.ridge >= 0:
             raise ValueError(f"`ridge` must be >= 0, got {self.ridge}.")
 
     def solve(self, operator, rhs):
+        _check_reachable(self, rhs)
         flat_rhs, unravel = jfu.ravel_pytree(rhs)
         dtype = flat_rhs.dtype
+        # The mixing weights solve a small Hermitian system (G[i, j] = <r_i, r_j>) in at least
+        # float32: complex states mix with complex weights, bfloat16 ones solve in float32.
+        small = solve_dtype(dtype)
         m = self.history
 
         def image(v_flat):
@@ -189,12 +206,13 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
         def body(carry):
             _, values, residuals, step, _, best, best_error = carry
             filled = jnp.arange(m) < jnp.minimum(step, m)
-            gram = residuals @ residuals.T
+            wide = residuals.astype(small)
+            gram = jnp.conj(wide) @ wide.T
             gram = jnp.where(filled[:, None] & filled[None, :], gram, 0.0)
-            scale = jnp.max(jnp.where(filled, jnp.diag(gram), 0.0))
-            regulariser = jnp.where(filled, self.ridge * scale + jnp.finfo(dtype).tiny, 1.0)
-            weights = jnp.linalg.solve(gram + jnp.diag(regulariser), filled.astype(dtype))
-            weights = weights / jnp.sum(weights)
+            scale = jnp.max(jnp.where(filled, jnp.real(jnp.diag(gram)), 0.0))
+            regulariser = jnp.where(filled, self.ridge * scale + jnp.finfo(small).tiny, 1.0)
+            weights = jnp.linalg.solve(gram + jnp.diag(regulariser), filled.astype(small))
+            weights = (weights / jnp.sum(weights)).astype(dtype)
             v = weights @ values
             g = image(v)
             slot = step % m
@@ -215,6 +233,8 @@ class _LineaxLinearFixedPointSolver(eqx.Module):
     solver: lx.AbstractLinearSolver
 
     def solve(self, operator, rhs):
+        dtype = jnp.result_type(*jax.tree_util.tree_leaves(rhs))
+        check_linear_solver_tolerance(self.solver, dtype, "`ImplicitAdjoint`'s `linear_solver`")
         structure = jax.eval_shape(lambda: rhs)
         identity_minus = lx.FunctionLinearOperator(
             lambda v: jax.tree_util.tree_map(lambda a, b: a - b, v, operator(v)), structure

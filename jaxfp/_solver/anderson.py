@@ -1,13 +1,16 @@
 """Anderson acceleration (type II) with relative ridge, safeguarding and restarts."""
 
+import functools as ft
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, Float, Int, PyTree, Scalar
+from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
+from .._validation import check_count, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 
 
@@ -15,9 +18,9 @@ class AndersonState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
-    iterates: Float[Array, "history n"]
-    differences: Float[Array, "history n"]
-    gram: Float[Array, "history history"]
+    iterates: Inexact[Array, "history n"]
+    differences: Inexact[Array, "history n"]
+    gram: Inexact[Array, "history history"]  # in `solve_dtype` of the state (≥ float32)
     head: Int[Array, ""]  # the slot of the newest history entry
     count: Int[Array, ""]  # entries since the last restart (only the newest `history` count)
     previous_norm: Scalar
@@ -37,7 +40,9 @@ class Anderson(AbstractFixedPointSolver):
     times the previous one, the mixed step is rejected and replaced by a plain damped step from the
     previous iterate, and the history restarts; when the mixing coefficients blow up
     (`sum |alpha_i| > restart_threshold`, an ill-conditioned history) the history restarts.
-    Under `jax.vmap` every problem gets its own coefficients.
+    Under `jax.vmap` every problem gets its own coefficients. Complex states use the Hermitian
+    Gram matrix `<g_i, g_j>` (complex coefficients); bfloat16 and float16 states keep the Gram
+    matrix and its small solve in float32.
 
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
@@ -49,7 +54,7 @@ class Anderson(AbstractFixedPointSolver):
     rtol: float
     atol: float
     norm: Callable[[PyTree], Scalar] = optx.max_norm
-    history: int = 5
+    history: int = eqx.field(default=5, converter=ft.partial(check_count, name="history"))
     mixing: float = 1.0
     ridge: float = 1e-8
     safeguard: bool = True
@@ -57,8 +62,6 @@ class Anderson(AbstractFixedPointSolver):
     restart_threshold: float = 1e4
 
     def __check_init__(self):
-        if self.history < 1:
-            raise ValueError(f"`history` must be at least 1, got {self.history}.")
         if not 0.0 < self.mixing <= 1.0:
             raise ValueError(f"`mixing` must lie in (0, 1], got {self.mixing}.")
         if self.ridge < 0:
@@ -68,14 +71,14 @@ class Anderson(AbstractFixedPointSolver):
         del fn, args, options, f_struct, aux_struct, tags
         flat, _ = ravel_pytree(y)
         m, n = self.history, flat.size
-        inf = jnp.array(jnp.inf, flat.dtype)
+        inf = jnp.array(jnp.inf, residual_dtype(flat))
         return AndersonState(
             scaled_residual=inf,
             residual_norm=inf,
             failed=jnp.array(False),
             iterates=jnp.zeros((m, n), flat.dtype),
             differences=jnp.zeros((m, n), flat.dtype),
-            gram=jnp.zeros((m, m), flat.dtype),
+            gram=jnp.zeros((m, m), solve_dtype(flat.dtype)),
             head=jnp.array(m - 1),
             count=jnp.array(0),
             previous_norm=inf,
@@ -108,8 +111,11 @@ class Anderson(AbstractFixedPointSolver):
         written = (state.head + 1) % m
         iterates = state.iterates.at[written].set(flat_y)
         differences = state.differences.at[written].set(flat_g)
-        row = differences @ flat_g
-        gram = state.gram.at[written].set(row).at[:, written].set(row)
+        # The Hermitian Gram matrix G[i, j] = <g_i, g_j> = sum(conj(g_i) g_j), accumulated in
+        # `solve_dtype` (at least float32).
+        dtype = state.gram.dtype
+        row = differences.astype(dtype) @ jnp.conj(flat_g).astype(dtype)
+        gram = state.gram.at[written].set(row).at[:, written].set(jnp.conj(row))
         slot = jnp.where(rejected, state.head, written)
         count = jnp.where(rejected, 1, state.count + 1)
         alpha = self._coefficients(gram, slot, count)
@@ -117,6 +123,7 @@ class Anderson(AbstractFixedPointSolver):
         plain = rejected | ill
         # Restart: only the newest entry stays (alpha = one-hot), i.e. a plain damped step.
         alpha = jnp.where(plain, jax.nn.one_hot(slot, m, dtype=alpha.dtype), alpha)
+        alpha = alpha.astype(flat_y.dtype)
         flat_next = alpha @ iterates + self.mixing * (alpha @ differences)
         new_state = AndersonState(
             scaled_residual=scaled,
@@ -145,13 +152,15 @@ class Anderson(AbstractFixedPointSolver):
         return unravel(jnp.where(state.tested >= 0, tested, flat_y)), aux, {}
 
     def _coefficients(self, gram, head, count):
-        """Solve min |G^T alpha|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.
+        """Solve min |sum_i alpha_i g_i|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.
 
-        Only the newest `min(count, history)` ring-buffer entries (ending at `head`) count.
+        `gram` is Hermitian (G[i, j] = <g_i, g_j>), so the KKT system below holds for complex
+        states as for real ones. Only the newest `min(count, history)` ring-buffer entries
+        (ending at `head`) count.
         """
         m = self.history
         valid = (head - jnp.arange(m)) % m < jnp.minimum(count, m)
-        scale = jnp.sum(jnp.where(valid, jnp.diagonal(gram), 0)) / jnp.minimum(count, m)
+        scale = jnp.sum(jnp.where(valid, jnp.real(jnp.diagonal(gram)), 0)) / jnp.minimum(count, m)
         eye = jnp.eye(m, dtype=gram.dtype)
         regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * eye
         regularised = jnp.where(valid[:, None] & valid[None, :], regularised, eye)

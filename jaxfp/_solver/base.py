@@ -22,6 +22,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, PyTree, Scalar
 
 from .._solution import RESULTS
+from .._validation import check_scalar_norm, check_tolerances, residual_dtype
 
 
 class AbstractSolverState(eqx.Module):
@@ -32,25 +33,33 @@ class AbstractSolverState(eqx.Module):
     failed: eqx.AbstractVar[Bool[Array, ""]]
 
 
+def _squared_magnitude(x):
+    return jnp.square(jnp.abs(x)) if jnp.iscomplexobj(x) else jnp.square(x)
+
+
 # For optimistix's own norms, both residual norms come from one variadic reduction: one pass
 # over the iterate instead of two (on CPU the convergence test is a large part of a cheap step).
-# Each entry: (elementwise map, pairwise combine, finish(total, size)).
+# Each entry: (elementwise map to a real value, pairwise combine, finish(total, size)).
 _FUSED_NORMS = {
     optx.max_norm: (jnp.abs, jax.lax.max, lambda total, size: total),
-    optx.two_norm: (jnp.square, jax.lax.add, lambda total, size: jnp.sqrt(total)),
-    optx.rms_norm: (jnp.square, jax.lax.add, lambda total, size: jnp.sqrt(total / size)),
+    optx.two_norm: (_squared_magnitude, jax.lax.add, lambda total, size: jnp.sqrt(total)),
+    optx.rms_norm: (_squared_magnitude, jax.lax.add, lambda total, size: jnp.sqrt(total / size)),
 }
 
 
-def _fused_norms(norm: Callable, scaled: PyTree[Array], difference: PyTree[Array]):
-    """`(norm(scaled), norm(difference))` in one pass for optimistix's max/two/rms norms."""
+def _fused_norms(norm: Callable, scaled: PyTree[Array], difference: PyTree[Array], dtype):
+    """`(norm(scaled), norm(difference))` in one pass for optimistix's max/two/rms norms.
+
+    Each leaf is reduced in `dtype` (the real dtype of the widest leaf), so leaves of
+    different float or complex dtypes combine.
+    """
     elementwise, combine, finish = _FUSED_NORMS[norm]
+    zero = jnp.zeros((), dtype)
     totals = None
     size = 0
     for s, d in zip(jtu.tree_leaves(scaled), jtu.tree_leaves(difference), strict=True):
-        zero = jnp.zeros((), s.dtype)
         pair = jax.lax.reduce(
-            (elementwise(s), elementwise(d)),
+            (elementwise(s).astype(dtype), elementwise(d).astype(dtype)),
             (zero, zero),
             lambda a, b: (combine(a[0], b[0]), combine(a[1], b[1])),
             tuple(range(s.ndim)),
@@ -60,22 +69,38 @@ def _fused_norms(norm: Callable, scaled: PyTree[Array], difference: PyTree[Array
     return tuple(finish(total, max(size, 1)) for total in totals)
 
 
+def _scale_residual(difference, fy, rtol, atol):
+    """`difference / (atol + rtol |f(y)|)`, where a zero difference stays 0 even at a zero scale
+    (`atol = 0` and `f(y) = 0`): an exact fixed point converges instead of giving 0/0."""
+    scale = atol + rtol * jnp.abs(fy)
+    if isinstance(atol, (int, float)) and atol > 0:
+        return difference / scale
+    return difference / jnp.where(difference == 0, 1, scale)
+
+
 def residuals(
     fy: PyTree[Array], y: PyTree[Array], rtol: float, atol: float, norm: Callable
 ) -> tuple[PyTree[Array], Scalar, Scalar]:
     """Return `(f(y) - y, scaled residual, unscaled residual norm)` for the stopping rule.
 
     The two norms only steer the loop (they are never differentiated), so they are computed
-    on stopped gradients; for `optimistix.max_norm`, `two_norm` and `rms_norm` in one pass.
+    on stopped gradients, as real scalars of `residual_dtype(fy)`; for `optimistix.max_norm`,
+    `two_norm` and `rms_norm` in one pass. Complex states are measured by `|f(y) - y|`.
+
+    Raises:
+        ValueError: at trace time, when `norm` does not return a scalar.
     """
     difference = jtu.tree_map(lambda a, b: a - b, fy, y)
-    scaled = jtu.tree_map(lambda r, a: r / (atol + rtol * jnp.abs(a)), difference, fy)
+    scaled = jtu.tree_map(lambda r, a: _scale_residual(r, a, rtol, atol), difference, fy)
     scaled_sg, difference_sg = jax.lax.stop_gradient((scaled, difference))
+    dtype = residual_dtype(fy)
     if any(norm is known for known in _FUSED_NORMS) and jtu.tree_leaves(scaled_sg):
-        scaled_norm, raw_norm = _fused_norms(norm, scaled_sg, difference_sg)
+        scaled_norm, raw_norm = _fused_norms(norm, scaled_sg, difference_sg, dtype)
     else:
         scaled_norm, raw_norm = norm(scaled_sg), norm(difference_sg)
-    return difference, scaled_norm, raw_norm
+        check_scalar_norm(scaled_norm)
+        scaled_norm, raw_norm = jnp.real(scaled_norm), jnp.real(raw_norm)
+    return difference, scaled_norm.astype(dtype), raw_norm.astype(dtype)
 
 
 class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
@@ -95,6 +120,14 @@ class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
 
     # Failure code reported by `jaxfp.fixed_point` when `state.failed` is set.
     failure_result: ClassVar[RESULTS] = RESULTS.linear_solve_failed
+
+    def __check_init__(self):
+        # equinox runs this for every subclass too, before the subclass's own checks.
+        check_tolerances(self.rtol, self.atol)
+        if not callable(self.norm):
+            raise ValueError(
+                f"`norm` must be a function mapping a pytree to a scalar, got {self.norm!r}."
+            )
 
     @abc.abstractmethod
     def init(self, fn, y, args, options, f_struct, aux_struct, tags) -> AbstractSolverState: ...

@@ -1,12 +1,15 @@
 """Limited-memory ("good") Broyden's method for f(y) - y = 0, with fixed-size buffers."""
 
+import functools as ft
 from collections.abc import Callable
 
+import equinox as eqx
 import jax.numpy as jnp
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, Float, Int, PyTree, Scalar
+from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
+from .._validation import check_count, residual_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 
 
@@ -14,11 +17,11 @@ class BroydenState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
-    left: Float[Array, "memory n"]
-    right: Float[Array, "memory n"]
+    left: Inexact[Array, "memory n"]
+    right: Inexact[Array, "memory n"]
     count: Int[Array, ""]
-    previous_y: Float[Array, " n"]
-    previous_g: Float[Array, " n"]
+    previous_y: Inexact[Array, " n"]
+    previous_g: Inexact[Array, " n"]
     started: Bool[Array, ""]
 
 
@@ -29,7 +32,8 @@ class Broyden(AbstractFixedPointSolver):
     most `memory` rank-one terms in fixed-size buffers (memory does not grow with `max_steps`;
     when the buffers are full they restart from `H = -I`). Each step is `y <- y - H g(y)`;
     the first step (H = -I) is a Picard step. Superlinear near a regular fixed point, and it
-    can converge to fixed points the plain iteration repels.
+    can converge to fixed points the plain iteration repels. Complex states use the complex
+    (Hermitian) update, which assumes `fn` holomorphic, as optimistix's quasi-Newton methods do.
 
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
@@ -41,16 +45,12 @@ class Broyden(AbstractFixedPointSolver):
     rtol: float
     atol: float
     norm: Callable[[PyTree], Scalar] = optx.max_norm
-    memory: int = 20
-
-    def __check_init__(self):
-        if self.memory < 1:
-            raise ValueError(f"`memory` must be at least 1, got {self.memory}.")
+    memory: int = eqx.field(default=20, converter=ft.partial(check_count, name="memory"))
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, f_struct, aux_struct, tags
         flat, _ = ravel_pytree(y)
-        inf = jnp.array(jnp.inf, flat.dtype)
+        inf = jnp.array(jnp.inf, residual_dtype(flat))
         zeros = jnp.zeros((self.memory, flat.size), flat.dtype)
         return BroydenState(
             inf,
@@ -77,7 +77,8 @@ class Broyden(AbstractFixedPointSolver):
         def apply_h_transpose(vector, left, right):
             return -vector + (left @ vector) @ right
 
-        # Rank-one inverse update from the last step: s = dy, q = dg.
+        # Rank-one inverse update from the last step, s = dy, q = dg ("good" Broyden):
+        # H <- H + (s - H q) (s^H H) / (s^H H q), with H = -I + sum_i left_i right_i^T.
         full = state.count >= self.memory
         left = jnp.where(full, 0, state.left)
         right = jnp.where(full, 0, state.right)
@@ -85,10 +86,14 @@ class Broyden(AbstractFixedPointSolver):
         s = flat_y - state.previous_y
         q = g - state.previous_g
         h_q = apply_h(q, left, right)
-        denominator = s @ h_q
-        usable = state.started & (jnp.abs(denominator) > jnp.finfo(g.dtype).eps * (s @ s + 1e-300))
+        s_conj = jnp.conj(s)
+        denominator = s_conj @ h_q
+        s_norm2 = jnp.real(s_conj @ s)
+        usable = state.started & (
+            jnp.abs(denominator) > jnp.finfo(g.dtype).eps * (s_norm2 + 1e-300)
+        )
         u = (s - h_q) / jnp.where(usable, denominator, 1)
-        v = apply_h_transpose(s, left, right)
+        v = apply_h_transpose(s_conj, left, right)
         slot = count
         left = jnp.where(usable, left.at[slot].set(u), left)
         right = jnp.where(usable, right.at[slot].set(v), right)

@@ -10,6 +10,7 @@ import optimistix as optx
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Bool, PyTree, Scalar
 
+from .._validation import check_linear_solver_tolerance, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 
 
@@ -30,6 +31,8 @@ class Newton(AbstractFixedPointSolver):
     and is solved by `linear_solver` (default `lineax.LU()`); `jacobian="jvp"` keeps J_g
     matrix-free as a lineax operator (pair it with `lineax.GMRES(...)`) for large states. A
     failed linear solve (singular J_g) stops the solve with `RESULTS.linear_solve_failed`.
+    bfloat16 and float16 states are solved in float32 (LAPACK has no such kernels) and cast
+    back; complex states assume `fn` holomorphic (J_g complex-linear), as in optimistix.
 
     >>> import jax.numpy as jnp, jaxfp
     >>> fn = lambda y, a: jnp.tanh(2.0 * y)   # 0 is a repelling fixed point
@@ -53,8 +56,11 @@ class Newton(AbstractFixedPointSolver):
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags
-        dtype = jnp.result_type(*jax.tree.leaves(f_struct))
-        inf = jnp.array(jnp.inf, dtype)
+        state_dtype = jnp.result_type(*jax.tree.leaves(f_struct))
+        check_linear_solver_tolerance(
+            self.linear_solver, solve_dtype(state_dtype), "Newton's `linear_solver`"
+        )
+        inf = jnp.array(jnp.inf, residual_dtype(f_struct))
         return NewtonState(inf, inf, jnp.array(False))
 
     def step(self, fn, y, args, options, state, tags):
@@ -67,13 +73,20 @@ class Newton(AbstractFixedPointSolver):
 
         g_value, g_jvp, (fy, aux) = jax.linearize(g, flat_y, has_aux=True)
         _, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
+        # The linear solve runs in at least float32 (`solve_dtype`), the state keeps its dtype.
+        dtype = solve_dtype(flat_y.dtype)
         if self.jacobian == "dense":
             matrix = jax.vmap(g_jvp, out_axes=1)(jnp.eye(flat_y.size, dtype=flat_y.dtype))
-            operator = lx.MatrixLinearOperator(matrix)
+            operator = lx.MatrixLinearOperator(matrix.astype(dtype))
         else:
-            operator = lx.FunctionLinearOperator(g_jvp, jax.eval_shape(lambda: flat_y))
-        solution = lx.linear_solve(operator, -g_value, self.linear_solver, throw=False)
-        delta = solution.value
+            operator = lx.FunctionLinearOperator(
+                lambda v: g_jvp(v.astype(flat_y.dtype)).astype(dtype),
+                jax.ShapeDtypeStruct(flat_y.shape, dtype),
+            )
+        solution = lx.linear_solve(
+            operator, -g_value.astype(dtype), self.linear_solver, throw=False
+        )
+        delta = solution.value.astype(flat_y.dtype)
         failed = (solution.result != lx.RESULTS.successful) | ~jnp.all(jnp.isfinite(delta))
         flat_next = jnp.where(failed, flat_y, flat_y + self.damping * delta)
         return unravel(flat_next), NewtonState(scaled, raw, failed), aux

@@ -7,6 +7,7 @@ import jax.tree_util as jtu
 import optimistix as optx
 from jaxtyping import Array, Bool, PyTree, Scalar
 
+from .._validation import residual_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 
 
@@ -42,7 +43,7 @@ class Picard(AbstractFixedPointSolver):
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags
-        dtype = jnp.result_type(*jtu.tree_leaves(f_struct))
+        dtype = residual_dtype(f_struct)
         return PicardState(jnp.array(jnp.inf, dtype), jnp.array(jnp.inf, dtype), jnp.array(False))
 
     def step(self, fn, y, args, options, state, tags):
