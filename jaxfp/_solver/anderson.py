@@ -25,7 +25,6 @@ class AndersonState(AbstractSolverState):
     count: Int[Array, ""]  # entries since the last restart (only the newest `history` count)
     previous_norm: Scalar
     restarts: Int[Array, ""]
-    tested: Int[Array, ""]  # the slot holding the iterate whose residual was last measured; -1
 
 
 class Anderson(AbstractFixedPointSolver):
@@ -83,7 +82,6 @@ class Anderson(AbstractFixedPointSolver):
             count=jnp.array(0),
             previous_norm=inf,
             restarts=jnp.array(0),
-            tested=jnp.array(-1),
         )
 
     def step(self, fn, y, args, options, state, tags):
@@ -136,20 +134,8 @@ class Anderson(AbstractFixedPointSolver):
             count=jnp.where(plain, 1, count),
             previous_norm=jnp.where(rejected, state.previous_norm, raw),
             restarts=state.restarts + plain.astype(state.restarts.dtype),
-            tested=written,
         )
         return unravel(flat_next), new_state, aux
-
-    def postprocess(self, fn, y, aux, args, options, state, tags, result):
-        """Return the iterate whose residual was tested last (not the mixed step after it).
-
-        The mixed step from a converged iterate is an extrapolation whose residual nobody has
-        measured; the tested iterate meets the stopping rule, and `aux` belongs to it.
-        """
-        del fn, args, options, tags, result
-        flat_y, unravel = ravel_pytree(y)
-        tested = state.iterates[jnp.maximum(state.tested, 0)]
-        return unravel(jnp.where(state.tested >= 0, tested, flat_y)), aux, {}
 
     def _coefficients(self, gram, head, count):
         """Solve min |sum_i alpha_i g_i|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.

@@ -106,8 +106,7 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     dtype = carry.residual.dtype
     for _ in range(options.check_every):
         # The residual measured in a step belongs to its input `tested` (and so does `aux`);
-        # on convergence the loop keeps the step's output, and the solver's `postprocess`
-        # chooses what to return (Anderson returns the tested iterate).
+        # on convergence the loop keeps the step's output (then the solver's `postprocess`).
         tested = y
         y, state, aux = solver.step(fn, y, args, {}, state, frozenset())
         if options.trace_length:

@@ -1,7 +1,7 @@
 """The failure policy of the solver core: strict (NaN derivatives on failure) and best effort.
 
-Also the two stopping-rule regressions of the adversarial pass: Anderson returning a value it
-never tested, and slow but steady convergence stopped as stagnation.
+Also a stopping-rule regression of the adversarial pass: slow but steady convergence stopped
+as stagnation.
 """
 
 import equinox as eqx
@@ -157,18 +157,6 @@ def test_linear_solvers_return_lowest_residual_iterate_on_failure():
         assert not bool(out.converged)
         residual = float(jnp.max(jnp.abs(rhs + matrix @ out.value - out.value)))
         assert residual <= start_residual
-
-
-def test_anderson_successful_value_meets_tolerance():
-    # Loose tolerances: the mixed step after the converged iterate is an untested
-    # extrapolation; the returned value must be the iterate that met the rule.
-    for rtol in (1e-1, 1e-2, 1e-3):
-        fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)  # noqa: E731
-        sol = jaxfp.fixed_point(fn, jaxfp.Anderson(rtol, rtol), jnp.zeros(3), jnp.ones(3))
-        fy = fn(sol.value, jnp.ones(3))
-        scaled = jnp.max(jnp.abs(fy - sol.value) / (rtol + rtol * jnp.abs(fy)))
-        assert float(scaled) < 1
-        assert float(scaled) == pytest.approx(float(sol.stats.residual), rel=1e-9)
 
 
 def test_slow_steady_convergence_is_not_stagnated():
