@@ -29,8 +29,8 @@ mean-field prediction ρ_ℓ = κ^ℓ(ρ_0).
 
 --edge-of-chaos: the weight variance σ_w² with χ₁ = 1 at bias variance --sigma-b2.
 
-Activations: relu, abs, tanh, sigmoid, exp, gelu, gelu_tanh, selu, erf, sign, sin,
-leaky_relu[:a], elu[:alpha], celu[:alpha], hermite:k.
+Activations: relu, abs, tanh, sigmoid, exp, gelu, gelu_tanh, selu, erf, sign, sin, softplus,
+silu (or swish), mish, leaky_relu[:a], elu[:alpha >= 0], celu[:alpha > 0], hermite:k (k <= 199).
 """
 _EPILOG = """\
 JSON keys (analysis): activation, residual, norm, C, kappa0, dkappa0, dkappa1, case, rho_star,

@@ -11,6 +11,7 @@ truncated there (exact: 1.071575).
 """
 
 from ._activations import ACTIVATION_NAMES as ACTIVATION_NAMES
+from ._activations import MAX_HERMITE_DEGREE as MAX_HERMITE_DEGREE
 from ._activations import Activation as Activation
 from ._activations import absolute_value as absolute_value
 from ._activations import activation_from_function as activation_from_function
@@ -22,11 +23,14 @@ from ._activations import gelu as gelu
 from ._activations import get_activation as get_activation
 from ._activations import hermite as hermite
 from ._activations import leaky_relu as leaky_relu
+from ._activations import mish as mish
 from ._activations import relu as relu
 from ._activations import selu as selu
 from ._activations import sigmoid as sigmoid
 from ._activations import sign as sign
+from ._activations import silu as silu
 from ._activations import sin as sin
+from ._activations import softplus as softplus
 from ._activations import tanh as tanh
 from ._architectures import NORMALIZATIONS as NORMALIZATIONS
 from ._architectures import Architecture as Architecture

@@ -17,6 +17,10 @@ from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from . import _closed_forms as closed
 from ._closed_forms import ClosedFormKernel
+from ._quadrature import HERMITE_NODES
+
+# he_k² has degree 2k: exact under the HERMITE_NODES-point rule for 2k <= 2 HERMITE_NODES - 1.
+MAX_HERMITE_DEGREE = HERMITE_NODES - 1
 
 # SELU's constants (Klambauer et al. 2017).
 _SELU_ALPHA = 1.6732632423543772
@@ -120,6 +124,21 @@ def _selu(x, params):
 def _erf(x, params):
     del params
     return jax.scipy.special.erf(x)
+
+
+def _softplus(x, params):
+    del params
+    return jax.nn.softplus(x)
+
+
+def _silu(x, params):
+    del params
+    return jax.nn.silu(x)
+
+
+def _mish(x, params):
+    del params
+    return x * jnp.tanh(jax.nn.softplus(x))
 
 
 def _sign(x, params):
@@ -246,7 +265,8 @@ def gelu(approximate: bool = False) -> Activation:
 def elu(alpha: float = 1.0) -> Activation:
     """ELU: x for x > 0, α (e^x − 1) otherwise.
 
-    Raises `ValueError` if `alpha` is not a finite real number.
+    Raises `ValueError` if `alpha` is not a finite real number ≥ 0 (α = 0 is ReLU; a negative
+    α folds the negative half upwards, which is not ELU and not covered by the analysis).
 
     **Example:**
         >>> import jaxfp.kernels as jk
@@ -254,13 +274,15 @@ def elu(alpha: float = 1.0) -> Activation:
         1.5
     """
     alpha_value = _scalar_parameter(alpha, "alpha")
+    if alpha_value < 0.0:
+        raise ValueError(f"`alpha` of ELU must be >= 0 (ELU's domain), got {float(alpha_value):g}.")
     return Activation(_elu, alpha_value, f"elu:{float(alpha_value):g}", kinks=(0.0,))
 
 
 def celu(alpha: float = 1.0) -> Activation:
     """CELU: x for x > 0, α (e^{x/α} − 1) otherwise.
 
-    Raises `ValueError` if `alpha` is zero or not a finite real number.
+    Raises `ValueError` unless `alpha` is a finite real number > 0 (CELU's domain).
 
     **Example:**
         >>> import jaxfp.kernels as jk
@@ -268,8 +290,10 @@ def celu(alpha: float = 1.0) -> Activation:
         3.0
     """
     alpha_value = _scalar_parameter(alpha, "alpha")
-    if alpha_value == 0.0:
-        raise ValueError("`alpha` of CELU must be non-zero.")
+    if alpha_value <= 0.0:
+        raise ValueError(
+            f"`alpha` of CELU must be > 0 (CELU's domain), got {float(alpha_value):g}."
+        )
     return Activation(_celu, alpha_value, f"celu:{float(alpha_value):g}", kinks=(0.0,))
 
 
@@ -306,6 +330,39 @@ def sign() -> Activation:
     return Activation(_sign, (), "sign", kinks=(0.0,), continuous=False, closed_form=closed.SIGN)
 
 
+def softplus() -> Activation:
+    """Softplus, φ(x) = log(1 + e^x); smooth, its kernel map by Gauss–Hermite quadrature.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> round(float(jk.softplus()(0.0)), 6)
+        0.693147
+    """
+    return Activation(_softplus, (), "softplus")
+
+
+def silu() -> Activation:
+    """SiLU (swish), φ(x) = x σ(x) with σ the logistic sigmoid; kernel map by quadrature.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> float(jk.silu()(0.0))
+        0.0
+    """
+    return Activation(_silu, (), "silu")
+
+
+def mish() -> Activation:
+    """Mish, φ(x) = x tanh(softplus(x)); kernel map by quadrature.
+
+    **Example:**
+        >>> import jaxfp.kernels as jk
+        >>> float(jk.mish()(0.0))
+        0.0
+    """
+    return Activation(_mish, (), "mish")
+
+
 def sin() -> Activation:
     """The sine; closed form κ(ρ) = sinh ρ / sinh 1.
 
@@ -321,7 +378,9 @@ def sin() -> Activation:
 def hermite(degree: int) -> Activation:
     """The normalised Hermite polynomial he_k = He_k / sqrt(k!); κ(ρ) = ρ^k (Mehler).
 
-    Raises `ValueError` unless `degree` is an integer ≥ 1.
+    Raises `ValueError` unless `degree` is an integer with 1 ≤ degree < `MAX_HERMITE_DEGREE + 1`
+    (199: the 200-node Gauss–Hermite rule integrates he_k², a polynomial of degree 2k, exactly
+    only up to k = 199; above, C and the coefficients would be wrong).
 
     **Example:**
         >>> import jaxfp.kernels as jk
@@ -330,6 +389,11 @@ def hermite(degree: int) -> Activation:
     """
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
         raise ValueError(f"`degree` must be an integer >= 1, got {degree!r}.")
+    if degree > MAX_HERMITE_DEGREE:
+        raise ValueError(
+            f"`degree` {degree} is above {MAX_HERMITE_DEGREE}, the largest degree the "
+            f"{HERMITE_NODES}-node Gauss–Hermite quadrature integrates exactly."
+        )
     degree = int(degree)
     return Activation(
         functools.partial(_hermite_function, degree=degree),
@@ -382,6 +446,10 @@ _NO_PARAMETER = {
     "erf": erf,
     "sign": sign,
     "sin": sin,
+    "softplus": softplus,
+    "silu": silu,
+    "swish": silu,
+    "mish": mish,
 }
 _ONE_PARAMETER = {
     "leaky_relu": leaky_relu,
@@ -395,7 +463,8 @@ ACTIVATION_NAMES = tuple(_NO_PARAMETER) + tuple(f"{name}:VALUE" for name in _ONE
 def get_activation(name: str) -> Activation:
     """The library activation called `name`; parameters follow a colon: `"leaky_relu:0.1"`.
 
-    Names: relu, abs, tanh, sigmoid, exp, gelu, gelu_tanh, selu, erf, sign, sin,
+    Names: relu, abs, tanh, sigmoid, exp, gelu, gelu_tanh, selu, erf, sign, sin, softplus,
+    silu (alias swish), mish,
     leaky_relu[:a] (default 0.01), elu[:α], celu[:α] (default 1), hermite:k.
 
     Raises `ValueError` for an unknown name or a malformed parameter.

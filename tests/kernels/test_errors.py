@@ -11,11 +11,12 @@ import jaxfp.kernels as jk
 @pytest.mark.parametrize(
     "name,match",
     [
-        ("swish", "not a known activation"),
+        ("no_such_activation", "not a known activation"),
         ("hermite", "needs a degree"),
         ("hermite:1.5", "`degree` must be an integer"),
         ("leaky_relu:abc", "is not a number"),
-        ("celu:0", "`alpha` of CELU must be non-zero"),
+        ("celu:0", "`alpha` of CELU must be > 0"),
+        ("elu:-5", "`alpha` of ELU must be >= 0"),
         ("relu:2", "not a known activation"),
     ],
 )
