@@ -7,7 +7,7 @@ Smoke tests (each records `passed` and what it checked):
 - enumeration of P1's (P) at d = 16 (`--quick`: d = 6): exactly the 2^d attractors {±1}^d;
 - exact regions for ReLU at d = 20 (`--quick`: d = 8): the enumeration finishes complete.
 
-Benchmarks (median of repeats after a warm-up call, which is reported as compile time):
+Benchmarks (`_timing.timed`: the first call, then the median of repeats; compile time apart):
 - W1 at batch 8192 (`--quick`: 256): `jaxfp.fixed_point` with Picard on z = tanh(W z + U x + b),
   width 256, ‖W‖₂ = 0.9, float32;
 - enumeration throughput in starts per second: (P) at d = 16 (`--quick`: 8), no certificates;
@@ -19,7 +19,6 @@ Runs on any backend: on a CPU it is a functional check of the script, not a GPU 
 
 import argparse
 import json
-import statistics
 import time
 import traceback
 from pathlib import Path
@@ -31,26 +30,13 @@ import equinox as eqx  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
-from _timing import machine  # noqa: E402
+from _timing import machine, timed  # noqa: E402
 
 import jaxfp  # noqa: E402
 from jaxfp.enumeration import enumerate_iterative, enumerate_pwl_fixed_points  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "gpu.json"
 REPEATS = 3
-
-
-def _timed(call, repeats=REPEATS) -> dict:
-    start = time.perf_counter()
-    jax.block_until_ready(call())
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(call())
-        runs.append(time.perf_counter() - start)
-    median = statistics.median(runs)
-    return {"first_call_s": first, "compile_s": max(first - median, 0.0), "run_s": median}
 
 
 def _layer(z, args):
@@ -143,7 +129,8 @@ def benchmark_w1(quick: bool) -> dict:
     def solve(args):
         return jaxfp.fixed_point(_layer, solver, z0, args, max_steps=4000).value
 
-    return {"batch": batch, "width": 256, **_timed(lambda: solve(args))}
+    figures = timed(lambda: solve(args), repeats=REPEATS)
+    return {"batch": batch, "width": 256, **figures}
 
 
 def benchmark_enumeration(quick: bool) -> dict:
@@ -179,7 +166,7 @@ def benchmark_deq_training(quick: bool) -> dict:
         updates, state = optimizer.update(grads, state, eqx.filter(model, eqx.is_inexact_array))
         return eqx.apply_updates(model, updates), state, value
 
-    figures = _timed(lambda: step(model, state)[2])
+    figures = timed(lambda: step(model, state)[2], repeats=REPEATS)
     return {"batch": batch, "width": width, "step": figures}
 
 

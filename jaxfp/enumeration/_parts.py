@@ -27,24 +27,14 @@ import numpy as np
 from .._numerics import group_points
 from ..looped import LoopedNet
 from ._index_check import index_sum
-from ._iterative import enumerate_iterative
+from ._iterative import _POINT_FIELDS, enumerate_iterative
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
 from ._starts import orthant_numbers
 
 _FORMAT = "jaxfp-enumeration-part/1"
 _META = "__part__"
-_PER_POINT = (
-    "points",
-    "sign_patterns",
-    "residual",
-    "spectral_radius",
-    "stability",
-    "min_singular_value",
-    "determinant_sign",
-    "certified",
-    "certificate_margin",
-)
+_PER_POINT = ("sign_patterns", *_POINT_FIELDS)
 _PER_START = ("start_outcome", "start_limit", "start_newton_root", "start_stayed")
 _SHARED = ("starts_per_orthant", "certification", "expected_degree", "network", "tolerance")
 

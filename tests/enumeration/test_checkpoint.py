@@ -11,10 +11,9 @@ import shutil
 import numpy as np
 import pytest
 
-from jaxfp.enumeration import enumerate_iterative
 from jaxfp.enumeration._streaming import DirectoryStore
 
-from ._iterative_cases import BUILDERS, CHUNK, STARTS_PER_ORTHANT
+from .test_streaming import _run as _enumerate
 
 CHUNKS = 3
 
@@ -181,16 +180,6 @@ def test_old_checkpoint_format_is_refused_with_the_remedy(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="another version of jaxfp .*new directory"):
         DirectoryStore(tmp_path, "run-a", CHUNKS, resume=True)
-
-
-def _enumerate(**kwargs):
-    return enumerate_iterative(
-        BUILDERS["poly"](),
-        starts_per_orthant=STARTS_PER_ORTHANT,
-        chunk_size=CHUNK,
-        certify=False,
-        **kwargs,
-    )
 
 
 def test_finished_enumeration_reads_back_read_only_and_equals_the_run(tmp_path, monkeypatch):
