@@ -11,7 +11,7 @@ polished by Newton's method in float64 on x − F(x).
 
 Every path is accounted for when each ends finite and nonsingular (all distinct) or at infinity;
 then, with probability one over γ, the finite ends are all isolated solutions of x = F(x)
-(Sommese & Wampler 2005, Theorem 8.4.1; THEORY.md, "Completeness").
+(Sommese & Wampler 2005, Theorem 8.4.1; docs/theory.md, "Completeness").
 """
 
 import contextlib

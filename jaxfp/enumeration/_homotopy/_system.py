@@ -8,8 +8,9 @@ P(y) = y − W σ(y) − b) has degree ≤ k, so P has at most k^d isolated comp
     H(x, t) = (1 − t) · γ · G(x) + t · P(x),   G_i(x) = x_i^k − 1,
 
 homogenised (x = z_{1:}/z_0) and restricted to a random affine chart a · z = 1, so paths that
-go to infinity stay bounded (z_0 → 0) instead of escaping (Sommese & Wampler 2005, §3.7; THEORY.md,
-"Completeness"). Every function here is written for one path and batched with `jax.vmap`.
+go to infinity stay bounded (z_0 → 0) instead of escaping (Sommese & Wampler 2005, §3.7;
+docs/theory.md, "Completeness"). Every function here is written for one path and batched with
+`jax.vmap`.
 """
 
 import equinox as eqx
