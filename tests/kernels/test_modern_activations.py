@@ -34,7 +34,7 @@ def test_modern_activation_kernel_matches_scipy_quadrature(name):
     assert float(jk.normalization_constant(activation)) == pytest.approx(
         math.sqrt(second_moment), rel=1e-10
     )
-    # THEORY.md convention: κ(0) = (E φ)² / C², κ(1) = 1.
+    # docs/theory.md convention: κ(0) = (E φ)² / C², κ(1) = 1.
     assert float(jk.kernel_map(activation, 0.0)) == pytest.approx(mean**2 / second_moment, rel=1e-9)
     assert float(jk.kernel_map(activation, 1.0)) == pytest.approx(1.0, abs=1e-12)
     analysis = jk.analyze_kernel(activation)
