@@ -14,6 +14,7 @@ from ._fixed_point import prepare
 from ._solution import Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
 from ._solver.loop import MonitorOptions, advance, finish, initial_carry
+from ._validation import with_array_inputs
 
 # Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes.
 _SHRINK = 8
@@ -65,7 +66,7 @@ def _check_axes(args_axes, args, num_problems: int) -> None:
             )
 
 
-@eqx.filter_jit
+@with_array_inputs
 def fixed_point_batched(
     fn: Callable,
     solver: AbstractFixedPointSolver,

@@ -14,6 +14,7 @@ from ._misc import WithoutAux, as_inexact
 from ._solution import RESULTS, Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
 from ._solver.loop import MonitorOptions, run_loop
+from ._validation import with_array_inputs
 
 
 def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, Any, Any]:
@@ -65,7 +66,7 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     return fn, y0, args
 
 
-@eqx.filter_jit
+@with_array_inputs
 def fixed_point(
     fn: Callable,
     solver: AbstractFixedPointSolver,

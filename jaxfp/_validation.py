@@ -15,8 +15,10 @@ anything is traced or compiled:
   the precision of the state (`check_reachable_tolerance`).
 """
 
+import functools as ft
 import numbers
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
@@ -220,3 +222,26 @@ def check_linear_solver_tolerance(linear_solver, dtype, name: str) -> None:
             dtype,
             f"{name} (lineax.{type(linear_solver).__name__})",
         )
+
+
+def with_array_inputs(entry_point):
+    """`equinox.filter_jit(entry_point)`, after converting its inputs once on the Python side.
+
+    `entry_point(fn, solver, y0, args=None, **options)`: Python numbers in `y0` and `args`
+    become arrays (`as_array_leaves`), so a new value reuses the compiled solve instead of
+    recompiling, and Python ints or bools in `args` are traced like any array; NumPy integer
+    options become Python ints (they would otherwise be traced), and `max_steps` is checked by
+    `check_count`.
+    """
+    jitted = eqx.filter_jit(entry_point)
+
+    @ft.wraps(entry_point)
+    def wrapper(fn, solver, y0, args=None, **options):
+        for name, value in options.items():
+            if isinstance(value, np.integer):
+                options[name] = int(value)
+        if "max_steps" in options:
+            options["max_steps"] = check_count(options["max_steps"], "max_steps")
+        return jitted(fn, solver, as_array_leaves(y0), as_array_leaves(args), **options)
+
+    return wrapper

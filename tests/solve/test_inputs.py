@@ -137,3 +137,53 @@ def test_backward_solve_tolerance_below_float32_precision_is_named():
     gmres = jaxfp.ImplicitAdjoint(lx.GMRES(rtol=1e-9, atol=1e-9))
     with pytest.raises(ValueError, match="lineax.GMRES.*below the precision"):
         gmres.backward_solve(fn, ones, ones, ones)
+
+
+@pytest.mark.parametrize(
+    "adjoint",
+    [
+        jaxfp.ImplicitAdjoint(),
+        jaxfp.PhantomAdjoint(),
+        jaxfp.OneStepAdjoint(),
+        jaxfp.UnrolledAdjoint(),
+    ],
+)
+@pytest.mark.parametrize("scale", [1, True])
+def test_python_int_or_bool_in_args_solves_under_every_adjoint(adjoint, scale):
+    fn = lambda y, a: jnp.cos(y) * a  # noqa: E731
+    sol = jaxfp.fixed_point(fn, jaxfp.Picard(1e-8, 1e-8), 0.5, scale, adjoint=adjoint)
+    np.testing.assert_allclose(sol.value, 0.7390851332151607, atol=ASSERT_TOL)
+
+
+def test_python_int_in_args_solves_in_fixed_point_batched():
+    fn = lambda y, a: jnp.cos(y) * a  # noqa: E731
+    sol = jaxfp.fixed_point_batched(fn, jaxfp.Picard(1e-8, 1e-8), jnp.zeros((3, 2)), 1)
+    np.testing.assert_allclose(sol.value, 0.7390851332151607, atol=ASSERT_TOL)
+
+
+def test_python_floats_as_y0_and_args_compile_once():
+    traces = []
+
+    def fn(y, a):
+        traces.append(None)  # runs only while tracing
+        return jnp.cos(a * y)
+
+    solver = jaxfp.Picard(1e-8, 1e-8)
+    jaxfp.fixed_point(fn, solver, 0.5, 1.0)
+    compiled = len(traces)
+    for value in np.linspace(0.6, 0.9, 5):
+        jaxfp.fixed_point(fn, solver, float(value), float(value))
+    assert len(traces) == compiled
+
+
+def test_numpy_integer_max_steps_is_a_python_int_not_a_tracer():
+    sol = jaxfp.fixed_point(
+        lambda y, a: jnp.cos(y), jaxfp.Picard(1e-8, 1e-8), 0.5, max_steps=np.int64(5), throw=False
+    )
+    assert sol.result == jaxfp.RESULTS.max_steps_reached
+    assert int(sol.stats.num_steps) == 5
+
+
+def test_max_steps_beyond_32_bits_is_refused():
+    with pytest.raises(ValueError, match="`max_steps` must be at most 2147483647"):
+        jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Picard(1e-8, 1e-8), 0.5, max_steps=2**31)
