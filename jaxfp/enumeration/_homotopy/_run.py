@@ -199,6 +199,7 @@ def track_all_paths(
             f"the total-degree homotopy has {degree}^{net.dim} = {num_paths} paths, more than "
             f"max_paths={max_paths}; raise max_paths or use another enumeration method."
         )
+    chunk_size = min(chunk_size, num_paths)  # no padding lanes on small runs
     system = make_system(net, coefficients, seed)
     num_chunks = math.ceil(num_paths / chunk_size)
 

@@ -18,22 +18,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
-from ...looped import Activation, Cube, LoopedNet, Polynomial, Square
+from ...looped import Activation, LoopedNet
+from .._index_check import _polynomial_coefficients
 
 
 def polynomial_coefficients(activation: Activation) -> tuple[float, ...] | None:
-    """c_0, …, c_k of a polynomial activation (lowest degree first), or None when σ is not one.
-
-    Read from the activation object: `Polynomial.coefficients`, and the fixed polynomials
-    `Square` (u²) and `Cube` (u³); names are never consulted.
-    """
-    if isinstance(activation, Polynomial):
-        return tuple(float(c) for c in activation.coefficients)
-    if isinstance(activation, Square):
-        return (0.0, 0.0, 1.0)
-    if isinstance(activation, Cube):
-        return (0.0, 0.0, 0.0, 1.0)
-    return None
+    """c_0, …, c_k of a polynomial activation (lowest degree first), or None when σ is not one:
+    the index check's reading of the activation object (names are never consulted)."""
+    return _polynomial_coefficients(activation)
 
 
 def polynomial_degree(net: LoopedNet) -> int | None:
