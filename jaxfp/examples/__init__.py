@@ -2,10 +2,14 @@
 
 - Digits, dense cell: `DigitsDEQ` (encoder → DEQ with cell tanh(W z + x) → linear head) trained
   by `train_digits_deq` on scikit-learn's bundled 8×8 digits (`jaxfp train-deq`).
+- Digits, convolutional cell: `ConvDigitsDEQ` (conv encoder → DEQ(`ConvCell`, a residual conv
+  cell with GroupNorm) → linear head).
 
 Import it explicitly (`import jaxfp.examples`); `import jaxfp` does not load it.
 """
 
+from ._digits_conv import ConvCell as ConvCell
+from ._digits_conv import ConvDigitsDEQ as ConvDigitsDEQ
 from ._digits_data import DigitsData as DigitsData
 from ._digits_data import load_digits_split as load_digits_split
 from ._digits_mlp import DigitsDEQ as DigitsDEQ
