@@ -64,8 +64,14 @@ class DEQ(eqx.Module):
             like `state_shape`, or like `x` when `state_shape` is None), `"input"` (z0 = x), or a
             callable `x -> z0`.
         state_shape: pytree of `jax.ShapeDtypeStruct` of the state, for `"zeros"`.
-        throw: raise when the forward (or implicit backward) solve fails; with False, read
-            `DEQStats.result` (failed implicit gradients are then NaN).
+        throw: raise when a solve fails (under `best_effort`, only non-finite input or
+            iterates count as failing); with False, read `DEQStats.result`.
+        best_effort: the failure policy made for training (default True): a solve that misses
+            its tolerance within `max_steps` returns its lowest-residual iterate, keeps its
+            non-converged `result` (`DEQStats.inexact` says so, per sample), does not raise,
+            and its gradient is the adjoint's at that point (the implicit backward solve keeps
+            its lowest-residual iterate too). With False (strict), such a solve raises
+            (`throw=True`) or gives NaN gradients (`throw=False`).
         trace_length: keep the scaled residual of the first `trace_length` forward steps in
             `DEQStats.trace` (0: no trace).
         cell_dtype: mixed precision: call the cell on the state and input cast to this dtype
@@ -95,6 +101,7 @@ class DEQ(eqx.Module):
     initial_state: Literal["zeros", "input"] | Callable = eqx.field(static=True, default="zeros")
     state_shape: PyTree[jax.ShapeDtypeStruct] | None = eqx.field(static=True, default=None)
     throw: bool = eqx.field(static=True, default=True)
+    best_effort: bool = eqx.field(static=True, default=True)
     trace_length: int = eqx.field(static=True, default=0)
     cell_dtype: Any = eqx.field(static=True, default=None)
 
@@ -192,6 +199,7 @@ class DEQ(eqx.Module):
             max_steps=self.max_steps,
             adjoint=self.adjoint,
             throw=self.throw,
+            best_effort=self.best_effort,
             trace_length=self.trace_length,
         )
 

@@ -116,7 +116,7 @@ def test_bad_cell_dtype_and_trace_length_raise():
 
 
 def test_stats_flag_inexact_samples_and_keep_traces():
-    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, throw=False, trace_length=5)
+    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, trace_length=5)
     x = jnp.linspace(-2.0, 2.0, 4)
     z_star = jaxfp.nn.DEQ(_cell(), SOLVER)(x)
     # the first sample starts at z* (converged at once), the second misses 1e-8 in three steps
@@ -151,3 +151,17 @@ def test_state_of_another_shape_without_state_shape_is_a_clear_error():
     deq = jaxfp.nn.DEQ(lambda z, x: jnp.tanh(jnp.concatenate([z, z]) + 0.0), SOLVER)
     with pytest.raises(ValueError, match="state_shape"):
         deq(jnp.ones(3))
+
+
+def test_default_best_effort_keeps_training_through_inexact_solves():
+    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3)  # 1e-8 is out of reach in three steps
+    x = jnp.linspace(-2.0, 2.0, 4)
+    z, stats = deq(x, return_stats=True)
+    assert bool(stats.inexact) and stats.result != jaxfp.RESULTS.successful
+    grad = jax.grad(lambda x: jnp.sum(deq(x)))(x)
+    assert bool(jnp.all(jnp.isfinite(grad)))
+    converged = jax.grad(lambda x: jnp.sum(jaxfp.nn.DEQ(_cell(), SOLVER)(x)))(x)
+    np.testing.assert_allclose(grad, converged, rtol=0.2)  # the gradient at a nearby point
+    strict = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, best_effort=False)
+    with pytest.raises(Exception, match="max_steps"):
+        strict(x)
