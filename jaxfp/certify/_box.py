@@ -207,10 +207,11 @@ def certify_box(
 
 @eqx.filter_jit
 def certify_box_unchecked(
-    net, lower, upper, method, weight_radius, bias_radius, preconditioner=None
+    net, lower, upper, method, weight_radius, bias_radius, preconditioner=None, point=None
 ) -> Certificate:
     """`certify_box` after validation (compiled; also the body batched by the other entry
-    points, which may pass a precomputed Krawczyk preconditioner)."""
+    points, which may pass a precomputed Krawczyk preconditioner and the point the box was
+    built around, the midpoint by default)."""
     valid = jnp.all(lower <= upper) & jnp.all(jnp.isfinite(lower)) & jnp.all(jnp.isfinite(upper))
 
     image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
@@ -265,6 +266,11 @@ def certify_box_unchecked(
     k_high = jnp.where(jnp.isnan(k_high), jnp.inf, k_high)
     enclosure_low = jnp.maximum(jnp.maximum(lower, image_low), k_low)
     enclosure_high = jnp.minimum(jnp.minimum(upper, image_high), k_high)
+    if point is None:
+        point = midpoint_radius(lower, upper)[0]
+    encloses = jnp.all((enclosure_low <= point) & (point <= enclosure_high))
+    farthest = jnp.maximum(round_up(point - enclosure_low), round_up(enclosure_high - point))
+    distance = jnp.where(certified, jnp.max(farthest), jnp.inf)
     return Certificate(
         certified=certified,
         method=chosen,
@@ -275,4 +281,6 @@ def certify_box_unchecked(
         upper=upper,
         enclosure_lower=enclosure_low,
         enclosure_upper=enclosure_high,
+        encloses_point=encloses,
+        point_distance=distance,
     )

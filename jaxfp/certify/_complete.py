@@ -6,18 +6,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ..looped import LoopedNet
-from ..looped._rounding import point_matmul
-from ._box import certify_box_unchecked, check_box, check_radii, radii_as_arrays
-from ._results import CertificateMethod, CertificateReason
+from ..looped._rounding import add, point_matmul, round_down, round_up
+from ._box import check_box, check_radii, radii_as_arrays
+from ._branch import rows, run_search
 
-# Boxes are split at this fraction of their widest side (off-centre, so a fixed point at a
-# symmetric position, such as the origin, does not land on a face between two boxes).
-_SPLIT = 0.4637
-# Fraction of a box's width kept around its enclosure when it is shrunk.
-_INFLATE = 0.01
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
 
@@ -26,17 +21,24 @@ class CompleteCertificate(eqx.Module):
     """The outcome of `certify_complete`.
 
     - `searched_lower`, `searched_upper`: the box that was searched (shape (d,)).
-    - `boxes_lower`, `boxes_upper`: (n, d), one box per certified fixed point; each holds
-      exactly one fixed point, in its interior, and the boxes do not overlap.
+    - `boxes_lower`, `boxes_upper`: (n, d), one box per proven fixed point; each holds
+      exactly one fixed point, in its interior, and the boxes' interiors do not overlap.
     - `enclosures_lower`, `enclosures_upper`: (n, d), tight boxes that hold those fixed points.
     - `points`: (n, d), each fixed point to working precision (Newton from the midpoint of its
       enclosure, kept inside it).
     - `methods`: (n,) `CertificateMethod` codes (1 contraction, 2 Krawczyk).
-    - `complete`: True when the search finished within its budget: then the searched box holds
+    - `complete`: True only when every box was excluded or proven: then the searched box holds
       **exactly** these n fixed points and no others.
-    - `undecided_lower`, `undecided_upper`: (m, d) boxes neither excluded nor certified when
-      the budget ran out (or too small to split further); empty when `complete`.
-    - `boxes_processed`: how many boxes were examined.
+    - `undecided_lower`, `undecided_upper`: (m, d) boxes neither excluded nor proven; empty
+      when `complete`. They may hold fixed points that are not in `points`.
+    - `undecided_too_small`: (m,) True for a box that reached the size limit `min_width`
+      (typically around a singular fixed point, where I − J_F is singular: a fold, a
+      bifurcation or a continuum), False for a box still pending when `max_boxes` ran out.
+    - `boxes_processed`: how many boxes were examined; `max_boxes`, `min_width`: the limits.
+
+    `evidence` says in words what was proven, or what would finish the job; `locate(points)`
+    says which proven box holds each of some (for example enumerated) points, and which lie
+    outside the searched box.
     """
 
     searched_lower: Float[Array, " d"]
@@ -50,14 +52,73 @@ class CompleteCertificate(eqx.Module):
     complete: Bool[Array, ""]
     undecided_lower: Float[Array, "m d"]
     undecided_upper: Float[Array, "m d"]
+    undecided_too_small: Bool[Array, " m"]
     boxes_processed: int = eqx.field(static=True)
+    max_boxes: int = eqx.field(static=True)
+    min_width: float = eqx.field(static=True)
 
     @property
     def n_fixed_points(self) -> int:
         return int(self.points.shape[0])
 
+    @property
+    def evidence(self) -> str:
+        """What the search proved, or why it is not complete and what would finish it."""
+        found = (
+            f"{self.n_fixed_points} fixed point(s) proven unique in their boxes after "
+            f"{self.boxes_processed} boxes"
+        )
+        if bool(self.complete):
+            return (
+                f"{found}; every other box was excluded (0 ∉ X − F(X), or an empty "
+                "Krawczyk/image enclosure), so the searched box holds exactly these fixed points"
+            )
+        small = int(np.sum(np.asarray(self.undecided_too_small)))
+        pending = int(self.undecided_too_small.shape[0]) - small
+        parts = []
+        if pending:
+            parts.append(
+                f"{pending} box(es) still pending when the budget max_boxes={self.max_boxes} "
+                "ran out (raise `max_boxes`)"
+            )
+        if small:
+            parts.append(
+                f"{small} box(es) narrower than min_width={self.min_width:g} and still "
+                "undecided (a singular fixed point, where I − J_F is singular, or a continuum; "
+                "a smaller `min_width` helps only if the fixed points are merely close together)"
+            )
+        return f"{found}; not complete: " + "; ".join(parts)
+
+    def locate(self, points: ArrayLike, atol: float = 0.0) -> Int[Array, " k"]:
+        """For each of `points` (k, d): the index of the proven box holding it (within
+        `atol`), −1 when it lies in the searched box but in no proven box, −2 when it lies
+        outside the searched box.
+
+        Example:
+            >>> import jax
+            >>> jax.config.update("jax_enable_x64", True)
+            >>> import jax.numpy as jnp, jaxfp
+            >>> result = jaxfp.certify.certify_complete(jaxfp.looped.tanh_identity_network(1, 2.0))
+            >>> [int(i) >= 0 for i in result.locate(result.points)]
+            [True, True, True]
+            >>> result.locate(jnp.array([[5.0]])).tolist()
+            [-2]
+        """
+        points = jnp.asarray(points, self.searched_lower.dtype).reshape(-1, self.points.shape[1])
+        inside = (points[:, None, :] >= self.boxes_lower[None] - atol) & (
+            points[:, None, :] <= self.boxes_upper[None] + atol
+        )
+        holding = jnp.all(inside, axis=-1)
+        index = jnp.where(jnp.any(holding, axis=1), jnp.argmax(holding, axis=1), -1)
+        in_searched = jnp.all(
+            (points >= self.searched_lower - atol) & (points <= self.searched_upper + atol), axis=1
+        )
+        return jnp.where(in_searched, index, -2)
+
 
 def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
+    """A box holding every fixed point, from σ's own range: σ(ℝ)^d for σ(Wx + b), and
+    W·σ(ℝ)^d + b for W σ(x) + b (outward rounded, closed)."""
     low, high = net.activation.output_range
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(
@@ -66,9 +127,9 @@ def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
         )
     ones = jnp.ones(net.dim, dtype=net.W.dtype)
     if net.form == "sigma-affine":
-        return low * ones, high * ones
+        return round_down(low * ones), round_up(high * ones)
     image_low, image_high = point_matmul(net.W, low * ones, high * ones)
-    return image_low + net.b, image_high + net.b  # widened below
+    return add(image_low, image_high, net.b, net.b)
 
 
 @eqx.filter_jit
@@ -89,13 +150,6 @@ def _polish(net, lower, upper, start):
     return jax.vmap(one)(lower, upper, start)
 
 
-@eqx.filter_jit
-def _examine(net, lower, upper, weight_radius, bias_radius):
-    return jax.vmap(
-        lambda low, high: certify_box_unchecked(net, low, high, "auto", weight_radius, bias_radius)
-    )(lower, upper)
-
-
 def certify_complete(
     net: LoopedNet,
     lower: Float[Array, " d"] | None = None,
@@ -107,26 +161,31 @@ def certify_complete(
     weight_radius=None,
     bias_radius=0.0,
 ) -> CompleteCertificate:
-    """Find and prove **all** fixed points of F in a box, by branch and bound.
+    """Find and prove **all** fixed points of F in a box, by branch and bound on the device.
 
-    Each box X is examined with `certify_box`: it is discarded when it provably holds no fixed
-    point (F(X) or K(X) misses X), kept as a certified fixed point when the Krawczyk or
-    contraction test proves exactly one fixed point in its interior, and otherwise shrunk to
-    X ∩ F(X) ∩ K(X) (which keeps every fixed point; inflated by 1% of X's width, inside X) and
-    split in two along its widest side.
-    When no box is left, the certified boxes hold every fixed point in the searched box,
-    one each (`complete=True`).
+    Boxes are processed `batch_size` at a time in one compiled loop (`certify_box` under
+    `vmap`): a box is dropped when it provably holds no fixed point (0 ∉ X − F(X), or K(X)
+    misses X), kept when the Krawczyk or contraction test proves exactly one fixed point in its
+    interior, and otherwise shrunk to X ∩ F(X) ∩ K(X) (which keeps every fixed point; inflated
+    by 1% of X's width, inside X), then examined again if that halved it, else split in two
+    along its widest side. The host only reads counts (and grows a full buffer).
+    `complete` is True only when no box is left undecided: then the proven boxes hold every
+    fixed point in the searched box, one each. Otherwise the undecided boxes are returned, and
+    `evidence` says what would finish the job.
 
-    For a bounded activation the box defaults to one that holds every fixed point of F
-    (σ's `output_range`^d for σ(Wx + b), W·range + b for W σ(x) + b); an unbounded activation
-    needs the user's box. The result records the box searched.
+    For a bounded activation the box defaults to one that provably holds every fixed point,
+    from σ's own range (`activation.output_range`, never its name): σ(ℝ)^d for σ(Wx + b), and
+    W·σ(ℝ)^d + b for W σ(x) + b. An unbounded activation needs the user's box (any box known to
+    hold every fixed point makes the result a complete enumeration). The result records the
+    box searched.
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
         lower, upper: the box to search (both or neither).
         max_boxes: budget of boxes examined before giving up (`complete=False`).
-        batch_size: boxes examined together (one compiled batch).
-        min_width: boxes narrower than this (relative to 1 + |x|) are left undecided.
+        batch_size: boxes examined together in one compiled step.
+        min_width: boxes narrower than this (relative to 1 + |x|) are left undecided (the
+            size limit).
         weight_radius, bias_radius: interval parameters (see `certify_box`): then a certified
             box holds exactly one fixed point for every W', b' within the radii.
 
@@ -144,6 +203,8 @@ def certify_complete(
         >>> result = jaxfp.certify.certify_complete(jaxfp.looped.tanh_identity_network(1, 2.0))
         >>> result.n_fixed_points, bool(result.complete)
         (3, True)
+        >>> result.evidence.split(";")[0]
+        '3 fixed point(s) proven unique in their boxes after 10 boxes'
     """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
@@ -156,85 +217,45 @@ def certify_complete(
         raise ValueError("give both `lower` and `upper` (the box to search), or neither.")
     if lower is None:
         lower, upper = _a_priori_box(net)
-        # Outward by a relative hair: the a-priori box must be closed around the range.
-        pad = 1e-12 * (1.0 + jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
-        lower, upper = lower - pad, upper + pad
     lower, upper = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    dim = net.dim
-
-    pending = [(np.asarray(lower), np.asarray(upper))]
-    found_boxes, found_enclosures, found_methods, undecided = [], [], [], []
-    processed = 0
-    while pending and processed < max_boxes:
-        take = pending[-batch_size:]
-        del pending[-batch_size:]
-        processed += len(take)
-        batch_lower = np.stack([box[0] for box in take])
-        batch_upper = np.stack([box[1] for box in take])
-        padding = batch_size - len(take)
-        padded_lower = np.concatenate([batch_lower, np.repeat(batch_lower[:1], padding, 0)])
-        padded_upper = np.concatenate([batch_upper, np.repeat(batch_upper[:1], padding, 0)])
-        certificate = _examine(
-            net, jnp.asarray(padded_lower), jnp.asarray(padded_upper), weight_radius, bias_radius
-        )
-        certified = np.asarray(certificate.certified)[: len(take)]
-        reasons = np.asarray(certificate.reason._value)[: len(take)]
-        methods = np.asarray(certificate.method._value)[: len(take)]
-        margin = np.asarray(certificate.margin)[: len(take)]
-        enclosure_lower = np.asarray(certificate.enclosure_lower)[: len(take)]
-        enclosure_upper = np.asarray(certificate.enclosure_upper)[: len(take)]
-        excluded_code = CertificateReason.no_fixed_point._value
-        krawczyk_code = CertificateMethod.krawczyk._value
-        for i in range(len(take)):
-            low, high = batch_lower[i], batch_upper[i]
-            # The fixed point must be in the interior, so neighbouring boxes never share it.
-            interior = methods[i] == krawczyk_code or margin[i] > 0
-            if certified[i] and interior:
-                found_boxes.append((low, high))
-                found_enclosures.append((enclosure_lower[i], enclosure_upper[i]))
-                found_methods.append(methods[i])
-                continue
-            if reasons[i] == excluded_code or np.any(enclosure_lower[i] > enclosure_upper[i]):
-                continue
-            # Shrink to the enclosure, inflated by a little of the old width and kept inside the
-            # old box (the enclosure may be degenerate at a super-attracting point).
-            pad = _INFLATE * (high - low)
-            low = np.maximum(low, enclosure_lower[i] - pad)
-            high = np.minimum(high, enclosure_upper[i] + pad)
-            width = high - low
-            if np.max(width / (1.0 + np.maximum(np.abs(low), np.abs(high)))) < min_width:
-                undecided.append((low, high))
-                continue
-            axis = int(np.argmax(width))
-            cut = low[axis] + _SPLIT * width[axis]
-            left_high, right_low = high.copy(), low.copy()
-            left_high[axis], right_low[axis] = cut, cut
-            pending.append((low, left_high))
-            pending.append((right_low, high))
-    undecided.extend(pending)
-
-    def stack(pairs, index):
-        if not pairs:
-            return jnp.zeros((0, dim), dtype=lower.dtype)
-        return jnp.asarray(np.stack([pair[index] for pair in pairs]))
-
-    enclosures_lower, enclosures_upper = stack(found_enclosures, 0), stack(found_enclosures, 1)
+    state = run_search(
+        net,
+        lower,
+        upper,
+        max_boxes=max_boxes,
+        batch_size=batch_size,
+        min_width=min_width,
+        weight_radius=weight_radius,
+        bias_radius=bias_radius,
+    )
+    pending_lower = rows(state.pending_lower, state.n_pending)
+    pending_upper = rows(state.pending_upper, state.n_pending)
+    small_lower = rows(state.small_lower, state.n_small)
+    small_upper = rows(state.small_upper, state.n_small)
+    enclosures_lower = jnp.asarray(rows(state.found_enclosure_lower, state.n_found))
+    enclosures_upper = jnp.asarray(rows(state.found_enclosure_upper, state.n_found))
     points = 0.5 * (enclosures_lower + enclosures_upper)
-    if found_enclosures:
+    if points.shape[0]:
         points = _polish(net, enclosures_lower, enclosures_upper, points)
+    too_small = np.concatenate(
+        [np.ones(len(small_lower), bool), np.zeros(len(pending_lower), bool)]
+    )
     return CompleteCertificate(
         searched_lower=lower,
         searched_upper=upper,
-        boxes_lower=stack(found_boxes, 0),
-        boxes_upper=stack(found_boxes, 1),
+        boxes_lower=jnp.asarray(rows(state.found_lower, state.n_found)),
+        boxes_upper=jnp.asarray(rows(state.found_upper, state.n_found)),
         enclosures_lower=enclosures_lower,
         enclosures_upper=enclosures_upper,
         points=points,
-        methods=jnp.asarray(np.asarray(found_methods, dtype=np.int32)),
-        complete=jnp.asarray(not undecided),
-        undecided_lower=stack(undecided, 0),
-        undecided_upper=stack(undecided, 1),
-        boxes_processed=processed,
+        methods=jnp.asarray(rows(state.found_method, state.n_found)),
+        complete=jnp.asarray(len(too_small) == 0),
+        undecided_lower=jnp.asarray(np.concatenate([small_lower, pending_lower])),
+        undecided_upper=jnp.asarray(np.concatenate([small_upper, pending_upper])),
+        undecided_too_small=jnp.asarray(too_small),
+        boxes_processed=int(state.processed),
+        max_boxes=max_boxes,
+        min_width=min_width,
     )

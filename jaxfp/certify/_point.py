@@ -14,7 +14,7 @@ from ._box import (
     preconditioner_at,
     radii_as_arrays,
 )
-from ._results import Certificate
+from ._results import Certificate, CertificateMethod, CertificateReason
 
 # Points certified together (vmap) inside the sequential map over a batch: large enough to
 # amortise dispatch, small enough for the d × d interval matrices to stay in cache.
@@ -32,6 +32,20 @@ def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certifica
     )
 
 
+def _about_point(certificate: Certificate) -> Certificate:
+    """`certified` only when the box holds one fixed point *and* the point is in its enclosure."""
+    about_point = certificate.certified & certificate.encloses_point
+    reason = CertificateReason.where(
+        certificate.certified & ~certificate.encloses_point,
+        CertificateReason.point_not_enclosed,
+        certificate.reason,
+    )
+    method = CertificateMethod.where(about_point, certificate.method, CertificateMethod.none)
+    return eqx.tree_at(
+        lambda c: (c.certified, c.reason, c.method), certificate, (about_point, reason, method)
+    )
+
+
 @eqx.filter_jit
 def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     def box(r):
@@ -39,7 +53,9 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
 
     if radius is not None:
         low, high = box(radius)
-        return certify_box_unchecked(net, low, high, method, weight_radius, bias_radius)
+        return _about_point(
+            certify_box_unchecked(net, low, high, method, weight_radius, bias_radius, point=point)
+        )
     preconditioner = None if method == "contraction" else preconditioner_at(net, point)
     newton_step = (
         jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
@@ -54,8 +70,10 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
 
     def attempt(index):
         low, high = box(radii[index])
-        return certify_box_unchecked(
-            net, low, high, method, weight_radius, bias_radius, preconditioner
+        return _about_point(
+            certify_box_unchecked(
+                net, low, high, method, weight_radius, bias_radius, preconditioner, point
+            )
         )
 
     # Largest radius first, stopping at the first certified one (so a batch of attracting
@@ -83,10 +101,15 @@ def certify_fixed_point(
 ) -> Certificate:
     """Certify a (numerically found) fixed point with a box X = x* ± r (`certify_box`).
 
+    The answer is about the given point: `certified` is True only when X provably holds
+    exactly one fixed point x̂ **and** x* lies in x̂'s enclosure X ∩ F(X) ∩ K(X)
+    (`encloses_point`); `point_distance` bounds ‖x* − x̂‖_∞ rigorously. A point near a fixed
+    point but outside its enclosure gets `reason == point_not_enclosed`.
+
     With `radius=None` the radius is chosen automatically: it tries the radii
     (1 + ‖x*‖_∞)·{10⁻¹, 10⁻², 10⁻³, 10⁻⁵, 10⁻⁸} and the smallest sensible radius (4× the Newton
-    correction ‖(I − J)⁻¹(x* − F(x*))‖_∞, at least 64 ulps), largest first,
-    and keeps the **largest** certified box (the strongest statement: uniqueness in a bigger
+    correction ‖(I − J)⁻¹(x* − F(x*))‖_∞, at least 64 ulps), largest first, and keeps the
+    **largest** box that certifies the point (the strongest statement: uniqueness in a bigger
     region, and for attracting points the contraction test with its robustness margin). If none
     certifies, the smallest box's refusal is returned. The preconditioner is computed once per
     point.

@@ -41,6 +41,11 @@ class CertificateReason(eqx.Enumeration):
         "The Krawczyk test failed: K(X) is not inside the interior of X. Shrink the box around "
         "the fixed point (I − J_F may be near-singular: a fold or a bifurcation)."
     )
+    point_not_enclosed = (
+        "The box around the given point holds exactly one fixed point, but the point lies outside "
+        "that fixed point's enclosure: it is not the fixed point (`point_distance` bounds how far "
+        "it is from it). Polish the point (Newton) and certify it again."
+    )
     invalid_box = (
         "The box has a lower bound above its upper bound or a non-finite bound, or the interval "
         "enclosures overflowed (an unbounded activation on a large box). Use a finite, smaller box."
@@ -50,7 +55,10 @@ class CertificateReason(eqx.Enumeration):
 class Certificate(eqx.Module):
     """The outcome of `certify_box` / `certify_fixed_point` (batched leaves under `vmap`).
 
-    - `certified`: True when the box provably holds exactly one fixed point.
+    - `certified`: from `certify_box`, True when the box provably holds exactly one fixed
+      point x̂. From `certify_fixed_point`, True only when, in addition, the given point x*
+      lies in x̂'s enclosure (`encloses_point`): a statement about that point, not only about a
+      nearby box.
     - `method`: a `CertificateMethod` (`contraction`, `krawczyk`, or `none`).
     - `reason`: a `CertificateReason` (`certified`, or why not; `CertificateReason[r]` gives
       the message).
@@ -62,6 +70,10 @@ class Certificate(eqx.Module):
       ‖h_t‖_∞ ≤ δ, stay in X and ‖x_t − x*‖ ≤ K^t‖x_0 − x*‖ + δ/(1 − K).
     - `lower`, `upper`: the box X.
     - `enclosure_lower`, `enclosure_upper`: X ∩ F(X) ∩ K(X), which holds every fixed point in X.
+    - `encloses_point`: whether the point the box was built around (x* for
+      `certify_fixed_point`, the box's midpoint for `certify_box`) lies in the enclosure.
+    - `point_distance`: when the box provably holds exactly one fixed point x̂, a rigorous upper
+      bound of ‖point − x̂‖_∞ (the farthest corner of the enclosure); +inf otherwise.
     """
 
     certified: Bool[Array, ""]
@@ -73,3 +85,5 @@ class Certificate(eqx.Module):
     upper: Float[Array, " d"]
     enclosure_lower: Float[Array, " d"]
     enclosure_upper: Float[Array, " d"]
+    encloses_point: Bool[Array, ""]
+    point_distance: Float[Array, ""]

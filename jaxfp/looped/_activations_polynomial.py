@@ -17,7 +17,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_base import Activation
-from ._rounding import TRANSCENDENTAL_ULPS, add, as_float, multiply, round_down, round_up
+from ._rounding import add, as_float, exp2_ulps, multiply, round_down, round_up
 
 _Pair = tuple[Float[Array, "..."], Float[Array, "..."]]
 # Half-width of the box around each numerically found critical point, relative to 1 + |t|.
@@ -288,8 +288,8 @@ class ExpPolynomial(Activation):
     def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         low, high = self.exponent.interval(lower, upper)
         return (
-            jnp.maximum(round_down(jnp.exp2(low), TRANSCENDENTAL_ULPS), 0.0),
-            round_up(jnp.exp2(high), TRANSCENDENTAL_ULPS),
+            jnp.maximum(round_down(jnp.exp2(low), exp2_ulps(low)), 0.0),
+            round_up(jnp.exp2(high), exp2_ulps(high)),
         )
 
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:

@@ -1,0 +1,228 @@
+"""The branch-and-bound engine on the device: fixed-size batches of boxes per compiled step.
+
+The search state lives in fixed-capacity device buffers (a stack of pending boxes, the proven
+boxes, the boxes left at the size limit) with counts. One compiled `lax.while_loop` pops a
+batch of `batch_size` boxes, examines them all at once (`certify_box_unchecked` under `vmap`),
+and writes the outcome back with prefix sums: proven boxes to their buffer, excluded ones
+dropped, the others shrunk to X ∩ F(X) ∩ K(X) and pushed back (re-examined when that shrank
+them enough, split in two along the widest side otherwise). The loop stops when the stack is
+empty, the budget is spent, or a buffer could overflow; the host (`run_search`) then only
+reads the counts and grows the full buffer.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from ._box import certify_box_unchecked
+from ._results import CertificateMethod, CertificateReason
+
+# Boxes are split at this fraction of their widest side (off-centre, so a fixed point at a
+# symmetric position, such as the origin, does not land on a face between two boxes).
+SPLIT = 0.4637
+# Fraction of a box's width kept around its enclosure when it is shrunk.
+INFLATE = 0.01
+# A shrunk box whose widest side is below this fraction of the old widest side is examined
+# again as it is (interval Newton converges there) instead of being split.
+REEXAMINE = 0.5
+# Initial buffer capacities, in batches; the host doubles a buffer that fills up.
+_PENDING_BATCHES = 16
+_FOUND_BATCHES = 2
+
+
+class SearchState(eqx.Module):
+    """Device buffers of the search (rows past each count are scratch)."""
+
+    pending_lower: Float[Array, "p d"]
+    pending_upper: Float[Array, "p d"]
+    n_pending: Int[Array, ""]
+    found_lower: Float[Array, "f d"]
+    found_upper: Float[Array, "f d"]
+    found_enclosure_lower: Float[Array, "f d"]
+    found_enclosure_upper: Float[Array, "f d"]
+    found_method: Int[Array, " f"]
+    n_found: Int[Array, ""]
+    small_lower: Float[Array, "s d"]
+    small_upper: Float[Array, "s d"]
+    n_small: Int[Array, ""]
+    processed: Int[Array, ""]
+
+
+def initial_state(lower: Array, upper: Array, batch_size: int) -> SearchState:
+    """The search state holding the one box [lower, upper]."""
+
+    def rows(count):
+        return jnp.tile(lower, (count, 1)), jnp.tile(upper, (count, 1))
+
+    pending_lower, pending_upper = rows(_PENDING_BATCHES * batch_size)
+    found_lower, found_upper = rows(_FOUND_BATCHES * batch_size)
+    small_lower, small_upper = rows(_FOUND_BATCHES * batch_size)
+    one, zero = jnp.asarray(1, jnp.int32), jnp.asarray(0, jnp.int32)
+    return SearchState(
+        pending_lower=pending_lower,
+        pending_upper=pending_upper,
+        n_pending=one,
+        found_lower=found_lower,
+        found_upper=found_upper,
+        found_enclosure_lower=found_lower,
+        found_enclosure_upper=found_upper,
+        found_method=jnp.zeros(found_lower.shape[0], jnp.int32),
+        n_found=zero,
+        small_lower=small_lower,
+        small_upper=small_upper,
+        n_small=zero,
+        processed=zero,
+    )
+
+
+def _append(buffer: Array, count: Array, rows: Array, keep: Array) -> tuple[Array, Array]:
+    """Write `rows[keep]` after the first `count` rows of `buffer` (prefix-sum positions)."""
+    positions = count + jnp.cumsum(keep) - 1
+    positions = jnp.where(keep, positions, buffer.shape[0])  # out of range: dropped
+    return buffer.at[positions].set(rows, mode="drop"), count + jnp.sum(keep, dtype=jnp.int32)
+
+
+def _children(lower, upper, enclosure_lower, enclosure_upper, min_width):
+    """The shrunk box, whether it is at the size limit, whether to re-examine it unsplit, and
+    its two halves along the widest side."""
+    pad = INFLATE * (upper - lower)
+    enclosure_lower = jnp.where(jnp.isnan(enclosure_lower), lower, enclosure_lower)
+    enclosure_upper = jnp.where(jnp.isnan(enclosure_upper), upper, enclosure_upper)
+    low = jnp.maximum(lower, enclosure_lower - pad)
+    high = jnp.minimum(upper, enclosure_upper + pad)
+    width = high - low
+    scale = 1.0 + jnp.maximum(jnp.abs(low), jnp.abs(high))
+    too_small = jnp.max(width / scale, axis=-1) < min_width
+    shrank = jnp.max(width, axis=-1) < REEXAMINE * jnp.max(upper - lower, axis=-1)
+    axis = jnp.argmax(width, axis=-1)
+    cut = jnp.take_along_axis(low + SPLIT * width, axis[:, None], axis=-1)
+    on_axis = jnp.arange(low.shape[-1])[None, :] == axis[:, None]
+    left_upper = jnp.where(on_axis, cut, high)
+    right_lower = jnp.where(on_axis, cut, low)
+    return low, high, too_small, shrank, left_upper, right_lower
+
+
+def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_radius, batch_size):
+    take = jnp.minimum(jnp.minimum(state.n_pending, batch_size), max_boxes - state.processed)
+    start = state.n_pending - take
+    lower = jax.lax.dynamic_slice_in_dim(state.pending_lower, start, batch_size)
+    upper = jax.lax.dynamic_slice_in_dim(state.pending_upper, start, batch_size)
+    live = jnp.arange(batch_size) < take
+
+    certificate = jax.vmap(
+        lambda low, high: certify_box_unchecked(net, low, high, "auto", weight_radius, bias_radius)
+    )(lower, upper)
+    enclosure_lower, enclosure_upper = certificate.enclosure_lower, certificate.enclosure_upper
+    method = certificate.method._value
+    # The fixed point must be in the box's interior, so that neighbouring boxes never share it:
+    # K(X) ⊆ interior(X) gives that; the contraction test needs F(X) strictly inside X.
+    interior = (method == CertificateMethod.krawczyk._value) | (certificate.margin > 0)
+    proven = live & certificate.certified & interior
+    empty = jnp.any(enclosure_lower > enclosure_upper, axis=-1)
+    excluded = (certificate.reason._value == CertificateReason.no_fixed_point._value) | empty
+    excluded = live & ~proven & excluded
+    rest = live & ~proven & ~excluded
+
+    low, high, too_small, shrank, left_upper, right_lower = _children(
+        lower, upper, enclosure_lower, enclosure_upper, min_width
+    )
+    small = rest & too_small
+    again = rest & ~too_small & shrank
+    split = rest & ~too_small & ~shrank
+
+    found_lower, n_found = _append(state.found_lower, state.n_found, lower, proven)
+    found_upper, _ = _append(state.found_upper, state.n_found, upper, proven)
+    found_enclosure_lower, _ = _append(
+        state.found_enclosure_lower, state.n_found, enclosure_lower, proven
+    )
+    found_enclosure_upper, _ = _append(
+        state.found_enclosure_upper, state.n_found, enclosure_upper, proven
+    )
+    found_method, _ = _append(state.found_method, state.n_found, method, proven)
+    small_lower, n_small = _append(state.small_lower, state.n_small, low, small)
+    small_upper, _ = _append(state.small_upper, state.n_small, high, small)
+
+    # Children overwrite the popped rows: first child of every box kept (the shrunk box or the
+    # left half), then the right halves.
+    first_keep = again | split
+    first_upper = jnp.where(split[:, None], left_upper, high)
+    pending_lower, n_pending = _append(state.pending_lower, start, low, first_keep)
+    pending_upper, _ = _append(state.pending_upper, start, first_upper, first_keep)
+    pending_lower, n_pending_after = _append(pending_lower, n_pending, right_lower, split)
+    pending_upper, _ = _append(pending_upper, n_pending, high, split)
+    return SearchState(
+        pending_lower=pending_lower,
+        pending_upper=pending_upper,
+        n_pending=n_pending_after,
+        found_lower=found_lower,
+        found_upper=found_upper,
+        found_enclosure_lower=found_enclosure_lower,
+        found_enclosure_upper=found_enclosure_upper,
+        found_method=found_method,
+        n_found=n_found,
+        small_lower=small_lower,
+        small_upper=small_upper,
+        n_small=n_small,
+        processed=state.processed + take,
+    )
+
+
+def _has_room(state: SearchState, batch_size: int) -> tuple[Array, Array, Array]:
+    """Whether one more step fits in each buffer (pending, found, small)."""
+    pending = state.n_pending + batch_size <= state.pending_lower.shape[0]
+    found = state.n_found + batch_size <= state.found_lower.shape[0]
+    small = state.n_small + batch_size <= state.small_lower.shape[0]
+    return pending, found, small
+
+
+@eqx.filter_jit
+def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size):
+    def keep_going(state):
+        pending, found, small = _has_room(state, batch_size)
+        work = (state.n_pending > 0) & (state.processed < max_boxes)
+        return work & pending & found & small
+
+    def step(state):
+        return _step(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size)
+
+    return jax.lax.while_loop(keep_going, step, state)
+
+
+def _grow(buffers: dict, names: tuple[str, ...]) -> dict:
+    """Double the capacity of the named buffers (new rows copy the first one)."""
+    for name in names:
+        buffer = buffers[name]
+        buffers[name] = jnp.concatenate([buffer, jnp.broadcast_to(buffer[:1], buffer.shape)])
+    return buffers
+
+
+def run_search(
+    net, lower, upper, *, max_boxes, batch_size, min_width, weight_radius, bias_radius
+) -> SearchState:
+    """Run the search to the end (stack empty or budget spent); the host loop only reads the
+    counts and doubles a buffer that filled up (one recompilation per doubling)."""
+    state = initial_state(lower, upper, batch_size)
+    budget = jnp.asarray(max_boxes, jnp.int32)
+    width = jnp.asarray(min_width, lower.dtype)
+    while True:
+        state = _run(net, state, budget, width, weight_radius, bias_radius, batch_size)
+        n_pending, processed = int(state.n_pending), int(state.processed)
+        if n_pending == 0 or processed >= max_boxes:
+            return state
+        pending, found, small = (bool(room) for room in _has_room(state, batch_size))
+        buffers = {field: getattr(state, field) for field in state.__dataclass_fields__}
+        if not pending:
+            buffers = _grow(buffers, ("pending_lower", "pending_upper"))
+        if not found:
+            names = ("found_lower", "found_upper", "found_enclosure_lower")
+            buffers = _grow(buffers, (*names, "found_enclosure_upper", "found_method"))
+        if not small:
+            buffers = _grow(buffers, ("small_lower", "small_upper"))
+        state = SearchState(**buffers)
+
+
+def rows(buffer: Array, count: Array) -> np.ndarray:
+    """The first `count` rows of a device buffer, on the host."""
+    return np.asarray(buffer[: int(count)])
