@@ -28,20 +28,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Int
 
-from ..looped import Cube, LoopedNet, Polynomial, Square
+from ..looped import LoopedNet
 
 # |t| at which the diagonal case reads the sign of each scalar map t − F(t).
 _FAR = 1e8
-
-
-def _polynomial_coefficients(activation) -> tuple[float, ...] | None:
-    if isinstance(activation, Polynomial):
-        return activation.coefficients
-    if isinstance(activation, Square):
-        return (0.0, 0.0, 1.0)
-    if isinstance(activation, Cube):
-        return (0.0, 0.0, 0.0, 1.0)
-    return None
 
 
 def _sign(value: float) -> int | None:
@@ -92,7 +82,7 @@ def expected_degree(net: LoopedNet) -> int | None:
         return 1
     weights = np.asarray(net.W, dtype=np.float64)
     dim = weights.shape[0]
-    coefficients = _polynomial_coefficients(net.activation)
+    coefficients = net.activation.polynomial_coefficients
     if coefficients is not None and len(coefficients) >= 2:
         degree = len(coefficients) - 1
         leading = coefficients[-1]

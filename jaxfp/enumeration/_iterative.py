@@ -36,6 +36,7 @@ from ._result import (
 )
 from ._sharding import select_devices, solve_on_devices
 from ._solve_starts import ChunkSolution, SolveOptions
+from ._start_geometry import default_centre_and_scale
 from ._starts import (
     MAX_FULL_ORTHANTS,
     face_starts,
@@ -75,47 +76,6 @@ def _positive_int(name: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
     return int(value)
-
-
-def default_centre(net: LoopedNet) -> np.ndarray:
-    """The centre of the sign orthants: the origin, except for P1's construction (E)
-    (`p1_exp` activation with W = ½I, b = 0), whose basins are the orthants around its unstable
-    point x_u·(1, …, 1), x_u = 1.658693562.
-
-    Example:
-        >>> import jaxfp
-        >>> default_centre(jaxfp.looped.exp_network(2)).round(6).tolist()
-        [1.658694, 1.658694]
-    """
-    dim = net.dim
-    weights, bias = np.asarray(net.W), np.asarray(net.b)
-    if (
-        net.activation.name == "p1_exp"
-        and net.form == "sigma-affine"
-        and np.array_equal(weights, 0.5 * np.eye(dim))
-        and not np.any(bias)
-    ):
-        from ..looped import scalar_fixed_points
-
-        return np.full(dim, scalar_fixed_points("exp")[1][0])
-    return np.zeros(dim)
-
-
-def default_scale(net: LoopedNet, centre: np.ndarray) -> float:
-    """Distance of the corner starts from the centre: a third of the way from x_u to the
-    attractors for construction (E); ¾ for construction (P) (inside the basins (0, √3) of ±1, and
-    where Newton also converges to ±1); 1 otherwise.
-
-    Example:
-        >>> import jaxfp, numpy as np
-        >>> default_scale(jaxfp.looped.poly_network(2), np.zeros(2))
-        0.75
-    """
-    if net.activation.name == "p1_exp" and np.any(centre):
-        return 0.3
-    if net.activation.name == "p1_poly":
-        return 0.75
-    return 1.0
 
 
 def _fingerprint(net, centre, scale, layout, orthants, seed, chunk, options, certify):
@@ -292,8 +252,10 @@ def enumerate_iterative(
         net: a `jaxfp.looped.LoopedNet` (either form).
         starts_per_orthant: K ≥ 1 starts per orthant (several fixed points can share an orthant;
             one start per orthant misses some on random networks).
-        centre: centre of the orthants, shape (d,); default `default_centre(net)`.
-        scale: distance of the corner start from the centre; default `default_scale(net, ...)`.
+        centre: centre of the orthants, shape (d,); default derived from the network (see
+            `jaxfp.enumeration._start_geometry`: the middle fixed point of a product of scalar
+            maps, the centre of σ's range box, or the origin).
+        scale: distance of the corner start from the centre; default derived with the centre.
         sample: enumerate a seeded sample of this many orthants instead of all 2^d (required when
             2^d > 2^24); the result carries a 95% Wilson interval on the fraction of orthants
             holding a fixed point.
@@ -334,10 +296,11 @@ def enumerate_iterative(
     options = SolveOptions() if options is None else options
     if not isinstance(options, SolveOptions):
         raise ValueError(f"`options` must be a SolveOptions, got {type(options).__name__}.")
-    centre = default_centre(net) if centre is None else np.asarray(centre, dtype=np.float64)
+    derived_centre, derived_scale = default_centre_and_scale(net)
+    centre = derived_centre if centre is None else np.asarray(centre, dtype=np.float64)
     if centre.shape != (dim,) or not np.all(np.isfinite(centre)):
         raise ValueError(f"`centre` must be a finite array of shape ({dim},), got {centre.shape}.")
-    scale = default_scale(net, centre) if scale is None else scale
+    scale = derived_scale if scale is None else scale
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"`scale` must be a positive finite number, got {scale!r}.")
     if part is not None:

@@ -22,6 +22,9 @@ class Activation(eqx.Module):
       unbounded (used as the search box of certified-complete enumeration).
     - `name`: the spelling `jaxfp.looped.activation_from_name` parses back to this activation.
 
+    Optional: `polynomial_coefficients` (c_0, …, c_k) when σ is a polynomial Σ c_j u^j (the
+    enumeration chooses its method from it), else None (the default).
+
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> sigma = jaxfp.looped.activation_from_name("tanh")
@@ -53,3 +56,8 @@ class Activation(eqx.Module):
     @property
     @abc.abstractmethod
     def name(self) -> str: ...
+
+    @property
+    def polynomial_coefficients(self) -> tuple[float, ...] | None:
+        """(c_0, …, c_k) when σ(u) = Σ c_j u^j exactly, else None."""
+        return None

@@ -246,6 +246,10 @@ class Polynomial(Activation):
         return polynomial_output_range(self.coefficients, self.critical_points)
 
     @property
+    def polynomial_coefficients(self) -> tuple[float, ...]:
+        return self.coefficients
+
+    @property
     def name(self) -> str:
         if self.label is not None:
             return self.label

@@ -210,6 +210,10 @@ class Square(Activation):
         return (0.0, math.inf)
 
     @property
+    def polynomial_coefficients(self) -> tuple[float, ...]:
+        return (0.0, 0.0, 1.0)
+
+    @property
     def name(self) -> str:
         return "square"
 
@@ -239,6 +243,10 @@ class Cube(Activation):
     @property
     def output_range(self) -> tuple[float, float]:
         return (-math.inf, math.inf)
+
+    @property
+    def polynomial_coefficients(self) -> tuple[float, ...]:
+        return (0.0, 0.0, 0.0, 1.0)
 
     @property
     def name(self) -> str:

@@ -19,9 +19,9 @@ def test_every_iterated_fixed_point_is_an_exact_one(activation, bias_shift):
     bias = rng.normal(size=dim) * 0.3 + bias_shift
     net = LoopedNet(weights, bias, activation_from_name(activation))
 
-    exact = jaxfp.enumerate_fixed_points(net, method="exact-regions")
+    exact = jaxfp.enumerate_fixed_points(net, method=jaxfp.enumeration.ExactRegions())
     iterated = jaxfp.enumerate_fixed_points(
-        net, method="iterative", starts_per_orthant=4, certify=False
+        net, method=jaxfp.enumeration.Starts(starts_per_orthant=4, certify=False)
     )
     exact_points = np.asarray(exact.points)
     assert exact.complete and exact.n_fixed_points > 1

@@ -4,7 +4,13 @@ import jax.numpy as jnp
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import SolveOptions, enumerate_fixed_points, enumerate_iterative
+from jaxfp.enumeration import (
+    BranchAndBound,
+    ExactRegions,
+    SolveOptions,
+    enumerate_fixed_points,
+    enumerate_iterative,
+)
 
 NET = jaxfp.looped.tanh_identity_network(2)
 
@@ -52,17 +58,21 @@ def test_bad_solve_options(kwargs, message):
 
 
 def test_dispatcher_errors():
-    with pytest.raises(ValueError, match="`method` must be one of"):
+    with pytest.raises(ValueError, match="`method` must be a jaxfp.enumeration method"):
         enumerate_fixed_points(NET, method="homotopy")
-    with pytest.raises(ValueError, match="needs a piecewise-linear activation"):
-        enumerate_fixed_points(NET, method="exact-regions")
-    with pytest.raises(ValueError, match="unexpected keyword argument 'starts'"):
+    with pytest.raises(ValueError, match="ExactRegions needs a piecewise-linear activation"):
+        enumerate_fixed_points(NET, method=ExactRegions())
+    with pytest.raises(ValueError, match="unknown run option.*'starts'"):
         enumerate_fixed_points(NET, starts=3)
     with pytest.raises(ValueError, match="`net` must be a jaxfp.looped.LoopedNet"):
         enumerate_fixed_points("tanh")
 
 
-def test_dispatcher_picks_the_exact_method_for_piecewise_linear_activations():
+def test_dispatcher_refuses_run_options_a_method_ignores():
     net = jaxfp.looped.LoopedNet(2.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
-    with pytest.raises(ValueError, match="method 'exact-regions': .*'starts_per_orthant'"):
-        enumerate_fixed_points(net, starts_per_orthant=2)
+    with pytest.raises(ValueError, match="'exact-regions' does not take .*checkpoint"):
+        enumerate_fixed_points(net, method=ExactRegions(), checkpoint="somewhere")
+    with pytest.raises(ValueError, match="Auto chose 'exact-regions'.*'resume'"):
+        enumerate_fixed_points(net, resume=True)
+    with pytest.raises(ValueError, match="'branch-and-bound' does not take.*'devices'"):
+        enumerate_fixed_points(NET, method=BranchAndBound(), devices=1)

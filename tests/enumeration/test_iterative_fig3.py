@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import enumerate_fixed_points
+from jaxfp.enumeration import enumerate_iterative
 
 DIM = 10
 # Spectral radius of the super-attracting points {±1}^d of construction (P).
@@ -13,7 +13,7 @@ ZERO_SPECTRUM = 1e-10
 
 @pytest.fixture(scope="module")
 def found():
-    return enumerate_fixed_points(jaxfp.looped.poly_network(DIM), faces=False, certify=True)
+    return enumerate_iterative(jaxfp.looped.poly_network(DIM), faces=False, certify=True)
 
 
 def test_1024_trajectories_reach_1024_distinct_limits(found):

@@ -1,0 +1,106 @@
+"""`FixedPoints`: the one result every enumeration method returns, and its `Proof` record."""
+
+import dataclasses
+
+import numpy as np
+
+from .._numerics import ATTRACTING, NON_HYPERBOLIC, REPELLING, SADDLE
+
+
+@dataclasses.dataclass(frozen=True)
+class Proof:
+    """Why a list of fixed points is complete: the method and its argument, in words.
+
+    - `method`: the method whose run proves it (`"exact-regions"`, `"branch-and-bound"`,
+      `"homotopy"`).
+    - `argument`: the argument, e.g. "all 9 activation regions solved or excluded".
+    """
+
+    method: str
+    argument: str
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FixedPoints:
+    """The fixed points one enumeration method found, classified and certified.
+
+    Per fixed point (n rows, one per distinct point):
+
+    - `points` (n, d): x* with F(x*) = x*.
+    - `residuals` (n,): ‖F(x*) − x*‖_∞ / (1 + ‖x*‖_∞).
+    - `spectral_radius` (n,), `stability` (n,) int8 (index into `STABILITY_NAMES`),
+      `min_singular_value` (n,) (σ_min(I − J), the distance to a fold), `determinant_sign` (n,)
+      int8 (sign det(I − J), the point's index): the Jacobian diagnostics of `jaxfp._numerics`.
+    - `certified` (n,) bool and `certificate_margin` (n,): a box around x* provably holds exactly
+      one fixed point, and that box's robustness margin (NaN where not certified).
+
+    Run-level:
+
+    - `complete`: True only when `proof` is not None: the list is every fixed point of the net.
+    - `proof`: a `Proof` (the method and the argument), or None.
+    - `evidence`: what else is known, in words (e.g. the index check: consistent or
+      inconsistent; a consistent index check is never a proof).
+    - `index_sum`, `expected_degree` (None when unknown), `index_consistent` (None when the
+      degree is unknown).
+    - `method`: the method that ran (for `Auto`, e.g. "auto: starts + branch-and-bound").
+    - `stats`: the method's own statistics (`StartsStats`, `ExactRegionsStats`,
+      `BranchAndBoundStats`, `AutoStats`, ...), each with a `summary()`.
+    - `seconds`: wall time of the whole call.
+    """
+
+    points: np.ndarray
+    residuals: np.ndarray
+    spectral_radius: np.ndarray
+    stability: np.ndarray
+    min_singular_value: np.ndarray
+    determinant_sign: np.ndarray
+    certified: np.ndarray
+    certificate_margin: np.ndarray
+    complete: bool
+    proof: Proof | None
+    evidence: str
+    index_sum: int
+    expected_degree: int | None
+    index_consistent: bool | None
+    method: str
+    stats: object
+    seconds: float
+
+    @property
+    def n_fixed_points(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def attracting(self) -> np.ndarray:
+        """Bool (n,): attracting for the iterated map (spectral radius < 1)."""
+        return self.stability == ATTRACTING
+
+    def summary(self) -> dict:
+        """The run in numbers and words (what `jaxfp enumerate --json` prints)."""
+        stability = np.asarray(self.stability)
+        proof = None if self.proof is None else dataclasses.asdict(self.proof)
+        stats = self.stats.summary() if hasattr(self.stats, "summary") else {}
+        return {
+            "method": self.method,
+            "n_fixed_points": self.n_fixed_points,
+            "n_attracting": int(np.sum(stability == ATTRACTING)),
+            "n_saddle": int(np.sum(stability == SADDLE)),
+            "n_repelling": int(np.sum(stability == REPELLING)),
+            "n_non_hyperbolic": int(np.sum(stability == NON_HYPERBOLIC)),
+            "n_certified": int(np.sum(self.certified)),
+            "complete": self.complete,
+            "proof": proof,
+            "evidence": self.evidence,
+            "index_sum": self.index_sum,
+            "expected_degree": self.expected_degree,
+            "index_consistent": self.index_consistent,
+            "seconds": self.seconds,
+            "stats": stats,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"FixedPoints(method={self.method!r}, n_fixed_points={self.n_fixed_points}, "
+            f"n_attracting={int(np.sum(self.attracting))}, complete={self.complete}, "
+            f"proof={None if self.proof is None else self.proof.method!r})"
+        )

@@ -1,0 +1,27 @@
+"""The enumeration-method protocol: a Module of hyperparameters with one `run` method."""
+
+import abc
+from typing import ClassVar
+
+import equinox as eqx
+
+from ..looped import LoopedNet
+from ._fixed_points import FixedPoints
+
+
+class AbstractEnumerationMethod(eqx.Module):
+    """A way to enumerate the fixed points of a `jaxfp.looped.LoopedNet`.
+
+    A method holds hyperparameters only (like the solvers); `run(net, **run_options)` does the
+    work and returns a `jaxfp.enumeration.FixedPoints` (ending with
+    `jaxfp.enumeration.assemble_fixed_points`). `run_options` names the options that are not
+    hyperparameters (`checkpoint`, `resume`, `devices`, `part`, `progress`) this method takes;
+    `jaxfp.enumerate_fixed_points` refuses any other. `name` is the method's CLI spelling.
+    """
+
+    name: ClassVar[str]
+    run_options: ClassVar[tuple[str, ...]] = ()
+
+    @abc.abstractmethod
+    def run(self, net: LoopedNet, **run_options) -> FixedPoints:
+        """Enumerate the fixed points of `net`."""

@@ -1,0 +1,126 @@
+"""`BranchAndBound`: interval branch and bound over a box (`jaxfp.certify.certify_complete`)."""
+
+import math
+import time
+from typing import ClassVar
+
+import equinox as eqx
+import numpy as np
+
+from ..certify import CompleteCertificate, certify_complete
+from ..looped import LoopedNet
+from ._assemble import assemble_fixed_points
+from ._fixed_points import FixedPoints, Proof
+from ._method_base import AbstractEnumerationMethod
+
+
+class BranchAndBoundStats(eqx.Module):
+    """What the branch and bound did: `certificate` is `certify_complete`'s record (searched box,
+    one proven box per fixed point, undecided boxes); `box_source` says where the box came from
+    ("a-priori" from σ's range, or "user")."""
+
+    certificate: CompleteCertificate
+    box_source: str
+
+    def summary(self) -> dict:
+        certificate = self.certificate
+        return {
+            "box_source": self.box_source,
+            "searched_lower": np.asarray(certificate.searched_lower).tolist(),
+            "searched_upper": np.asarray(certificate.searched_upper).tolist(),
+            "finished": bool(certificate.complete),
+            "boxes_processed": certificate.boxes_processed,
+            "n_undecided_boxes": int(certificate.undecided_lower.shape[0]),
+        }
+
+
+def has_a_priori_box(net: LoopedNet) -> bool:
+    """Whether σ is bounded, so that a box provably holding every fixed point is known."""
+    return all(math.isfinite(v) for v in net.activation.output_range)
+
+
+class BranchAndBound(AbstractEnumerationMethod):
+    """Find and prove every fixed point in a box by interval branch and bound.
+
+    With `box=None` the box is the a-priori one (bounded σ only): every fixed point of σ(Wx + b)
+    lies in σ's range box, every one of W σ(x) + b in W·range + b; a finished search there is a
+    proof of completeness. With a user `box=(lower, upper)` the search proves every fixed point
+    inside that box only, so the list is not claimed complete for the whole space.
+
+    Args (hyperparameters): `box`, `max_boxes`, `batch_size`, `min_width` (see
+    `jaxfp.certify.certify_complete`). No run options.
+
+    Example:
+        >>> import jax
+        >>> jax.config.update("jax_enable_x64", True)
+        >>> import jaxfp
+        >>> net = jaxfp.looped.tanh_identity_network(1, 2.0)
+        >>> found = jaxfp.enumerate_fixed_points(net, method=BranchAndBound())
+        >>> found.n_fixed_points, found.complete, found.proof.method
+        (3, True, 'branch-and-bound')
+    """
+
+    box: tuple | None = None
+    max_boxes: int = 200_000
+    batch_size: int = 256
+    min_width: float = 1e-10
+
+    name: ClassVar[str] = "branch-and-bound"
+
+    def run(self, net: LoopedNet) -> FixedPoints:
+        began = time.perf_counter()
+        if self.box is None and not has_a_priori_box(net):
+            raise ValueError(
+                f"BranchAndBound needs a box: the activation {net.activation.name!r} is unbounded "
+                f"(output range {net.activation.output_range}), so no box provably holds every "
+                "fixed point; pass BranchAndBound(box=(lower, upper)) (CLI: --box)."
+            )
+        if self.box is None:
+            certificate = certify_complete(
+                net,
+                max_boxes=self.max_boxes,
+                batch_size=self.batch_size,
+                min_width=self.min_width,
+            )
+            source = "a-priori"
+        else:
+            if not (isinstance(self.box, tuple) and len(self.box) == 2):
+                raise ValueError(f"`box` must be a pair (lower, upper), got {self.box!r}.")
+            certificate = certify_complete(
+                net,
+                *self.box,
+                max_boxes=self.max_boxes,
+                batch_size=self.batch_size,
+                min_width=self.min_width,
+            )
+            source = "user"
+        finished = bool(certificate.complete)
+        lower = np.asarray(certificate.searched_lower).tolist()
+        upper = np.asarray(certificate.searched_upper).tolist()
+        proof = None
+        if finished and source == "a-priori":
+            proof = Proof(
+                "branch-and-bound",
+                f"every fixed point lies in σ's range box [{lower}, {upper}]; branch and bound "
+                f"there finished ({certificate.boxes_processed} boxes examined): each box was "
+                "excluded or proved to hold exactly one fixed point",
+            )
+        if finished:
+            evidence = f"every fixed point in the box [{lower}, {upper}] found and proved"
+            if source == "user":
+                evidence += "; outside the box nothing was searched (not a proof for all of ℝ^d)"
+        else:
+            evidence = (
+                f"branch and bound stopped after {certificate.boxes_processed} boxes with "
+                f"{certificate.undecided_lower.shape[0]} boxes undecided: raise `max_boxes`"
+            )
+        return assemble_fixed_points(
+            net,
+            np.asarray(certificate.points, np.float64),
+            method=self.name,
+            stats=BranchAndBoundStats(certificate, source),
+            proof=proof,
+            evidence=evidence,
+            tolerance=1e-10,
+            began=began,
+        )

@@ -1,0 +1,133 @@
+"""`ExactRegions`: every activation region of a piecewise-linear network solved (a proof)."""
+
+import time
+from typing import ClassVar
+
+import equinox as eqx
+import numpy as np
+
+from ..looped import LoopedNet
+from ._assemble import assemble_fixed_points
+from ._fixed_points import FixedPoints, Proof
+from ._method_base import AbstractEnumerationMethod
+from ._pwl_networks import enumerate_pwl_fixed_points, is_piecewise_linear
+from ._region_solve import Tolerances
+from ._results import PWLFixedPoints
+
+# Default limit on the number of activation regions (k + 1)^d of one run.
+MAX_REGIONS = 2**24
+
+
+class ExactRegionsStats(eqx.Module):
+    """What the `ExactRegions` run did: `run` is the engine's record (a `PWLFixedPoints`: region
+    counts, singular regions and their kinds, boundary flags, pre-activations, patterns)."""
+
+    run: PWLFixedPoints
+
+    def summary(self) -> dict:
+        run = self.run
+        return {
+            "num_regions_total": run.num_regions_total,
+            "num_regions_solved": run.num_regions_solved,
+            "num_regions_pruned": run.num_regions_pruned,
+            "num_residual_failures": run.num_residual_failures,
+            "num_singular_regions": len(run.singular_regions.kinds),
+            "num_on_boundary": int(np.sum(np.asarray(run.on_boundary))),
+            "has_continuum": run.has_continuum,
+            "upper_bound": run.upper_bound,
+            "upper_bound_reference": run.upper_bound_reference,
+        }
+
+
+def region_count(net: LoopedNet) -> int:
+    """(k + 1)^d: the activation regions of a piecewise-linear net with k breakpoints."""
+    return (len(np.atleast_1d(np.asarray(net.activation.breakpoints))) + 1) ** net.dim
+
+
+class ExactRegions(AbstractEnumerationMethod):
+    """Every activation region's linear system solved exactly (piecewise-linear σ only).
+
+    Inside each region F is affine: one linear solve per region and a consistency check give
+    every fixed point (`jaxfp.enumeration.enumerate_pwl_fixed_points`). A finished run is a
+    proof of completeness, unless a region holds a continuum of fixed points, a singular region
+    is undecided or a candidate failed its residual check.
+
+    Args (hyperparameters): `chunk_size`, `prune`, `max_frontier`, `tolerances` (see
+    `enumerate_pwl_fixed_points`); `max_regions`: refuse, before any work, networks with more
+    than this many regions (k + 1)^d (raise it to run anyway).
+
+    Run options: `devices`, `progress` (called with `(regions solved, regions to solve)`).
+
+    Example:
+        >>> import jax
+        >>> jax.config.update("jax_enable_x64", True)
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+        >>> found = jaxfp.enumerate_fixed_points(net, method=ExactRegions())
+        >>> found.n_fixed_points, found.complete, found.proof.method
+        (9, True, 'exact-regions')
+    """
+
+    chunk_size: int = 8192
+    prune: bool = True
+    max_frontier: int = 4096
+    tolerances: Tolerances | None = None
+    max_regions: int = MAX_REGIONS
+
+    name: ClassVar[str] = "exact-regions"
+    run_options: ClassVar[tuple[str, ...]] = ("devices", "progress")
+
+    def run(self, net: LoopedNet, *, devices=None, progress=None) -> FixedPoints:
+        began = time.perf_counter()
+        if not is_piecewise_linear(net):
+            raise ValueError(
+                "ExactRegions needs a piecewise-linear activation (a jaxfp.looped.PiecewiseLinear);"
+                f" {net.activation.name!r} is not one: use Starts, BranchAndBound or Auto."
+            )
+        regions = region_count(net)
+        if regions > self.max_regions:
+            raise ValueError(
+                f"ExactRegions would solve up to {regions:.3g} activation regions (d = {net.dim}), "
+                f"over the limit max_regions={self.max_regions:.3g}: raise `max_regions` to run "
+                "it anyway, or use Starts(sample=N) for a sampled, incomplete search."
+            )
+        run = enumerate_pwl_fixed_points(
+            net,
+            chunk_size=self.chunk_size,
+            prune=self.prune,
+            max_frontier=self.max_frontier,
+            tolerances=self.tolerances,
+            devices=devices,
+            progress=progress,
+        )
+        points = np.asarray(run.points, np.float64)
+        proof = None
+        if run.complete and not run.has_continuum:
+            proof = Proof(
+                "exact-regions",
+                f"all {run.num_regions_total} activation regions solved exactly or excluded by "
+                "interval bounds; every singular region classified; every point residual-checked",
+            )
+        evidence = run.evidence
+        if run.has_continuum:
+            evidence += " A region holds a continuum of fixed points: the list is not finite."
+        diagnostics = {
+            "residuals": np.asarray(run.residuals) / (1.0 + np.abs(points).max(axis=1, initial=0)),
+            "spectral_radius": np.asarray(run.spectral_radius),
+            "determinant_sign": np.asarray(run.index_signs),
+            "certified": np.asarray(run.certified),
+            "certificate_margin": np.where(
+                np.asarray(run.certified), np.asarray(run.margins), np.nan
+            ),
+        }
+        return assemble_fixed_points(
+            net,
+            points,
+            method=self.name,
+            stats=ExactRegionsStats(run),
+            proof=proof,
+            evidence=evidence,
+            tolerance=1e-12,
+            diagnostics=diagnostics,
+            began=began,
+        )

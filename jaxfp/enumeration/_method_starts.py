@@ -1,0 +1,124 @@
+"""`Starts`: the iterative sign-basin engine as an enumeration method (never a proof)."""
+
+import time
+from typing import ClassVar
+
+import equinox as eqx
+import numpy as np
+from jaxtyping import ArrayLike
+
+from ..looped import LoopedNet
+from ._assemble import assemble_fixed_points
+from ._fixed_points import FixedPoints
+from ._iterative import enumerate_iterative
+from ._method_base import AbstractEnumerationMethod
+from ._result import IterativeFixedPoints
+from ._solve_starts import SolveOptions
+
+_POINT_KEYS = ("n_fixed_points", "n_attracting", "n_saddle", "n_repelling", "n_non_hyperbolic")
+
+
+class StartsStats(eqx.Module):
+    """What the `Starts` run did: `run` is the engine's full record (an `IterativeFixedPoints`:
+    per-start outcomes, limits, Newton roots, orthant counts, sampling interval); its point rows
+    are the rows of the `FixedPoints` it produced."""
+
+    run: IterativeFixedPoints
+
+    def summary(self) -> dict:
+        summary = self.run.summary()
+        for key in (*_POINT_KEYS, "n_certified", "complete", "completeness", "method"):
+            summary.pop(key, None)
+        return summary
+
+
+class Starts(AbstractEnumerationMethod):
+    """Starts in every sign orthant (or a sample), solved by the iterated map and by Newton.
+
+    The engine is `jaxfp.enumeration.enumerate_iterative` (see it for every hyperparameter);
+    centre and scale default to values derived from the network. A list found from starts is
+    never proved complete: the index check is reported as consistent or inconsistent.
+
+    Run options: `checkpoint`, `resume`, `devices`, `part`, `progress` (called with
+    `(chunks_done, num_chunks, starts_done)`).
+
+    Example:
+        >>> import jax
+        >>> jax.config.update("jax_enable_x64", True)
+        >>> import jaxfp
+        >>> net = jaxfp.looped.poly_network(2)
+        >>> found = jaxfp.enumerate_fixed_points(net, method=Starts(starts_per_orthant=2))
+        >>> found.n_fixed_points, found.complete, found.index_consistent
+        (9, False, True)
+    """
+
+    starts_per_orthant: int = 1
+    centre: ArrayLike | None = None
+    scale: float | None = None
+    sample: int | None = None
+    faces: bool | None = None
+    seed: int = 0
+    certify: bool = True
+    chunk_size: int = 16384
+    options: SolveOptions | None = None
+
+    name: ClassVar[str] = "starts"
+    run_options: ClassVar[tuple[str, ...]] = ("checkpoint", "resume", "devices", "part", "progress")
+
+    def run(
+        self,
+        net: LoopedNet,
+        *,
+        checkpoint=None,
+        resume=False,
+        devices=None,
+        part=None,
+        progress=None,
+    ) -> FixedPoints:
+        began = time.perf_counter()
+        run = enumerate_iterative(
+            net,
+            starts_per_orthant=self.starts_per_orthant,
+            centre=self.centre,
+            scale=self.scale,
+            sample=self.sample,
+            part=part,
+            faces=self.faces,
+            seed=self.seed,
+            certify=self.certify,
+            checkpoint=checkpoint,
+            resume=resume,
+            devices=devices,
+            chunk_size=self.chunk_size,
+            options=self.options,
+            callback=progress,
+        )
+        evidence = f"{run.n_starts} starts, {run.n_orthants} orthants"
+        if run.sampled:
+            low, high = run.orthant_fraction_interval
+            evidence += f" (a sample; orthants holding a point: 95% interval {low:.3g}–{high:.3g})"
+        if part is not None:
+            evidence += f"; partial run (part {part[0]} of {part[1]})"
+        evidence += "; starts are never a proof of completeness"
+        diagnostics = {
+            "residuals": run.residual,
+            "spectral_radius": run.spectral_radius,
+            "stability": run.stability,
+            "min_singular_value": run.min_singular_value,
+            "determinant_sign": run.determinant_sign,
+        }
+        if run.certification:
+            diagnostics["certified"] = run.certified
+            diagnostics["certificate_margin"] = run.certificate_margin
+        else:
+            diagnostics["certified"] = np.zeros(run.n_fixed_points, bool)
+        return assemble_fixed_points(
+            net,
+            run.points,
+            method=self.name,
+            stats=StartsStats(run),
+            evidence=evidence,
+            tolerance=(self.options or SolveOptions()).dedupe_tolerance,
+            diagnostics=diagnostics,
+            began=began,
+        )
