@@ -18,7 +18,20 @@ from .enumerate_iterative import add_iterative_arguments, iterative_method
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_summary, format_table, progress
 
-_METHOD_CHOICES = ("auto", "exact-regions", "iterative")
+_METHOD_CHOICES = ("auto", "starts", "exact-regions", "branch-and-bound", "iterative")
+# Options of the starts method that the exact-regions method would silently ignore.
+_STARTS_ONLY = {
+    "--starts-per-orthant": ("starts_per_orthant", 1),
+    "--sample": ("sample", None),
+    "--faces": ("faces", None),
+    "--centre": ("centre", None),
+    "--scale": ("scale", None),
+    "--start-seed": ("start_seed", 0),
+    "--checkpoint": ("checkpoint", None),
+    "--resume": ("resume", False),
+    "--devices": ("devices", None),
+    "--no-certify": ("no_certify", False),
+}
 
 
 class Report(NamedTuple):
@@ -48,8 +61,10 @@ def register(subparsers) -> None:
         "--method",
         choices=_METHOD_CHOICES,
         default="auto",
-        help="exact-regions for piecewise-linear activations; iterative (Newton from many "
-        "starts) otherwise; auto picks",
+        help="exact-regions (piecewise-linear activations: every region solved, a proof); "
+        "starts (Newton from many starts, never a proof; 'iterative' is the old name); "
+        "branch-and-bound (starts, then an interval search over sigma's range box or --box); "
+        "auto: exact-regions for piecewise-linear activations, starts otherwise",
     )
     parser.add_argument("--chunk-size", type=int, default=8192, help="regions solved per batch")
     parser.add_argument(
@@ -82,8 +97,18 @@ def _exact_regions(net, namespace, bar) -> Report:
 
     if namespace.certify_complete or namespace.box is not None:
         raise UserInputError(
-            "--certify-complete and --box apply to --method iterative; the exact-regions list "
+            "--certify-complete and --box apply to --method starts; the exact-regions list "
             "is already exact and complete."
+        )
+    ignored = [
+        flag
+        for flag, (name, default) in _STARTS_ONLY.items()
+        if getattr(namespace, name) != default
+    ]
+    if ignored:
+        raise UserInputError(
+            f"{', '.join(ignored)} apply to --method starts only; the exact-regions method "
+            "(chosen for piecewise-linear activations) solves every region without starts."
         )
 
     def advance(solved: int, total: int) -> None:
@@ -102,7 +127,16 @@ def _exact_regions(net, namespace, bar) -> Report:
         "n_on_boundary": int(np.asarray(found.on_boundary).sum()),
         "index_sum": found.index_sum,
         "expected_degree": found.expected_degree,
-        "complete": found.complete,
+        "complete": bool(found.complete and not found.has_continuum),
+        "proof": (
+            {
+                "method": "exact-regions",
+                "argument": f"all {found.num_regions_total} activation regions solved exactly or "
+                "excluded by interval bounds",
+            }
+            if found.complete and not found.has_continuum
+            else None
+        ),
         "has_continuum": found.has_continuum,
         "n_singular_regions": len(found.singular_regions.kinds),
         "n_regions_total": found.num_regions_total,
@@ -140,14 +174,15 @@ def _exact_regions(net, namespace, bar) -> Report:
 
 
 # Adding a method is one entry here.
-_METHODS = {"exact-regions": _exact_regions, "iterative": iterative_method}
+_METHODS = {"exact-regions": _exact_regions, "starts": iterative_method}
 
 
 def _choose_method(requested: str, net) -> str:
     from ..enumeration import is_piecewise_linear
 
     piecewise = is_piecewise_linear(net)
-    method = requested if requested != "auto" else ("exact-regions" if piecewise else "iterative")
+    requested = "starts" if requested == "iterative" else requested
+    method = requested if requested != "auto" else ("exact-regions" if piecewise else "starts")
     if method == "exact-regions" and not piecewise:
         raise UserInputError(
             f"--method exact-regions needs a piecewise-linear activation (relu, leaky_relu:A, "
@@ -161,6 +196,8 @@ def run(namespace: argparse.Namespace) -> int:
         namespace.net, namespace.dim = "poly", namespace.dim or 10
     net = network_from_arguments(namespace)
     method = _choose_method(namespace.method, net)
+    if method == "branch-and-bound":
+        namespace.certify_complete, method = True, "starts"
     if namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
     quiet = namespace.json == "-"

@@ -113,7 +113,9 @@ def certify_complete_fields(
     lower, upper = np.asarray(result.searched_lower), np.asarray(result.searched_upper)
     box_json, box_text = _describe(lower, upper, source)
     points = np.asarray(points).reshape(-1, net.dim)
-    in_box = points[np.all((points >= lower) & (points <= upper), axis=1)]
+    inside = np.all((points >= lower) & (points <= upper), axis=1)
+    in_box = points[inside]
+    outside = int(np.sum(~inside))
     matched = _match(in_box, result)
     n_boxes = result.n_fixed_points
     finished = bool(result.complete)
@@ -137,7 +139,13 @@ def certify_complete_fields(
             f"{n_unmatched} of them outside every certified box, {n_missed} certified box(es) "
             "with no enumerated point: not certified complete"
         )
+    if outside:
+        verdict += (
+            f"; {outside} enumerated point(s) lie outside the box: the certificate says nothing "
+            "about them or about any other fixed point outside the box"
+        )
     fields = {
+        "n_enumerated_outside_box": outside,
         "certified_complete": certified,
         "complete_box": box_json,
         "n_certified_boxes": n_boxes,

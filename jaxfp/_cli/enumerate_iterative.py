@@ -147,6 +147,9 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
     summary = found.summary()
     summary.pop("method")
     summary["evidence"] = summary.pop("completeness")
+    # The index check is a consistency check, never a proof of completeness.
+    summary["index_consistent"] = summary.pop("complete")
+    summary["complete"], summary["proof"] = False, None
     summary["certification"] = found.certification
     summary["orthant_fraction_interval"] = found.orthant_fraction_interval
     for name, count in summary.pop("start_outcomes").items():
@@ -157,6 +160,9 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
             fields, sentence, complete_arrays = certify_complete_fields(net, box, found.points)
         summary.update(fields)
         summary["evidence"] += f"; {sentence}"
+        if fields["certified_complete"] and box is None:
+            summary["complete"] = True
+            summary["proof"] = {"method": "branch-and-bound", "argument": sentence}
     arrays = {
         "points": found.points,
         "attracting": found.attracting,

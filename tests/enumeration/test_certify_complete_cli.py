@@ -27,6 +27,7 @@ def test_tanh_identity_certified_complete_on_the_automatic_box(capsys):
     np.testing.assert_allclose(summary["complete_box"], [-1.0, 1.0], atol=BOX_TOLERANCE)
     assert "certified-complete search over [-1, 1]^2 (sigma's range)" in summary["evidence"]
     assert "certified complete" in summary["evidence"]
+    assert summary["complete"] is True and summary["proof"]["method"] == "branch-and-bound"
 
 
 def test_poly_with_a_user_box_table_and_npz(tmp_path, capsys):
@@ -91,4 +92,28 @@ def test_malformed_box(box, message, capsys):
 def test_exact_regions_refuses_the_mode(capsys):
     argv = ["enumerate", "--net", "hardtanh-identity", "--dim", "1", "--certify-complete"]
     assert main(argv) == 2
-    assert "apply to --method iterative" in capsys.readouterr().err
+    assert "apply to --method starts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [["--sample", "4"], ["--starts-per-orthant", "2"], ["--resume"]])
+def test_exact_regions_refuses_starts_only_options(flag, capsys):
+    argv = ["enumerate", "--net", "hardtanh-identity", "--dim", "2", *flag]
+    assert main(argv) == 2
+    assert "apply to --method starts only" in capsys.readouterr().err
+
+
+def test_complete_only_with_a_proof_over_the_a_priori_box(capsys):
+    summary = _summary(["--net", "tanh-identity", "--dim", "2", "--gain", "2"], capsys)
+    assert summary["complete"] is False and summary["proof"] is None
+    proved = _summary(
+        ["--net", "tanh-identity", "--dim", "2", "--gain", "2", "--method", "branch-and-bound"],
+        capsys,
+    )
+    assert proved["complete"] is True and proved["proof"]["method"] == "branch-and-bound"
+
+
+def test_user_box_states_the_points_outside_it(capsys):
+    summary = _summary(["--net", "poly", "--dim", "1", "--box=-0.5,0.5"], capsys)
+    assert summary["n_enumerated_outside_box"] == 2
+    assert "2 enumerated point(s) lie outside the box" in summary["evidence"]
+    assert summary["complete"] is False
