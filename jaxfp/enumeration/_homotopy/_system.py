@@ -19,13 +19,12 @@ import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
 from ...looped import Activation, LoopedNet
-from .._index_check import _polynomial_coefficients
 
 
 def polynomial_coefficients(activation: Activation) -> tuple[float, ...] | None:
     """c_0, …, c_k of a polynomial activation (lowest degree first), or None when σ is not one:
-    the index check's reading of the activation object (names are never consulted)."""
-    return _polynomial_coefficients(activation)
+    the activation's own `polynomial_coefficients` (names are never consulted)."""
+    return activation.polynomial_coefficients
 
 
 def polynomial_degree(net: LoopedNet) -> int | None:
