@@ -116,9 +116,22 @@ class CompleteCertificate(eqx.Module):
         return jnp.where(in_searched, index, -2)
 
 
+# The a-priori box is widened by this fraction of its width (at least of 1): every fixed point
+# lies in the closed box, so the claim stays true, and fixed points on the range's boundary
+# (hard clips in their flat parts, say) lie inside the searched box, where they can be proved.
+_A_PRIORI_MARGIN = 1e-7
+
+
 def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
     """A box holding every fixed point, from σ's own range: σ(ℝ)^d for σ(Wx + b), and
-    W·σ(ℝ)^d + b for W σ(x) + b (outward rounded, closed)."""
+    W·σ(ℝ)^d + b for W σ(x) + b (outward rounded, closed, widened by `_A_PRIORI_MARGIN`)."""
+    lower, upper = _range_box(net)
+    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
+    return lower - margin, upper + margin
+
+
+def _range_box(net: LoopedNet) -> tuple[Array, Array]:
+    """σ(ℝ)^d or W·σ(ℝ)^d + b, outward rounded."""
     low, high = net.activation.output_range
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(
