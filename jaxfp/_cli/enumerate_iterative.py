@@ -150,6 +150,10 @@ def iterative_method(net, namespace: argparse.Namespace, bar):
     # The index check is a consistency check, never a proof of completeness.
     summary["index_consistent"] = summary.pop("complete")
     summary["complete"], summary["proof"] = False, None
+    summary["evidence"] += (
+        " (a consistency check, not a proof: starts can miss fixed points; --method "
+        "branch-and-bound proves a bounded activation's list complete)"
+    )
     summary["certification"] = found.certification
     summary["orthant_fraction_interval"] = found.orthant_fraction_interval
     for name, count in summary.pop("start_outcomes").items():

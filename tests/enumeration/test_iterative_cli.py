@@ -42,6 +42,7 @@ def test_default_network_json_and_npz(run_json, capsys):
     # The index check is consistent, but a consistency check is never a proof of completeness.
     assert summary["index_consistent"] is True
     assert summary["complete"] is False and summary["proof"] is None
+    assert "a consistency check, not a proof" in summary["evidence"]
     assert summary["n_starts"] == 2**DIM * STARTS_PER_ORTHANT + 3**DIM
     assert summary["devices"] == 1 and summary["certification"] is False
     saved = np.load(out)
