@@ -8,6 +8,7 @@ import equinox as eqx
 import jax
 import jax.tree_util as jtu
 
+from .._misc import check_positive_int
 from .._solution import Solution
 from .base import AbstractAdjoint, ForwardSolve, lax_while_loop
 from .common import with_differentiable_aux
@@ -49,8 +50,7 @@ class PhantomAdjoint(AbstractAdjoint):
     damping: float = 0.5
 
     def __check_init__(self):
-        if not (isinstance(self.steps, int) and self.steps >= 1):
-            raise ValueError(f"`steps` must be a positive int, got {self.steps!r}.")
+        check_positive_int(self.steps, "steps")
         if not 0 < self.damping <= 1:
             raise ValueError(f"`damping` must lie in (0, 1], got {self.damping}.")
 

@@ -7,6 +7,7 @@ from typing import Any
 import equinox as eqx
 import equinox.internal as eqxi
 
+from .._misc import check_positive_int
 from .._solution import Solution
 from .base import AbstractAdjoint, ForwardSolve
 
@@ -40,12 +41,8 @@ class UnrolledAdjoint(AbstractAdjoint):
     checkpoints: int | None = eqx.field(static=True, default=None)
 
     def __check_init__(self):
-        if self.checkpoints is not None and not (
-            isinstance(self.checkpoints, int) and self.checkpoints >= 1
-        ):
-            raise ValueError(
-                f"`checkpoints` must be a positive int or None, got {self.checkpoints!r}."
-            )
+        if self.checkpoints is not None:
+            check_positive_int(self.checkpoints, "checkpoints")
 
     def apply(
         self,
