@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration._homotopy import _run
-from jaxfp.enumeration._homotopy._run import AT_INFINITY, FINITE, track_all_paths
+from jaxfp.enumeration._homotopy import _ends
+from jaxfp.enumeration._homotopy._ends import AT_INFINITY, FINITE
+from jaxfp.enumeration._homotopy._run import track_all_paths
 
 CUBIC = (0.0, 1.5, 0.0, -0.5)
 MATCH = 1e-7
@@ -30,11 +31,11 @@ def _dense_newton_search(net, coefficients, box=4.0, per_axis=9):
     with np.errstate(all="ignore"):
         for _ in range(60):
             step = np.linalg.solve(
-                _run._affine_jacobian(net, coefficients, x),
-                _run._residual(net, coefficients, x)[..., None],
+                _ends.affine_jacobian(net, coefficients, x),
+                _ends.residual(net, coefficients, x)[..., None],
             )[..., 0]
             x = x - step
-    residual = np.abs(_run._residual(net, coefficients, x)).max(axis=1)
+    residual = np.abs(_ends.residual(net, coefficients, x)).max(axis=1)
     found = x[np.isfinite(residual) & (residual < 1e-10)]
     unique = []
     for point in found:
@@ -91,7 +92,7 @@ def test_random_cubic_systems_against_dense_search(seed, form):
     assert reference.shape[0] >= 1
     for point in reference:  # every real solution the dense search finds is found
         assert np.min(np.max(np.abs(paths.real_solutions - point), axis=1)) < 1e-6
-    residual = np.abs(_run._residual(net, CUBIC, paths.real_solutions)).max()
+    residual = np.abs(_ends.residual(net, CUBIC, paths.real_solutions)).max()
     assert residual < 1e-10  # nothing spurious
     assert paths.real_solutions.shape[0] <= paths.counts[FINITE]
 
@@ -113,24 +114,25 @@ def test_square_and_cube_activations_are_recognised():
 
 
 @pytest.mark.slow
-def test_resume_after_interruption_gives_the_same_points(tmp_path, monkeypatch):
+def test_resume_after_interruption_gives_the_same_points(tmp_path):
     net = jaxfp.looped.poly_network(3)
     reference = track_all_paths(net, chunk_size=8)
-    original = _run.track_paths
-    calls = {"count": 0}
 
-    def interrupted(*args, **kwargs):
-        calls["count"] += 1
-        if calls["count"] == 3:
+    def interrupt(done, total):
+        if done == 2:
             raise KeyboardInterrupt
-        return original(*args, **kwargs)
 
-    monkeypatch.setattr(_run, "track_paths", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        track_all_paths(net, chunk_size=8, checkpoint=tmp_path / "run")
-    monkeypatch.setattr(_run, "track_paths", original)
-    resumed = track_all_paths(net, chunk_size=8, checkpoint=tmp_path / "run", resume=True)
-    assert resumed.counts == reference.counts
+        track_all_paths(net, chunk_size=8, checkpoint=tmp_path / "run", progress=interrupt)
+    seen = []
+    resumed = track_all_paths(
+        net,
+        chunk_size=8,
+        checkpoint=tmp_path / "run",
+        resume=True,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert seen[-1] == (4, 4) and resumed.counts == reference.counts
     np.testing.assert_allclose(
         _sorted(resumed.real_solutions), _sorted(reference.real_solutions), atol=MATCH
     )

@@ -93,13 +93,26 @@ def _step(system: HomogeneousSystem, path: _Path, options: TrackOptions, solve) 
     reaches_end = h >= remaining
     t_new = jnp.where(reaches_end, 1.0, path.t + h)
     z, t = path.z, path.t
-    k1 = velocity(z, t)
-    k2 = velocity(z + 0.5 * h * k1, t + 0.5 * h)
-    k3 = velocity(z + 0.5 * h * k2, t + 0.5 * h)
-    k4 = velocity(z + h * k3, t_new)
-    predicted = z + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    corrected, first = newton(predicted, t_new)
-    corrected, second = newton(corrected, t_new)
+
+    # RK4 as a scan over its four stages, and the two Newton iterations as a scan: each traced
+    # once, so the compiled loop body holds one velocity and one Newton solve (compile time).
+    def stage(carry, nodes):
+        previous, total = carry
+        offset, weight = nodes
+        slope = velocity(
+            z + (offset * h) * previous, jnp.where(offset == 1.0, t_new, t + offset * h)
+        )
+        return (slope, total + weight * slope), None
+
+    nodes = (jnp.asarray([0.0, 0.5, 0.5, 1.0]), jnp.asarray([1.0, 2.0, 2.0, 1.0]) / 6.0)
+    (_, increment), _ = jax.lax.scan(stage, (jnp.zeros_like(z), jnp.zeros_like(z)), nodes)
+    predicted = z + h * increment
+
+    def correct(current, _):
+        return newton(current, t_new)
+
+    corrected, sizes = jax.lax.scan(correct, predicted, None, length=2)
+    first, second = sizes[0], sizes[1]
     scale = jnp.maximum(1.0, jnp.max(jnp.abs(corrected)))
     finite = jnp.all(jnp.isfinite(corrected)) & jnp.isfinite(first) & jnp.isfinite(second)
     accept = (
@@ -152,7 +165,6 @@ def _slope(path: _Path) -> Float[Array, ""]:
     return jnp.where(has_two & (run != 0), (path.sample_new[1] - path.sample_old[1]) / run, 0.0)
 
 
-@eqx.filter_jit
 def track_paths(
     system: HomogeneousSystem,
     indices: Int[Array, " p"],
@@ -162,7 +174,8 @@ def track_paths(
     solver: str = "lapack",
 ) -> TrackedPaths:
     """Tracks paths `indices[:count]` (the rest is padding) in `lanes` lanes; see the module
-    docstring. Returns the ends in the order of `indices`."""
+    docstring. Returns the ends in the order of `indices`. Pure: compile it with `jax.jit`
+    (`lanes` and `solver` static)."""
     solve = SOLVERS[solver]
     size = indices.shape[0]
     dim = system.bias.shape[0]
