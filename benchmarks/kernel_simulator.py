@@ -143,7 +143,7 @@ def scipy_reference(name: str) -> dict | None:
     }
 
 
-def _kernel_quantities(activation: jk.Activation) -> dict:
+def _kernel_quantities(activation: jk.KernelActivation) -> dict:
     return {
         "C": float(jk.normalization_constant(activation)),
         "kappa0": float(jk.kernel_map(activation, 0.0)),

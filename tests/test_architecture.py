@@ -40,12 +40,10 @@ MAX_LINES = 400
 OVERSIZE = {
     "_cli/kernel.py": 432,
     "enumeration/_iterative.py": 433,
-    "kernels/_activations.py": 494,
     "kernels/_signal_propagation.py": 415,
 }
-# The public surface may not grow past its present size; the target is under 120 (the kernels
-# namespace still exports its activations one by one).
-MAX_PUBLIC_NAMES = 179
+# The public surface may not grow past its present size; the target is under 120.
+MAX_PUBLIC_NAMES = 146
 
 
 def _module_name(path: pathlib.Path) -> str:

@@ -16,7 +16,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._activations import Activation
+from ._activation_type import KernelActivation
 
 NORMALIZATIONS = ("none", "ln-pre", "ln-post", "rms-pre", "rms-post")
 
@@ -24,30 +24,31 @@ NORMALIZATIONS = ("none", "ln-pre", "ln-post", "rms-pre", "rms-post")
 class Architecture(eqx.Module):
     """A deep network's layer, as far as its kernel map is concerned.
 
-    **Fields:**
-    - `activation`: the `Activation` φ.
+    - `activation`: the `KernelActivation` φ.
     - `residual`: the residual strength r in [0, 1) (0: no skip connection).
     - `normalization`: one of `"none"`, `"ln-pre"`, `"ln-post"`, `"rms-pre"`, `"rms-post"`
       (LayerNorm or RMSNorm, before or after the activation).
 
-    Raises `ValueError` for a residual outside [0, 1), an unknown normalisation, or an
-    activation that is not an `Activation`.
+    Raises:
+        ValueError: for a residual outside [0, 1), an unknown normalisation, or an
+            activation that is not a `KernelActivation`.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> arch = jk.Architecture(jk.relu(), residual=0.5, normalization="rms-post")
+        >>> relu = jk.get_activation("relu")
+        >>> arch = jk.Architecture(relu, residual=0.5, normalization="rms-post")
         >>> arch.normalization
         'rms-post'
     """
 
-    activation: Activation
+    activation: KernelActivation
     residual: Float[Array, ""] | float = 0.0
     normalization: str = eqx.field(static=True, default="none")
 
     def __check_init__(self):
-        if not isinstance(self.activation, Activation):
+        if not isinstance(self.activation, KernelActivation):
             raise ValueError(
-                f"`activation` must be a jaxfp.kernels.Activation, got "
+                f"`activation` must be a jaxfp.kernels.KernelActivation, got "
                 f"{type(self.activation).__name__}."
             )
         if self.normalization not in NORMALIZATIONS:
@@ -60,20 +61,22 @@ class Architecture(eqx.Module):
                 raise ValueError(f"`residual` must be in [0, 1), got {value!r}.")
 
 
-def as_architecture(model: Activation | Architecture) -> Architecture:
-    """`model` as an `Architecture` (an `Activation` becomes a plain layer).
+def as_architecture(model: KernelActivation | Architecture) -> Architecture:
+    """`model` as an `Architecture` (a `KernelActivation` becomes a plain layer).
 
-    Raises `ValueError` if `model` is neither.
+    Raises:
+        ValueError: if `model` is neither.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> jk.as_architecture(jk.tanh()).residual
+        >>> as_architecture(jk.get_activation("tanh")).residual
         0.0
     """
     if isinstance(model, Architecture):
         return model
-    if isinstance(model, Activation):
+    if isinstance(model, KernelActivation):
         return Architecture(model)
     raise ValueError(
-        f"`model` must be a jaxfp.kernels.Activation or Architecture, got {type(model).__name__}."
+        "`model` must be a jaxfp.kernels.KernelActivation or Architecture, got "
+        f"{type(model).__name__}."
     )

@@ -16,9 +16,9 @@ from jaxtyping import Array, ArrayLike, Float
 class ClosedFormKernel(eqx.Module):
     """A closed-form normalised kernel map: `kernel(rho, params)` and `derivative(rho, params)`.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> closed = jk.relu().closed_form
+        >>> closed = jk.get_activation("relu").closed_form
         >>> round(float(closed.derivative(1.0, ())), 12)
         1.0
     """

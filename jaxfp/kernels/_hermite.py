@@ -8,7 +8,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
-from ._activations import Activation
+from ._activation_type import KernelActivation
 from ._quadrature import gaussian_expectation, gaussian_rule
 
 
@@ -19,11 +19,12 @@ def normalized_hermite(
 
     Uses the stable recurrence he_{k+1} = (x he_k − sqrt(k) he_{k−1}) / sqrt(k + 1).
 
-    Raises `ValueError` if `num_polynomials` < 1.
+    Raises:
+        ValueError: if `num_polynomials` < 1.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> [round(float(v), 6) for v in jk.normalized_hermite(3, 2.0)]
+        >>> [round(float(v), 6) for v in normalized_hermite(3, 2.0)]
         [1.0, 2.0, 2.12132]
     """
     if int(num_polynomials) < 1:
@@ -36,18 +37,18 @@ def normalized_hermite(
 
 
 @eqx.filter_jit
-def normalization_constant(activation: Activation) -> Scalar:
+def normalization_constant(activation: KernelActivation) -> Scalar:
     """C = sqrt(E φ(X)^2), X ~ N(0, 1): the constant that makes κ(1) = 1 (P2 §2).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.normalization_constant(jk.sigmoid())), 6)
+        >>> round(float(jk.normalization_constant(jk.get_activation("sigmoid"))), 6)
         0.541645
     """
     return jnp.sqrt(gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks))
 
 
-def hermite_coefficients(activation: Activation, num_coefficients: int) -> Float[Array, " K"]:
+def hermite_coefficients(activation: KernelActivation, num_coefficients: int) -> Float[Array, " K"]:
     """The normalised Hermite coefficients c_0, …, c_{K−1} of φ / C (P2 eq. for κ).
 
     Computed by Gauss–Hermite quadrature (split at the activation's kinks); jit-able and
@@ -55,11 +56,12 @@ def hermite_coefficients(activation: Activation, num_coefficients: int) -> Float
     quadrature order (200 Gauss–Hermite nodes, or 128 Gauss–Legendre nodes per piece between
     kinks): a ValueError guards K > 64.
 
-    Raises `ValueError` unless 1 <= `num_coefficients` <= 64.
+    Raises:
+        ValueError: unless 1 <= `num_coefficients` <= 64.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> c = jk.hermite_coefficients(jk.relu(), 3)
+        >>> c = jk.hermite_coefficients(jk.get_activation("relu"), 3)
         >>> [round(float(v), 6) for v in c]  # 1/sqrt(pi), 1/sqrt(2), 1/sqrt(2 pi)
         [0.56419, 0.707107, 0.398942]
     """
@@ -69,7 +71,7 @@ def hermite_coefficients(activation: Activation, num_coefficients: int) -> Float
 
 
 @eqx.filter_jit
-def _hermite_coefficients(activation: Activation, num_coefficients: int) -> Array:
+def _hermite_coefficients(activation: KernelActivation, num_coefficients: int) -> Array:
     def moments(x):
         return activation(x) * normalized_hermite(num_coefficients, x)
 
@@ -78,14 +80,15 @@ def _hermite_coefficients(activation: Activation, num_coefficients: int) -> Arra
     return raw / normalization_constant(activation)
 
 
-def hermite_tail_mass(activation: Activation, num_coefficients: int) -> Scalar:
+def hermite_tail_mass(activation: KernelActivation, num_coefficients: int) -> Scalar:
     """1 − Σ_{k<K} c_k^2: the part of κ(1) = 1 that the first K coefficients miss.
 
-    Raises `ValueError` unless 1 <= `num_coefficients` <= 64.
+    Raises:
+        ValueError: unless 1 <= `num_coefficients` <= 64.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> float(jk.hermite_tail_mass(jk.hermite(2), 3)) < 1e-12
+        >>> float(hermite_tail_mass(jk.get_activation("hermite:2"), 3)) < 1e-12
         True
     """
     coefficients = hermite_coefficients(activation, num_coefficients)
@@ -97,12 +100,13 @@ def hermite_series_kernel(
 ) -> Float[Array, "*shape"]:
     """The truncated Mehler series Σ_k c_k^2 ρ^k (an approximation of κ; see the κ'(1) trap).
 
-    Raises `ValueError` if `coefficients` is not 1-D.
+    Raises:
+        ValueError: if `coefficients` is not 1-D.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
         >>> import jax.numpy as jnp
-        >>> float(jk.hermite_series_kernel(jnp.array([0.0, 0.6, 0.8]), 0.5))
+        >>> float(hermite_series_kernel(jnp.array([0.0, 0.6, 0.8]), 0.5))
         0.34
     """
     coefficients = jnp.asarray(coefficients, dtype=float)

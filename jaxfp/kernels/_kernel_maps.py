@@ -12,13 +12,13 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._activations import Activation
+from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation
 
 
-def _quadrature_kernel(activation: Activation, function, rho: Array) -> Array:
+def _quadrature_kernel(activation: KernelActivation, function, rho: Array) -> Array:
     """E f(X) f(Y) / C² by quadrature, f = φ (κ) or φ' (κ')."""
     scale = normalization_constant(activation) ** 2
 
@@ -28,13 +28,13 @@ def _quadrature_kernel(activation: Activation, function, rho: Array) -> Array:
     return jnp.vectorize(one)(rho) / scale
 
 
-def _activation_kernel(activation: Activation, rho: Array) -> Array:
+def _activation_kernel(activation: KernelActivation, rho: Array) -> Array:
     if activation.closed_form is not None:
         return activation.closed_form.kernel(rho, activation.params)
     return _quadrature_kernel(activation, activation, rho)
 
 
-def _activation_kernel_derivative(activation: Activation, rho: Array) -> Array:
+def _activation_kernel_derivative(activation: KernelActivation, rho: Array) -> Array:
     if activation.closed_form is not None:
         return activation.closed_form.derivative(rho, activation.params)
     if not activation.continuous:
@@ -78,26 +78,28 @@ def _checked_rho(rho: ArrayLike) -> Array:
 
 @eqx.filter_jit
 def kernel_map(
-    model: Activation | Architecture, rho: Float[ArrayLike, "*shape"]
+    model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
     """The normalised kernel map κ(ρ) of an activation or architecture (P2 eq. (3), §5).
 
     For an architecture, κ_res = (1 − r²) κ_branch + r² ρ, with κ_branch the activation's κ
     after LayerNorm-post if chosen (P2 Props. 2–3).
 
-    **Arguments:**
-    - `model`: an `Activation` or `Architecture`.
-    - `rho`: correlations in [−1, 1] (any shape).
+    Args:
+        model: a `KernelActivation` or `Architecture`.
+        rho: correlations in [−1, 1] (any shape).
 
-    **Returns:** κ(ρ), same shape as `rho`.
+    Returns:
+        Κ(ρ), same shape as `rho`.
 
-    **Raises:** `ValueError` for a bad `model`; an error inside jit if `rho` leaves [−1, 1]
-    (beyond round-off: |ρ| ≤ 1 + 1e-9 is clipped to [−1, 1], as is the result, since
-    |κ(ρ)| ≤ κ(1) = 1).
+    Raises:
+        ValueError: for a bad `model`; an error inside jit if `rho` leaves [−1, 1]
+            (beyond round-off: |ρ| ≤ 1 + 1e-9 is clipped to [−1, 1], as is the result, since
+            |κ(ρ)| ≤ κ(1) = 1).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.kernel_map(jk.relu(), 0.0)), 6)  # 1/pi
+        >>> round(float(jk.kernel_map(jk.get_activation("relu"), 0.0)), 6)  # 1/pi
         0.31831
     """
     architecture = as_architecture(model)
@@ -110,7 +112,7 @@ def kernel_map(
 
 @eqx.filter_jit
 def kernel_map_derivative(
-    model: Activation | Architecture, rho: Float[ArrayLike, "*shape"]
+    model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
     """κ'(ρ) = E φ'(X)φ'(Y) / C² (Price's theorem), composed through the architecture.
 
@@ -118,12 +120,13 @@ def kernel_map_derivative(
     from the closed form), never from a truncated Hermite series. It may be infinite at ρ = ±1
     (sign, whose κ = (2/π) arcsin ρ).
 
-    **Raises:** `ValueError` for a discontinuous activation without a closed form; an error
-    inside jit if `rho` leaves [−1, 1].
+    Raises:
+        ValueError: for a discontinuous activation without a closed form; an error
+            inside jit if `rho` leaves [−1, 1].
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> float(jk.kernel_map_derivative(jk.relu(), 1.0))
+        >>> float(jk.kernel_map_derivative(jk.get_activation("relu"), 1.0))
         1.0
     """
     architecture = as_architecture(model)
@@ -134,18 +137,19 @@ def kernel_map_derivative(
 
 @eqx.filter_jit
 def kernel_map_second_derivative(
-    model: Activation | Architecture, rho: Float[ArrayLike, "*shape"]
+    model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
     """κ''(ρ), by differentiating κ' in ρ (through the closed form or the quadrature).
 
     Valid for ρ in the open interval (−1, 1); at ρ = ±1 κ'' may be infinite (ReLU) and the
     result is then not finite.
 
-    **Raises:** as `kernel_map_derivative`.
+    Raises:
+        ValueError: as `kernel_map_derivative`.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.kernel_map_second_derivative(jk.exp(), 0.5)), 6)  # e^{-1/2}
+        >>> round(float(kernel_map_second_derivative(jk.get_activation("exp"), 0.5)), 6)  # e^{-1/2}
         0.606531
     """
     architecture = as_architecture(model)

@@ -7,7 +7,7 @@ With weight variance σ_w² and bias variance σ_b², for the raw (unnormalised)
 - χ₁ = σ_w² E φ'(sqrt(q*) Z)²: ordered phase χ₁ < 1 (P2 case 2), chaotic χ₁ > 1, critical
   χ₁ = 1 (P2 case 3; ReLU with σ_w² = 2);
 - depth scales ξ_q = −1 / ln q-map'(q*) and ξ_c = −1 / ln c-map'(c*);
-- the edge of chaos: the σ_w² with χ₁ = 1 at a given σ_b².
+- the edge of chaos (`_edge_of_chaos.py`): the σ_w² with χ₁ = 1 at a given σ_b².
 
 The variance map V(q) = E φ(sqrt(q) Z)² / C² (docs/theory.md, "Finite width") has V(1) = 1; when
 V'(1) > 1 (GELU 1.14, exp 2) the squared norm drifts away from 1 in a finite network.
@@ -18,10 +18,10 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
-from ._activations import Activation
+from .._numerics import bisect
+from ._activation_type import KernelActivation
 from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation, gaussian_rule
 
@@ -31,21 +31,16 @@ _Q_GRID = 160
 _Q_MAX = 1e8
 _Q_MIN = 1e-12
 _C_GRID = 128
-_SIGMA_W2_GRID = 96
-_SIGMA_W2_RANGE = (1e-2, 1e2)
 _BISECTION_STEPS = 60
 _STAY_TOLERANCE = 1e-12
-# |χ₁ − 1| above this at the end of the σ_w² search means the edge found is where the
-# variance starts to explode, not where χ₁ = 1.
-_EDGE_TOLERANCE = 1e-6
 
 
-def _scaled_kinks(activation: Activation, q: Array) -> tuple:
+def _scaled_kinks(activation: KernelActivation, q: Array) -> tuple:
     root = jnp.sqrt(jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny))
     return tuple(kink / root for kink in activation.kinks)
 
 
-def _moment(function, activation: Activation, q: Array, weight=None) -> Array:
+def _moment(function, activation: KernelActivation, q: Array, weight=None) -> Array:
     """E weight(Z) function(sqrt(q) Z)², split at the moving kinks."""
     q = jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny)
     kinks = _scaled_kinks(activation, q)
@@ -56,24 +51,25 @@ def _moment(function, activation: Activation, q: Array, weight=None) -> Array:
     return jnp.sum(weights * values)
 
 
-def _second_moment(activation: Activation, q: Array) -> Array:
+def _second_moment(activation: KernelActivation, q: Array) -> Array:
     return _moment(activation, activation, q)
 
 
-def _second_moment_slope(activation: Activation, q: Array) -> Array:
+def _second_moment_slope(activation: KernelActivation, q: Array) -> Array:
     # d/dq E f(sqrt(q) Z) = E[(Z² − 1) f(sqrt(q) Z)] / (2q): needs no derivative of φ.
     q = jnp.maximum(q, jnp.finfo(jnp.result_type(float)).tiny)
     return _moment(activation, activation, q, weight=lambda z: z * z - 1.0) / (2.0 * q)
 
 
-def _derivative_moment(activation: Activation, q: Array) -> Array:
+def _derivative_moment(activation: KernelActivation, q: Array) -> Array:
     return _moment(activation.derivative, activation, q)
 
 
-def _check_activation(activation: Activation) -> None:
-    if not isinstance(activation, Activation):
+def _check_activation(activation: KernelActivation) -> None:
+    if not isinstance(activation, KernelActivation):
         raise ValueError(
-            f"`activation` must be a jaxfp.kernels.Activation, got {type(activation).__name__}."
+            "`activation` must be a jaxfp.kernels.KernelActivation, got "
+            f"{type(activation).__name__}."
         )
     if not activation.continuous:
         raise ValueError(
@@ -90,30 +86,30 @@ def _check_variances(sigma_w2: float, sigma_b2: float) -> None:
 
 @eqx.filter_jit
 def q_map(
-    activation: Activation,
+    activation: KernelActivation,
     q: Float[ArrayLike, "*shape"],
     sigma_w2: float | Scalar,
     sigma_b2: float | Scalar,
 ) -> Float[Array, "*shape"]:
     """The length map q' = σ_w² E φ(sqrt(q) Z)² + σ_b² of the raw activation (Poole et al.).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.q_map(jk.relu(), 3.0, 2.0, 0.0)), 12)
+        >>> round(float(q_map(jk.get_activation("relu"), 3.0, 2.0, 0.0)), 12)
         3.0
     """
     q = jnp.asarray(q, dtype=float)
     return sigma_w2 * jnp.vectorize(lambda v: _second_moment(activation, v))(q) + sigma_b2
 
 
-def _c_map(activation: Activation, c: Array, q: Array, sigma_w2, sigma_b2) -> Array:
+def _c_map(activation: KernelActivation, c: Array, q: Array, sigma_w2, sigma_b2) -> Array:
     root = jnp.sqrt(q)
     kinks = _scaled_kinks(activation, q)
     scaled = lambda x: activation(root * x)
     return (sigma_w2 * bivariate_expectation(scaled, scaled, c, kinks) + sigma_b2) / q
 
 
-def _c_slope(activation: Activation, c: Array, q: Array, sigma_w2) -> Array:
+def _c_slope(activation: KernelActivation, c: Array, q: Array, sigma_w2) -> Array:
     root = jnp.sqrt(q)
     kinks = _scaled_kinks(activation, q)
     scaled = lambda x: activation.derivative(root * x)
@@ -122,7 +118,7 @@ def _c_slope(activation: Activation, c: Array, q: Array, sigma_w2) -> Array:
 
 @eqx.filter_jit
 def c_map(
-    activation: Activation,
+    activation: KernelActivation,
     c: Float[ArrayLike, "*shape"],
     q: float | Scalar,
     sigma_w2: float | Scalar,
@@ -133,9 +129,9 @@ def c_map(
     At q = q* it is a normalised kernel map (c' = 1 at c = 1); with σ_b² = 0 and σ_w² = 1/C²,
     q = 1 it is P2's κ.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.c_map(jk.relu(), 0.0, 1.0, 2.0, 0.0)), 6)  # 1/pi
+        >>> round(float(c_map(jk.get_activation("relu"), 0.0, 1.0, 2.0, 0.0)), 6)  # 1/pi
         0.31831
     """
     c = jnp.asarray(c, dtype=float)
@@ -143,28 +139,7 @@ def c_map(
     return jnp.vectorize(lambda v: _c_map(activation, v, q, sigma_w2, sigma_b2))(c)
 
 
-def _bracket(function, lower, upper, geometric=False):
-    """The final bracket (low, high) of bisection on [lower, upper] where `function` changes
-    sign; `low` keeps the sign of `function(lower)`."""
-    middle_of = (lambda a, b: jnp.sqrt(a * b)) if geometric else (lambda a, b: 0.5 * (a + b))
-    lower_sign = jnp.sign(function(lower))
-
-    def body(_, bracket):
-        low, high = bracket
-        middle = middle_of(low, high)
-        same = jnp.sign(function(middle)) == lower_sign
-        return jnp.where(same, middle, low), jnp.where(same, high, middle)
-
-    return jax.lax.fori_loop(0, _BISECTION_STEPS, body, (lower, upper))
-
-
-def _bisect(function, lower, upper, geometric=False):
-    """The root of `function` in [lower, upper] by bisection (midpoint of the final bracket)."""
-    low, high = _bracket(function, lower, upper, geometric)
-    return jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
-
-
-def _q_fixed_point(activation: Activation, sigma_w2, sigma_b2) -> tuple[Array, Array]:
+def _q_fixed_point(activation: KernelActivation, sigma_w2, sigma_b2) -> tuple[Array, Array]:
     """q* reached by iterating the q-map from q = 1, and whether it is finite."""
     gap = lambda q: sigma_w2 * _second_moment(activation, q) + sigma_b2 - q
     up = jnp.geomspace(1.0, _Q_MAX, _Q_GRID)
@@ -181,7 +156,13 @@ def _q_fixed_point(activation: Activation, sigma_w2, sigma_b2) -> tuple[Array, A
     up_root = jnp.where(
         up_index == 0,
         1.0,
-        _bisect(gap, up[jnp.maximum(up_index - 1, 0)], up[up_index], geometric=True),
+        bisect(
+            gap,
+            up[jnp.maximum(up_index - 1, 0)],
+            up[up_index],
+            geometric=True,
+            steps=_BISECTION_STEPS,
+        ),
     )
     # Shrinking: the last grid point below 1 where the gap is still non-negative.
     down_hit = down_gap >= 0.0
@@ -189,8 +170,12 @@ def _q_fixed_point(activation: Activation, sigma_w2, sigma_b2) -> tuple[Array, A
     down_exists = jnp.any(down_hit)
     down_root = jnp.where(
         down_exists,
-        _bisect(
-            gap, down[down_index], down[jnp.minimum(down_index + 1, _Q_GRID - 1)], geometric=True
+        bisect(
+            gap,
+            down[down_index],
+            down[jnp.minimum(down_index + 1, _Q_GRID - 1)],
+            geometric=True,
+            steps=_BISECTION_STEPS,
         ),
         0.0,
     )
@@ -199,12 +184,12 @@ def _q_fixed_point(activation: Activation, sigma_w2, sigma_b2) -> tuple[Array, A
     return q_star, exists
 
 
-def _chi1(activation: Activation, q_star, sigma_w2) -> Array:
+def _chi1(activation: KernelActivation, q_star, sigma_w2) -> Array:
     return sigma_w2 * _derivative_moment(activation, q_star)
 
 
 @eqx.filter_jit
-def _signal_core(activation: Activation, sigma_w2, sigma_b2):
+def _signal_core(activation: KernelActivation, sigma_w2, sigma_b2):
     q_star, exists = _q_fixed_point(activation, sigma_w2, sigma_b2)
     chi1 = _chi1(activation, q_star, sigma_w2)
     q_slope = jnp.where(q_star > 0.0, sigma_w2 * _second_moment_slope(activation, q_star), chi1)
@@ -215,7 +200,7 @@ def _signal_core(activation: Activation, sigma_w2, sigma_b2):
     negative = grid_gap < 0.0
     index = jnp.argmax(negative)
     chaotic = (chi1 > 1.0 + CRITICAL_TOLERANCE) & jnp.any(negative)
-    root = _bisect(gap, grid[jnp.maximum(index - 1, 0)], grid[index])
+    root = bisect(gap, grid[jnp.maximum(index - 1, 0)], grid[index], steps=_BISECTION_STEPS)
     c_star = jnp.where(chaotic, root, 1.0)
     c_slope = jnp.where(chaotic, _c_slope(activation, c_star, safe_q, sigma_w2), chi1)
     return q_star, exists, chi1, q_slope, c_star, c_slope
@@ -224,15 +209,15 @@ def _signal_core(activation: Activation, sigma_w2, sigma_b2):
 class SignalPropagation(eqx.Module):
     """Mean-field signal propagation at (σ_w², σ_b²); built by `signal_propagation`.
 
-    **Fields:** `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
+    Fields: `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
     `chi1` = σ_w² E φ'(sqrt(q*) Z)²; `q_slope` = q-map'(q*); `depth_scale_q` = −1/ln q_slope;
     `c_star` (stable fixed point of the c-map; `None` when q* = 0, where the c-map is undefined);
     `c_slope` = c-map'(c*) (χ₁ when c* = 1); `depth_scale_c` = −1/ln c_slope (infinite at
     criticality); `phase`: `"ordered"`, `"critical"` or `"chaotic"`.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> jk.signal_propagation(jk.relu(), 2.0, 0.0).phase
+        >>> jk.signal_propagation(jk.get_activation("relu"), 2.0, 0.0).phase
         'critical'
     """
 
@@ -258,26 +243,28 @@ def _depth_scale(slope: float) -> float:
 
 
 def signal_propagation(
-    activation: Activation, sigma_w2: float, sigma_b2: float
+    activation: KernelActivation, sigma_w2: float, sigma_b2: float
 ) -> SignalPropagation:
     """q*, χ₁, depth scales and phase of a deep network with this activation (Schoenholz et al.).
 
     χ₁ at q* = 0 is the limit q → 0⁺. The phase is `"critical"` when |χ₁ − 1| ≤
-    `CRITICAL_TOLERANCE`.
+    1e-9.
 
-    **Arguments:**
-    - `activation`: the raw activation φ (a continuous `Activation`).
-    - `sigma_w2`: weight variance σ_w² > 0.
-    - `sigma_b2`: bias variance σ_b² ≥ 0.
+    Args:
+        activation: the raw activation φ (a continuous `KernelActivation`).
+        sigma_w2: weight variance σ_w² > 0.
+        sigma_b2: bias variance σ_b² ≥ 0.
 
-    **Returns:** a `SignalPropagation`.
+    Returns:
+        A `SignalPropagation`.
 
-    **Raises:** `ValueError` for bad variances, a discontinuous activation, or when the q-map
-    has no finite fixed point (the variance grows without bound: lower `sigma_w2`).
+    Raises:
+        ValueError: for bad variances, a discontinuous activation, or when the q-map
+            has no finite fixed point (the variance grows without bound: lower `sigma_w2`).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> sp = jk.signal_propagation(jk.tanh(), 2.5, 0.05)
+        >>> sp = jk.signal_propagation(jk.get_activation("tanh"), 2.5, 0.05)
         >>> sp.phase
         'chaotic'
     """
@@ -314,82 +301,16 @@ def signal_propagation(
 
 
 @eqx.filter_jit
-def _edge_core(activation: Activation, sigma_b2):
-    def excess(log_sigma_w2):
-        sigma_w2 = jnp.exp(log_sigma_w2)
-        q_star, exists = _q_fixed_point(activation, sigma_w2, sigma_b2)
-        # A q-map without finite fixed point has exploding variance: count it as chaotic.
-        return jnp.where(exists, _chi1(activation, q_star, sigma_w2) - 1.0, 1.0)
-
-    grid = jnp.linspace(*np.log(_SIGMA_W2_RANGE), _SIGMA_W2_GRID)
-    values = jax.vmap(excess)(grid)
-    above = values >= 0.0
-    index = jnp.argmax(above)
-    found = jnp.any(above) & (index > 0)
-    lower, upper = grid[jnp.maximum(index - 1, 0)], grid[index]
-    low, high = _bracket(excess, lower, upper)
-    # χ₁ just on the ordered side of the edge (where q* exists).
-    chi1_below = excess(low) + 1.0
-    return jnp.exp(0.5 * (low + high)), found, chi1_below
-
-
-class EdgeOfChaos(eqx.Module):
-    """A point (σ_w², σ_b²) on the edge of chaos; built by `edge_of_chaos`.
-
-    **Fields:** `sigma_w2`, `sigma_b2`; `chi1` (χ₁ just on the ordered side); `kind`:
-    `"critical"` when χ₁ = 1 there (within 1e-6), or `"variance_explodes"` when the ordered
-    phase ends because the q-map loses its finite fixed point before χ₁ reaches 1 (GELU at
-    large σ_b²; ReLU with σ_b² > 0 reaches χ₁ = 1 exactly there).
-
-    **Example:**
-        >>> import jaxfp.kernels as jk
-        >>> jk.edge_of_chaos(jk.tanh(), 0.0).kind
-        'critical'
-    """
-
-    sigma_w2: float
-    sigma_b2: float
-    chi1: float
-    kind: str
-
-
-def edge_of_chaos(activation: Activation, sigma_b2: float) -> EdgeOfChaos:
-    """The weight variance σ_w² on the edge of chaos (χ₁ = 1) at bias variance `sigma_b2`.
-
-    Searches σ_w² in [0.01, 100] for the first crossing of χ₁ = 1 (q* recomputed at each
-    σ_w²; where the q-map has no finite fixed point, q* > 1e8, the variance explodes and the
-    point counts as chaotic, which gives ReLU's σ_w² = 2 at every σ_b²), then bisects to
-    ~1e-9 relative in σ_w².
-
-    **Raises:** `ValueError` for a bad `sigma_b2`, a discontinuous activation, or when the
-    ordered phase does not end for σ_w² in that range.
-
-    **Example:**
-        >>> import jaxfp.kernels as jk
-        >>> round(jk.edge_of_chaos(jk.relu(), 0.0).sigma_w2, 6)
-        2.0
-    """
-    _check_activation(activation)
-    _check_variances(1.0, float(sigma_b2))
-    sigma_w2, found, chi1 = _edge_core(activation, jnp.asarray(float(sigma_b2)))
-    if not bool(found):
-        raise ValueError(
-            f"χ₁ = 1 is not crossed for sigma_w2 in {_SIGMA_W2_RANGE} with {activation.name} at "
-            f"sigma_b2={sigma_b2}: this activation has no edge of chaos there."
-        )
-    kind = "critical" if abs(float(chi1) - 1.0) <= _EDGE_TOLERANCE else "variance_explodes"
-    return EdgeOfChaos(float(sigma_w2), float(sigma_b2), float(chi1), kind)
-
-
-@eqx.filter_jit
-def variance_map(activation: Activation, q: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+def variance_map(
+    activation: KernelActivation, q: Float[ArrayLike, "*shape"]
+) -> Float[Array, "*shape"]:
     """V(q) = E φ(sqrt(q) Z)² / C²: the squared norm after one layer of the normalised φ.
 
     V(1) = 1; when V'(1) > 1 the mean-field assumption q = 1 is unstable (docs/theory.md).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.variance_map(jk.exp(), 1.0)), 12)
+        >>> round(float(variance_map(jk.get_activation("exp"), 1.0)), 12)
         1.0
     """
     q = jnp.asarray(q, dtype=float)
@@ -399,15 +320,15 @@ def variance_map(activation: Activation, q: Float[ArrayLike, "*shape"]) -> Float
 
 @eqx.filter_jit
 def variance_map_derivative(
-    activation: Activation, q: Float[ArrayLike, "*shape"]
+    activation: KernelActivation, q: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
     """V'(q), from d/dq E f(sqrt(q) Z) = E[(Z² − 1) f(sqrt(q) Z)] / (2q) (no φ' needed).
 
     q = 1 is a stable fixed point of V when |V'(1)| < 1: tanh 0.64, GELU 1.14, exp 2.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> round(float(jk.variance_map_derivative(jk.exp(), 1.0)), 6)
+        >>> round(float(jk.variance_map_derivative(jk.get_activation("exp"), 1.0)), 6)
         2.0
     """
     q = jnp.asarray(q, dtype=float)

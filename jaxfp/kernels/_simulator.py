@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ._activations import Activation
+from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
 from ._theorem1 import kernel_sequence
@@ -40,9 +40,10 @@ class SimulationResult(eqx.Module):
     - `squared_norm`: (‖h_x‖² + ‖h_y‖²) / (2d), same shape (1 in the mean field).
     - `mean_field`: ρ_ℓ = κ^ℓ(ρ_0), shape `(pairs, L + 1)`.
 
-    **Example:**
+    Example:
         >>> import jax, jaxfp.kernels as jk
-        >>> result = jk.simulate_similarity(jk.tanh(), [0.5], width=64, depth=3, num_seeds=2,
+        >>> tanh = jk.get_activation("tanh")
+        >>> result = jk.simulate_similarity(tanh, [0.5], width=64, depth=3, num_seeds=2,
         ...                                 key=jax.random.key(0))
         >>> result.cosine.shape
         (2, 1, 4)
@@ -171,7 +172,7 @@ def _simulate(
 
 
 def simulate_similarity(
-    model: Activation | Architecture,
+    model: KernelActivation | Architecture,
     rho0: Float[ArrayLike, " pairs"],
     *,
     width: int,
@@ -183,22 +184,24 @@ def simulate_similarity(
 ) -> SimulationResult:
     """Simulate random MLPs of width d and depth L and record the similarity of input pairs.
 
-    **Arguments:**
-    - `model`: an `Activation` or `Architecture` (residual strength, normalisation).
-    - `rho0`: input cosines in [−1, 1], one pair per value.
-    - `width`, `depth`, `num_seeds`: d, L, and the number of independent networks.
-    - `key`: a JAX PRNG key.
-    - `weights`: `"normal"` or `"uniform"` (both zero mean, unit variance).
-    - `dtype`: dtype of the simulation (default float32; the mean field uses JAX's default).
+    Args:
+        model: a `KernelActivation` or `Architecture` (residual strength, normalisation).
+        rho0: input cosines in [−1, 1], one pair per value.
+        width, depth, num_seeds: d, L, and the number of independent networks.
+        key: a JAX PRNG key.
+        weights: `"normal"` or `"uniform"` (both zero mean, unit variance).
+        dtype: dtype of the simulation (default float32; the mean field uses JAX's default).
 
-    **Returns:** a `SimulationResult` with the mean-field ρ_ℓ beside the empirical values.
+    Returns:
+        A `SimulationResult` with the mean-field ρ_ℓ beside the empirical values.
 
-    **Raises:** `ValueError` for a bad model, a non-positive size, `rho0` outside [−1, 1] or
-    not 1-D, or an unknown `weights`.
+    Raises:
+        ValueError: for a bad model, a non-positive size, `rho0` outside [−1, 1] or
+            not 1-D, or an unknown `weights`.
 
-    **Example:**
+    Example:
         >>> import jax, jaxfp.kernels as jk
-        >>> arch = jk.Architecture(jk.relu(), normalization="rms-post")
+        >>> arch = jk.Architecture(jk.get_activation("relu"), normalization="rms-post")
         >>> result = jk.simulate_similarity(arch, [0.2, 0.8], width=256, depth=5, num_seeds=2,
         ...                                 key=jax.random.key(1))
         >>> result.max_deviation() < 0.1

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from ._activations import Activation
+from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
 from ._kernel_maps import kernel_map, kernel_map_derivative
@@ -54,12 +54,12 @@ class KernelFixedPoint(eqx.Module):
     """A fixed point ρ = κ(ρ) on [−1, 1] with its slope κ'(ρ) and stability.
 
     `stability` is `"stable"` (|κ'| < 1), `"unstable"` (|κ'| > 1) or `"neutral"`
-    (|κ'| = 1 within `SLOPE_TOLERANCE`; case 3's ρ* = 1 is neutral yet globally attracting).
+    (|κ'| = 1 within the slope tolerance; case 3's ρ* = 1 is neutral yet globally attracting).
     `attracting` marks Theorem 1's global attractor ρ*.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> [p.stability for p in jk.analyze_kernel(jk.tanh()).fixed_points]
+        >>> [p.stability for p in jk.analyze_kernel(jk.get_activation("tanh")).fixed_points]
         ['unstable', 'stable', 'unstable']
     """
 
@@ -72,15 +72,15 @@ class KernelFixedPoint(eqx.Module):
 class KernelAnalysis(eqx.Module):
     """Theorem 1 of P2 applied to one architecture; built by `analyze_kernel`.
 
-    **Fields:** `architecture`; `normalization_constant` C of the activation; `kappa0` = κ(0);
+    Fields: `architecture`; `normalization_constant` C of the activation; `kappa0` = κ(0);
     `dkappa0` = κ'(0); `dkappa1` = κ'(1) (= E φ'² / C², computed directly); `case` (1–4);
     `rho_star`; `dkappa_rho_star` = κ'(ρ*) (the local rate); `alpha` (Theorem 1's global rate);
     `fixed_points` (all fixed points on [−1, 1], a tuple of `KernelFixedPoint`);
     `zero_tolerance`, `slope_tolerance` (the tolerances the exact case was decided with).
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> jk.analyze_kernel(jk.relu()).case  # P2's Table 1 says case 2: an erratum
+        >>> jk.analyze_kernel(jk.get_activation("relu")).case  # P2's Table 1 says 2: an erratum
         3
     """
 
@@ -134,7 +134,7 @@ def _roots_of_gap(architecture: Architecture, zero_tolerance: float) -> list[flo
 
 
 def analyze_kernel(
-    model: Activation | Architecture,
+    model: KernelActivation | Architecture,
     *,
     zero_tolerance: float | None = None,
     slope_tolerance: float | None = None,
@@ -143,23 +143,25 @@ def analyze_kernel(
 
     κ(0), κ'(0), κ'(1) and κ'(ρ*) come from closed forms where they exist and from accurate
     quadrature otherwise (κ'(1) = E φ'² / C² directly). κ(0) = 0 is decided by
-    `|κ(0)| <= zero_tolerance` (default `ZERO_TOLERANCE` = 1e-12) and κ'(1) = 1 by
-    `|κ'(1) − 1| <= slope_tolerance` (default `SLOPE_TOLERANCE` = 1e-9); with float32 the
+    `|κ(0)| <= zero_tolerance` (default 1e-12) and κ'(1) = 1 by
+    `|κ'(1) − 1| <= slope_tolerance` (default 1e-9); with float32 the
     defaults are 1e-6 and 1e-4. Runs on the host (not jit-able): the number of fixed points is
     data dependent.
 
-    **Arguments:**
-    - `model`: an `Activation` or `Architecture`.
-    - `zero_tolerance`, `slope_tolerance`: override the tolerances above.
+    Args:
+        model: a `KernelActivation` or `Architecture`.
+        zero_tolerance, slope_tolerance: override the tolerances above.
 
-    **Returns:** a `KernelAnalysis`.
+    Returns:
+        A `KernelAnalysis`.
 
-    **Raises:** `ValueError` for a linear kernel map (κ(ρ) = ρ: Theorem 1 needs a nonlinear
-    φ), for a discontinuous activation without closed form, or for negative tolerances.
+    Raises:
+        ValueError: for a linear kernel map (κ(ρ) = ρ: Theorem 1 needs a nonlinear
+            φ), for a discontinuous activation without closed form, or for negative tolerances.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> analysis = jk.analyze_kernel(jk.gelu())
+        >>> analysis = jk.analyze_kernel(jk.get_activation("gelu"))
         >>> analysis.case, round(analysis.rho_star, 6)
         (4, 0.760402)
     """
@@ -237,11 +239,12 @@ def convergence_bound(
     Case 3: |ρ_0 − 1| / (ℓ α |ρ_0 − 1| + 1). Case 4: |ρ_0 − ρ*| / (1 − |ρ_0|) α^ℓ.
     `rho0` and `depth` broadcast against each other.
 
-    **Raises:** `ValueError` if `analysis` is not a `KernelAnalysis`.
+    Raises:
+        ValueError: if `analysis` is not a `KernelAnalysis`.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> analysis = jk.analyze_kernel(jk.sigmoid())
+        >>> analysis = jk.analyze_kernel(jk.get_activation("sigmoid"))
         >>> bool(jk.convergence_bound(analysis, 0.0, 3) <= analysis.alpha ** 3 + 1e-15)
         True
     """
@@ -264,19 +267,21 @@ def convergence_bound(
 
 @eqx.filter_jit
 def kernel_sequence(
-    model: Activation | Architecture, rho0: Float[ArrayLike, "*shape"], depth: int
+    model: KernelActivation | Architecture, rho0: Float[ArrayLike, "*shape"], depth: int
 ) -> Float[Array, "*shape depth+1"]:
     """ρ_0, ρ_1 = κ(ρ_0), …, ρ_L = κ^L(ρ_0): the mean-field similarity across L layers.
 
     Iterated with `jax.lax.scan`; `rho0` may be any array of starting correlations.
 
-    **Returns:** an array of shape `rho0.shape + (depth + 1,)`.
+    Returns:
+        An array of shape `rho0.shape + (depth + 1,)`.
 
-    **Raises:** `ValueError` if `depth` is not a non-negative integer.
+    Raises:
+        ValueError: if `depth` is not a non-negative integer.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> [round(float(v), 6) for v in jk.kernel_sequence(jk.hermite(2), 0.5, 2)]
+        >>> [round(float(v), 6) for v in jk.kernel_sequence(jk.get_activation("hermite:2"), 0.5, 2)]
         [0.5, 0.25, 0.0625]
     """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
@@ -301,11 +306,12 @@ def depth_to_indistinguishability(
     In case 2 from ρ_0 = 0 this is ⌈ln(1/ε) / ln(1/κ'(1))⌉ (P2 §4): inputs become
     indistinguishable. Case 3 needs ℓ ≥ (1/ε − 1/|1 − ρ_0|) / α (polynomial, not logarithmic).
 
-    **Raises:** `ValueError` unless 0 < `epsilon` < 1 and −1 < `rho0` < 1.
+    Raises:
+        ValueError: unless 0 < `epsilon` < 1 and −1 < `rho0` < 1.
 
-    **Example:**
+    Example:
         >>> import jaxfp.kernels as jk
-        >>> jk.depth_to_indistinguishability(jk.analyze_kernel(jk.sigmoid()), 1e-6)
+        >>> jk.depth_to_indistinguishability(jk.analyze_kernel(jk.get_activation("sigmoid")), 1e-6)
         8
     """
     if not isinstance(analysis, KernelAnalysis):

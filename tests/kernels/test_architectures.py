@@ -12,8 +12,8 @@ RHO = jnp.linspace(-1.0, 1.0, 9)
 
 @pytest.mark.parametrize("residual", [0.3, 0.8])
 def test_residual_keeps_fixed_points_and_slows_convergence(residual):
-    plain = jk.analyze_kernel(jk.gelu())
-    blended = jk.analyze_kernel(jk.Architecture(jk.gelu(), residual=residual))
+    plain = jk.analyze_kernel(jk.get_activation("gelu"))
+    blended = jk.analyze_kernel(jk.Architecture(jk.get_activation("gelu"), residual=residual))
     assert blended.case == plain.case == 4
     np.testing.assert_allclose(
         [p.rho for p in blended.fixed_points], [p.rho for p in plain.fixed_points], atol=1e-10
@@ -26,16 +26,16 @@ def test_residual_keeps_fixed_points_and_slows_convergence(residual):
 
 def test_residual_rates_of_proposition_two():
     r, r2 = 0.5, 0.25
-    tanh = jk.analyze_kernel(jk.tanh())
-    tanh_residual = jk.analyze_kernel(jk.Architecture(jk.tanh(), residual=r))
+    tanh = jk.analyze_kernel(jk.get_activation("tanh"))
+    tanh_residual = jk.analyze_kernel(jk.Architecture(jk.get_activation("tanh"), residual=r))
     expected = 1 / (2 - ((1 - r2) * tanh.dkappa0 + r2))
     assert tanh_residual.alpha == pytest.approx(expected, abs=ARCHITECTURE_TOLERANCE)
-    sigmoid = jk.analyze_kernel(jk.sigmoid())
-    sigmoid_residual = jk.analyze_kernel(jk.Architecture(jk.sigmoid(), residual=r))
+    sigmoid = jk.analyze_kernel(jk.get_activation("sigmoid"))
+    sigmoid_residual = jk.analyze_kernel(jk.Architecture(jk.get_activation("sigmoid"), residual=r))
     expected = (1 - r2) * sigmoid.dkappa1 + r2
     assert sigmoid_residual.alpha == pytest.approx(expected, abs=ARCHITECTURE_TOLERANCE)
-    relu = jk.analyze_kernel(jk.relu())
-    relu_residual = jk.analyze_kernel(jk.Architecture(jk.relu(), residual=r))
+    relu = jk.analyze_kernel(jk.get_activation("relu"))
+    relu_residual = jk.analyze_kernel(jk.Architecture(jk.get_activation("relu"), residual=r))
     assert relu_residual.case == 3
     expected = (1 - r2) * (1 - relu.kappa0 - relu.dkappa0)
     assert relu_residual.alpha == pytest.approx(expected, abs=ARCHITECTURE_TOLERANCE)
@@ -57,13 +57,13 @@ def test_layer_norm_after_activation_moves_the_fixed_point_to_zero(name):
 
 @pytest.mark.parametrize("normalization", ["ln-pre", "rms-pre", "rms-post", "none"])
 def test_other_normalizations_leave_the_kernel_unchanged(normalization):
-    architecture = jk.Architecture(jk.gelu(), normalization=normalization)
+    architecture = jk.Architecture(jk.get_activation("gelu"), normalization=normalization)
     np.testing.assert_allclose(
-        jk.kernel_map(architecture, RHO), jk.kernel_map(jk.gelu(), RHO), atol=0
+        jk.kernel_map(architecture, RHO), jk.kernel_map(jk.get_activation("gelu"), RHO), atol=0
     )
     np.testing.assert_allclose(
         jk.kernel_map_derivative(architecture, RHO),
-        jk.kernel_map_derivative(jk.gelu(), RHO),
+        jk.kernel_map_derivative(jk.get_activation("gelu"), RHO),
         atol=0,
     )
 
@@ -71,13 +71,15 @@ def test_other_normalizations_leave_the_kernel_unchanged(normalization):
 @pytest.mark.parametrize("slope", [0.0, 0.1, 0.5, -1.0])
 def test_leaky_relu_is_a_residual_blend_of_relu(slope):
     beta = (1 - slope) ** 2 / (1 + slope**2)
-    blend = beta * jk.kernel_map(jk.relu(), RHO) + (1 - beta) * RHO
+    blend = beta * jk.kernel_map(jk.get_activation("relu"), RHO) + (1 - beta) * RHO
     np.testing.assert_allclose(
-        jk.kernel_map(jk.leaky_relu(slope), RHO), blend, atol=ARCHITECTURE_TOLERANCE
+        jk.kernel_map(jk.get_activation(f"leaky_relu:{slope}"), RHO),
+        blend,
+        atol=ARCHITECTURE_TOLERANCE,
     )
     if 0 <= beta < 1:
         residual = float(np.sqrt(1 - beta))
-        architecture = jk.Architecture(jk.relu(), residual=residual)
+        architecture = jk.Architecture(jk.get_activation("relu"), residual=residual)
         np.testing.assert_allclose(
             jk.kernel_map(architecture, RHO), blend, atol=ARCHITECTURE_TOLERANCE
         )

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import jaxfp.kernels as jk
+from jaxfp.kernels._hermite import hermite_series_kernel
+from jaxfp.kernels._kernel_maps import kernel_map_second_derivative
 from jaxfp.kernels._quadrature import bivariate_expectation
 
 CLOSED_FORM_TOLERANCE = 1e-11
@@ -18,9 +20,9 @@ INTERIOR = RHO[1:-1]
 CLOSED = ["relu", "leaky_relu:0.2", "abs", "erf", "sign", "exp", "gelu", "sin", "hermite:3"]
 
 
-def _quadrature_version(activation: jk.Activation) -> jk.Activation:
+def _quadrature_version(activation: jk.KernelActivation) -> jk.KernelActivation:
     """The same φ with its closed form removed, so that the kernel map uses quadrature."""
-    return jk.Activation(
+    return jk.KernelActivation(
         activation.function,
         activation.params,
         activation.name,
@@ -51,20 +53,29 @@ def test_closed_form_kernel_equals_quadrature(name):
 def test_closed_form_values():
     rho = 0.3
     relu = (math.sqrt(1 - rho**2) + (math.pi - math.acos(rho)) * rho) / math.pi
-    assert float(jk.kernel_map(jk.relu(), rho)) == pytest.approx(relu, abs=1e-15)
-    assert float(jk.kernel_map(jk.exp(), rho)) == pytest.approx(math.exp(rho - 1), abs=1e-15)
+    assert float(jk.kernel_map(jk.get_activation("relu"), rho)) == pytest.approx(relu, abs=1e-15)
+    assert float(jk.kernel_map(jk.get_activation("exp"), rho)) == pytest.approx(
+        math.exp(rho - 1), abs=1e-15
+    )
     erf = math.asin(2 * rho / 3) / math.asin(2 / 3)
-    assert float(jk.kernel_map(jk.erf(), rho)) == pytest.approx(erf, abs=1e-15)
+    assert float(jk.kernel_map(jk.get_activation("erf"), rho)) == pytest.approx(erf, abs=1e-15)
     sign = 2 / math.pi * math.asin(rho)
-    assert float(jk.kernel_map(jk.sign(), rho)) == pytest.approx(sign, abs=1e-15)
+    assert float(jk.kernel_map(jk.get_activation("sign"), rho)) == pytest.approx(sign, abs=1e-15)
     gelu = (1 / math.sqrt(4 - rho**2) + rho * math.asin(rho / 2)) / (2 * math.pi) + rho / 4
-    assert float(jk.kernel_map(jk.gelu(), rho)) == pytest.approx(gelu / 0.4252214826, abs=1e-9)
-    assert float(jk.kernel_map(jk.hermite(4), rho)) == pytest.approx(rho**4, abs=1e-15)
+    assert float(jk.kernel_map(jk.get_activation("gelu"), rho)) == pytest.approx(
+        gelu / 0.4252214826, abs=1e-9
+    )
+    assert float(jk.kernel_map(jk.get_activation("hermite:4"), rho)) == pytest.approx(
+        rho**4, abs=1e-15
+    )
 
 
 @pytest.mark.parametrize("m,n", [(0, 0), (1, 1), (2, 2), (3, 3), (2, 3), (1, 4), (5, 5), (0, 2)])
 def test_mehler_identity(m, n):
-    he_m, he_n = jk.hermite(m) if m else None, jk.hermite(n) if n else None
+    he_m, he_n = (
+        jk.get_activation(f"hermite:{m}") if m else None,
+        jk.get_activation(f"hermite:{n}") if n else None,
+    )
     first = (lambda x: jnp.ones_like(x)) if m == 0 else he_m
     second = (lambda x: jnp.ones_like(x)) if n == 0 else he_n
     for rho in (-0.7, 0.2, 0.9):
@@ -73,9 +84,11 @@ def test_mehler_identity(m, n):
 
 
 def test_mehler_series_matches_kernel_for_smooth_activation():
-    coefficients = jk.hermite_coefficients(jk.tanh(), 60)
-    series = jk.hermite_series_kernel(coefficients, INTERIOR)
-    np.testing.assert_allclose(series, jk.kernel_map(jk.tanh(), INTERIOR), atol=1e-9)
+    coefficients = jk.hermite_coefficients(jk.get_activation("tanh"), 60)
+    series = hermite_series_kernel(coefficients, INTERIOR)
+    np.testing.assert_allclose(
+        series, jk.kernel_map(jk.get_activation("tanh"), INTERIOR), atol=1e-9
+    )
 
 
 def test_kinked_quadrature_against_closed_form_for_shifted_kink():
@@ -97,18 +110,22 @@ def test_kinked_quadrature_against_closed_form_for_shifted_kink():
 def test_second_derivative_matches_closed_form():
     rho = jnp.array([-0.5, 0.3, 0.8])
     relu = 1 / (math.pi * np.sqrt(1 - np.asarray(rho) ** 2))
-    np.testing.assert_allclose(jk.kernel_map_second_derivative(jk.relu(), rho), relu, rtol=1e-12)
-    quadrature = _quadrature_version(jk.relu())
-    np.testing.assert_allclose(jk.kernel_map_second_derivative(quadrature, rho), relu, rtol=1e-9)
+    np.testing.assert_allclose(
+        kernel_map_second_derivative(jk.get_activation("relu"), rho), relu, rtol=1e-12
+    )
+    quadrature = _quadrature_version(jk.get_activation("relu"))
+    np.testing.assert_allclose(kernel_map_second_derivative(quadrature, rho), relu, rtol=1e-9)
 
 
 def test_kernel_map_is_differentiable_in_rho_and_parameters():
-    tanh = jk.tanh()
+    tanh = jk.get_activation("tanh")
     gradient = jax.grad(lambda r: jk.kernel_map(tanh, r))(0.4)
     assert float(gradient) == pytest.approx(float(jk.kernel_map_derivative(tanh, 0.4)), abs=1e-11)
 
     def first_coefficient(slope):
-        activation = jk.Activation(lambda x, a: jnp.where(x >= 0, x, a * x), slope, "leaky", (0.0,))
+        activation = jk.KernelActivation(
+            lambda x, a: jnp.where(x >= 0, x, a * x), slope, "leaky", (0.0,)
+        )
         return jk.hermite_coefficients(activation, 2)[1]
 
     slope = jnp.asarray(0.2)

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import pytest
 
 import jaxfp.kernels as jk
+from jaxfp.kernels._hermite import hermite_series_kernel, normalized_hermite
 
 
 @pytest.mark.parametrize(
@@ -27,9 +28,9 @@ def test_bad_activation_names(name, match):
 
 def test_bad_activation_construction():
     with pytest.raises(ValueError, match="`degree`"):
-        jk.hermite(0)
+        jk.get_activation("hermite:0")
     with pytest.raises(ValueError, match="`negative_slope` must be finite"):
-        jk.leaky_relu(float("nan"))
+        jk.get_activation("leaky_relu:nan")
     with pytest.raises(ValueError, match="`function` must be callable"):
         jk.activation_from_function(3.0)
     with pytest.raises(ValueError, match="`kinks` must be finite"):
@@ -40,9 +41,9 @@ def test_bad_activation_construction():
 
 def test_bad_architecture():
     with pytest.raises(ValueError, match="`residual` must be in"):
-        jk.Architecture(jk.relu(), residual=1.0)
+        jk.Architecture(jk.get_activation("relu"), residual=1.0)
     with pytest.raises(ValueError, match="`normalization` must be one of"):
-        jk.Architecture(jk.relu(), normalization="batchnorm")
+        jk.Architecture(jk.get_activation("relu"), normalization="batchnorm")
     with pytest.raises(ValueError, match="`activation` must be"):
         jk.Architecture(jnp.tanh)
     with pytest.raises(ValueError, match="`model` must be"):
@@ -51,32 +52,32 @@ def test_bad_architecture():
 
 def test_rho_out_of_range_fails_inside_jit():
     with pytest.raises(eqx.EquinoxRuntimeError, match="`rho` must lie in"):
-        jax.block_until_ready(jk.kernel_map(jk.exp(), 1.5))
+        jax.block_until_ready(jk.kernel_map(jk.get_activation("exp"), 1.5))
 
 
 def test_bad_hermite_arguments():
     with pytest.raises(ValueError, match="`num_coefficients`"):
-        jk.hermite_coefficients(jk.relu(), 0)
+        jk.hermite_coefficients(jk.get_activation("relu"), 0)
     with pytest.raises(ValueError, match="`num_coefficients`"):
-        jk.hermite_coefficients(jk.relu(), 65)
+        jk.hermite_coefficients(jk.get_activation("relu"), 65)
     with pytest.raises(ValueError, match="`num_polynomials`"):
-        jk.normalized_hermite(0, 1.0)
+        normalized_hermite(0, 1.0)
     with pytest.raises(ValueError, match="`coefficients` must be 1-D"):
-        jk.hermite_series_kernel(jnp.ones((2, 2)), 0.5)
+        hermite_series_kernel(jnp.ones((2, 2)), 0.5)
 
 
 def test_bad_analysis_arguments():
     with pytest.raises(ValueError, match="linear kernel map"):
-        jk.analyze_kernel(jk.hermite(1))
+        jk.analyze_kernel(jk.get_activation("hermite:1"))
     with pytest.raises(ValueError, match="discontinuous"):
         jk.kernel_map_derivative(jk.activation_from_function(jnp.sign, continuous=False), 0.2)
     with pytest.raises(ValueError, match="tolerance"):
-        jk.analyze_kernel(jk.relu(), zero_tolerance=-1.0)
+        jk.analyze_kernel(jk.get_activation("relu"), zero_tolerance=-1.0)
     with pytest.raises(ValueError, match="`depth` must be a non-negative integer"):
-        jk.kernel_sequence(jk.relu(), 0.0, -1)
+        jk.kernel_sequence(jk.get_activation("relu"), 0.0, -1)
     with pytest.raises(ValueError, match="`analysis` must be"):
         jk.convergence_bound("relu", 0.0, 1)
-    analysis = jk.analyze_kernel(jk.relu())
+    analysis = jk.analyze_kernel(jk.get_activation("relu"))
     with pytest.raises(ValueError, match="`epsilon`"):
         jk.depth_to_indistinguishability(analysis, 0.0)
     with pytest.raises(ValueError, match="`rho0`"):
@@ -85,11 +86,11 @@ def test_bad_analysis_arguments():
 
 def test_bad_signal_propagation_arguments():
     with pytest.raises(ValueError, match="`sigma_w2` must be a positive"):
-        jk.signal_propagation(jk.tanh(), 0.0, 0.0)
+        jk.signal_propagation(jk.get_activation("tanh"), 0.0, 0.0)
     with pytest.raises(ValueError, match="`sigma_b2` must be a non-negative"):
-        jk.signal_propagation(jk.tanh(), 1.0, -0.1)
+        jk.signal_propagation(jk.get_activation("tanh"), 1.0, -0.1)
     with pytest.raises(ValueError, match="discontinuous"):
-        jk.edge_of_chaos(jk.sign(), 0.0)
+        jk.edge_of_chaos(jk.get_activation("sign"), 0.0)
     with pytest.raises(ValueError, match="`activation` must be"):
         jk.signal_propagation("tanh", 1.0, 0.0)
 
@@ -97,16 +98,32 @@ def test_bad_signal_propagation_arguments():
 def test_bad_simulator_arguments():
     key = jax.random.key(0)
     with pytest.raises(ValueError, match="`width` must be an integer >= 2"):
-        jk.simulate_similarity(jk.relu(), [0.5], width=1, depth=2, num_seeds=1, key=key)
+        jk.simulate_similarity(
+            jk.get_activation("relu"), [0.5], width=1, depth=2, num_seeds=1, key=key
+        )
     with pytest.raises(ValueError, match="`depth` must be an integer >= 1"):
-        jk.simulate_similarity(jk.relu(), [0.5], width=8, depth=0, num_seeds=1, key=key)
+        jk.simulate_similarity(
+            jk.get_activation("relu"), [0.5], width=8, depth=0, num_seeds=1, key=key
+        )
     with pytest.raises(ValueError, match="`num_seeds` must be an integer >= 1"):
-        jk.simulate_similarity(jk.relu(), [0.5], width=8, depth=2, num_seeds=0, key=key)
+        jk.simulate_similarity(
+            jk.get_activation("relu"), [0.5], width=8, depth=2, num_seeds=0, key=key
+        )
     with pytest.raises(ValueError, match="`rho0` must lie in"):
-        jk.simulate_similarity(jk.relu(), [1.5], width=8, depth=2, num_seeds=1, key=key)
+        jk.simulate_similarity(
+            jk.get_activation("relu"), [1.5], width=8, depth=2, num_seeds=1, key=key
+        )
     with pytest.raises(ValueError, match="`rho0` must be a non-empty 1-D"):
-        jk.simulate_similarity(jk.relu(), 0.5, width=8, depth=2, num_seeds=1, key=key)
+        jk.simulate_similarity(
+            jk.get_activation("relu"), 0.5, width=8, depth=2, num_seeds=1, key=key
+        )
     with pytest.raises(ValueError, match="`weights` must be one of"):
         jk.simulate_similarity(
-            jk.relu(), [0.5], width=8, depth=2, num_seeds=1, key=key, weights="cauchy"
+            jk.get_activation("relu"),
+            [0.5],
+            width=8,
+            depth=2,
+            num_seeds=1,
+            key=key,
+            weights="cauchy",
         )

@@ -9,6 +9,7 @@ from scipy import integrate
 
 import jaxfp.kernels as jk
 from jaxfp._cli.main import main
+from jaxfp.kernels._activation_library import MAX_HERMITE_DEGREE
 
 jax.config.update("jax_enable_x64", True)
 
@@ -50,11 +51,11 @@ def test_modern_activations_on_the_command_line(capsys):
 
 
 def test_hermite_degree_above_quadrature_limit_is_refused(capsys):
-    assert jk.MAX_HERMITE_DEGREE == 199
-    high = jk.hermite(199)
+    assert MAX_HERMITE_DEGREE == 199
+    high = jk.get_activation("hermite:199")
     np.testing.assert_allclose(float(jk.normalization_constant(high)), 1.0, rtol=1e-8)
     with pytest.raises(ValueError, match="above 199"):
-        jk.hermite(200)
+        jk.get_activation("hermite:200")
     assert main(["kernel", "--activation", "hermite:250"]) == 2
     assert "above 199" in capsys.readouterr().err
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import jaxfp.kernels as jk
+from jaxfp.kernels._hermite import hermite_tail_mass
 
 REFERENCE_TOLERANCE = 1e-6
 COEFFICIENT_TOLERANCE = 1e-10
@@ -62,7 +63,7 @@ def test_gelu_local_rate_is_alpha(analyses):
 
 
 def test_relu_and_exp_hermite_coefficients():
-    relu = np.asarray(jk.hermite_coefficients(jk.relu(), 5))
+    relu = np.asarray(jk.hermite_coefficients(jk.get_activation("relu"), 5))
     expected = [
         1 / math.sqrt(math.pi),
         1 / math.sqrt(2),
@@ -71,18 +72,22 @@ def test_relu_and_exp_hermite_coefficients():
         -1 / math.sqrt(24 * math.pi),
     ]
     np.testing.assert_allclose(relu, expected, atol=COEFFICIENT_TOLERANCE)
-    exp = np.asarray(jk.hermite_coefficients(jk.exp(), 8))
+    exp = np.asarray(jk.hermite_coefficients(jk.get_activation("exp"), 8))
     factorials = np.array([math.factorial(k) for k in range(8)], dtype=float)
     np.testing.assert_allclose(exp, math.exp(-0.5) / np.sqrt(factorials), atol=1e-12)
 
 
 def test_tail_mass_and_truncation_trap():
     # 25 Hermite terms give Σ k c_k² ≈ 0.948 for ReLU, whose κ'(1) is exactly 1.
-    coefficients = np.asarray(jk.hermite_coefficients(jk.relu(), 25))
+    coefficients = np.asarray(jk.hermite_coefficients(jk.get_activation("relu"), 25))
     truncated_slope = float(np.sum(np.arange(25) * coefficients**2))
     assert 0.94 < truncated_slope < 0.955
-    assert float(jk.kernel_map_derivative(jk.relu(), 1.0)) == pytest.approx(1.0, abs=1e-14)
-    tail = float(jk.hermite_tail_mass(jk.relu(), 25))
+    assert float(jk.kernel_map_derivative(jk.get_activation("relu"), 1.0)) == pytest.approx(
+        1.0, abs=1e-14
+    )
+    tail = float(hermite_tail_mass(jk.get_activation("relu"), 25))
     assert tail == pytest.approx(1.0 - np.sum(coefficients**2), abs=1e-14)
     assert 0 < tail < 1e-3
-    assert float(jk.hermite_tail_mass(jk.hermite(3), 5)) == pytest.approx(0.0, abs=1e-12)
+    assert float(hermite_tail_mass(jk.get_activation("hermite:3"), 5)) == pytest.approx(
+        0.0, abs=1e-12
+    )

@@ -12,7 +12,7 @@ WIDE_AGREEMENT = 0.03  # docs/theory.md: width 4096, depth 50, RMSNorm after the
 
 @pytest.fixture(scope="module")
 def rms_relu():
-    architecture = jk.Architecture(jk.relu(), normalization="rms-post")
+    architecture = jk.Architecture(jk.get_activation("relu"), normalization="rms-post")
     return jk.simulate_similarity(
         architecture, [0.0, 0.5, 0.9], width=256, depth=6, num_seeds=4, key=jax.random.key(0)
     )
@@ -33,7 +33,7 @@ def test_small_network_agrees_with_mean_field(rms_relu):
 
 
 def test_residual_layer_norm_and_uniform_weights_run():
-    architecture = jk.Architecture(jk.tanh(), residual=0.5, normalization="ln-pre")
+    architecture = jk.Architecture(jk.get_activation("tanh"), residual=0.5, normalization="ln-pre")
     result = jk.simulate_similarity(
         architecture,
         [0.3],
@@ -49,7 +49,7 @@ def test_residual_layer_norm_and_uniform_weights_run():
 
 @pytest.mark.slow
 def test_width_4096_depth_50_matches_mean_field():
-    architecture = jk.Architecture(jk.gelu(), normalization="rms-post")
+    architecture = jk.Architecture(jk.get_activation("gelu"), normalization="rms-post")
     result = jk.simulate_similarity(
         architecture, [0.0, 0.5, 0.9], width=4096, depth=50, num_seeds=8, key=jax.random.key(0)
     )

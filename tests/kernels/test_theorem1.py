@@ -17,13 +17,13 @@ RHO0 = np.array([-0.95, -0.6, -0.2, 0.0, 0.3, 0.7, 0.95])
 DEPTH = 60
 
 MODELS = {
-    "tanh": jk.tanh(),
-    "relu": jk.relu(),
-    "sigmoid": jk.sigmoid(),
-    "exp": jk.exp(),
-    "gelu": jk.gelu(),
-    "gelu_residual": jk.Architecture(jk.gelu(), residual=0.6),
-    "relu_ln_post": jk.Architecture(jk.relu(), normalization="ln-post"),
+    "tanh": jk.get_activation("tanh"),
+    "relu": jk.get_activation("relu"),
+    "sigmoid": jk.get_activation("sigmoid"),
+    "exp": jk.get_activation("exp"),
+    "gelu": jk.get_activation("gelu"),
+    "gelu_residual": jk.Architecture(jk.get_activation("gelu"), residual=0.6),
+    "relu_ln_post": jk.Architecture(jk.get_activation("relu"), normalization="ln-post"),
 }
 
 
@@ -44,7 +44,7 @@ def test_bounds_hold_on_a_grid(name):
 
 def test_hermite_two_squares_the_correlation():
     rho0 = jnp.array([-0.9, 0.3, 0.8, 0.99])
-    sequence = np.asarray(jk.kernel_sequence(jk.hermite(2), rho0, 6))
+    sequence = np.asarray(jk.kernel_sequence(jk.get_activation("hermite:2"), rho0, 6))
     expected = np.asarray(rho0)[:, None] ** (2.0 ** np.arange(7))[None, :]
     np.testing.assert_allclose(sequence, expected, atol=1e-14)
     # the same through quadrature: a user-defined he_2 without closed form
@@ -55,32 +55,41 @@ def test_hermite_two_squares_the_correlation():
 
 def test_relu_polynomial_asymptote():
     depth = 4000
-    sequence = np.asarray(jk.kernel_sequence(jk.relu(), jnp.array([0.0, 0.5]), depth))
+    sequence = np.asarray(
+        jk.kernel_sequence(jk.get_activation("relu"), jnp.array([0.0, 0.5]), depth)
+    )
     gaps = 1.0 - sequence[:, -1]
     np.testing.assert_allclose(gaps * depth**2, 9 * math.pi**2 / 2, rtol=ASYMPTOTE_TOLERANCE)
 
 
 def test_fixed_points_and_stability():
-    tanh = jk.analyze_kernel(jk.tanh())
+    tanh = jk.analyze_kernel(jk.get_activation("tanh"))
     assert [round(p.rho, 12) for p in tanh.fixed_points] == [-1.0, 0.0, 1.0]
     assert [p.attracting for p in tanh.fixed_points] == [False, True, False]
-    gelu = jk.analyze_kernel(jk.gelu())
+    gelu = jk.analyze_kernel(jk.get_activation("gelu"))
     rhos = [p.rho for p in gelu.fixed_points]
     assert len(rhos) == 2 and rhos[1] == pytest.approx(1.0, abs=1e-12)
-    assert float(jk.kernel_map(jk.gelu(), rhos[0])) == pytest.approx(rhos[0], abs=1e-13)
+    assert float(jk.kernel_map(jk.get_activation("gelu"), rhos[0])) == pytest.approx(
+        rhos[0], abs=1e-13
+    )
     assert gelu.fixed_points[0].stability == "stable"
     assert gelu.fixed_points[1].stability == "unstable"
 
 
 def test_depth_to_indistinguishability():
-    sigmoid = jk.analyze_kernel(jk.sigmoid())
+    sigmoid = jk.analyze_kernel(jk.get_activation("sigmoid"))
     epsilon = 1e-6
     expected = math.ceil(math.log(1 / epsilon) / math.log(1 / sigmoid.dkappa1))
     depth = jk.depth_to_indistinguishability(sigmoid, epsilon)
     assert depth == expected
-    sequence = np.asarray(jk.kernel_sequence(jk.sigmoid(), 0.0, depth))
+    sequence = np.asarray(jk.kernel_sequence(jk.get_activation("sigmoid"), 0.0, depth))
     assert abs(1 - sequence[-1]) <= epsilon
-    relu = jk.analyze_kernel(jk.relu())
+    relu = jk.analyze_kernel(jk.get_activation("relu"))
     relu_depth = jk.depth_to_indistinguishability(relu, 1e-3, rho0=0.5)
     assert relu_depth == math.ceil((1e3 - 2.0) / relu.alpha)
-    assert jk.depth_to_indistinguishability(jk.analyze_kernel(jk.tanh()), 0.5, rho0=0.1) == 0
+    assert (
+        jk.depth_to_indistinguishability(
+            jk.analyze_kernel(jk.get_activation("tanh")), 0.5, rho0=0.1
+        )
+        == 0
+    )

@@ -1,0 +1,95 @@
+"""The type of an activation for kernel-map analysis, and user functions wrapped as one.
+
+A `KernelActivation` is the raw (unnormalised) elementwise function φ plus what the quadrature
+and the closed forms need: where φ is not smooth (`kinks`), whether it is continuous, and its
+closed-form kernel map if one exists. The kernel maps normalise φ by C = sqrt(E φ(X)^2).
+"""
+
+import math
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PyTree
+
+from ._closed_forms import ClosedFormKernel
+
+
+class KernelActivation(eqx.Module):
+    """An elementwise activation φ, as the kernel-map analysis of P2 sees it.
+
+    Get one from the library by name with `get_activation("leaky_relu:0.1")`, or wrap any
+    function with `activation_from_function`.
+
+    Attributes:
+    - `function`: `function(x, params)`, elementwise, unnormalised.
+    - `params`: the function's numeric parameters (arrays: they can be differentiated).
+    - `name`: a readable name.
+    - `kinks`: points where φ or φ' is not smooth; the quadrature splits there.
+    - `continuous`: whether φ is continuous (a jump, as in sign, has no derivative E φ'φ').
+    - `closed_form`: the closed-form normalised kernel map, or `None`.
+
+    Example:
+        >>> import jaxfp.kernels as jk
+        >>> act = jk.get_activation("leaky_relu:0.1")
+        >>> float(act(-2.0))
+        -0.2
+    """
+
+    function: Callable[[Array, PyTree], Array] = eqx.field(static=True)
+    params: PyTree[Array]
+    name: str = eqx.field(static=True)
+    kinks: tuple[float, ...] = eqx.field(static=True, default=())
+    continuous: bool = eqx.field(static=True, default=True)
+    closed_form: ClosedFormKernel | None = None
+
+    def __check_init__(self):
+        if not callable(self.function):
+            raise ValueError(f"`function` must be callable, got {type(self.function).__name__}.")
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError("`name` must be a non-empty string.")
+        for kink in self.kinks:
+            if not math.isfinite(kink):
+                raise ValueError(f"`kinks` must be finite numbers, got {self.kinks}.")
+
+    def __call__(self, x: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+        """φ(x), elementwise."""
+        return self.function(jnp.asarray(x, dtype=float), self.params)
+
+    def derivative(self, x: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
+        """φ'(x), elementwise, by automatic differentiation (almost everywhere)."""
+        scalar = lambda t: self.function(t, self.params)
+        return jnp.vectorize(jax.grad(scalar))(jnp.asarray(x, dtype=float))
+
+
+def activation_from_function(
+    function: Callable[[Array], Array],
+    *,
+    name: str = "custom",
+    kinks: tuple[float, ...] = (),
+    continuous: bool = True,
+) -> KernelActivation:
+    """Wrap a user's elementwise `function(x)` (jnp code) as a `KernelActivation`.
+
+    List every point where `function` or its derivative is not smooth in `kinks`: the
+    quadrature splits there and stays accurate. Set `continuous=False` for a function with
+    jumps (its κ' cannot be computed without a closed form).
+
+    Raises:
+        ValueError: if `function` is not callable or a kink is not finite.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import jaxfp.kernels as jk
+        >>> hard_tanh = jk.activation_from_function(
+        ...     lambda x: jnp.clip(x, -1.0, 1.0), name="hard_tanh", kinks=(-1.0, 1.0))
+        >>> float(hard_tanh(3.0))
+        1.0
+    """
+    if not callable(function):
+        raise ValueError(f"`function` must be callable, got {type(function).__name__}.")
+    kink_tuple = tuple(float(k) for k in kinks)
+    return KernelActivation(
+        lambda x, params: function(x), (), name, kinks=kink_tuple, continuous=continuous
+    )
