@@ -1,45 +1,42 @@
-"""`jaxfp enumerate`: all fixed points of a looped network, with the evidence of completeness.
+"""`jaxfp enumerate`: all fixed points of a looped network, and on what grounds the list is whole.
 
-Each method is one entry of `_METHODS`: a function `(net, namespace, bar) -> Report`. `auto`
-picks `exact-regions` for piecewise-linear activations and `iterative` otherwise.
+One path for every method: the options become a method object of `jaxfp.enumeration` (`Auto`,
+`Starts`, `ExactRegions`, `BranchAndBound`), `jaxfp.enumerate_fixed_points` runs it, and the
+table and JSON are read off the one `FixedPoints` it returns (`enumerate_report`). `complete` is
+true only with a proof. Every option is checked before any work, and an option the chosen method
+would ignore is refused.
 """
 
 import argparse
-import sys
 import time
-from typing import NamedTuple
 
 import jax
 import numpy as np
 
-from ._checks import output_file
+from ._checks import fill_defaults, output_file, reject_options
 from ._errors import UserInputError
-from .enumerate_iterative import add_iterative_arguments, iterative_method
+from .enumerate_complete import check_against_branch_and_bound, complete_box
+from .enumerate_report import HEADERS, print_summary, report
+from .enumerate_starts import (
+    STARTS_DEFAULTS,
+    add_starts_arguments,
+    check_devices,
+    starts_method,
+    starts_run_options,
+)
+from .merge import check_part, run_part
 from .network_args import add_network_arguments, network_from_arguments
-from .output import dump_json, format_summary, format_table, progress
+from .output import dump_json, format_table, progress
 
 _METHOD_CHOICES = ("auto", "starts", "exact-regions", "branch-and-bound", "iterative")
-# Options of the starts method that the exact-regions method would silently ignore.
-_STARTS_ONLY = {
-    "--starts-per-orthant": ("starts_per_orthant", 1),
-    "--sample": ("sample", None),
-    "--faces": ("faces", None),
-    "--centre": ("centre", None),
-    "--scale": ("scale", None),
-    "--start-seed": ("start_seed", 0),
-    "--checkpoint": ("checkpoint", None),
-    "--resume": ("resume", False),
-    "--devices": ("devices", None),
-    "--no-certify": ("no_certify", False),
+# The options each method takes (argparse destinations; each defaults to None when not given).
+_TAKES = {
+    "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
+    "exact-regions": {"chunk_size", "no_prune", "devices"},
+    "branch-and-bound": {"certify_complete", "box"},
 }
-
-
-class Report(NamedTuple):
-    """What a method hands back to the command: summary fields, arrays for --out, table rows."""
-
-    summary: dict
-    arrays: dict
-    rows: list
+_CHECKED = set().union(*_TAKES.values())
+_CHUNK_SIZE = 8192
 
 
 def register(subparsers) -> None:
@@ -47,12 +44,12 @@ def register(subparsers) -> None:
         "enumerate",
         help="find all fixed points of a looped network F(x) = sigma(Wx + b) or W sigma(x) + b",
         description=(
-            "Enumerate every fixed point of a looped network. For piecewise-linear activations "
-            "(relu, leaky_relu:A, hardtanh, abs, pwl:...) the exact-regions method solves the "
-            "linear system of every activation region (after interval pruning) and keeps the "
-            "solutions that lie in their region: the list is exact and complete, and the "
-            "summary says why (regions solved + pruned = all regions, the index sum against the "
-            "Brouwer degree, the known upper bound on the count)."
+            "Enumerate every fixed point of a looped network, and say on what grounds the list "
+            "is complete: complete is true only with a proof (exact-regions for piecewise-linear "
+            "activations: every activation region solved; branch-and-bound for bounded ones: "
+            "an interval search over sigma's range box). Starts find fixed points of any "
+            "network but never prove the list complete; the index check (index sum against the "
+            "Brouwer degree) is reported as a consistency check."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -61,21 +58,32 @@ def register(subparsers) -> None:
         "--method",
         choices=_METHOD_CHOICES,
         default="auto",
-        help="exact-regions (piecewise-linear activations: every region solved, a proof); "
-        "starts (Newton from many starts, never a proof; 'iterative' is the old name); "
-        "branch-and-bound (starts, then an interval search over sigma's range box or --box); "
-        "auto: exact-regions for piecewise-linear activations, starts otherwise",
+        help="auto: chosen from sigma's properties (piecewise linear: exact-regions; bounded, "
+        "small d: starts then branch-and-bound; otherwise starts); exact-regions (every "
+        "activation region solved: a proof); starts (Newton from many starts, never a proof; "
+        "'iterative' is its old name); branch-and-bound (an interval search over sigma's range "
+        "box, a proof, or over --box, which proves that box only)",
     )
-    parser.add_argument("--chunk-size", type=int, default=8192, help="regions solved per batch")
     parser.add_argument(
-        "--no-prune", action="store_true", help="solve every region (skip the interval pruning)"
+        "--chunk-size",
+        type=int,
+        help=f"starts or regions per batch (default {_CHUNK_SIZE}; memory is proportional)",
     )
-    add_iterative_arguments(parser)
+    parser.add_argument(
+        "--no-prune",
+        action="store_true",
+        default=None,
+        help="exact-regions: solve every region (skip the interval pruning)",
+    )
+    parser.add_argument(
+        "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
+    )
+    add_starts_arguments(parser)
     parser.add_argument(
         "--out",
         metavar="FILE.npz",
         type=output_file((".npz",)),
-        help="save points, attracting, certified, spectral_radius",
+        help="save points, attracting, certified, spectral_radius, stability, ...",
     )
     parser.add_argument(
         "--json",
@@ -92,144 +100,162 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def _exact_regions(net, namespace, bar) -> Report:
-    from ..enumeration import enumerate_pwl_fixed_points
+def _method_names(requested: str, net, checked: bool, part: bool) -> tuple[str, ...]:
+    """The methods that will run, in order (what `auto` chooses, resolved here so that options
+    the run would ignore are refused before any work)."""
+    from ..enumeration import Auto, is_piecewise_linear
 
-    if namespace.certify_complete or namespace.box is not None:
-        raise UserInputError(
-            "--certify-complete and --box apply to --method starts; the exact-regions list "
-            "is already exact and complete."
-        )
-    ignored = [
-        flag
-        for flag, (name, default) in _STARTS_ONLY.items()
-        if getattr(namespace, name) != default
-    ]
-    if ignored:
-        raise UserInputError(
-            f"{', '.join(ignored)} apply to --method starts only; the exact-regions method "
-            "(chosen for piecewise-linear activations) solves every region without starts."
-        )
-
-    def advance(solved: int, total: int) -> None:
-        bar.total = total
-        bar.update(solved)
-
-    found = enumerate_pwl_fixed_points(
-        net, chunk_size=namespace.chunk_size, prune=not namespace.no_prune, progress=advance
-    )
-    certified = np.asarray(found.certified)
-    attracting = np.asarray(found.attracting)
-    summary = {
-        "n_fixed_points": found.n_fixed_points,
-        "n_attracting": int(attracting.sum()),
-        "n_certified": int(certified.sum()),
-        "n_on_boundary": int(np.asarray(found.on_boundary).sum()),
-        "index_sum": found.index_sum,
-        "expected_degree": found.expected_degree,
-        "complete": bool(found.complete and not found.has_continuum),
-        "proof": (
-            {
-                "method": "exact-regions",
-                "argument": f"all {found.num_regions_total} activation regions solved exactly or "
-                "excluded by interval bounds",
-            }
-            if found.complete and not found.has_continuum
-            else None
-        ),
-        "has_continuum": found.has_continuum,
-        "n_singular_regions": len(found.singular_regions.kinds),
-        "n_regions_total": found.num_regions_total,
-        "n_regions_solved": found.num_regions_solved,
-        "n_regions_pruned": found.num_regions_pruned,
-        "upper_bound": found.upper_bound,
-        "upper_bound_reference": found.upper_bound_reference,
-        "evidence": found.evidence,
-    }
-    arrays = {
-        "points": np.asarray(found.points),
-        "attracting": attracting,
-        "certified": certified,
-        "spectral_radius": np.asarray(found.spectral_radius),
-        "patterns": np.asarray(found.patterns),
-        "margins": np.asarray(found.margins),
-        "on_boundary": np.asarray(found.on_boundary),
-    }
-    shown = {
-        name: arrays[name][: max(namespace.show, 0)]
-        for name in ("patterns", "points", "spectral_radius", "attracting", "certified", "margins")
-    }
-    rows = [
-        [
-            "".join(str(int(p)) for p in pattern),
-            np.array2string(point, precision=4, separator=","),
-            radius,
-            bool(attract),
-            bool(cert),
-            margin,
-        ]
-        for pattern, point, radius, attract, cert, margin in zip(*shown.values(), strict=True)
-    ]
-    return Report(summary, arrays, rows)
-
-
-# Adding a method is one entry here.
-_METHODS = {"exact-regions": _exact_regions, "starts": iterative_method}
-
-
-def _choose_method(requested: str, net) -> str:
-    from ..enumeration import is_piecewise_linear
-
-    piecewise = is_piecewise_linear(net)
     requested = "starts" if requested == "iterative" else requested
-    method = requested if requested != "auto" else ("exact-regions" if piecewise else "starts")
-    if method == "exact-regions" and not piecewise:
+    if requested == "exact-regions" and not is_piecewise_linear(net):
         raise UserInputError(
             f"--method exact-regions needs a piecewise-linear activation (relu, leaky_relu:A, "
             f"hardtanh, abs, pwl:...); {net.activation.name!r} is not one."
         )
-    return method
+    if requested != "auto":
+        return (requested,)
+    chosen = tuple(method.name for method in Auto().choose(net)[0])
+    if checked and chosen[0] == "exact-regions":
+        raise UserInputError(
+            "--certify-complete and --box apply to --method starts; the exact-regions list "
+            "is already exact and complete."
+        )
+    # A check against branch and bound, or one part of a run, is a run of the starts method.
+    return chosen[:1] if checked or part else chosen
+
+
+def _refuse_ignored(namespace: argparse.Namespace, names: tuple[str, ...]) -> None:
+    taken = set().union(*(_TAKES[name] for name in names))
+    for dest in sorted(_CHECKED - taken):
+        owners = " or ".join(name for name in _TAKES if dest in _TAKES[name])
+        reason = f"options like it apply to --method {owners} only"
+        reject_options(namespace, [dest], f"the {' + '.join(names)} run ignores it; {reason}")
+
+
+def _plan(namespace: argparse.Namespace, net):
+    """The method object, its run options, and the box of a starts list's check against branch
+    and bound (None: the a-priori box) or False (no check)."""
+    from ..enumeration import Auto, BranchAndBound, ExactRegions
+
+    checked = bool(namespace.certify_complete) or namespace.box is not None
+    names = _method_names(namespace.method, net, checked, namespace.part is not None)
+    _refuse_ignored(namespace, names)
+    if namespace.chunk_size is not None and namespace.chunk_size < 1:
+        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
+    fill_defaults(namespace, chunk_size=_CHUNK_SIZE, no_prune=False)
+    check_devices(namespace)
+    box = complete_box(namespace, net) if checked or "branch-and-bound" in names else None
+    run_options, methods = {}, {}
+    if namespace.devices is not None:
+        run_options["devices"] = jax.local_devices()[: namespace.devices]
+    if "starts" in names:
+        methods["starts"] = starts_method(namespace, net)
+        run_options.update(starts_run_options(namespace))
+    if "exact-regions" in names:
+        methods["exact_regions"] = ExactRegions(
+            chunk_size=namespace.chunk_size, prune=not namespace.no_prune
+        )
+    if namespace.method == "auto" and not checked and namespace.part is None:
+        return Auto(**methods), run_options, False
+    if names == ("branch-and-bound",):
+        ones = np.ones(net.dim)
+        bounds = None if box is None else (box[0] * ones, box[1] * ones)
+        return BranchAndBound(box=bounds), {}, False
+    (method,) = methods.values()
+    return method, run_options, (box if checked else False)
+
+
+def _proving_hint(net) -> str:
+    """Which method would prove a starts list complete, in words."""
+    from ..enumeration import is_piecewise_linear
+
+    if is_piecewise_linear(net):
+        return "--method exact-regions proves the list complete"
+    if all(np.isfinite(net.activation.output_range)):
+        return "--method branch-and-bound proves the list complete (sigma's range box)"
+    return "--box=LO,HI proves every fixed point inside a box you give, and only there"
+
+
+def _checked(net, found, box, started: float):
+    """A starts list checked against branch and bound: the proof when they agree."""
+    from ..enumeration import assemble_fixed_points
+
+    fields, sentence, arrays, proof = check_against_branch_and_bound(net, box, found)
+    names = ("residuals", "spectral_radius", "stability", "min_singular_value")
+    names += ("determinant_sign", "certified", "certificate_margin")
+    checked = assemble_fixed_points(
+        net,
+        found.points,
+        method="starts + branch-and-bound",
+        stats=found.stats,
+        proof=proof,
+        evidence=found.evidence.split("; index check")[0] + f"; {sentence}",
+        tolerance=0.0,
+        diagnostics={name: getattr(found, name) for name in names},
+        began=started,
+    )
+    return checked, fields, arrays
 
 
 def run(namespace: argparse.Namespace) -> int:
+    from ..enumeration import enumerate_fixed_points
+
     if namespace.net is None and namespace.weights is None:  # the default: P1's (P), d = 10
         namespace.net, namespace.dim = "poly", namespace.dim or 10
     net = network_from_arguments(namespace)
-    method = _choose_method(namespace.method, net)
-    if method == "branch-and-bound":
-        namespace.certify_complete, method = True, "starts"
-    if namespace.chunk_size < 1:
-        raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
+    method, run_options, box = _plan(namespace, net)
+    part = check_part(namespace) if namespace.part is not None else None
     quiet = namespace.json == "-"
-    start = time.perf_counter()
-    unit = "regions" if method == "exact-regions" else "starts"
-    with progress(0, unit, enabled=not quiet) as bar:
-        report = _METHODS[method](net, namespace, bar)
-    seconds = time.perf_counter() - start
+    started = time.perf_counter()
+    extra_fields, extra_arrays = {}, {}
+    with progress(0, "regions" if method.name == "exact-regions" else "starts", not quiet) as bar:
+
+        def advance(*counts) -> None:
+            if len(counts) == 2:  # exact regions: (solved in this chunk, regions to solve)
+                bar.total = counts[1]
+                bar.update(counts[0])
+            else:  # starts: (chunks done, chunks, starts done)
+                bar.update(counts[2] - bar.n)
+
+        if method.run_options:
+            run_options["progress"] = advance
+        with jax.enable_x64(True):
+            if part is not None:
+                found = run_part(net, part, method, run_options, namespace)
+            else:
+                found = enumerate_fixed_points(net, method, **run_options)
+            if box is not False:
+                found, extra_fields, extra_arrays = _checked(net, found, box, started)
+    if found.method == "starts" and not found.complete:
+        found = _with_hint(found, _proving_hint(net))
+    shown = report(found, namespace.show)
     summary = {
-        "method": method,
+        "method": found.method,
         "activation": net.activation.name,
         "form": net.form,
         "dim": net.dim,
-        **report.summary,
-        "seconds": seconds,
-        "devices": report.summary.get("devices", len(jax.local_devices())),
+        **shown.summary,
+        **extra_fields,
+        "seconds": time.perf_counter() - started,
     }
+    summary.setdefault("devices", len(jax.local_devices()))
     if namespace.out is not None:
-        np.savez(namespace.out, **report.arrays)
+        np.savez(namespace.out, **shown.arrays, **extra_arrays)
     if namespace.json is not None:
         if quiet:
             dump_json(summary)
             return 0
         with open(namespace.json, "w") as stream:
             dump_json(summary, stream)
-    if report.rows:
-        headers = ["pattern", "point", "spectral radius", "attracting", "certified", "margin"]
-        print(format_table(report.rows, headers))
-        shown = len(report.rows)
-        if shown < summary["n_fixed_points"]:
-            print(f"... {summary['n_fixed_points'] - shown} more (use --show or --out)")
+    if shown.rows:
+        print(format_table(shown.rows, HEADERS))
+        if len(shown.rows) < summary["n_fixed_points"]:
+            print(f"... {summary['n_fixed_points'] - len(shown.rows)} more (use --show or --out)")
         print()
-    print(format_summary([(key, value) for key, value in summary.items() if key != "evidence"]))
-    print(f"\nevidence: {summary['evidence']}", file=sys.stdout)
+    print_summary(summary)
     return 0
+
+
+def _with_hint(found, hint: str):
+    import dataclasses
+
+    return dataclasses.replace(found, evidence=f"{found.evidence}; {hint}")

@@ -1,6 +1,6 @@
 """`jaxfp enumerate --certify-complete [--box=LO,HI]`: prove the enumerated list complete in a box.
 
-A branch-and-bound search (`jaxfp.certify.certify_complete`, P1 Theorems 4.1-4.2 made checkable:
+A branch-and-bound search (`jaxfp.enumeration.BranchAndBound`, P1 Theorems 4.1-4.2 made checkable:
 the contraction and Krawczyk tests over interval boxes) proves every fixed point in the box, one
 certified box each, and that there are no others. The enumeration is then certified complete in
 that box when the search finished and the enumerated points inside the box match the certified
@@ -26,6 +26,7 @@ def add_complete_arguments(group) -> None:
     group.add_argument(
         "--certify-complete",
         action="store_true",
+        default=None,
         help="after enumerating, search a whole box by interval branch and bound, proving every "
         "fixed point in it and that there are no others (off by default: it costs a search); "
         "the box is automatic for bounded activations (sigma's range, or W range + b)",
@@ -92,27 +93,31 @@ def _match(points: np.ndarray, result) -> np.ndarray:
     return np.where(inside, nearest, -1)
 
 
-def certify_complete_fields(
-    net, box: tuple[float, float] | None, points: np.ndarray
-) -> tuple[dict, str, dict]:
-    """Run the certified-complete search and compare it with the enumerated `points`.
+def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
+    """Check the enumerated list `found` (a `FixedPoints`) against a branch-and-bound search.
 
-    Returns the summary fields (`certified_complete`, `complete_box`, `n_certified_boxes`,
-    `search_finished`, `n_enumerated_in_box`), the sentence for the evidence line, and the
-    arrays for `--out` (the certified boxes).
+    Runs `jaxfp.enumeration.BranchAndBound` over the a-priori box (`box=None`) or `[LO, HI]^d`
+    and matches `found`'s points to its proven boxes one to one. Returns the summary fields
+    (`certified_complete`, `complete_box`, `n_certified_boxes`, `search_finished`,
+    `n_enumerated_in_box`, `n_enumerated_outside_box`), the sentence for the evidence line, the
+    arrays for `--out` (the proven boxes), and the search's `Proof` of completeness when the list
+    is certified complete over the a-priori box (None otherwise: a user box proves that box only).
     """
-    from ..certify import certify_complete
+    from ..enumeration import BranchAndBound, enumerate_fixed_points
 
     if box is None:
-        result = certify_complete(net)
+        searched = enumerate_fixed_points(net, method=BranchAndBound())
         source = "sigma's range" if net.form == "sigma-affine" else "W range(sigma) + b"
     else:
         ones = np.ones(net.dim)
-        result = certify_complete(net, box[0] * ones, box[1] * ones)
+        searched = enumerate_fixed_points(
+            net, method=BranchAndBound(box=(box[0] * ones, box[1] * ones))
+        )
         source = "--box"
+    result = searched.stats.certificate
     lower, upper = np.asarray(result.searched_lower), np.asarray(result.searched_upper)
     box_json, box_text = _describe(lower, upper, source)
-    points = np.asarray(points).reshape(-1, net.dim)
+    points = np.asarray(found.points).reshape(-1, net.dim)
     inside = np.all((points >= lower) & (points <= upper), axis=1)
     in_box = points[inside]
     outside = int(np.sum(~inside))
@@ -156,4 +161,5 @@ def certify_complete_fields(
         "complete_boxes_lower": np.asarray(result.boxes_lower),
         "complete_boxes_upper": np.asarray(result.boxes_upper),
     }
-    return fields, f"certified-complete search over {box_text}: {verdict}", arrays
+    proof = searched.proof if certified and box is None else None
+    return fields, f"certified-complete search over {box_text}: {verdict}", arrays, proof

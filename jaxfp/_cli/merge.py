@@ -8,13 +8,14 @@ for SLURM and multi-host GPU/TPU jobs.
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from ._checks import output_file
 from ._errors import UserInputError
-from .output import dump_json, format_summary
+from .enumerate_report import print_summary, report
+from .output import dump_json
 
 
 def parse_part(text: str) -> tuple[int, int]:
@@ -43,32 +44,39 @@ def add_part_argument(group) -> None:
     )
 
 
-def run_part(net, namespace: argparse.Namespace, run_options: dict):
-    """Run the part `namespace.part` of the starts enumeration and save it to `--out`.
+def check_part(namespace: argparse.Namespace) -> tuple[int, int]:
+    """The checked `--part I/N` (before any work): it needs `--out PART.npz`, and parts split the
+    orthants, so face starts and samples are refused.
 
-    Returns the part's own result (for the summary); `namespace.out` is cleared so that
-    `jaxfp enumerate` does not overwrite the part file with its ordinary arrays.
+    Raises:
+        UserInputError: for a malformed part, no `--out`, `--faces` or `--sample`.
     """
-    # Imported on use, as the other subcommands do: `jaxfp --help` does not load the engine.
-    from ..enumeration import enumerate_part, save_part
-
     part = parse_part(namespace.part)
     if namespace.out is None or Path(namespace.out).suffix != ".npz":
         raise UserInputError(
             "--part needs --out PART.npz (the part file that `jaxfp merge` reads)."
         )
     for option in ("faces", "sample"):
-        if run_options.get(option):
+        if getattr(namespace, option):
             raise UserInputError(
                 f"--part cannot be combined with --{option}: parts split the orthants."
             )
-    run_options = {
-        name: value for name, value in run_options.items() if name not in ("faces", "sample")
-    }
-    found = enumerate_part(net, part, **run_options)
+    return part
+
+
+def run_part(net, part: tuple[int, int], method, run_options: dict, namespace):
+    """Run part `part` with `method` and save it to `--out`; returns the part's `FixedPoints`.
+
+    `namespace.out` is cleared so that `jaxfp enumerate` does not overwrite the part file with
+    its ordinary arrays.
+    """
+    # Imported on use, as the other subcommands do: `jaxfp --help` does not load the engine.
+    from ..enumeration import enumerate_part, save_part
+
+    found = enumerate_part(net, part, method=method, **run_options)
     save_part(found, namespace.out)
     namespace.out = None
-    return found.result
+    return found.fixed_points
 
 
 def register(subparsers) -> None:
@@ -79,16 +87,25 @@ def register(subparsers) -> None:
             "Merge the N part files written by `jaxfp enumerate ... --part I/N --out PART.npz` "
             "into the result of the whole run: the parts are checked to be the N parts of one run "
             "(same network and options, every part once), the fixed points are deduplicated "
-            "across parts, and completeness is decided by the index check on the merged list."
+            "across parts, and the index check runs on the merged list (a consistency check: "
+            "starts never prove the list complete)."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("parts", nargs="+", metavar="PART.npz", help="the part files, any order")
     parser.add_argument(
-        "--out", metavar="FILE.npz", help="save the merged points, stability, index signs, ..."
+        "--out",
+        metavar="FILE.npz",
+        type=output_file((".npz",)),
+        help="save the merged points, stability, index signs, per-start arrays, ...",
     )
     parser.add_argument(
-        "--json", nargs="?", const="-", metavar="PATH", help="the summary as JSON (- : stdout)"
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="PATH",
+        type=output_file(stdout=True),
+        help="the summary as JSON (- : stdout)",
     )
     parser.set_defaults(handler=run)
 
@@ -96,29 +113,16 @@ def register(subparsers) -> None:
 def run(namespace: argparse.Namespace) -> int:
     from ..enumeration import merge_parts  # imported on use (see run_part)
 
-    if namespace.out is not None:
-        out = Path(namespace.out)
-        if out.suffix != ".npz" or not out.resolve().parent.is_dir():
-            raise UserInputError(f"--out must be a .npz file in an existing folder, got {out}.")
     merged = merge_parts(namespace.parts)
-    summary = merged.summary()
-    summary["evidence"] = summary.pop("completeness", merged.completeness)
-    summary["n_parts"] = len(namespace.parts)
+    shown = report(merged, show=0)
+    summary = {**shown.summary, "n_parts": len(namespace.parts)}
     if namespace.out is not None:
-        fields = (
-            "points", "sign_patterns", "stability", "spectral_radius", "determinant_sign",
-            "min_singular_value", "residual", "certified", "certificate_margin", "reached_by",
-            "newton_hits", "start_outcome", "start_limit", "start_newton_root", "start_stayed",
-        )  # fmt: skip
-        np.savez(
-            namespace.out, attracting=merged.attracting, **{f: getattr(merged, f) for f in fields}
-        )
+        np.savez(namespace.out, **shown.arrays)
     if namespace.json == "-":
         dump_json(summary)
         return 0
     if namespace.json is not None:
         with open(namespace.json, "w") as stream:
             dump_json(summary, stream)
-    print(format_summary([(key, value) for key, value in summary.items() if key != "evidence"]))
-    print(f"\nevidence: {summary['evidence']}", file=sys.stdout)
+    print_summary(summary)
     return 0

@@ -28,7 +28,7 @@ from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
 from ._certificates import certify_points
 from ._fixed_points import FixedPoints, Proof
-from ._index_check import expected_degree, index_sum
+from ._index_check import expected_degree, index_sum, index_verdict
 
 _FIELDS = (
     "residuals",
@@ -51,35 +51,7 @@ def _residuals(net: LoopedNet, points: np.ndarray) -> np.ndarray:
 def index_evidence(net: LoopedNet, signs: np.ndarray) -> tuple[int, int | None, bool | None, str]:
     """The index check of a point list: (index sum, degree, consistent or None, in words)."""
     total, degree = index_sum(signs), expected_degree(net)
-    degenerate = int(np.sum(np.asarray(signs) == 0))
-    if degree is None:
-        return total, None, None, f"index sum {total}; the degree of x − F(x) is not known"
-    if degenerate:
-        return (
-            total,
-            degree,
-            None,
-            (f"index check undecided: {degenerate} degenerate point(s) (I − J singular)"),
-        )
-    if total != degree:
-        return (
-            total,
-            degree,
-            False,
-            (
-                f"index check inconsistent: index sum {total} ≠ degree {degree}, so fixed "
-                "points are missing"
-            ),
-        )
-    return (
-        total,
-        degree,
-        True,
-        (
-            f"index check consistent: index sum {total} = degree {degree} (necessary for a "
-            "complete list, not a proof)"
-        ),
-    )
+    return (total, degree, *index_verdict(total, degree, signs))
 
 
 def assemble_fixed_points(

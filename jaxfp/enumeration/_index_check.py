@@ -110,6 +110,32 @@ def index_sum(determinant_signs: Int[np.ndarray, " n"]) -> int:
     return int(np.sum(np.asarray(determinant_signs, dtype=np.int64)))
 
 
+def index_verdict(total: int, degree: int | None, signs) -> tuple[bool | None, str]:
+    """The index check of a point list in words: (consistent, or None when undecided; sentence).
+
+    A consistent index check (Σ sign det(I − J) equal to the degree of x − F(x)) is necessary for
+    a complete list, never a proof: two missing points of opposite index leave it unchanged.
+
+    Example:
+        >>> index_verdict(1, 1, [1, 1, -1])[0], index_verdict(2, 1, [1, 1])[1][:26]
+        (True, 'index check inconsistent: ')
+    """
+    degenerate = int(np.sum(np.asarray(signs) == 0))
+    if degree is None:
+        return None, f"index sum {total}; the degree of x − F(x) is not known"
+    if degenerate:
+        return None, f"index check undecided: {degenerate} degenerate point(s) (I − J singular)"
+    if total != degree:
+        return False, (
+            f"index check inconsistent: index sum {total} ≠ degree {degree}, so fixed points are "
+            "missing"
+        )
+    return True, (
+        f"index check consistent: index sum {total} = degree {degree} (necessary for a complete "
+        "list, not a proof)"
+    )
+
+
 def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
     """The index-sum test for a list of fixed points of `net` found by any means.
 

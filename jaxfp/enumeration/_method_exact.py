@@ -27,12 +27,12 @@ class ExactRegionsStats(eqx.Module):
     def summary(self) -> dict:
         run = self.run
         return {
-            "num_regions_total": run.num_regions_total,
-            "num_regions_solved": run.num_regions_solved,
-            "num_regions_pruned": run.num_regions_pruned,
-            "num_residual_failures": run.num_residual_failures,
-            "num_singular_regions": len(run.singular_regions.kinds),
-            "num_on_boundary": int(np.sum(np.asarray(run.on_boundary))),
+            "n_regions_total": run.num_regions_total,
+            "n_regions_solved": run.num_regions_solved,
+            "n_regions_pruned": run.num_regions_pruned,
+            "n_residual_failures": run.num_residual_failures,
+            "n_singular_regions": len(run.singular_regions.kinds),
+            "n_on_boundary": int(np.sum(np.asarray(run.on_boundary))),
             "has_continuum": run.has_continuum,
             "upper_bound": run.upper_bound,
             "upper_bound_reference": run.upper_bound_reference,

@@ -26,8 +26,10 @@ import numpy as np
 
 from .._numerics import group_points
 from ..looped import LoopedNet
-from ._index_check import index_sum
-from ._iterative import _POINT_FIELDS, enumerate_iterative
+from ._fixed_points import FixedPoints
+from ._index_check import index_sum, index_verdict
+from ._iterative import _POINT_FIELDS
+from ._method_starts import Starts, StartsStats
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
 from ._starts import orthant_numbers
@@ -59,6 +61,17 @@ class EnumerationPart:
     tolerance: float
 
     @property
+    def fixed_points(self) -> FixedPoints:
+        """The part's own points as a `FixedPoints` (never complete: a part and starts)."""
+        run = self.result
+        consistent, words = index_verdict(run.index_sum, run.expected_degree, run.determinant_sign)
+        evidence = (
+            f"partial: part {self.index} of {self.count} ({run.n_starts} starts, {run.n_orthants} "
+            f"orthants); merge the parts; {words}"
+        )
+        return _fixed_points(run, evidence, consistent)
+
+    @property
     def starts_per_orthant(self) -> int:
         return self.result.starts_per_orthant
 
@@ -84,58 +97,64 @@ def enumerate_part(
     net: LoopedNet,
     part: tuple[int, int] | None = None,
     *,
+    method=None,
     checkpoint=None,
     resume: bool = False,
     devices=None,
-    options: SolveOptions | None = None,
-    **run_options,
+    progress=None,
 ) -> EnumerationPart:
-    """Enumerate part `part = (I, N)` of the orthants of `net` (starts method).
+    """Enumerate part `part = (I, N)` of the orthants of `net` with a `Starts` method.
 
     Args:
         net: the looped network.
         part: `(index, count)`; `None` takes `(jax.process_index(), jax.process_count())`, the
             part of this process in a `jax.distributed` job.
+        method: a `jaxfp.enumeration.Starts` (default `Starts()`); every part must use the same.
+            Parts split the orthants, so face starts and samples are refused.
         checkpoint: a directory for this part's resumable checkpoint (one per part; a killed
             part resumes with `resume=True`).
         resume: continue this part's checkpoint.
         devices: the devices to use (default: this process's local devices).
-        options: the solve options (`SolveOptions`); every part must use the same.
-        **run_options: the other options of `enumerate_iterative` (`starts_per_orthant`, `seed`,
-            `centre`, `scale`, `certify`, `chunk_size`, `callback`); every part must use the same.
+        progress: called after each chunk with `(chunks_done, num_chunks, starts_done)`.
 
     Returns:
         The part, to be saved with `save_part` and merged with `merge_parts`.
 
     Raises:
-        ValueError: for a malformed `part`, face starts or a sample (parts split all orthants),
-            and every error of `enumerate_iterative`.
+        ValueError: for a malformed `part`, a method that is not `Starts`, face starts or a
+            sample, and every error of the `Starts` run.
 
     Example:
         >>> import jaxfp
+        >>> from jaxfp.enumeration import Starts
         >>> net = jaxfp.looped.poly_network(2)
-        >>> parts = [enumerate_part(net, (i, 2), certify=False) for i in range(2)]
+        >>> parts = [enumerate_part(net, (i, 2), method=Starts(certify=False)) for i in range(2)]
         >>> merge_parts(parts).n_fixed_points  # the 4 attractors, one per orthant
         4
     """
+    method = Starts() if method is None else method
+    if not isinstance(method, Starts):
+        raise ValueError(
+            "`method` must be a jaxfp.enumeration.Starts (parts split its orthants), got "
+            f"{method!r}."
+        )
     if part is None:
         part = (jax.process_index(), jax.process_count())
     for name in ("faces", "sample"):
-        if run_options.get(name):
+        if getattr(method, name):
             raise ValueError(f"`{name}` cannot be used with parts: each part takes its orthants.")
-    run_options["faces"] = False
-    options = SolveOptions() if options is None else options
-    result = enumerate_iterative(
+    method = dataclasses.replace(method, faces=False)
+    found = method.run(
         net,
         part=part,
         checkpoint=checkpoint,
         resume=resume,
         devices=jax.local_devices() if devices is None else devices,
-        options=options,
-        **run_options,
+        progress=progress,
     )
+    tolerance = (method.options or SolveOptions()).dedupe_tolerance
     return EnumerationPart(
-        result, int(part[0]), int(part[1]), network_digest(net), float(options.dedupe_tolerance)
+        found.stats.run, int(part[0]), int(part[1]), network_digest(net), float(tolerance)
     )
 
 
@@ -250,7 +269,7 @@ def _check_parts(parts: Sequence[EnumerationPart]) -> int:
     return dim
 
 
-def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> IterativeFixedPoints:
+def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> FixedPoints:
     """Merge the N parts of one enumeration into the result of the whole run.
 
     Args:
@@ -258,9 +277,10 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> IterativeFixed
             order.
 
     Returns:
-        The merged result: every orthant enumerated, the points deduplicated across parts,
-        per-start arrays in the global start order, and completeness decided on the merged list
-        by the index check, as for a one-process run.
+        The merged `FixedPoints` (method "starts", never complete: starts are no proof): every
+        orthant enumerated, the points deduplicated across parts, the index check on the merged
+        list, as for a one-process run; `stats.run` holds the per-start arrays in the global
+        start order.
 
     Raises:
         ValueError: if the parts are not the N parts of one run (another network or options, a
@@ -300,19 +320,10 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> IterativeFixed
     patterns = fields["sign_patterns"]
     inside = np.all(patterns != 0, axis=1)
     holding = int(np.unique(orthant_numbers(patterns[inside])).size) if dim <= 63 else 0
-    total = index_sum(fields["determinant_sign"])
-    degree = parts[0].expected_degree
-    degenerate = int(np.sum(fields["determinant_sign"] == 0))
-    if degree is None:
-        complete, why = False, "unknown: the degree of x − F(x) is not known for this network"
-    elif degenerate:
-        complete, why = False, f"undecided: {degenerate} degenerate fixed point(s) (I − J singular)"
-    elif total != degree:
-        complete, why = False, f"enumeration incomplete: index sum {total} ≠ degree {degree}"
-    else:
-        complete, why = True, f"index sum {total} = degree {degree}"
+    total, degree = index_sum(fields["determinant_sign"]), parts[0].expected_degree
+    consistent, index_words = index_verdict(total, degree, fields["determinant_sign"])
     fraction = holding / (1 << dim)
-    return IterativeFixedPoints(
+    run = IterativeFixedPoints(
         **fields,
         reached_by=reached_by,
         newton_hits=newton_hits,
@@ -328,9 +339,37 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> IterativeFixed
         orthant_fraction_interval=(fraction, fraction),
         index_sum=total,
         expected_degree=degree,
-        complete=complete,
-        completeness=f"{why} (merged from {count} parts)",
+        complete=bool(consistent),
+        completeness=f"{index_words} (merged from {count} parts)",
         certification=results[0].certification,
         seconds=max(result.seconds for result in results),
         devices=sum(result.devices for result in results),
+    )
+    evidence = (
+        f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts; starts are "
+        f"never a proof of completeness; {index_words}"
+    )
+    return _fixed_points(run, evidence, consistent)
+
+
+def _fixed_points(run: IterativeFixedPoints, evidence: str, consistent) -> FixedPoints:
+    """The `FixedPoints` of a starts record (its per-point fields; never complete)."""
+    return FixedPoints(
+        points=run.points,
+        residuals=run.residual,
+        spectral_radius=run.spectral_radius,
+        stability=run.stability,
+        min_singular_value=run.min_singular_value,
+        determinant_sign=run.determinant_sign,
+        certified=run.certified,
+        certificate_margin=run.certificate_margin,
+        complete=False,
+        proof=None,
+        evidence=evidence,
+        index_sum=run.index_sum,
+        expected_degree=run.expected_degree,
+        index_consistent=consistent,
+        method="starts",
+        stats=StartsStats(run),
+        seconds=run.seconds,
     )

@@ -15,16 +15,15 @@ def main(port: str, process_id: str, num_processes: str, out: str, checkpoint: s
         process_id=int(process_id),
         local_device_ids=[0],
     )
-    from jaxfp.enumeration import enumerate_part, save_part
+    from jaxfp.enumeration import Starts, enumerate_part, save_part
 
     from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
 
     assert jax.process_count() == int(num_processes)
     part = enumerate_part(
         BUILDERS["poly"](),
+        method=Starts(starts_per_orthant=STARTS_PER_ORTHANT, certify=False),
         checkpoint=checkpoint,
-        starts_per_orthant=STARTS_PER_ORTHANT,
-        certify=False,
     )
     save_part(part, out)
     jax.distributed.shutdown()

@@ -103,8 +103,12 @@ def test_exact_regions_refuses_starts_only_options(flag, capsys):
 
 
 def test_complete_only_with_a_proof_over_the_a_priori_box(capsys):
-    summary = _summary(["--net", "tanh-identity", "--dim", "2", "--gain", "2"], capsys)
+    argv = ["--net", "tanh-identity", "--dim", "2", "--gain", "2"]
+    summary = _summary([*argv, "--method", "starts"], capsys)
     assert summary["complete"] is False and summary["proof"] is None
+    assert "--method branch-and-bound proves the list complete" in summary["evidence"]
+    auto = _summary(argv, capsys)
+    assert auto["complete"] is True and auto["proof"]["method"] == "branch-and-bound"
     proved = _summary(
         ["--net", "tanh-identity", "--dim", "2", "--gain", "2", "--method", "branch-and-bound"],
         capsys,

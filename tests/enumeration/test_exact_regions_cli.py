@@ -24,7 +24,7 @@ def test_hardtanh_identity_json(capsys):
     summary = _json(
         capsys, ["enumerate", "--net", "hardtanh-identity", "--dim", "3", "--json", "-"]
     )
-    assert summary["method"] == "exact-regions"
+    assert summary["method"] == "auto: exact-regions"
     assert summary["n_fixed_points"] == 27
     assert summary["n_attracting"] == 8
     assert summary["n_certified"] == 27

@@ -36,13 +36,13 @@ def test_default_network_json_and_npz(run_json, capsys):
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert REQUIRED_KEYS <= set(summary)
-    assert summary["method"] == "starts" and summary["activation"] == "p1_poly"
+    assert summary["method"] == "auto: starts" and summary["activation"] == "p1_poly"
     assert (summary["n_fixed_points"], summary["n_attracting"]) == (27, 8)
     assert (summary["index_sum"], summary["expected_degree"]) == (1, 1)
     # The index check is consistent, but a consistency check is never a proof of completeness.
     assert summary["index_consistent"] is True
     assert summary["complete"] is False and summary["proof"] is None
-    assert "a consistency check, not a proof" in summary["evidence"]
+    assert "index check consistent" in summary["evidence"] and "not a proof" in summary["evidence"]
     assert summary["n_starts"] == 2**DIM * STARTS_PER_ORTHANT + 3**DIM
     assert summary["devices"] == 1 and summary["certification"] is False
     saved = np.load(out)
@@ -55,7 +55,7 @@ def test_table_output(capsys):
     assert main(BASE + ["--no-certify", "--show", "3"]) == 0
     text = capsys.readouterr().out
     assert "spectral radius" in text and "index_sum" in text and "24 more" in text
-    assert "evidence: index sum 1 = degree 1" in text
+    assert "index sum 1 = degree 1" in text
 
 
 def test_tanh_network_from_files_with_both_forms(tmp_path, capsys):

@@ -11,13 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaxfp.enumeration import (
-    enumerate_iterative,
-    enumerate_part,
-    load_part,
-    merge_parts,
-    save_part,
-)
+from jaxfp.enumeration import Starts, enumerate_part, load_part, merge_parts, save_part
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
 
@@ -36,18 +31,16 @@ def _single_process():
     )
 
 
-def _part(index, count=2, **kwargs):
-    return enumerate_part(
-        BUILDERS["poly"](),
-        (index, count),
-        starts_per_orthant=STARTS_PER_ORTHANT,
-        certify=False,
-        **kwargs,
-    )
+def _part(index, count=2, chunk_size=16384, **kwargs):
+    method = Starts(starts_per_orthant=STARTS_PER_ORTHANT, certify=False, chunk_size=chunk_size)
+    return enumerate_part(BUILDERS["poly"](), (index, count), method=method, **kwargs)
 
 
 def assert_same_result(merged, single):
     """Point for point (any order of the points), and start for start."""
+    assert not merged.complete and merged.proof is None  # starts are never a proof
+    assert merged.index_consistent is single.complete  # the engine's index-check flag
+    merged = merged.stats.run
     assert merged.points.shape == single.points.shape
     order_m, order_s = np.lexsort(merged.points.T), np.lexsort(single.points.T)
     np.testing.assert_allclose(merged.points[order_m], single.points[order_s], atol=POINT_TOLERANCE)
@@ -117,7 +110,7 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
     assert [process.returncode for process in processes] == [0, 0], outputs
     merged = merge_parts([tmp_path / "part1.npz", tmp_path / "part0.npz"])
     assert_same_result(merged, single)
-    assert "merged from 2 parts" in merged.completeness
+    assert "merged from 2 parts" in merged.evidence
 
 
 def test_parts_merge_to_the_one_process_result_through_files(single, parts, tmp_path):
@@ -132,14 +125,14 @@ def test_killed_part_resumes_and_merges(single, parts, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        _part(1, checkpoint=tmp_path, chunk_size=8, callback=kill_after_first_chunk)
+        _part(1, checkpoint=tmp_path, chunk_size=8, progress=kill_after_first_chunk)
     solved = []
     resumed = _part(
         1,
         checkpoint=tmp_path,
         chunk_size=8,
         resume=True,
-        callback=lambda done, *_: solved.append(done),
+        progress=lambda done, *_: solved.append(done),
     )
     assert solved == [2]  # only the chunk that was lost
     assert_same_result(merge_parts([parts[0], resumed]), single)
@@ -153,18 +146,17 @@ def test_merge_refuses_a_missing_or_repeated_part(parts):
 
 
 def test_merge_refuses_parts_of_another_network(parts):
-    other = enumerate_part(
-        BUILDERS["tanh-identity"](), (1, 2), starts_per_orthant=STARTS_PER_ORTHANT, certify=False
-    )
+    method = Starts(starts_per_orthant=STARTS_PER_ORTHANT, certify=False)
+    other = enumerate_part(BUILDERS["tanh-identity"](), (1, 2), method=method)
     with pytest.raises(ValueError, match="do not belong to one run: they differ in network"):
         merge_parts([parts[0], other])
 
 
 def test_part_refuses_face_starts_and_samples():
     with pytest.raises(ValueError, match="`faces` cannot be used with parts"):
-        _part(0, faces=True)
+        enumerate_part(BUILDERS["poly"](), (0, 2), method=Starts(faces=True))
     with pytest.raises(ValueError, match="`sample` cannot be used with parts"):
-        _part(0, sample=4)
+        enumerate_part(BUILDERS["poly"](), (0, 2), method=Starts(sample=4))
 
 
 def test_damaged_part_file_is_one_clear_error(tmp_path):
