@@ -16,6 +16,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxfp"
 # Module prefixes (dotted, below `jaxfp`) → layer rank. The longest matching prefix wins.
 LAYERS = {
     "_misc": 0,
+    "_exported": 0,
     "_solution": 0,
     "_validation": 0,
     "_solve": 1,

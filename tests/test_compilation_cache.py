@@ -1,6 +1,7 @@
 """The `jaxfp` command's persistent compilation cache: where it lives, how to move or disable it,
 and (slow) that a second fresh process reuses the compiled code."""
 
+import json
 import os
 import subprocess
 import sys
@@ -75,7 +76,10 @@ def test_second_process_loads_compiled_code_from_the_cache(tmp_path):
     subprocess.run(command, env=environment, check=True, capture_output=True)
     assert not any(tmp_path.iterdir())  # --help compiles nothing
     command = [sys.executable, "-m", "jaxfp._cli.main", "enumerate", "--net", "poly", "--dim", "2"]
-    subprocess.run([*command, "--json", "-"], env=environment, check=True, capture_output=True)
+    first = subprocess.run(
+        [*command, "--json", "-"], env=environment, check=True, capture_output=True, text=True
+    )
+    assert any((tmp_path / "jaxfp-programs").glob("*.program"))  # traced programs kept too
     entries = {p.name for p in tmp_path.rglob("*") if p.is_file()}
     assert entries
     environment["JAX_LOG_COMPILES"] = "1"
@@ -84,3 +88,8 @@ def test_second_process_loads_compiled_code_from_the_cache(tmp_path):
     )
     assert {p.name for p in tmp_path.rglob("*") if p.is_file()} == entries  # nothing new
     assert "Persistent compilation cache hit" in again.stderr
+    drop = {"seconds", "wall_seconds", "elapsed"}
+    same = [
+        {k: v for k, v in json.loads(r.stdout).items() if k not in drop} for r in (first, again)
+    ]
+    assert same[0] == same[1]

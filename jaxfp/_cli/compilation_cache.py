@@ -23,6 +23,8 @@ from pathlib import Path
 
 import jax
 
+from .._exported import use_exported_programs
+
 ENVIRONMENT_VARIABLE = "JAXFP_CACHE_DIR"
 _OFF = ("", "off", "none", "0")
 
@@ -103,6 +105,9 @@ def configure_compilation_cache(namespace: argparse.Namespace) -> Path | None:
         )
         return None
     jax.config.update("jax_compilation_cache_dir", str(directory))
+    # Keep the traced programs too (jaxfp/_exported.py): the XLA cache alone leaves tracing and
+    # lowering, seconds per run, to every fresh process.
+    use_exported_programs(directory / "jaxfp-programs")
     # Cache every compiled program: the many small kernels of a short run are what a warm start
     # saves (JAX's default skips programs that compiled in under a second).
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

@@ -14,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Float, Int
 
+from .._exported import exported_jit
+
 # |λ| within this of 1 counts as on the unit circle (non-hyperbolic).
 HYPERBOLIC_TOLERANCE = 1e-9
 # I − J with smallest singular value below this (relative to 1 + ‖J‖) counts as singular.
@@ -28,7 +30,7 @@ def _bucket(n: int) -> int:
     return max(64, 1 << max(n - 1, 0).bit_length())
 
 
-@jax.jit
+@exported_jit
 def _jacobians(net, points):
     return jax.vmap(net.jacobian)(points)
 

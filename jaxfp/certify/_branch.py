@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from .._exported import exported_jit
 from ._box import certify_box_unchecked
 from ._results import CertificateMethod, CertificateReason
 
@@ -177,7 +178,7 @@ def _has_room(state: SearchState, batch_size: int) -> tuple[Array, Array, Array]
     return pending, found, small
 
 
-@eqx.filter_jit
+@exported_jit
 def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size):
     def keep_going(state):
         pending, found, small = _has_room(state, batch_size)

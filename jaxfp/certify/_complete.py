@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
+from .._exported import exported_jit
 from ..looped import LoopedNet
 from ..looped._rounding import add, point_matmul, round_down, round_up
 from ._box import check_box, check_radii, radii_as_arrays
@@ -145,7 +146,7 @@ def _range_box(net: LoopedNet) -> tuple[Array, Array]:
     return add(image_low, image_high, net.b, net.b)
 
 
-@eqx.filter_jit
+@exported_jit
 def _polish(net, lower, upper, start):
     """Newton from each enclosure's midpoint, kept inside its box (the box is proved to hold
     exactly one fixed point, so this only sharpens the reported coordinates)."""

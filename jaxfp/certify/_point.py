@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._exported import exported_jit
 from ..looped import LoopedNet
 from ..looped._rounding import as_float, round_down, round_up
 from ._box import (
@@ -23,7 +24,7 @@ _CHUNK = 1024
 _LADDER = (1e-1, 1e-2, 1e-3, 1e-5, 1e-8)
 
 
-@eqx.filter_jit
+@exported_jit
 def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certificate:
     return jax.lax.map(
         lambda point: _one(net, point, radius, method, weight_radius, bias_radius),

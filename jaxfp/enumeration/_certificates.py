@@ -1,17 +1,17 @@
 """Certificates for the found fixed points, in batches (`jaxfp.certify.certify_fixed_point`)."""
 
-import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Bool, Float
 
+from .._exported import exported_jit
 from .._numerics.diagnostics import _bucket
 
 # Points certified per call: bounds the memory of the interval computations.
 _BATCH = 4096
 
 
-@eqx.filter_jit
+@exported_jit
 def _certify(net, points):
     from ..certify import certify_fixed_point
 

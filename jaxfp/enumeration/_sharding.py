@@ -12,12 +12,12 @@ enumerating its own range of orthants).
 
 from collections.abc import Sequence
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._exported import exported_jit
 from ._solve_starts import ChunkSolution, SolveOptions, solve_chunk
 
 
@@ -49,7 +49,7 @@ def select_devices(devices: int | Sequence[jax.Device] | None) -> tuple[jax.Devi
     return chosen
 
 
-@eqx.filter_jit
+@exported_jit
 def _solve_one_device(net, starts, options: SolveOptions) -> ChunkSolution:
     return solve_chunk(net, starts, options)
 
