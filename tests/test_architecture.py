@@ -39,12 +39,10 @@ MAX_LINES = 400
 # Files still over MAX_LINES, each allowed its present size until it is split (they may shrink,
 # never grow); a new file over the limit fails.
 OVERSIZE = {
-    "_cli/kernel.py": 432,
     "enumeration/_iterative.py": 433,
-    "kernels/_signal_propagation.py": 415,
 }
 # The public surface may not grow past its present size; the target is under 120.
-MAX_PUBLIC_NAMES = 146
+MAX_PUBLIC_NAMES = 135
 
 
 def _module_name(path: pathlib.Path) -> str:

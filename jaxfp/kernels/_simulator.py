@@ -13,6 +13,7 @@ variance map V has V'(1) > 1 (GELU, exp), and the raw similarity drifts with it.
 """
 
 import math
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -28,6 +29,8 @@ from ._theorem1 import kernel_sequence
 WEIGHT_DISTRIBUTIONS = ("normal", "uniform")
 # Keeps LayerNorm / RMSNorm finite on an all-zero vector; far below any real variance.
 _NORM_EPSILON = 1e-12
+# A `progress` callback hears of the layers done this many times per run at the most.
+_PROGRESS_REPORTS = 1000
 
 
 class SimulationResult(eqx.Module):
@@ -134,6 +137,7 @@ def _simulate(
     weights: str,
     dtype,
     residual_active: bool,
+    progress: Callable[[int], None] | None,
 ):
     activation = architecture.activation
     normalization = architecture.normalization
@@ -144,7 +148,14 @@ def _simulate(
         input_key, layers_key = jax.random.split(key)
         h = _input_pairs(input_key, rho0, width, dtype)
 
-        def layer(h, layer_key):
+        def layer(h, scanned):
+            layer_key, index = scanned
+            if progress is not None:
+                # `index` is not batched over seeds: one report per layer, not per seed.
+                every = max(1, depth // _PROGRESS_REPORTS)
+                done = index + 1
+                report = lambda n: jax.debug.callback(lambda m: progress(int(m)), n)
+                jax.lax.cond((done % every == 0) | (done == depth), report, lambda n: None, done)
             weight_key, skip_key = jax.random.split(layer_key)
             pre = h @ _sample(weight_key, (width, width), weights, dtype).T * scale
             if normalization == "ln-pre":
@@ -161,7 +172,8 @@ def _simulate(
                 branch = jnp.sqrt(1.0 - r * r) * branch + r * skip
             return branch, _statistics(branch)
 
-        _, trajectory = jax.lax.scan(layer, h, jax.random.split(layers_key, depth))
+        scanned = (jax.random.split(layers_key, depth), jnp.arange(depth))
+        _, trajectory = jax.lax.scan(layer, h, scanned)
         first = _statistics(h)
         return tuple(
             jnp.concatenate([start[None], later], axis=0).T
@@ -181,6 +193,7 @@ def simulate_similarity(
     key: PRNGKeyArray,
     weights: str = "normal",
     dtype=jnp.float32,
+    progress: Callable[[int], None] | None = None,
 ) -> SimulationResult:
     """Simulate random MLPs of width d and depth L and record the similarity of input pairs.
 
@@ -191,6 +204,8 @@ def simulate_similarity(
         key: a JAX PRNG key.
         weights: `"normal"` or `"uniform"` (both zero mean, unit variance).
         dtype: dtype of the simulation (default float32; the mean field uses JAX's default).
+        progress: called on the host as `progress(layers_done)` up to 1000 times while the
+            layers run (the last call with `depth`), e.g. to move a progress bar; None: silent.
 
     Returns:
         A `SimulationResult` with the mean-field ρ_ℓ beside the empirical values.
@@ -215,6 +230,8 @@ def simulate_similarity(
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"`progress` must be callable or None, got {type(progress).__name__}.")
     if weights not in WEIGHT_DISTRIBUTIONS:
         raise ValueError(f"`weights` must be one of {WEIGHT_DISTRIBUTIONS}, got {weights!r}.")
     rho0_array = np.asarray(rho0, dtype=float)
@@ -236,6 +253,7 @@ def simulate_similarity(
         weights,
         dtype,
         residual_active,
+        progress,
     )
     mean_field = kernel_sequence(architecture, jnp.asarray(rho0_array), int(depth))
     return SimulationResult(

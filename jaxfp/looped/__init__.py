@@ -1,72 +1,26 @@
-"""Looped networks F(x) = σ(Wx + b) and W σ(x) + b, their activations, and P1's constructions."""
+"""Looped networks F(x) = σ(Wx + b) and W σ(x) + b, their activations, and P1's constructions.
+
+Every activation has a name that `activation_from_name` parses (`"leaky_relu:0.1"`, `"p1_exp"`,
+`"poly:0,3,0,-4"`, `"pwl:..."`); the classes are there to build one from numbers and to test
+an activation's kind (`PiecewiseLinear` is what the exact region method needs).
+"""
 
 from ._activation_base import Activation as Activation
 from ._activation_names import activation_from_name as activation_from_name
-from ._activations_piecewise import (
-    PiecewiseLinear as PiecewiseLinear,
-)
-from ._activations_piecewise import (
-    absolute as absolute,
-)
-from ._activations_piecewise import (
-    hardtanh as hardtanh,
-)
-from ._activations_piecewise import (
-    leaky_relu as leaky_relu,
-)
-from ._activations_piecewise import (
-    piecewise_linear_from_offset as piecewise_linear_from_offset,
-)
-from ._activations_piecewise import (
-    relu as relu,
-)
-from ._activations_polynomial import (
-    ExpPolynomial as ExpPolynomial,
-)
-from ._activations_polynomial import (
-    Polynomial as Polynomial,
-)
-from ._activations_polynomial import (
-    p1_exponential as p1_exponential,
-)
-from ._activations_polynomial import (
-    p1_polynomial as p1_polynomial,
-)
-from ._activations_smooth import (
-    Cube as Cube,
-)
-from ._activations_smooth import (
-    Exp as Exp,
-)
-from ._activations_smooth import (
-    Sigmoid as Sigmoid,
-)
-from ._activations_smooth import (
-    Sin as Sin,
-)
-from ._activations_smooth import (
-    Square as Square,
-)
-from ._activations_smooth import (
-    Tanh as Tanh,
-)
-from ._builders import (
-    exp_network as exp_network,
-)
-from ._builders import (
-    poly_network as poly_network,
-)
-from ._builders import (
-    random_network as random_network,
-)
-from ._builders import (
-    reference_fixed_points as reference_fixed_points,
-)
-from ._builders import (
-    scalar_fixed_points as scalar_fixed_points,
-)
-from ._builders import (
-    tanh_identity_network as tanh_identity_network,
-)
+from ._activations_piecewise import PiecewiseLinear as PiecewiseLinear
+from ._activations_piecewise import hardtanh as hardtanh
+from ._activations_piecewise import relu as relu
+from ._activations_polynomial import Polynomial as Polynomial
+from ._activations_smooth import Cube as Cube
+from ._activations_smooth import Exp as Exp
+from ._activations_smooth import Sigmoid as Sigmoid
+from ._activations_smooth import Sin as Sin
+from ._activations_smooth import Square as Square
+from ._activations_smooth import Tanh as Tanh
+from ._builders import exp_network as exp_network
+from ._builders import poly_network as poly_network
+from ._builders import random_network as random_network
+from ._builders import reference_fixed_points as reference_fixed_points
+from ._builders import tanh_identity_network as tanh_identity_network
 from ._iterate import iterate as iterate
 from ._net import LoopedNet as LoopedNet

@@ -183,7 +183,7 @@ def piecewise_linear_from_offset(breakpoints, slopes, offset: float) -> Piecewis
 
     Example:
         >>> import jaxfp
-        >>> sigma = jaxfp.looped.piecewise_linear_from_offset([-1.0, 1.0], [0.0, 1.0, 0.0], 0.0)
+        >>> sigma = piecewise_linear_from_offset([-1.0, 1.0], [0.0, 1.0, 0.0], 0.0)
         >>> sigma.intercepts.tolist()
         [-1.0, 0.0, 1.0]
     """
@@ -229,7 +229,7 @@ def leaky_relu(negative_slope: float = 0.01) -> PiecewiseLinear:
 
     Example:
         >>> import jaxfp
-        >>> round(float(jaxfp.looped.leaky_relu(0.1)(-2.0)), 6)
+        >>> round(float(leaky_relu(0.1)(-2.0)), 6)
         -0.2
     """
     if not math.isfinite(negative_slope):
@@ -254,7 +254,7 @@ def absolute() -> PiecewiseLinear:
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.absolute()(-3.0))
+        >>> float(absolute()(-3.0))
         3.0
     """
     return PiecewiseLinear([0.0], [-1.0, 1.0], [0.0, 0.0], label="abs")

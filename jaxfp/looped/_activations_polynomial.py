@@ -259,7 +259,7 @@ class Polynomial(Activation):
 class ExpPolynomial(Activation):
     """σ(u) = 2^{q(u)} for a polynomial q(u) = Σ c_k u^k; σ'(u) = ln 2 · q'(u) · σ(u).
 
-    P1's exponential-of-polynomial activation is `jaxfp.looped.p1_exponential()`, with
+    P1's exponential-of-polynomial activation is `p1_exponential()`, with
     q(u) = 3(2u − 1)² − 2(2u − 1)³ (Ke et al. 2024, arXiv:2410.11279, construction (E)).
 
     Args:
@@ -271,7 +271,7 @@ class ExpPolynomial(Activation):
 
     Example:
         >>> import jaxfp
-        >>> sigma = jaxfp.looped.p1_exponential()
+        >>> sigma = p1_exponential()
         >>> float(sigma(0.5)), float(sigma(1.0))
         (1.0, 2.0)
     """
@@ -321,7 +321,7 @@ def p1_polynomial() -> Polynomial:
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.p1_polynomial()(0.5))
+        >>> float(p1_polynomial()(0.5))
         1.0
     """
     return Polynomial((0.0, 3.0, 0.0, -4.0), label="p1_poly")
@@ -333,7 +333,7 @@ def p1_exponential() -> ExpPolynomial:
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.p1_exponential()(0.0))
+        >>> float(p1_exponential()(0.0))
         32.0
     """
     inner = np.polynomial.Polynomial([-1.0, 2.0])  # t = 2z − 1

@@ -155,7 +155,7 @@ def scalar_fixed_points(network: str, gain: float = 2.0) -> tuple[tuple[float, b
 
     Example:
         >>> import jaxfp
-        >>> round(jaxfp.looped.scalar_fixed_points("exp")[1][0], 9)
+        >>> round(scalar_fixed_points("exp")[1][0], 9)
         1.658693562
     """
     if network == "poly":

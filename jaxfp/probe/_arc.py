@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Complex, Float, Int
 
 from ..looped import LoopedNet
-from .parameters import AbstractParameter
+from ._parameters import AbstractParameter
 
 
 def residual(net: LoopedNet, parameter: AbstractParameter, z: Float[Array, " d+1"]):

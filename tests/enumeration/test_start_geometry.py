@@ -9,7 +9,7 @@ from jaxfp.enumeration._start_geometry import default_centre_and_scale
 
 def test_construction_e_centre_is_its_scalar_maps_middle_fixed_point():
     centre, scale = default_centre_and_scale(jaxfp.looped.exp_network(3))
-    middle = jaxfp.looped.scalar_fixed_points("exp")[1][0]
+    middle = jaxfp.looped._builders.scalar_fixed_points("exp")[1][0]
     np.testing.assert_allclose(centre, middle, atol=1e-12)
     assert 0 < scale < middle - 1.0
 

@@ -54,3 +54,30 @@ def test_width_4096_depth_50_matches_mean_field():
         architecture, [0.0, 0.5, 0.9], width=4096, depth=50, num_seeds=8, key=jax.random.key(0)
     )
     assert result.max_deviation() < WIDE_AGREEMENT
+
+
+def test_progress_hears_of_every_layer_once_per_run_not_per_seed():
+    seen = []
+    jk.simulate_similarity(
+        jk.get_activation("tanh"),
+        [0.5],
+        width=8,
+        depth=12,
+        num_seeds=3,
+        key=jax.random.key(0),
+        progress=seen.append,
+    )
+    assert seen == list(range(1, 13))
+
+
+def test_progress_that_is_not_callable_is_refused():
+    with pytest.raises(ValueError, match="`progress` must be callable"):
+        jk.simulate_similarity(
+            jk.get_activation("tanh"),
+            [0.5],
+            width=8,
+            depth=2,
+            num_seeds=1,
+            key=jax.random.key(0),
+            progress=3,
+        )

@@ -10,6 +10,7 @@ import pytest
 
 import jaxfp
 import jaxfp.looped as looped
+from jaxfp.looped._builders import scalar_fixed_points
 
 JACOBIAN_TOLERANCE = 1e-12
 REFERENCE_TOLERANCE = 1e-6  # docs/theory.md prints six to nine digits
@@ -66,7 +67,7 @@ def test_poly_network_fixed_points():
 
 
 def test_exp_network_reference_values():
-    values = looped.scalar_fixed_points("exp")
+    values = scalar_fixed_points("exp")
     assert [attracting for _, attracting in values] == [True, False, True]
     unstable = values[1][0]
     assert abs(unstable - 1.658693562) < REFERENCE_TOLERANCE
@@ -78,12 +79,12 @@ def test_exp_network_reference_values():
 
 
 def test_tanh_identity_reference_values():
-    (minus, _), (zero, zero_attracting), (plus, attracting) = looped.scalar_fixed_points(
+    (minus, _), (zero, zero_attracting), (plus, attracting) = scalar_fixed_points(
         "tanh-identity", 2.0
     )
     assert abs(plus - 0.957504) < REFERENCE_TOLERANCE and minus == -plus and zero == 0.0
     assert attracting and not zero_attracting
-    assert looped.scalar_fixed_points("tanh-identity", 0.5) == ((0.0, True),)
+    assert scalar_fixed_points("tanh-identity", 0.5) == ((0.0, True),)
     assert looped.reference_fixed_points("tanh-identity", 2, attracting_only=True).shape == (4, 2)
 
 
@@ -161,8 +162,8 @@ def test_box_shape_error():
         (lambda: looped.random_network(2, seed=0, key=jax.random.PRNGKey(0)), "exactly one"),
         (lambda: looped.random_network(2, seed=0, scale=-1.0), "`scale` must be finite"),
         (lambda: looped.random_network(2, seed=0, activation="nope"), "unknown activation"),
-        (lambda: looped.scalar_fixed_points("cubic"), "unknown built-in network"),
-        (lambda: looped.scalar_fixed_points("tanh-identity", -1.0), "`gain` must be finite"),
+        (lambda: scalar_fixed_points("cubic"), "unknown built-in network"),
+        (lambda: scalar_fixed_points("tanh-identity", -1.0), "`gain` must be finite"),
         (lambda: looped.iterate(looped.poly_network(1), jnp.zeros(1), -1), "`steps` must be"),
     ],
 )

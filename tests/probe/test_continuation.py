@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import jaxfp
+from jaxfp.probe._parameters import Bias, Gain, Weight
 
 # Events are located by bisection on the arc to ~1e-13; Newton's tolerance is 1e-11.
 LOCATION_TOLERANCE = 1e-8
@@ -71,9 +72,9 @@ def test_flip_detected_for_negative_feedback():
 
 
 def test_parameters_by_name():
-    assert jaxfp.probe.parameter_from_name(" Gain ") == jaxfp.probe.Gain()
-    assert jaxfp.probe.parameter_from_name("bias:2") == jaxfp.probe.Bias(2)
-    assert jaxfp.probe.parameter_from_name("weight:1,0") == jaxfp.probe.Weight(1, 0)
+    assert jaxfp.probe.parameter_from_name(" Gain ") == Gain()
+    assert jaxfp.probe.parameter_from_name("bias:2") == Bias(2)
+    assert jaxfp.probe.parameter_from_name("weight:1,0") == Weight(1, 0)
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ import optax
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .. import certify
+from .._misc import check_positive, check_positive_int
 from ..enumeration import enumerate_fixed_points
 from ..looped import LoopedNet
-from ._common import check_net, check_positive, check_positive_int
+from ._common import check_net
 
 # Steps each forbidden orthant's probe start is iterated in the surrogate.
 _PROBE_STEPS = 30

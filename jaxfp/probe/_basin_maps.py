@@ -9,11 +9,12 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from .._batched import fixed_point_batched
-from .._numerics import wilson_interval
+from .._misc import check_positive, check_positive_int
+from .._numerics import match_points, wilson_interval
 from .._solution import RESULTS
 from .._solver import Picard
 from ..looped import LoopedNet
-from ._common import check_net, check_points, check_positive, check_positive_int, match_points
+from ._common import check_net, check_points
 
 
 class BasinMap(eqx.Module):
@@ -191,7 +192,7 @@ class BasinVolumes(eqx.Module):
 @eqx.filter_jit
 def _labels(solution, points, match_tolerance):
     converged = solution.result == RESULTS.successful
-    return match_points(solution.value, points, converged, match_tolerance)
+    return match_points(solution.value, points, match_tolerance, 0.0, valid=converged)
 
 
 def basin_volumes(

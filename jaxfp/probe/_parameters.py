@@ -40,7 +40,7 @@ class Gain(AbstractParameter):
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
-        >>> jaxfp.probe.Gain().replace(net, 0.5).W.tolist()
+        >>> jaxfp.probe.parameter_from_name("gain").replace(net, 0.5).W.tolist()
         [[1.0]]
     """
 
@@ -61,7 +61,7 @@ class Bias(AbstractParameter):
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(2)
-        >>> jaxfp.probe.Bias(1).replace(net, 0.5).b.tolist()
+        >>> jaxfp.probe.parameter_from_name("bias:1").replace(net, 0.5).b.tolist()
         [0.0, 0.5]
     """
 
@@ -87,7 +87,7 @@ class Weight(AbstractParameter):
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(2)
-        >>> jaxfp.probe.Weight(0, 1).replace(net, 0.5).W.tolist()
+        >>> jaxfp.probe.parameter_from_name("weight:0,1").replace(net, 0.5).W.tolist()
         [[2.0, 0.5], [0.0, 2.0]]
     """
 

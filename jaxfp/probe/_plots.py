@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .basin_maps import BasinMap
-from .continuation import Branch
+from ._basin_maps import BasinMap
+from ._continuation import Branch
 
 
 def _axes(ax):

@@ -9,14 +9,13 @@ import optax
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._fixed_point import fixed_point
+from .._misc import check_positive, check_positive_int
 from .._solution import RESULTS
 from .._solver import Picard
 from ..looped import LoopedNet
 from ._common import (
     check_net,
     check_points,
-    check_positive,
-    check_positive_int,
     check_state,
     default_tolerance,
     spectral_radius,

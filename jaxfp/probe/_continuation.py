@@ -9,18 +9,17 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
 from .._fixed_point import fixed_point
+from .._misc import check_positive, check_positive_int
 from .._solution import RESULTS
 from .._solver import Newton
 from ..looped import LoopedNet
 from ._arc import Diagnostics, correct, diagnostics, tangent_at
 from ._common import (
     check_net,
-    check_positive,
-    check_positive_int,
     check_state,
     default_tolerance,
 )
-from .parameters import AbstractParameter, parameter_from_name
+from ._parameters import AbstractParameter, parameter_from_name
 
 # A new tangent must keep this cosine with the old one, else the step is retried shorter (a
 # sharp turn means the corrector may have jumped to another branch).
@@ -170,8 +169,8 @@ def continue_fixed_point(
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
-        parameter: a `jaxfp.probe.AbstractParameter` (`Gain()`, `Bias(i)`, `Weight(i, j)`)
-            or its name (`"gain"`, `"bias:i"`, `"weight:i,j"`).
+        parameter: a parameter's name (`"gain"`, `"bias:i"`, `"weight:i,j"`; see
+            `parameter_from_name`) or any `jaxfp.probe.AbstractParameter`.
         x0: a fixed point (or a good guess, refined by Newton) at λ = `start`, shape (d,).
         start, stop: the parameter range; the branch starts at `start` heading towards `stop`
             and ends when λ leaves the range, after `max_points` points, or when the step
@@ -204,8 +203,8 @@ def continue_fixed_point(
         parameter = parameter_from_name(parameter)
     if not isinstance(parameter, AbstractParameter):
         raise ValueError(
-            "`parameter` must be a jaxfp.probe parameter (Gain, Bias, Weight) or its name, got "
-            f"{type(parameter).__name__}."
+            "`parameter` must be a jaxfp.probe.AbstractParameter or a parameter's name ('gain', "
+            f"'bias:I', 'weight:I,J'), got {type(parameter).__name__}."
         )
     parameter.check(net)
     x0 = check_state(x0, net.dim, "x0")
