@@ -1,6 +1,8 @@
 """`Auto`: choose the method from properties of the activation (never from its name)."""
 
+import math
 import time
+from pathlib import Path
 from typing import ClassVar
 
 import equinox as eqx
@@ -9,10 +11,12 @@ import numpy as np
 from .._numerics import match_points
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
+from ._bezout import bezout_check, equation_degrees
 from ._fixed_points import FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
 from ._method_bnb import BranchAndBound, has_a_priori_box
 from ._method_exact import MAX_REGIONS, ExactRegions
+from ._method_homotopy import Homotopy
 from ._method_starts import Starts
 from ._pwl_networks import is_piecewise_linear
 
@@ -39,8 +43,11 @@ class Auto(AbstractEnumerationMethod):
     """The method chosen from the activation's properties:
 
     - piecewise-linear σ → `ExactRegions` (a proof);
-    - polynomial σ (degree k, `polynomial_coefficients`) with k^d ≤ `max_paths` → homotopy
-      continuation once it is available; until then `Starts`, `complete=False`;
+    - polynomial σ of degree k ≥ 2 (`polynomial_coefficients`) → `Starts`, then the Bézout
+      check (complete, rigorously, when the certified distinct points reach the Bézout number
+      B = Π deg_i, `jaxfp.enumeration._bezout`); if that does not close the list and
+      k^d ≤ `max_paths`, `Homotopy` over all k^d paths (complete when every path is accounted
+      for and every point of the starts is among its points);
     - bounded σ and d ≤ `max_dim_branch_and_bound` → `Starts`, then `BranchAndBound` over the
       a-priori box: complete when the search finishes and every point Starts found is among its
       points;
@@ -61,6 +68,7 @@ class Auto(AbstractEnumerationMethod):
     starts: Starts = Starts()
     branch_and_bound: BranchAndBound = BranchAndBound()
     exact_regions: ExactRegions = ExactRegions(max_regions=MAX_REGIONS)
+    homotopy: Homotopy = Homotopy()
     max_dim_branch_and_bound: int = 4
     max_paths: int = 10**6
 
@@ -72,13 +80,21 @@ class Auto(AbstractEnumerationMethod):
         dim = net.dim
         if is_piecewise_linear(net):
             return (self.exact_regions,), "piecewise-linear σ: every activation region solved"
-        coefficients = net.activation.polynomial_coefficients
-        if coefficients is not None and len(coefficients) >= 2:
-            degree = len(coefficients) - 1
+        degrees = equation_degrees(net)
+        if degrees is not None:
+            degree, paths = max(degrees), max(degrees) ** dim
+            words = (
+                f"polynomial σ of degree {degree}: Starts, then the Bézout check (bound "
+                f"{math.prod(degrees)})"
+            )
+            if paths <= self.max_paths:
+                return (self.starts, self.homotopy), (
+                    f"{words}; if it does not close the list, Homotopy over {degree}^{dim} = "
+                    f"{paths} paths (≤ max_paths = {self.max_paths})"
+                )
             return (self.starts,), (
-                f"polynomial σ of degree {degree}: homotopy continuation over {degree}^{dim} "
-                "paths would prove completeness, but it is not available in this version; ran "
-                "Starts (not a proof)"
+                f"{words}; Homotopy over {degree}^{dim} = {paths} paths exceeds max_paths = "
+                f"{self.max_paths}, so it is not run (raise max_paths to run it)"
             )
         if has_a_priori_box(net) and dim <= self.max_dim_branch_and_bound:
             return (self.starts, self.branch_and_bound), (
@@ -106,6 +122,8 @@ class Auto(AbstractEnumerationMethod):
                 f"Auto chose {first.name!r} for this network, which does not take the run "
                 f"option(s) {refused} (it takes {list(first.run_options)})."
             )
+        if equation_degrees(net) is not None:
+            return self._polynomial(net, methods, reason, run_options, began)
         found = first.run(net, **run_options)
         if len(methods) == 1:
             stats = AutoStats((first.name,), reason, (found.stats,))
@@ -147,3 +165,67 @@ class Auto(AbstractEnumerationMethod):
             tolerance=1e-8,
             began=began,
         )
+
+    def _polynomial(self, net, methods, reason, run_options, began) -> FixedPoints:
+        """Starts (uncertified), the Bézout check (which certifies), then Homotopy if chosen
+        and the check did not close the list."""
+        starts = eqx.tree_at(lambda method: method.certify, methods[0], False)
+        found = starts.run(net, **run_options)
+        check = bezout_check(net, found.points, "starts")
+        if check.proof is not None or len(methods) == 1:
+            stats = AutoStats(("starts",), reason, (found.stats,))
+            words = [reason, found.evidence.split(";")[0], check.evidence]
+            if check.proof is None and len(methods) == 1:
+                words.append("Homotopy() would prove completeness (raise max_paths)")
+            fields = ("residuals", "spectral_radius", "stability", "min_singular_value")
+            diagnostics = {name: getattr(found, name) for name in fields}
+            diagnostics.update(
+                determinant_sign=found.determinant_sign,
+                certified=check.certified,
+                certificate_margin=check.certificate_margin,
+            )
+            return assemble_fixed_points(
+                net,
+                found.points,
+                method="auto: starts",
+                stats=stats,
+                proof=check.proof,
+                evidence="; ".join(word for word in words if word),
+                tolerance=1e-8,
+                diagnostics=diagnostics,
+                began=began,
+            )
+        options = {k: v for k, v in run_options.items() if k in ("checkpoint", "resume")}
+        if "checkpoint" in options and options["checkpoint"] is not None:
+            options["checkpoint"] = Path(options["checkpoint"]) / "homotopy"
+        tracked = methods[1].run(net, **options)
+        stats = AutoStats(("starts", "homotopy"), reason, (found.stats, tracked.stats))
+        proof, words = tracked.proof, [reason]
+        missing = _missing(found.points, tracked.points)
+        words.append(f"starts found {found.n_fixed_points}, homotopy {tracked.n_fixed_points} real")
+        words.append(tracked.evidence.split("; index check")[0])
+        if proof is not None and missing:
+            words.append(
+                f"{missing} point(s) of the starts are not among the homotopy's: the two "
+                "disagree, so completeness is not claimed"
+            )
+            proof = None
+        return assemble_fixed_points(
+            net,
+            np.concatenate([tracked.points, found.points]),
+            method="auto: starts + homotopy",
+            stats=stats,
+            proof=proof,
+            evidence="; ".join(word for word in words if word),
+            tolerance=1e-8,
+            began=began,
+        )
+
+
+def _missing(points: np.ndarray, reference: np.ndarray) -> int:
+    """How many of `points` are not among `reference` (within `_AGREEMENT`)."""
+    if points.shape[0] == 0:
+        return 0
+    if reference.shape[0] == 0:
+        return int(points.shape[0])
+    return int(np.sum(np.asarray(match_points(points, reference, _AGREEMENT, _AGREEMENT)) < 0))

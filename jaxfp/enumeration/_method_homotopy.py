@@ -9,6 +9,7 @@ import numpy as np
 
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
+from ._bezout import bezout_check
 from ._fixed_points import FixedPoints, Proof
 from ._homotopy._ends import END_NAMES
 from ._homotopy._run import HomotopyPaths, track_all_paths
@@ -78,7 +79,9 @@ class Homotopy(AbstractEnumerationMethod):
     (`max_retries` rounds); if some still fail, the whole run is repeated with a new γ
     (`gamma_restarts` times: a new γ for a few paths only would break the one-to-one account
     of the ends). The list is claimed complete only when every path is accounted for: each
-    ended at a distinct nonsingular finite solution or at infinity.
+    ended at a distinct nonsingular finite solution or at infinity (with probability one over
+    γ; the tracking is numerical), or, rigorously, when the certified real solutions reach the
+    Bézout number (`jaxfp.enumeration._bezout`: then every solution is real and found).
 
     Args (hyperparameters): `seed` (γ and the chart of the first run; restarts use seed + 1,
     …), `lanes` (paths tracked at once), `chunk_size` (paths per chunk, the unit of memory and
@@ -95,8 +98,8 @@ class Homotopy(AbstractEnumerationMethod):
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2), method=Homotopy())
-        >>> found.n_fixed_points, found.complete, found.proof.method
-        (9, True, 'homotopy')
+        >>> found.n_fixed_points, found.complete, found.proof.method  # all real: Bézout
+        (9, True, 'bezout')
     """
 
     seed: int = 0
@@ -154,13 +157,23 @@ class Homotopy(AbstractEnumerationMethod):
         elif failed:
             evidence += "; paths failed, so completeness is not claimed: raise max_steps"
         candidates = np.concatenate([paths.real_solutions, paths.singular_real])
+        check = bezout_check(net, candidates, self.name)
+        proof = check.proof
+        if proof is None and paths.accounted:
+            proof = _proof(paths, seeds[-1])
+        if check.proof is None and check.evidence:
+            evidence += "; " + check.evidence
         return assemble_fixed_points(
             net,
             candidates,
             method=self.name,
             stats=HomotopyStats(paths, tuple(seeds)),
-            proof=_proof(paths, seeds[-1]) if paths.accounted else None,
+            proof=proof,
             evidence=evidence,
             tolerance=1e-8,
+            diagnostics={
+                "certified": check.certified,
+                "certificate_margin": check.certificate_margin,
+            },
             began=began,
         )

@@ -47,12 +47,21 @@ def test_relu_complete_with_the_region_proof_and_starts_agree(seed):
         assert np.min(np.abs(found.points - point).max(axis=1)) < 1e-8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_cubic_is_never_complete_without_a_proof_method(seed):
+def test_cubic_complete_only_with_the_bezout_or_homotopy_account(seed):
     net = _net("cube", seed)
     found = jaxfp.enumerate_fixed_points(net)
-    assert not found.complete and found.proof is None
-    assert "homotopy" in found.evidence and "not a proof" in found.evidence
+    if found.complete:
+        assert found.proof.method in ("bezout", "homotopy")
+        reference = jaxfp.enumerate_fixed_points(
+            net, method=BranchAndBound(box=(-jnp.full(DIM, 30.0), jnp.full(DIM, 30.0)))
+        )
+        assert reference.stats.certificate.complete
+        inside = np.all(np.abs(found.points) <= 30.0, axis=1)
+        assert same_point_sets(found.points[inside], reference.points, 1e-6)
+    else:
+        assert found.proof is None
 
 
 def test_starts_alone_never_claim_complete_even_when_the_index_check_is_consistent():

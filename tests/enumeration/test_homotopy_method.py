@@ -12,14 +12,15 @@ CUBIC = (0.0, 1.5, 0.0, -0.5)
 
 
 @pytest.mark.slow
-def test_p1_construction_is_complete_with_the_homotopy_proof():
+def test_p1_construction_is_complete_with_the_bezout_proof():
+    # All nine solutions are real: the certified points reach the Bézout number (rigorous).
     found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2), method=Homotopy())
-    assert found.complete and found.proof.method == "homotopy"
+    assert found.complete and found.proof.method == "bezout"
     assert found.n_fixed_points == 9 and found.certified.all()
     summary = found.stats.summary()
     assert summary["paths_finite"] == 9 and summary["paths_failed"] == 0
     assert summary["accounted"] and summary["gamma_seeds"] == [0]
-    assert "all 9 = 3^2 paths accounted for" in found.proof.argument
+    assert "homotopy found 9 fixed points" in found.proof.argument
 
 
 def test_failed_paths_are_never_complete():
@@ -80,5 +81,9 @@ def test_random_cubic_matches_the_tracker_and_is_certified(form):
     summary = found.stats.summary()
     assert summary["paths_finite"] + summary["paths_at_infinity"] == 27
     assert found.complete == summary["accounted"] and found.complete
+    assert (
+        found.proof.method == "homotopy"
+        and summary["n_complex_solutions"] > summary["n_real_solutions"]
+    )
     assert found.n_fixed_points == summary["n_real_solutions"] and found.certified.all()
     assert found.residuals.max() < 1e-12

@@ -1,0 +1,91 @@
+"""`Auto` chooses from the activation's properties (never its name) and says why; for a
+polynomial σ it proves completeness by Bézout when the certified points reach the bound."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfp
+from jaxfp.enumeration import Auto
+
+EYE2, ZERO2 = jnp.eye(2), jnp.zeros(2)
+
+
+def _chosen(net, **options):
+    methods, reason = Auto(**options).choose(net)
+    return tuple(method.name for method in methods), reason
+
+
+def test_piecewise_linear_gets_exact_regions():
+    assert _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, jaxfp.looped.relu()))[0] == (
+        "exact-regions",
+    )
+
+
+def test_polynomial_gets_starts_then_bezout_then_homotopy_under_the_path_limit():
+    net = jaxfp.looped.poly_network(3)
+    chosen, reason = _chosen(net)
+    assert chosen == ("starts", "homotopy")
+    assert "Bézout check (bound 27)" in reason and "3^3 = 27 paths" in reason
+    chosen, reason = _chosen(net, max_paths=26)
+    assert chosen == ("starts",) and "exceeds max_paths = 26" in reason
+
+
+def test_a_zero_row_lowers_the_bezout_bound_in_the_reason():
+    net = jaxfp.looped.LoopedNet(
+        jnp.diag(jnp.array([0.5, 0.0])), ZERO2, jaxfp.looped.p1_polynomial()
+    )
+    assert "bound 3)" in _chosen(net)[1]
+
+
+def test_the_choice_reads_properties_not_names():
+    # A polynomial named like a bounded activation is treated as a polynomial ...
+    disguised = jaxfp.looped.Polynomial([0.0, 1.0, 0.0, -0.25], label="tanh")
+    assert _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, disguised))[0] == ("starts", "homotopy")
+    # ... and a bounded σ (tanh, sin) gets branch and bound for small d only.
+    for activation in (jaxfp.looped.Tanh(), jaxfp.looped.Sin()):
+        chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, activation))
+        assert chosen == ("starts", "branch-and-bound") and "bounded σ and d = 2" in reason
+    five = jaxfp.looped.LoopedNet(jnp.eye(5), jnp.zeros(5), jaxfp.looped.Tanh())
+    chosen, reason = _chosen(five)
+    assert chosen == ("starts",) and "max_dim_branch_and_bound" in reason
+
+
+def test_unbounded_non_polynomial_gets_starts_and_what_would_finish():
+    chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, jaxfp.looped.Exp()))
+    assert chosen == ("starts",) and "BranchAndBound(box=...)" in reason
+
+
+def test_p1_polynomial_is_complete_by_bezout_without_homotopy():
+    found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2))
+    assert found.complete and found.proof.method == "bezout"
+    assert found.method == "auto: starts" and found.stats.chosen == ("starts",)
+    assert found.n_fixed_points == 9 and found.certified.all()
+    assert "starts found 9 fixed points" in found.proof.argument
+
+
+def test_no_proof_when_homotopy_is_over_the_limit():
+    rng = np.random.default_rng(0)
+    net = jaxfp.looped.LoopedNet(
+        jnp.asarray(1.5 * rng.standard_normal((2, 2))),
+        jnp.asarray(0.3 * rng.standard_normal(2)),
+        jaxfp.looped.Polynomial([0.0, 1.5, 0.0, -0.5]),
+    )
+    found = jaxfp.enumerate_fixed_points(net, method=Auto(max_paths=8))
+    assert not found.complete and found.proof is None
+    assert "fewer than the bound" in found.evidence and "Homotopy() would prove" in found.evidence
+
+
+@pytest.mark.slow
+def test_complex_solutions_go_to_homotopy_and_its_account():
+    rng = np.random.default_rng(0)
+    net = jaxfp.looped.LoopedNet(
+        jnp.asarray(1.5 * rng.standard_normal((2, 2))),
+        jnp.asarray(0.3 * rng.standard_normal(2)),
+        jaxfp.looped.Polynomial([0.0, 1.5, 0.0, -0.5]),
+    )
+    found = jaxfp.enumerate_fixed_points(net)
+    assert found.stats.chosen == ("starts", "homotopy")
+    assert found.complete and found.proof.method == "homotopy"
+    assert "all 9 = 3^2 paths accounted for" in found.proof.argument
+    assert found.n_fixed_points == 1 and found.certified.all()
