@@ -1,4 +1,4 @@
-"""Benchmark of the iterative sign-basin enumeration (jaxfp.enumeration.enumerate_iterative).
+"""Benchmark of the iterative sign-basin enumeration (the engine of jaxfp.enumeration.Starts).
 
 Writes `benchmarks/results/enumeration.json`. Four measurements:
 
@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from _timing import timed  # noqa: E402
 
 import jaxfp  # noqa: E402
-from jaxfp.enumeration import enumerate_iterative  # noqa: E402
+from jaxfp.enumeration._iterative import enumerate_iterative  # noqa: E402
 from jaxfp.enumeration._starts import orthant_starts  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "enumeration.json"
@@ -132,7 +132,7 @@ STREAM_SCRIPT = textwrap.dedent(
     import jax
     jax.config.update("jax_enable_x64", True)
     import jaxfp
-    from jaxfp.enumeration import enumerate_iterative
+    from jaxfp.enumeration._iterative import enumerate_iterative
     dim, directory = int(sys.argv[1]), sys.argv[2]
     begin = time.perf_counter()
     found = enumerate_iterative(

@@ -33,7 +33,8 @@ import optax  # noqa: E402
 from _timing import machine, timed  # noqa: E402
 
 import jaxfp  # noqa: E402
-from jaxfp.enumeration import enumerate_iterative, enumerate_pwl_fixed_points  # noqa: E402
+from jaxfp.enumeration._iterative import enumerate_iterative  # noqa: E402
+from jaxfp.enumeration._pwl_networks import enumerate_pwl_fixed_points  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "gpu.json"
 REPEATS = 3

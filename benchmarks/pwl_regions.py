@@ -3,8 +3,8 @@
 For random ReLU networks (d = 12 … 20) and hard-tanh networks (d = 8 … 12), F(x) = σ(Wx + b)
 with W ~ N(0, 4/d) and b ~ N(0, 1/4):
 
-- `exact-regions`: `jaxfp.enumeration.enumerate_pwl_regions` (all regions, pruned); regions
-  solved per second, and the complete count of fixed points.
+- `exact-regions`: `jaxfp.enumeration._exact_regions.enumerate_pwl_regions` (ExactRegions'
+  engine; all regions, pruned); regions solved per second, and the complete count of fixed points.
 - `newton-starts`: the iterative baseline, `jaxfp.fixed_point_batched` with `jaxfp.Newton` from
   as many Gaussian starts as regions solved (capped), counting the distinct fixed points found
   and how many of the exact ones they cover.
@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxfp
-from jaxfp.enumeration import enumerate_pwl_regions
+from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
 
 ACTIVATIONS = {
     "relu": ([0.0], [0.0, 1.0], [0.0, 0.0]),

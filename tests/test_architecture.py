@@ -42,7 +42,7 @@ OVERSIZE = {
     "enumeration/_iterative.py": 433,
 }
 # The public surface may not grow past its present size; the target is under 120.
-MAX_PUBLIC_NAMES = 135
+MAX_PUBLIC_NAMES = 114
 
 
 def _module_name(path: pathlib.Path) -> str:

@@ -28,11 +28,12 @@ from .merge import check_part, run_part
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_table, progress
 
-_METHOD_CHOICES = ("auto", "starts", "exact-regions", "branch-and-bound", "iterative")
+_METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bound", "iterative")
 # The options each method takes (argparse destinations; each defaults to None when not given).
 _TAKES = {
     "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
     "exact-regions": {"chunk_size", "no_prune", "devices"},
+    "homotopy": {"chunk_size", "checkpoint", "resume"},
     "branch-and-bound": {"certify_complete", "box"},
 }
 _CHECKED = set().union(*_TAKES.values())
@@ -61,8 +62,10 @@ def register(subparsers) -> None:
         help="auto: chosen from sigma's properties (piecewise linear: exact-regions; bounded, "
         "small d: starts then branch-and-bound; otherwise starts); exact-regions (every "
         "activation region solved: a proof); starts (Newton from many starts, never a proof; "
-        "'iterative' is its old name); branch-and-bound (an interval search over sigma's range "
-        "box, a proof, or over --box, which proves that box only)",
+        "'iterative' is its old name); homotopy (polynomial sigma: every path of a total-degree "
+        "homotopy tracked, a proof when every path is accounted for); branch-and-bound (an "
+        "interval search over sigma's range box, a proof, or over --box, which proves that box "
+        "only)",
     )
     parser.add_argument(
         "--chunk-size",
@@ -103,9 +106,15 @@ def register(subparsers) -> None:
 def _method_names(requested: str, net, checked: bool, part: bool) -> tuple[str, ...]:
     """The methods that will run, in order (what `auto` chooses, resolved here so that options
     the run would ignore are refused before any work)."""
-    from ..enumeration import Auto, is_piecewise_linear
+    from ..enumeration import Auto
+    from ..enumeration._pwl_networks import is_piecewise_linear
 
     requested = "starts" if requested == "iterative" else requested
+    if requested == "homotopy" and net.activation.polynomial_coefficients is None:
+        raise UserInputError(
+            f"--method homotopy needs a polynomial activation (poly:..., p1_poly, cube, ...); "
+            f"{net.activation.name!r} is not one."
+        )
     if requested == "exact-regions" and not is_piecewise_linear(net):
         raise UserInputError(
             f"--method exact-regions needs a piecewise-linear activation (relu, leaky_relu:A, "
@@ -134,13 +143,14 @@ def _refuse_ignored(namespace: argparse.Namespace, names: tuple[str, ...]) -> No
 def _plan(namespace: argparse.Namespace, net):
     """The method object, its run options, and the box of a starts list's check against branch
     and bound (None: the a-priori box) or False (no check)."""
-    from ..enumeration import Auto, BranchAndBound, ExactRegions
+    from ..enumeration import Auto, BranchAndBound, ExactRegions, Homotopy
 
     checked = bool(namespace.certify_complete) or namespace.box is not None
     names = _method_names(namespace.method, net, checked, namespace.part is not None)
     _refuse_ignored(namespace, names)
     if namespace.chunk_size is not None and namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
+    homotopy_chunk = {} if namespace.chunk_size is None else {"chunk_size": namespace.chunk_size}
     fill_defaults(namespace, chunk_size=_CHUNK_SIZE, no_prune=False)
     check_devices(namespace)
     box = complete_box(namespace, net) if checked or "branch-and-bound" in names else None
@@ -154,8 +164,14 @@ def _plan(namespace: argparse.Namespace, net):
         methods["exact_regions"] = ExactRegions(
             chunk_size=namespace.chunk_size, prune=not namespace.no_prune
         )
+    if "homotopy" in names:
+        if namespace.resume and namespace.checkpoint is None:
+            raise UserInputError("--resume needs --checkpoint DIR (the run to continue).")
+        methods["homotopy"] = Homotopy(**homotopy_chunk)
+        run_options.update(starts_run_options(namespace))
     if namespace.method == "auto" and not checked and namespace.part is None:
-        return Auto(**methods), run_options, False
+        fields = Auto.__dataclass_fields__
+        return Auto(**{k: v for k, v in methods.items() if k in fields}), run_options, False
     if names == ("branch-and-bound",):
         ones = np.ones(net.dim)
         bounds = None if box is None else (box[0] * ones, box[1] * ones)
@@ -166,10 +182,12 @@ def _plan(namespace: argparse.Namespace, net):
 
 def _proving_hint(net) -> str:
     """Which method would prove a starts list complete, in words."""
-    from ..enumeration import is_piecewise_linear
+    from ..enumeration._pwl_networks import is_piecewise_linear
 
     if is_piecewise_linear(net):
         return "--method exact-regions proves the list complete"
+    if net.activation.polynomial_coefficients is not None:
+        return "--method homotopy proves the list complete (every path accounted for)"
     if all(np.isfinite(net.activation.output_range)):
         return "--method branch-and-bound proves the list complete (sigma's range box)"
     return "--box=LO,HI proves every fixed point inside a box you give, and only there"
@@ -207,14 +225,18 @@ def run(namespace: argparse.Namespace) -> int:
     quiet = namespace.json == "-"
     started = time.perf_counter()
     extra_fields, extra_arrays = {}, {}
-    with progress(0, "regions" if method.name == "exact-regions" else "starts", not quiet) as bar:
+    unit = {"exact-regions": "regions", "homotopy": "chunks of paths"}.get(method.name, "starts")
+    with progress(0, unit, not quiet) as bar:
 
         def advance(*counts) -> None:
-            if len(counts) == 2:  # exact regions: (solved in this chunk, regions to solve)
+            if len(counts) == 3:  # starts: (chunks done, chunks, starts done)
+                bar.update(counts[2] - bar.n)
+            elif unit == "regions":  # (solved in this chunk, regions to solve)
                 bar.total = counts[1]
                 bar.update(counts[0])
-            else:  # starts: (chunks done, chunks, starts done)
-                bar.update(counts[2] - bar.n)
+            else:  # homotopy: (chunks done, chunks)
+                bar.total = counts[1]
+                bar.update(counts[0] - bar.n)
 
         if method.run_options:
             run_options["progress"] = advance

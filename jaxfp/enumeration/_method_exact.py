@@ -48,13 +48,18 @@ class ExactRegions(AbstractEnumerationMethod):
     """Every activation region's linear system solved exactly (piecewise-linear σ only).
 
     Inside each region F is affine: one linear solve per region and a consistency check give
-    every fixed point (`jaxfp.enumeration.enumerate_pwl_fixed_points`). A finished run is a
-    proof of completeness, unless a region holds a continuum of fixed points, a singular region
-    is undecided or a candidate failed its residual check.
+    every fixed point (`jaxfp.enumeration._pwl_networks.enumerate_pwl_fixed_points`). A finished
+    run is a proof of completeness, unless a region holds a continuum of fixed points, a singular
+    region is undecided or a candidate failed its residual check.
 
-    Args (hyperparameters): `chunk_size`, `prune`, `max_frontier`, `tolerances` (see
-    `enumerate_pwl_fixed_points`); `max_regions`: refuse, before any work, networks with more
-    than this many regions (k + 1)^d (raise it to run anyway).
+    Args:
+        chunk_size: regions solved per batch (memory is proportional to it).
+        prune: skip regions proven empty by interval bounds.
+        max_frontier: the largest level of the pruning search tree.
+        tolerances: the boundary, residual and singularity tolerances
+            (`jaxfp.enumeration._region_solve.Tolerances`), or None for the defaults.
+        max_regions: refuse, before any work, networks with more than this many regions
+            (k + 1)^d (raise it to run anyway).
 
     Run options: `devices`, `progress` (called with `(regions solved, regions to solve)`).
 

@@ -36,9 +36,21 @@ class StartsStats(eqx.Module):
 class Starts(AbstractEnumerationMethod):
     """Starts in every sign orthant (or a sample), solved by the iterated map and by Newton.
 
-    The engine is `jaxfp.enumeration.enumerate_iterative` (see it for every hyperparameter);
-    centre and scale default to values derived from the network. A list found from starts is
-    never proved complete: the index check is reported as consistent or inconsistent.
+    The engine is `jaxfp.enumeration._iterative.enumerate_iterative` (docs/enumeration.md). A list
+    found from starts is never proved complete: the index check is reported as consistent or
+    inconsistent.
+
+    Args:
+        starts_per_orthant: K ≥ 1 starts per sign orthant.
+        centre: centre of the orthants, shape (d,); default derived from the network.
+        scale: distance of the corner start from the centre; default derived with the centre.
+        sample: enumerate a seeded sample of this many orthants instead of all 2^d.
+        faces: add the 3^d face starts (default: when not sampling and d ≤ 11).
+        seed: seed of the sample and of the starts with k ≥ 1.
+        certify: certify each fixed point with `jaxfp.certify.certify_fixed_point`.
+        chunk_size: starts per chunk (the memory bound).
+        options: the engine's solve options (`jaxfp.enumeration._solve_starts.SolveOptions`:
+            solver steps, tolerances, lanes, saddle search), or None for the defaults.
 
     Run options: `checkpoint`, `resume`, `devices`, `part`, `progress` (called with
     `(chunks_done, num_chunks, starts_done)`).

@@ -44,14 +44,15 @@ def enumerate_pwl_fixed_points(
     - `chunk_size`: regions per batch (memory is proportional to it).
     - `prune`: skip regions proven empty by interval bounds (a search tree over the first
       coordinates' pieces, at most `max_frontier` nodes per level).
-    - `tolerances`: `jaxfp.enumeration.Tolerances` for the boundary, residual and singularity tests.
+    - `tolerances`: `jaxfp.enumeration._region_solve.Tolerances` for the boundary, residual and
+      singularity tests.
     - `devices`: devices to spread each chunk over (default: all local devices).
     - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
 
     The computation is in float64 whatever the global setting, but a `LoopedNet` built without
     `jax_enable_x64` already holds float32 weights: build it under float64 for exact weights.
 
-    **Returns:** a `jaxfp.enumeration.PWLFixedPoints`.
+    **Returns:** a `jaxfp.enumeration._results.PWLFixedPoints`.
 
     **Raises:** `ValueError` if `net` is not a `LoopedNet`, its activation is not piecewise
     linear (use the iterative enumeration engine for those), or an option is invalid.
@@ -59,7 +60,7 @@ def enumerate_pwl_fixed_points(
     ```python
     >>> import jax.numpy as jnp, jaxfp
     >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
-    >>> found = jaxfp.enumerate_pwl_fixed_points(net)
+    >>> found = enumerate_pwl_fixed_points(net)
     >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
     (9, 4, True)
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import arrangement_bound, enumerate_pwl_regions, fixed_point_bound
+from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
+from jaxfp.enumeration._pwl_networks import enumerate_pwl_fixed_points
+from jaxfp.enumeration._region_bounds import arrangement_bound, fixed_point_bound
 
 from ._pwl_cases import ACTIVATIONS
 
@@ -23,7 +25,7 @@ def _as_set(points):
 @pytest.mark.parametrize("gain", [1.5, 4.0])
 def test_hardtanh_identity_has_3_to_the_d_points(gain):
     net = jaxfp.looped.LoopedNet(gain * jnp.eye(DIM), jnp.zeros(DIM), jaxfp.looped.hardtanh())
-    found = jaxfp.enumerate_pwl_fixed_points(net, chunk_size=256)
+    found = enumerate_pwl_fixed_points(net, chunk_size=256)
     assert found.n_fixed_points == 3**DIM == found.upper_bound
     assert _as_set(found.points) == set(itertools.product((-1.0, 0.0, 1.0), repeat=DIM))
     saturated = np.all(np.abs(np.asarray(found.points)) == 1, axis=1)

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import enumerate_pwl_regions
+from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
+from jaxfp.enumeration._pwl_networks import enumerate_pwl_fixed_points
 
 from ._pwl_cases import ACTIVATIONS
 
@@ -56,9 +57,9 @@ def test_options(options, match):
 def test_non_piecewise_linear_network_is_refused():
     net = jaxfp.looped.tanh_identity_network(2)
     with pytest.raises(ValueError, match="not piecewise linear.*iterative"):
-        jaxfp.enumerate_pwl_fixed_points(net)
+        enumerate_pwl_fixed_points(net)
 
 
 def test_not_a_network_is_refused():
     with pytest.raises(ValueError, match="`net` must be a jaxfp.looped.LoopedNet"):
-        jaxfp.enumerate_pwl_fixed_points((jnp.eye(2), jnp.zeros(2)))
+        enumerate_pwl_fixed_points((jnp.eye(2), jnp.zeros(2)))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from jaxfp.enumeration import enumerate_pwl_regions
+from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
 
 from ._pwl_brute_force import brute_force_fixed_points
 from ._pwl_cases import ACTIVATIONS, FORMS, forward, random_net

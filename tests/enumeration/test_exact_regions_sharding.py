@@ -11,7 +11,7 @@ SCRIPT = textwrap.dedent(
     import json
     import jax
     import numpy as np
-    from jaxfp.enumeration import enumerate_pwl_regions
+    from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
 
     hardtanh = ([-1.0, 1.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 1.0])
     rng = np.random.default_rng(0)

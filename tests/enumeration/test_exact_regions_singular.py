@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from jaxfp.enumeration import enumerate_pwl_regions
+from jaxfp.enumeration._exact_regions import enumerate_pwl_regions
 
 from ._pwl_cases import ACTIVATIONS
 

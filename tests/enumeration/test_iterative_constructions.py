@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import OUTCOME_NAMES, STABILITY_NAMES, enumerate_iterative
+from jaxfp._numerics import STABILITY_NAMES
+from jaxfp.enumeration._iterative import enumerate_iterative
+from jaxfp.enumeration._result import OUTCOME_NAMES
 
 from ._iterative_cases import BUILDERS, CHUNK, DIM, STARTS_PER_ORTHANT, same_point_sets
 

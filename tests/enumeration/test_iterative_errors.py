@@ -4,13 +4,9 @@ import jax.numpy as jnp
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import (
-    BranchAndBound,
-    ExactRegions,
-    SolveOptions,
-    enumerate_fixed_points,
-    enumerate_iterative,
-)
+from jaxfp.enumeration import BranchAndBound, ExactRegions, enumerate_fixed_points
+from jaxfp.enumeration._iterative import enumerate_iterative
+from jaxfp.enumeration._solve_starts import SolveOptions
 
 NET = jaxfp.looped.tanh_identity_network(2)
 

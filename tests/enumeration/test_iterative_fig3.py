@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import enumerate_iterative
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 DIM = 10
 # Spectral radius of the super-attracting points {±1}^d of construction (P).

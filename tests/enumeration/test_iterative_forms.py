@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import enumerate_iterative
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 from ._iterative_cases import CHUNK, DIM, STARTS_PER_ORTHANT, same_point_sets
 

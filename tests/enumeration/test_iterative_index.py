@@ -6,8 +6,7 @@ import pytest
 
 import jaxfp
 from jaxfp._numerics import group_points, wilson_interval
-from jaxfp.enumeration import check_completeness
-from jaxfp.enumeration._index_check import expected_degree
+from jaxfp.enumeration._index_check import check_completeness, expected_degree
 from jaxfp.enumeration._starts import (
     face_starts,
     orthant_numbers,

@@ -12,7 +12,7 @@ import pytest
 import scipy.optimize
 
 import jaxfp
-from jaxfp.enumeration import enumerate_iterative
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 from ._iterative_cases import same_point_sets
 

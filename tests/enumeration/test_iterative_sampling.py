@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import enumerate_iterative
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 DIM = 25  # 2^25 orthants: above the full-enumeration limit
 SAMPLE = 16

@@ -13,7 +13,7 @@ SCRIPT = textwrap.dedent(
     jax.config.update("jax_enable_x64", True)
     import numpy as np
     import jaxfp
-    from jaxfp.enumeration import enumerate_iterative
+    from jaxfp.enumeration._iterative import enumerate_iterative
 
     net = jaxfp.looped.poly_network(3)
     one = enumerate_iterative(net, starts_per_orthant=4, certify=False, devices=1)
@@ -48,8 +48,8 @@ def test_multi_host_parts_merge_to_the_full_run():
 
     import jaxfp
     from jaxfp._numerics import group_points
-    from jaxfp.enumeration import enumerate_iterative
     from jaxfp.enumeration._index_check import index_sum
+    from jaxfp.enumeration._iterative import enumerate_iterative
 
     from ._iterative_cases import CHUNK, same_point_sets
 

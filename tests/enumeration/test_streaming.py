@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from jaxfp.enumeration import enumerate_iterative
+from jaxfp.enumeration._iterative import enumerate_iterative
 
 from ._iterative_cases import BUILDERS, CHUNK, STARTS_PER_ORTHANT
 
