@@ -1,12 +1,13 @@
 """The looped-network inputs shared by the subcommands that study one network.
 
 Either a built-in network, `--net NAME --dim D [--gain w]`, or a network from files,
-`--weights W.npy --bias b.npy --activation NAME [--form FORM]`. Bad input becomes one clear line
-(`UserInputError`): missing files, mismatched shapes, NaN weights, an unknown activation.
+`--weights W.npy --bias b.npy --activation NAME [--form FORM]` (or `--weights net.npz` holding
+arrays named W and b). Bad input becomes one clear line (`UserInputError`): missing files,
+mismatched shapes, complex, NaN or infinite weights, an unknown activation, and an option the
+chosen network would ignore (`--gain` of a construction without one, a `--form` it is not built in).
 """
 
 import argparse
-import math
 from pathlib import Path
 
 import jax
@@ -14,13 +15,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import looped
+from ._checks import finite_float
 from ._errors import UserInputError
 
 _FORMS = ("sigma-affine", "affine-sigma")
+_DEFAULT_FORM = "sigma-affine"
+# The built-in networks whose builder takes the gain w (the others are fixed constructions).
+_TAKES_GAIN = ("tanh-identity", "hardtanh-identity", "random")
 
 
 def _hardtanh_identity(dim, gain, namespace):
-    return looped.LoopedNet(gain * jnp.eye(dim), jnp.zeros(dim), looped.hardtanh(), namespace.form)
+    return looped.LoopedNet(
+        gain * jnp.eye(dim), jnp.zeros(dim), looped.hardtanh(), _form(namespace)
+    )
 
 
 def _random(dim, gain, namespace):
@@ -30,7 +37,7 @@ def _random(dim, gain, namespace):
         activation=_activation(namespace.activation or "relu"),
         scale=1.5 if gain is None else gain,
         bias_scale=namespace.bias_scale,
-        form=namespace.form,
+        form=_form(namespace),
     )
 
 
@@ -64,13 +71,20 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--dim", type=int, help="dimension d of a built-in network")
     group.add_argument(
-        "--gain", type=float, help="gain w of a built-in network (W = w I, or the scale of random)"
+        "--gain",
+        type=finite_float,
+        help="gain w of --net tanh-identity, hardtanh-identity (W = w I) or the scale of random",
     )
     group.add_argument("--seed", type=int, default=0, help="seed of --net random (default 0)")
     group.add_argument(
-        "--bias-scale", type=float, default=0.1, help="bias scale of --net random (default 0.1)"
+        "--bias-scale",
+        type=finite_float,
+        default=0.1,
+        help="bias scale of --net random (default 0.1)",
     )
-    group.add_argument("--weights", help="W, a (d, d) array in a .npy file")
+    group.add_argument(
+        "--weights", help="W, a (d, d) array in a .npy file, or a .npz file with arrays W and b"
+    )
     group.add_argument("--bias", help="b, a (d,) array in a .npy file")
     group.add_argument(
         "--activation",
@@ -80,9 +94,13 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--form",
         choices=_FORMS,
-        default="sigma-affine",
-        help="sigma-affine: F(x) = sigma(Wx + b); affine-sigma: F(x) = W sigma(x) + b",
+        help="sigma-affine (default): F(x) = sigma(Wx + b); affine-sigma: F(x) = W sigma(x) + b "
+        "(--weights, --net random and hardtanh-identity)",
     )
+
+
+def _form(namespace) -> str:
+    return _DEFAULT_FORM if namespace.form is None else namespace.form
 
 
 def _activation(name: str):
@@ -101,6 +119,17 @@ def _load(option: str, path: str | None) -> np.ndarray:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as error:
         raise UserInputError(f"{option}: cannot read {path} as a .npy array ({error}).") from error
+    if isinstance(array, np.lib.npyio.NpzFile):
+        raise UserInputError(
+            f"{option}: {path} is an .npz archive; give one array per .npy file, or the whole "
+            "network as --weights net.npz holding arrays named W and b (and no --bias)."
+        )
+    return _checked_array(option, path, array)
+
+
+def _checked_array(option: str, path: str, array: np.ndarray) -> np.ndarray:
+    if np.iscomplexobj(array):
+        raise UserInputError(f"{option}: {path} holds complex numbers; W and b must be real.")
     if not np.issubdtype(array.dtype, np.number):
         raise UserInputError(f"{option}: {path} holds {array.dtype} data, not numbers.")
     if not np.all(np.isfinite(array)):
@@ -108,11 +137,39 @@ def _load(option: str, path: str | None) -> np.ndarray:
     return array.astype(np.float64)
 
 
+def _load_archive(path: str, given_bias: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """W and b from an .npz archive holding arrays named exactly W and b."""
+    if given_bias is not None:
+        raise UserInputError(
+            f"--bias: --weights {path} is an .npz archive, which holds b itself; drop --bias."
+        )
+    if not Path(path).is_file():
+        raise UserInputError(f"--weights: file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError) as error:
+        raise UserInputError(
+            f"--weights: cannot read {path} as an .npz archive ({error})."
+        ) from error
+    if sorted(arrays) != ["W", "b"]:
+        raise UserInputError(
+            f"--weights: the archive {path} must hold exactly two arrays named W and b, "
+            f"it holds {sorted(arrays)}."
+        )
+    return (
+        _checked_array("--weights", f"{path}[W]", arrays["W"]),
+        _checked_array("--weights", f"{path}[b]", arrays["b"]),
+    )
+
+
 def _from_files(namespace) -> looped.LoopedNet:
     if namespace.activation is None:
         raise UserInputError("--activation is required with --weights (e.g. relu, hardtanh).")
-    weights = _load("--weights", namespace.weights)
-    bias = _load("--bias", namespace.bias)
+    if namespace.weights.endswith(".npz"):
+        weights, bias = _load_archive(namespace.weights, namespace.bias)
+    else:
+        weights, bias = _load("--weights", namespace.weights), _load("--bias", namespace.bias)
     if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
         raise UserInputError(
             f"--weights must be a square (d, d) matrix, got shape {weights.shape}."
@@ -122,7 +179,7 @@ def _from_files(namespace) -> looped.LoopedNet:
             f"--bias has shape {bias.shape} but --weights has shape {weights.shape}; "
             f"expected ({weights.shape[0]},)."
         )
-    return looped.LoopedNet(weights, bias, _activation(namespace.activation), namespace.form)
+    return looped.LoopedNet(weights, bias, _activation(namespace.activation), _form(namespace))
 
 
 def _built_in(namespace) -> looped.LoopedNet:
@@ -131,24 +188,35 @@ def _built_in(namespace) -> looped.LoopedNet:
             f"--net {namespace.net} needs --dim D with D >= 1, got {namespace.dim}."
         )
     builder, default_gain, _ = NETWORKS[namespace.net]
+    if namespace.gain is not None and namespace.net not in _TAKES_GAIN:
+        raise UserInputError(
+            f"--gain applies to --net {', '.join(_TAKES_GAIN)}; --net {namespace.net} is a fixed "
+            "construction without a gain."
+        )
     gain = default_gain if namespace.gain is None else namespace.gain
-    if gain is not None and not math.isfinite(gain):
-        raise UserInputError(f"--gain must be finite, got {gain}.")
     if namespace.activation is not None and namespace.net != "random":
         raise UserInputError(
             f"--activation applies to --net random and --weights, not to --net {namespace.net}."
         )
     try:
-        return builder(namespace.dim, gain, namespace)
+        net = builder(namespace.dim, gain, namespace)
     except ValueError as error:
         raise UserInputError(f"--net {namespace.net}: {error}") from error
+    if namespace.form is not None and net.form != namespace.form:
+        raise UserInputError(
+            f"--form {namespace.form}: --net {namespace.net} is built in the {net.form} form "
+            "only; --form applies to --net random, hardtanh-identity and --weights."
+        )
+    return net
 
 
 def network_from_arguments(namespace: argparse.Namespace) -> looped.LoopedNet:
     """The `jaxfp.looped.LoopedNet` the options describe, in float64.
 
-    **Raises:** `UserInputError` (one line) for missing or conflicting options, missing or
-    unreadable files, mismatched shapes, NaN or infinite weights, or an unknown activation.
+    Raises:
+        UserInputError: (one line) for missing or conflicting options, an option the network
+            would ignore, missing or unreadable files, mismatched shapes, complex, NaN or
+            infinite weights, or an unknown activation.
     """
     if (namespace.net is None) == (namespace.weights is None):
         raise UserInputError(
