@@ -38,9 +38,7 @@ LAYERS = {
 MAX_LINES = 400
 # Files still over MAX_LINES, each allowed its present size until it is split (they may shrink,
 # never grow); a new file over the limit fails.
-OVERSIZE = {
-    "enumeration/_iterative.py": 433,
-}
+OVERSIZE = {}
 # The public surface may not grow past its present size; the target is under 120.
 MAX_PUBLIC_NAMES = 114
 

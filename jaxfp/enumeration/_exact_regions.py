@@ -88,29 +88,29 @@ def enumerate_pwl_regions(
     indices chunk by chunk, so memory is bounded by `chunk_size`, and each chunk is laid out over
     `devices` (default: all local devices).
 
-    **Arguments:**
-    - `weights` (d, d), `bias` (d,): the network.
-    - `breakpoints` (k,), `slopes`, `intercepts` (k + 1,): σ, as in `jaxfp.looped.PiecewiseLinear`.
-    - `form`: `"sigma-affine"` for σ(Wx + b), `"affine-sigma"` for W σ(x) + b.
-    - `chunk_size`: regions solved per batch.
-    - `prune`: exclude regions with the interval tests of `jaxfp.enumeration._pruning`.
-    - `max_frontier`: the largest level of the pruning search tree.
-    - `tolerances`: a `Tolerances` (boundary, residual, singular); default `Tolerances()`.
-    - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
+    Args:
+        weights (d, d), bias (d,): the network.
+        breakpoints (k,), slopes, intercepts (k + 1,): σ, as in `jaxfp.looped.PiecewiseLinear`.
+        form: `"sigma-affine"` for σ(Wx + b), `"affine-sigma"` for W σ(x) + b.
+        chunk_size: regions solved per batch.
+        prune: exclude regions with the interval tests of `jaxfp.enumeration._pruning`.
+        max_frontier: the largest level of the pruning search tree.
+        tolerances: a `Tolerances` (boundary, residual, singular); default `Tolerances()`.
+        progress: called after each chunk with (regions solved in it, regions to solve in all).
 
-    **Returns:** a `PWLFixedPoints`.
+    Returns:
+        a `PWLFixedPoints`.
 
-    **Raises:** `ValueError` naming the argument for wrong shapes, non-finite weights, an unknown
-    form, a discontinuous σ, or more than 2^62 regions left after pruning.
+    Raises:
+        ValueError: naming the argument for wrong shapes, non-finite weights, an unknown form, a
+            discontinuous σ, or more than 2^62 regions left after pruning.
 
-    ```python
-    >>> import numpy as np
-    >>> found = enumerate_pwl_regions(2 * np.eye(2), np.zeros(2), [-1.0, 1.0], [0.0, 1.0, 0.0],
-    ...                               [-1.0, 0.0, 1.0])  # hard-tanh, W = 2 I
-    >>> found.n_fixed_points, found.complete
-    (9, True)
-
-    ```
+    Example:
+        >>> import numpy as np
+        >>> found = enumerate_pwl_regions(2 * np.eye(2), np.zeros(2), [-1.0, 1.0], [0.0, 1.0, 0.0],
+        ...                               [-1.0, 0.0, 1.0])  # hard-tanh, W = 2 I
+        >>> found.n_fixed_points, found.complete
+        (9, True)
     """
     weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
     _validate(weights, bias, form, chunk_size, max_frontier)

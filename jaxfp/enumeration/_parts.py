@@ -28,7 +28,7 @@ from .._numerics import group_points
 from ..looped import LoopedNet
 from ._fixed_points import FixedPoints
 from ._index_check import index_sum, index_verdict
-from ._iterative import _POINT_FIELDS
+from ._iterative_merge import _POINT_FIELDS
 from ._method_starts import Starts, StartsStats
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions

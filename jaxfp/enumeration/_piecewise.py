@@ -44,21 +44,21 @@ class PieceTable(eqx.Module):
 def piece_table(breakpoints, slopes, intercepts) -> PieceTable:
     """Validate a continuous PWL activation and build its `PieceTable` (float64 arrays).
 
-    **Arguments:**
-    - `breakpoints`: strictly increasing finite breakpoints, shape (k,), k ≥ 0.
-    - `slopes`, `intercepts`: finite, shape (k + 1,); piece j is slopes[j]·u + intercepts[j].
+    Args:
+        breakpoints: strictly increasing finite breakpoints, shape (k,), k ≥ 0.
+        slopes, intercepts: finite, shape (k + 1,); piece j is slopes[j]·u + intercepts[j].
 
-    **Returns:** a `PieceTable`.
+    Returns:
+        a `PieceTable`.
 
-    **Raises:** `ValueError` naming the argument for wrong shapes, non-finite values, breakpoints
-    that do not increase, or a discontinuity at a breakpoint.
+    Raises:
+        ValueError: naming the argument for wrong shapes, non-finite values, breakpoints that do not
+            increase, or a discontinuity at a breakpoint.
 
-    ```python
-    >>> table = piece_table([0.0], [0.0, 1.0], [0.0, 0.0])  # ReLU
-    >>> table.num_pieces
-    2
-
-    ```
+    Example:
+        >>> table = piece_table([0.0], [0.0, 1.0], [0.0, 0.0])  # ReLU
+        >>> table.num_pieces
+        2
     """
     breakpoints = np.asarray(breakpoints, dtype=np.float64).reshape(-1)
     slopes = np.asarray(slopes, dtype=np.float64)

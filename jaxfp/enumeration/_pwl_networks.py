@@ -38,33 +38,34 @@ def enumerate_pwl_fixed_points(
     This is the piecewise-linear case of the sign-basin enumeration of P1 (Ke, Li, Liang, Shi,
     Song 2024, arXiv:2410.11279).
 
-    **Arguments:**
-    - `net`: a `jaxfp.looped.LoopedNet` whose activation is a `jaxfp.looped.PiecewiseLinear`
-      (`relu`, `leaky_relu(a)`, `hardtanh`, `absolute`, or any `pwl:` activation), in either form.
-    - `chunk_size`: regions per batch (memory is proportional to it).
-    - `prune`: skip regions proven empty by interval bounds (a search tree over the first
-      coordinates' pieces, at most `max_frontier` nodes per level).
-    - `tolerances`: `jaxfp.enumeration._region_solve.Tolerances` for the boundary, residual and
-      singularity tests.
-    - `devices`: devices to spread each chunk over (default: all local devices).
-    - `progress`: called after each chunk with (regions solved in it, regions to solve in all).
+    Args:
+        net: a `jaxfp.looped.LoopedNet` whose activation is a `jaxfp.looped.PiecewiseLinear`
+            (`relu`, `leaky_relu(a)`, `hardtanh`, `absolute`, or any `pwl:` activation), in either
+            form.
+        chunk_size: regions per batch (memory is proportional to it).
+        prune: skip regions proven empty by interval bounds (a search tree over the first
+            coordinates' pieces, at most `max_frontier` nodes per level).
+        tolerances: `jaxfp.enumeration._region_solve.Tolerances` for the boundary, residual and
+            singularity tests.
+        devices: devices to spread each chunk over (default: all local devices).
+        progress: called after each chunk with (regions solved in it, regions to solve in all).
 
     The computation is in float64 whatever the global setting, but a `LoopedNet` built without
     `jax_enable_x64` already holds float32 weights: build it under float64 for exact weights.
 
-    **Returns:** a `jaxfp.enumeration._results.PWLFixedPoints`.
+    Returns:
+        a `jaxfp.enumeration._results.PWLFixedPoints`.
 
-    **Raises:** `ValueError` if `net` is not a `LoopedNet`, its activation is not piecewise
-    linear (use the iterative enumeration engine for those), or an option is invalid.
+    Raises:
+        ValueError: if `net` is not a `LoopedNet`, its activation is not piecewise linear (use the
+            iterative enumeration engine for those), or an option is invalid.
 
-    ```python
-    >>> import jax.numpy as jnp, jaxfp
-    >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
-    >>> found = enumerate_pwl_fixed_points(net)
-    >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
-    (9, 4, True)
-
-    ```
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+        >>> found = enumerate_pwl_fixed_points(net)
+        >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
+        (9, 4, True)
     """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")

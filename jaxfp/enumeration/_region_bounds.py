@@ -46,15 +46,16 @@ def arrangement_bound(rank: int, dimension: int, num_breakpoints: int) -> int:
 def fixed_point_bound(weights, num_breakpoints: int) -> tuple[int, str]:
     """The smaller of the two bounds above for this W, with the name of the one used.
 
-    **Arguments:** `weights` (d × d), `num_breakpoints` k of σ.
+    Args:
+        weights: W, shape (d, d).
+        num_breakpoints: k, the breakpoints of σ.
 
-    **Returns:** `(bound, reference)`.
+    Returns:
+        `(bound, reference)`.
 
-    ```python
-    >>> fixed_point_bound(np.eye(3), 1)
-    (8, 'regions (k+1)^d')
-
-    ```
+    Example:
+        >>> fixed_point_bound(np.eye(3), 1)
+        (8, 'regions (k+1)^d')
     """
     weights = np.asarray(weights)
     d = weights.shape[0]

@@ -99,7 +99,7 @@ def test_exact_regions_refuses_the_mode(capsys):
 def test_exact_regions_refuses_starts_only_options(flag, capsys):
     argv = ["enumerate", "--net", "hardtanh-identity", "--dim", "2", *flag]
     assert main(argv) == 2
-    assert "apply to --method starts only" in capsys.readouterr().err
+    assert "apply to --method starts" in capsys.readouterr().err
 
 
 def test_complete_only_with_a_proof_over_the_a_priori_box(capsys):

@@ -11,7 +11,16 @@ def test_homotopy_proves_the_poly_list_complete(capsys):
     assert main(["enumerate", "--net", "poly", "--dim", "2", "--method", "homotopy", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["method"] == "homotopy" and summary["n_fixed_points"] == 9
-    assert summary["complete"] is True and summary["proof"]["method"] == "homotopy"
+    # every path accounted for; with all solutions real the proof is Bézout's count
+    assert summary["complete"] is True and summary["proof"]["method"] in ("homotopy", "bezout")
+
+
+def test_the_default_method_proves_the_poly_list_complete(capsys):
+    argv = ["enumerate", "--dim", "2", "--json"]  # the default network, P1's (P), at d = 2
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["method"].startswith("auto") and summary["n_fixed_points"] == 9
+    assert summary["complete"] is True and summary["proof"]["method"] in ("bezout", "homotopy")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from jaxfp._cli.main import main
 
 from ._iterative_cases import CHUNK, DIM, STARTS_PER_ORTHANT
 
-BASE = ["enumerate", "--dim", str(DIM), "--starts-per-orthant", str(STARTS_PER_ORTHANT)]
+BASE = ["enumerate", "--method", "starts", "--dim", str(DIM)]
+BASE += ["--starts-per-orthant", str(STARTS_PER_ORTHANT)]
 BASE += ["--chunk-size", str(CHUNK)]
 REQUIRED_KEYS = {
     "n_fixed_points",
@@ -36,7 +37,7 @@ def test_default_network_json_and_npz(run_json, capsys):
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert REQUIRED_KEYS <= set(summary)
-    assert summary["method"] == "auto: starts" and summary["activation"] == "p1_poly"
+    assert summary["method"] == "starts" and summary["activation"] == "p1_poly"
     assert (summary["n_fixed_points"], summary["n_attracting"]) == (27, 8)
     assert (summary["index_sum"], summary["expected_degree"]) == (1, 1)
     # The index check is consistent, but a consistency check is never a proof of completeness.
@@ -141,4 +142,4 @@ def test_default_run_reproduces_p1_1024_certified_fixed_points(capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_attracting"] == 1024 and summary["n_fixed_points"] == 3**10
     assert summary["index_consistent"] and summary["n_certified"] >= 1024
-    assert summary["complete"] is False
+    assert summary["complete"] is (summary["proof"] is not None)
