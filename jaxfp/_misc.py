@@ -123,3 +123,25 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     if not head or (colon and not tail):
         raise ValueError(f"{spec!r} is not of the form NAME or NAME:PARAMETER.")
     return head, (tail if colon else None)
+
+
+def split_name(text, kind: str, valid: str) -> tuple[str, str | None]:
+    """`text` split by `split_spec`, its head lower-cased: the first step of every by-name
+    lookup (activations, parameters).
+
+    Raises:
+        ValueError: naming `kind` when `text` is not a string, and listing `valid` when it is
+            not of the form NAME or NAME:PARAMETER.
+
+    Example:
+        >>> split_name(" Bias:2 ", "parameter", "gain, bias:I")
+        ('bias', '2')
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"{kind} name must be a string, got {type(text).__name__}.")
+    try:
+        head, tail = split_spec(text)
+    except ValueError as error:
+        message = f"{kind} {text.strip()!r} is not of the form NAME or NAME:PARAMETER"
+        raise ValueError(f"{message}; valid {kind}s: {valid}.") from error
+    return head.lower(), tail

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._misc import split_spec
+from .._misc import split_name
 from . import _closed_forms as closed
 from ._activation_type import KernelActivation
 from ._quadrature import HERMITE_NODES
@@ -177,13 +177,8 @@ def get_activation(name: str) -> KernelActivation:
         >>> float(jk.get_activation("leaky_relu:0.2")(-1.0))
         -0.2
     """
-    if not isinstance(name, str):
-        raise ValueError(f"`name` must be a string, got {type(name).__name__}.")
-    try:
-        base, parameter = split_spec(name)
-    except ValueError as error:
-        raise ValueError(f"`name` {error}") from error
-    base = _ALIASES.get(base.lower(), base.lower())
+    base, parameter = split_name(name, "activation", ", ".join(ACTIVATION_NAMES))
+    base = _ALIASES.get(base, base)
     if parameter is None and base in _NO_PARAMETER:
         function, kinks, continuous, closed_form = _NO_PARAMETER[base]
         return KernelActivation(function, (), base, kinks, continuous, closed_form)

@@ -1,5 +1,6 @@
 """Parse an activation from its name (the CLI's `--activation`)."""
 
+from .._misc import split_name
 from ._activation_base import Activation
 from ._activations_piecewise import (
     absolute,
@@ -83,11 +84,9 @@ def activation_from_name(text: str) -> Activation:
         >>> jaxfp.looped.activation_from_name("leaky_relu:0.1").name
         'leaky_relu:0.1'
     """
-    if not isinstance(text, str):
-        raise ValueError(f"activation name must be a string, got {type(text).__name__}.")
-    full = text.strip()
-    head, sep, tail = full.partition(":")
-    key = head.strip().lower().replace("-", "_")
+    head, tail = split_name(text, "activation", _VALID)
+    full, sep = text.strip(), tail is not None
+    key = head.replace("-", "_")
     if key == "absolute":
         key = "abs"
     if key == "poly" and sep:

@@ -6,6 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._misc import split_name
 from ..looped import LoopedNet
 
 
@@ -137,11 +138,8 @@ def parameter_from_name(text: str) -> AbstractParameter:
         >>> jaxfp.probe.parameter_from_name("weight:0,1").name
         'weight:0,1'
     """
-    if not isinstance(text, str):
-        raise ValueError(f"parameter name must be a string, got {type(text).__name__}.")
-    full = text.strip()
-    head, sep, tail = full.partition(":")
-    head = head.strip().lower()
+    head, tail = split_name(text, "parameter", _SPELLINGS)
+    full, sep = text.strip(), tail is not None
     if head == "gain" and not sep:
         return Gain()
     if head == "bias" and sep:

@@ -35,7 +35,7 @@ def test_bad_activation_construction():
         jk.activation_from_function(3.0)
     with pytest.raises(ValueError, match="`kinks` must be finite"):
         jk.activation_from_function(jnp.tanh, kinks=(float("inf"),))
-    with pytest.raises(ValueError, match="`name` must be a string"):
+    with pytest.raises(ValueError, match="activation name must be a string"):
         jk.get_activation(3)
 
 

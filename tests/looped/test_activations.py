@@ -187,7 +187,7 @@ def test_p1_activations():
     "text, message",
     [
         ("softplus", "unknown activation 'softplus'; valid activations: tanh, sigmoid"),
-        ("poly:", "non-empty"),
+        ("poly:", "not of the form NAME or NAME:PARAMETER"),
         ("poly:1,x", "comma-separated numbers"),
         ("poly:1,nan", "finite"),
         ("leaky_relu:a", "comma-separated numbers"),
