@@ -6,6 +6,7 @@ none defines its own.
 """
 
 from .bisection import bisect as bisect
+from .bisection import bisect_host as bisect_host
 from .bisection import bisection_bracket as bisection_bracket
 from .diagnostics import (
     ATTRACTING as ATTRACTING,

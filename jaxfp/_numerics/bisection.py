@@ -1,4 +1,6 @@
-"""Bisection for a scalar root with a known sign change, traceable under `jit` and `vmap`."""
+"""Bisection for a scalar root with a known sign change: traceable under `jit` and `vmap`
+(`bisect`, `bisection_bracket`), or on the host in float64 for a plain Python function
+(`bisect_host`)."""
 
 import jax
 import jax.numpy as jnp
@@ -47,3 +49,25 @@ def bisect(
     """
     low, high = bisection_bracket(function, lower, upper, geometric=geometric, steps=steps)
     return jnp.sqrt(low * high) if geometric else 0.5 * (low + high)
+
+
+def bisect_host(function, lower: float, upper: float) -> float:
+    """The root of a Python function with a sign change on [lower, upper], to full float64: the
+    midpoint of the bracket once halving no longer moves it (at most 2100 halvings).
+
+    Example:
+        >>> round(bisect_host(lambda x: x**2 - 2.0, 0.0, 2.0), 15)
+        1.414213562373095
+    """
+    low, high = float(lower), float(upper)
+    f_low = function(low)
+    for _ in range(_STEPS):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        f_middle = function(middle)
+        if (f_middle < 0) == (f_low < 0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    return 0.5 * (low + high)

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._numerics import bisect_host
 from ._activation_base import Activation
 from ._activation_names import activation_from_name
 from ._activations_polynomial import p1_exponential, p1_polynomial
@@ -126,21 +127,6 @@ def random_network(
     return LoopedNet(weight, bias, activation, form)
 
 
-def _bisect(fn, low: float, high: float) -> float:
-    """Root of a scalar function with a sign change on [low, high], to full float64."""
-    f_low = fn(low)
-    for _ in range(200):
-        middle = 0.5 * (low + high)
-        if middle in (low, high):
-            break
-        f_middle = fn(middle)
-        if (f_middle < 0) == (f_low < 0):
-            low, f_low = middle, f_middle
-        else:
-            high = middle
-    return 0.5 * (low + high)
-
-
 def scalar_fixed_points(network: str, gain: float = 2.0) -> tuple[tuple[float, bool], ...]:
     """Fixed points of the coordinate map of a built-in diagonal network, computed (bisection in
     float64), with whether each is attracting: `((x, attracting), ...)` in increasing order.
@@ -162,14 +148,14 @@ def scalar_fixed_points(network: str, gain: float = 2.0) -> tuple[tuple[float, b
         return ((-1.0, True), (0.0, False), (1.0, True))
     if network == "exp":
         g = lambda x: 2.0 ** (3 * (x - 1) ** 2 - 2 * (x - 1) ** 3)
-        unstable = _bisect(lambda x: g(x) - x, 1.2, 1.9)
+        unstable = bisect_host(lambda x: g(x) - x, 1.2, 1.9)
         return ((1.0, True), (unstable, False), (2.0, True))
     if network == "tanh-identity":
         if not (math.isfinite(gain) and gain >= 0):
             raise ValueError(f"`gain` must be finite and ≥ 0, got {gain!r}.")
         if gain <= 1.0:
             return ((0.0, gain < 1.0),)
-        positive = _bisect(lambda x: math.tanh(gain * x) - x, 1e-3 / gain, 1.0)
+        positive = bisect_host(lambda x: math.tanh(gain * x) - x, 1e-3 / gain, 1.0)
         return ((-positive, True), (0.0, False), (positive, True))
     raise ValueError(f"unknown built-in network {network!r}; valid: {_NETWORK_NAMES}.")
 
