@@ -1,4 +1,4 @@
-"""Benchmark of the `jaxfp` command's warm start (the persistent compilation cache).
+"""Benchmark of the `jaxfp` command's warm start (compiled code and traced programs kept on disk).
 
 Each run is a fresh process (`python -m jaxfp._cli.main enumerate ...`), timed in wall-clock
 seconds from launch to exit, so the figures include Python start-up, importing jaxfp and jax,
