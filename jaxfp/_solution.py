@@ -7,6 +7,7 @@ imports none of them.
 from typing import Any, Generic, TypeVar
 
 import equinox as eqx
+import optimistix as optx
 from jaxtyping import Array, Float, Int
 
 
@@ -53,6 +54,34 @@ class RESULTS(eqx.Enumeration):
         "Krylov linear solver (`ImplicitAdjoint(linear_solver=lineax.GMRES(...))`), or "
         "regularise the model so that I - J stays well conditioned."
     )
+
+
+# `optimistix.RESULTS` (the result of the solvers' `terminate` and of `optimistix.fixed_point`)
+# by name -> `RESULTS`. Every other optimistix code is one of lineax's linear-solve failures
+# (`singular`, `breakdown`, `conlim`, ...): `linear_solve_failed`.
+_FROM_OPTIMISTIX = {
+    "nonlinear_max_steps_reached": "max_steps_reached",
+    "max_steps_reached": "max_steps_reached",
+    "nonlinear_divergence": "diverged",
+    "stagnation": "stagnated",
+    "nonfinite": "nonfinite_iterate",
+    "nonfinite_input": "nonfinite_iterate",
+}
+
+
+def from_optimistix(result: optx.RESULTS) -> RESULTS:
+    """The `RESULTS` code of an `optimistix.RESULTS` code (elementwise under `vmap`).
+
+    Example:
+        >>> import optimistix as optx
+        >>> from_optimistix(optx.RESULTS.stagnation) == RESULTS.stagnated
+        Array(True, dtype=bool)
+    """
+    success = result == optx.RESULTS.successful
+    out = RESULTS.where(success, RESULTS.successful, RESULTS.linear_solve_failed)
+    for optx_name, name in _FROM_OPTIMISTIX.items():
+        out = RESULTS.where(result == getattr(optx.RESULTS, optx_name), getattr(RESULTS, name), out)
+    return out
 
 
 Y = TypeVar("Y")

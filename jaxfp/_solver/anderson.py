@@ -12,16 +12,19 @@ from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
 from .._validation import check_count, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .progress import Progress
 
 
 class AndersonState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
+    progress: Progress
     iterates: Inexact[Array, "history n"]
     differences: Inexact[Array, "history n"]
     gram: Inexact[Array, "history history"]  # in `solve_dtype` of the state (≥ float32)
     head: Int[Array, ""]  # the slot of the newest history entry
+    tested: Int[Array, ""]  # the slot of the iterate the last step evaluated (its residual)
     count: Int[Array, ""]  # entries since the last restart (only the newest `history` count)
     previous_norm: Scalar
     restarts: Int[Array, ""]
@@ -70,22 +73,25 @@ class Anderson(AbstractFixedPointSolver):
         del fn, args, options, f_struct, aux_struct, tags
         flat, _ = ravel_pytree(y)
         m, n = self.history, flat.size
-        inf = jnp.array(jnp.inf, residual_dtype(flat))
+        dtype = residual_dtype(flat)
+        inf = jnp.array(jnp.inf, dtype)
         return AndersonState(
             scaled_residual=inf,
             residual_norm=inf,
             failed=jnp.array(False),
+            progress=Progress.start(dtype),
             iterates=jnp.zeros((m, n), flat.dtype),
             differences=jnp.zeros((m, n), flat.dtype),
             gram=jnp.zeros((m, m), solve_dtype(flat.dtype)),
             head=jnp.array(m - 1),
+            tested=jnp.array(0),
             count=jnp.array(0),
             previous_norm=inf,
             restarts=jnp.array(0),
         )
 
     def step(self, fn, y, args, options, state, tags):
-        del options, tags
+        del tags
         fy, aux = fn(y, args)
         difference, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
         flat_y, unravel = ravel_pytree(y)
@@ -127,15 +133,29 @@ class Anderson(AbstractFixedPointSolver):
             scaled_residual=scaled,
             residual_norm=raw,
             failed=jnp.array(False),
+            progress=state.progress.update(scaled, raw, options),
             iterates=iterates,
             differences=differences,
             gram=gram,
             head=slot,
+            tested=written,
             count=jnp.where(plain, 1, count),
             previous_norm=jnp.where(rejected, state.previous_norm, raw),
             restarts=state.restarts + plain.astype(state.restarts.dtype),
         )
         return unravel(flat_next), new_state, aux
+
+    def postprocess(self, fn, y, aux, args, options, state, tags, result):
+        """Return the iterate the last step evaluated, whose residual `terminate` tested.
+
+        `y`, the mixed step taken from it, was never evaluated: the tested iterate is the one
+        that meets the tolerance on success (and `aux` belongs to it). Before any step (a
+        solve that never started) `y` is returned unchanged.
+        """
+        del fn, args, options, tags, result
+        flat, unravel = ravel_pytree(y)
+        tested = jnp.where(state.count > 0, state.iterates[state.tested], flat)
+        return unravel(tested), aux, {}
 
     def _coefficients(self, gram, head, count):
         """Solve min |sum_i alpha_i g_i|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.

@@ -8,11 +8,15 @@ the protocol, each solver's state carries the residual of the iterate it just ev
   means converged. This is the one stopping rule of every jaxfp solver.
 - `residual_norm = norm(f(y) - y)`: unscaled, used to detect divergence.
 - `failed`: the solver could not take its step (e.g. a singular Newton system).
+- `progress`: the divergence and stagnation tracker (`progress.Progress`).
+
+The solvers' one `terminate` decides from these fields alone, so `jaxfp.fixed_point` and
+`optimistix.fixed_point` stop on the same step with the same result.
 """
 
 import abc
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -21,8 +25,8 @@ import jax.tree_util as jtu
 import optimistix as optx
 from jaxtyping import Array, Bool, PyTree, Scalar
 
-from .._solution import RESULTS
 from .._validation import check_scalar_norm, check_tolerances, residual_dtype
+from .progress import Progress
 
 
 class AbstractSolverState(eqx.Module):
@@ -31,6 +35,7 @@ class AbstractSolverState(eqx.Module):
     scaled_residual: eqx.AbstractVar[Scalar]
     residual_norm: eqx.AbstractVar[Scalar]
     failed: eqx.AbstractVar[Bool[Array, ""]]
+    progress: eqx.AbstractVar[Progress]
 
 
 def _squared_magnitude(x):
@@ -118,9 +123,6 @@ class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
     atol: eqx.AbstractVar[float]
     norm: eqx.AbstractVar[Callable[[PyTree], Scalar]]
 
-    # Failure code reported by `jaxfp.fixed_point` when `state.failed` is set.
-    failure_result: ClassVar[RESULTS] = RESULTS.linear_solve_failed
-
     def __check_init__(self):
         # equinox runs this for every subclass too, before the subclass's own checks.
         check_tolerances(self.rtol, self.atol)
@@ -136,10 +138,26 @@ class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
     def step(self, fn, y, args, options, state, tags) -> tuple[Any, AbstractSolverState, Any]: ...
 
     def terminate(self, fn, y, args, options, state, tags):
+        """Stop when `y` (the iterate the last step evaluated) is converged or a failure shows.
+
+        Returns `(stop, result)` with an `optimistix.RESULTS` result: `successful` when the
+        scaled residual is below 1, else `nonfinite` (a non-finite residual),
+        `nonlinear_divergence`, `stagnation` (see `Progress`) or `singular` (the solver could
+        not take its step, e.g. a singular Newton system), in this order of precedence.
+        `jaxfp.fixed_point` reports them as the `jaxfp.RESULTS` of the same names.
+        """
         del fn, y, args, options, tags
-        converged = state.scaled_residual < 1
-        result = optx.RESULTS.where(state.failed, optx.RESULTS.singular, optx.RESULTS.successful)
-        return converged | state.failed, result
+        results = optx.RESULTS
+        residual, norm = state.scaled_residual, state.residual_norm
+        converged = residual < 1
+        progress = state.progress
+        result = results.where(state.failed, results.singular, results.successful)
+        result = results.where(progress.stagnated, results.stagnation, result)
+        result = results.where(progress.diverged, results.nonlinear_divergence, result)
+        result = results.where(converged, results.successful, result)
+        finite = (jnp.isfinite(residual) & jnp.isfinite(norm)) | ~progress.started
+        result = results.where(finite, result, results.nonfinite)
+        return converged | (result != results.successful), result
 
     def postprocess(self, fn, y, aux, args, options, state, tags, result):
         del fn, args, options, state, tags, result

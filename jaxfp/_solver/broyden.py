@@ -11,12 +11,14 @@ from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
 from .._validation import check_count, residual_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .progress import Progress
 
 
 class BroydenState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
+    progress: Progress
     left: Inexact[Array, "memory n"]
     right: Inexact[Array, "memory n"]
     count: Int[Array, ""]
@@ -50,12 +52,14 @@ class Broyden(AbstractFixedPointSolver):
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, f_struct, aux_struct, tags
         flat, _ = ravel_pytree(y)
-        inf = jnp.array(jnp.inf, residual_dtype(flat))
+        dtype = residual_dtype(flat)
+        inf = jnp.array(jnp.inf, dtype)
         zeros = jnp.zeros((self.memory, flat.size), flat.dtype)
         return BroydenState(
             inf,
             inf,
             jnp.array(False),
+            Progress.start(dtype),
             zeros,
             zeros,
             jnp.array(0),
@@ -65,7 +69,7 @@ class Broyden(AbstractFixedPointSolver):
         )
 
     def step(self, fn, y, args, options, state, tags):
-        del options, tags
+        del tags
         fy, aux = fn(y, args)
         _, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
         flat_y, unravel = ravel_pytree(y)
@@ -100,8 +104,9 @@ class Broyden(AbstractFixedPointSolver):
         count = count + usable.astype(count.dtype)
 
         flat_next = flat_y - apply_h(g, left, right)
+        progress = state.progress.update(scaled, raw, options)
         new_state = BroydenState(
-            scaled, raw, jnp.array(False), left, right, count, flat_y, g, jnp.array(True)
+            scaled, raw, jnp.array(False), progress, left, right, count, flat_y, g, jnp.array(True)
         )
         return unravel(flat_next), new_state, aux
 

@@ -10,21 +10,12 @@ import jax.tree_util as jtu
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
 from .._misc import all_finite
-from .._solution import RESULTS, Solution, Stats
+from .._solution import RESULTS, Solution, Stats, from_optimistix
+from .progress import check_stopping_options
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
 WhileLoop = Callable[..., Any]
-
-# Stagnation. A residual below `reference * (1 - _MIN_PROGRESS)` is progress (and the new
-# reference). A window of `stagnation_patience` steps without it is a *slow* window; the solve
-# stagnated only when a slow window's relative decrease is also at most `_LEVELLING` times the
-# previous slow window's (0 after progress): the residual levels off (a cycle, a precision
-# floor, the approach to a cycle). A residual that keeps falling slowly (sublinear convergence,
-# e.g. a derivative -1 at the fixed point) keeps similar decreases window after window and goes
-# on until it converges or reaches `max_steps`.
-_MIN_PROGRESS = 1e-3
-_LEVELLING = 0.5
 
 
 class MonitorOptions(eqx.Module):
@@ -43,16 +34,17 @@ class MonitorOptions(eqx.Module):
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 kind = "positive" if minimum else "non-negative"
                 raise ValueError(f"`{name}` must be a {kind} integer, got {value!r}.")
-        patience = self.stagnation_patience
-        if patience is not None and (not isinstance(patience, int) or patience < 1):
-            raise ValueError(
-                f"`stagnation_patience` must be a positive integer or None, got {patience!r}."
-            )
-        ratio = self.divergence_ratio
-        if ratio is not None and not ratio > 1:
-            raise ValueError(f"`divergence_ratio` must exceed 1 (or be None), got {ratio!r}.")
+        check_stopping_options(self.stagnation_patience, self.divergence_ratio)
         if not isinstance(self.best_effort, bool):
             raise ValueError(f"`best_effort` must be True or False, got {self.best_effort!r}.")
+
+    @property
+    def solver_options(self) -> dict:
+        """The `options` the solver's `init`, `step` and `terminate` receive."""
+        return {
+            "stagnation_patience": self.stagnation_patience,
+            "divergence_ratio": self.divergence_ratio,
+        }
 
 
 class _Carry(eqx.Module):
@@ -62,21 +54,18 @@ class _Carry(eqx.Module):
     aux: Any
     residual: Scalar
     best: Scalar
-    best_norm: Scalar
-    reference: Scalar
-    since_progress: Int[Array, ""]
-    slow_decrease: Scalar  # relative decrease of the last slow window (0 after progress)
     best_y: Any  # the iterate of residual `best` (`best_effort` only, else None)
     best_aux: Any
     trace: Float[Array, " trace"]
     result: RESULTS
+    terminated: Bool[Array, ""]  # the solver's `terminate` said stop
     running: Bool[Array, ""]
 
 
 def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
     """The loop state before the first step (result `nonfinite_input` if inputs are bad)."""
     f_struct, aux_struct = jax.eval_shape(fn, y0, args)
-    state0 = solver.init(fn, y0, args, {}, f_struct, aux_struct, frozenset())
+    state0 = solver.init(fn, y0, args, options.solver_options, f_struct, aux_struct, frozenset())
     aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_struct)
     dtype = jnp.result_type(*jax.tree.leaves(f_struct))
     inf = jnp.array(jnp.inf, dtype)
@@ -88,57 +77,33 @@ def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
         aux=aux0,
         residual=inf,
         best=inf,
-        best_norm=inf,
-        reference=inf,
-        since_progress=jnp.array(0),
-        slow_decrease=jnp.zeros((), dtype),
         best_y=y0 if options.best_effort else None,
         best_aux=aux0 if options.best_effort else None,
         trace=jnp.full(options.trace_length, jnp.nan, dtype),
         result=RESULTS.where(finite_input, RESULTS.successful, RESULTS.nonfinite_input),
+        terminated=jnp.array(False),
         running=finite_input,
     )
 
 
 def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
-    """Take `check_every` solver steps, then test convergence and every failure mode."""
+    """Take `check_every` solver steps, then ask the solver's `terminate` whether to stop."""
     y, state, aux, trace, steps = carry.y, carry.state, carry.aux, carry.trace, carry.num_steps
     dtype = carry.residual.dtype
+    solver_options = options.solver_options
     for _ in range(options.check_every):
         # The residual measured in a step belongs to its input `tested` (and so does `aux`);
         # on convergence the loop keeps the step's output (then the solver's `postprocess`).
         tested = y
-        y, state, aux = solver.step(fn, y, args, {}, state, frozenset())
+        y, state, aux = solver.step(fn, y, args, solver_options, state, frozenset())
         if options.trace_length:
             trace = trace.at[steps].set(state.scaled_residual.astype(dtype), mode="drop")
         steps = steps + 1
     residual = state.scaled_residual.astype(dtype)
-    norm = state.residual_norm.astype(dtype)
-    converged = residual < 1
-    # A non-finite iterate makes the next step's residual non-finite (f(y) - y holds y), so
-    # the scalar residuals suffice here; `finish` checks the returned iterate itself.
-    finite = jnp.isfinite(residual) & jnp.isfinite(norm)
-    progress = residual < carry.reference * (1 - _MIN_PROGRESS)
-    since_progress = jnp.where(progress, 0, carry.since_progress + options.check_every)
-    reference = jnp.where(progress, residual, carry.reference)
-    slow_decrease = jnp.where(progress, 0, carry.slow_decrease)
-
-    result = RESULTS.where(~converged & state.failed, solver.failure_result, RESULTS.successful)
-    if options.stagnation_patience is not None:
-        slow_window = ~progress & (since_progress >= options.stagnation_patience)
-        decrease = jnp.maximum(1 - residual / carry.reference, 0)
-        levelled = decrease <= _LEVELLING * carry.slow_decrease
-        stagnated = ~converged & slow_window & levelled
-        result = RESULTS.where(stagnated, RESULTS.stagnated, result)
-        # A slow window that did not level off starts the next window from here.
-        new_window = slow_window & ~levelled
-        since_progress = jnp.where(new_window, 0, since_progress)
-        reference = jnp.where(new_window, residual, reference)
-        slow_decrease = jnp.where(new_window, decrease, slow_decrease)
-    if options.divergence_ratio is not None:
-        diverged = ~converged & (norm > options.divergence_ratio * carry.best_norm)
-        result = RESULTS.where(diverged, RESULTS.diverged, result)
-    result = RESULTS.where(finite, result, RESULTS.nonfinite_iterate)
+    terminated, solver_result = solver.terminate(
+        fn, tested, args, solver_options, state, frozenset()
+    )
+    result = from_optimistix(solver_result)
     best_y, best_aux = carry.best_y, carry.best_aux
     if options.best_effort:
         better = residual < carry.best
@@ -152,25 +117,24 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
         aux=aux,
         residual=residual,
         best=jnp.minimum(carry.best, residual),
-        best_norm=jnp.minimum(carry.best_norm, norm),
-        reference=reference,
-        since_progress=since_progress,
-        slow_decrease=slow_decrease,
         best_y=best_y,
         best_aux=best_aux,
         trace=trace,
         result=result,
-        running=~converged & (result == RESULTS.successful) & (steps < options.max_steps),
+        terminated=terminated,
+        running=~terminated & (steps < options.max_steps),
     )
 
 
 def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution:
     """Turn the final loop state into a `Solution` (a run that never ended is max-steps)."""
-    ran_out = (carry.residual >= 1) & (carry.result == RESULTS.successful)
+    ran_out = ~carry.terminated & (carry.result == RESULTS.successful)
     result = RESULTS.where(ran_out, RESULTS.max_steps_reached, carry.result)
-    bad_value = (result == RESULTS.successful) & ~all_finite(carry.y)
+    y, aux, _ = solver.postprocess(
+        fn, carry.y, carry.aux, args, options.solver_options, carry.state, frozenset(), None
+    )
+    bad_value = (result == RESULTS.successful) & ~all_finite(y)
     result = RESULTS.where(bad_value, RESULTS.nonfinite_iterate, result)
-    y, aux, _ = solver.postprocess(fn, carry.y, carry.aux, args, {}, carry.state, frozenset(), None)
     if options.best_effort:
         # Not converged: return the lowest-residual iterate (its residual is `best_residual`).
         use_best = result != RESULTS.successful
@@ -191,10 +155,10 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
 def run_loop(fn, solver, y0, args, options: MonitorOptions, *, while_loop: WhileLoop) -> Solution:
     """Iterate `solver` on `fn(y, args) -> (f(y), aux)` from `y0`; return a `Solution`.
 
-    Stops when the solver's scaled residual is below 1 (`successful`), at `max_steps`
-    (`max_steps_reached`), or on a failure: non-finite input or iterate, divergence,
-    stagnation, or the solver's own failure (e.g. a singular Newton system). The convergence
-    test runs every `check_every` steps (the steps in between skip it).
+    Stops when the solver's `terminate` says so (the iterate converged, or a failure:
+    non-finite iterate, divergence, stagnation, or the solver's own failure such as a singular
+    Newton system), at `max_steps` (`max_steps_reached`), or before the first step on a
+    non-finite input. `terminate` is asked every `check_every` steps.
 
     `while_loop(cond_fun, body_fun, init_val, *, max_steps)` runs the loop; the adjoint chooses
     it (`jax.lax.while_loop` semantics, or a reverse-differentiable checkpointed loop).

@@ -12,12 +12,14 @@ from jaxtyping import Array, Bool, PyTree, Scalar
 
 from .._validation import check_linear_solver_tolerance, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .progress import Progress
 
 
 class NewtonState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
+    progress: Progress
 
 
 class Newton(AbstractFixedPointSolver):
@@ -60,11 +62,12 @@ class Newton(AbstractFixedPointSolver):
         check_linear_solver_tolerance(
             self.linear_solver, solve_dtype(state_dtype), "Newton's `linear_solver`"
         )
-        inf = jnp.array(jnp.inf, residual_dtype(f_struct))
-        return NewtonState(inf, inf, jnp.array(False))
+        dtype = residual_dtype(f_struct)
+        inf = jnp.array(jnp.inf, dtype)
+        return NewtonState(inf, inf, jnp.array(False), Progress.start(dtype))
 
     def step(self, fn, y, args, options, state, tags):
-        del options, state, tags
+        del tags
         flat_y, unravel = ravel_pytree(y)
 
         def g(flat):
@@ -89,7 +92,8 @@ class Newton(AbstractFixedPointSolver):
         delta = solution.value.astype(flat_y.dtype)
         failed = (solution.result != lx.RESULTS.successful) | ~jnp.all(jnp.isfinite(delta))
         flat_next = jnp.where(failed, flat_y, flat_y + self.damping * delta)
-        return unravel(flat_next), NewtonState(scaled, raw, failed), aux
+        progress = state.progress.update(scaled, raw, options)
+        return unravel(flat_next), NewtonState(scaled, raw, failed, progress), aux
 
 
 Newton.__init__.__doc__ = """**Arguments:**

@@ -9,12 +9,14 @@ from jaxtyping import Array, Bool, PyTree, Scalar
 
 from .._validation import residual_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .progress import Progress
 
 
 class PicardState(AbstractSolverState):
     scaled_residual: Scalar
     residual_norm: Scalar
     failed: Bool[Array, ""]
+    progress: Progress
 
 
 class Picard(AbstractFixedPointSolver):
@@ -44,17 +46,19 @@ class Picard(AbstractFixedPointSolver):
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags
         dtype = residual_dtype(f_struct)
-        return PicardState(jnp.array(jnp.inf, dtype), jnp.array(jnp.inf, dtype), jnp.array(False))
+        inf = jnp.array(jnp.inf, dtype)
+        return PicardState(inf, inf, jnp.array(False), Progress.start(dtype))
 
     def step(self, fn, y, args, options, state, tags):
-        del options, state, tags
+        del tags
         fy, aux = fn(y, args)
         _, scaled, raw = residuals(fy, y, self.rtol, self.atol, self.norm)
         if self.damping == 0.0:
             new_y = fy
         else:
             new_y = jtu.tree_map(lambda a, b: (1 - self.damping) * a + self.damping * b, fy, y)
-        return new_y, PicardState(scaled, raw, jnp.array(False)), aux
+        progress = state.progress.update(scaled, raw, options)
+        return new_y, PicardState(scaled, raw, jnp.array(False), progress), aux
 
 
 Picard.__init__.__doc__ = """**Arguments:**

@@ -120,3 +120,31 @@ def test_anderson_safeguard_rejects_worse_steps_and_still_converges(safeguard_fa
     sol = jaxfp.fixed_point(fn, solver, jnp.zeros(6), max_steps=500)
     assert int(sol.state.restarts) > 0
     np.testing.assert_allclose(fn(sol.value, None), sol.value, atol=1e-9)
+
+
+def _scaled_residual(fn, value, args, tol):
+    fy = fn(value, args)
+    return float(
+        max(
+            jnp.max(jnp.abs(a - b) / (tol + tol * jnp.abs(a)))
+            for a, b in zip(jax.tree.leaves(fy), jax.tree.leaves(value), strict=True)
+        )
+    )
+
+
+@pytest.mark.parametrize("entry_point", ["jaxfp", "optimistix"])
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_anderson_returns_the_iterate_it_tested(problem, entry_point):
+    # `successful` means the returned value meets the tolerance: its residual is the one
+    # `terminate` tested (`stats.residual`), not that of the untested mixed step after it.
+    fn, y0, args, _ = PROBLEMS[problem]
+    tol = 1e-9
+    solver = jaxfp.Anderson(tol, tol)
+    if entry_point == "jaxfp":
+        sol = jaxfp.fixed_point(fn, solver, y0, args)
+        tested = float(sol.stats.residual)
+    else:
+        sol = optx.fixed_point(fn, solver, y0, args)
+        tested = float(sol.state.scaled_residual)
+    assert tested < 1
+    assert _scaled_residual(fn, sol.value, args, tol) == pytest.approx(tested, rel=1e-6)
