@@ -1,6 +1,7 @@
 """`jaxfp kernel`: kernel-map analysis of P2 (Theorem 1), finite-width simulation, edge of chaos."""
 
 import argparse
+import sys
 
 from ._checks import (
     FIGURE_SUFFIXES,
@@ -297,9 +298,10 @@ def _run_simulation(namespace, architecture) -> int:
                 "raw_mean": raw,
                 "squared_norm_mean": norms,
                 "max_deviation": result.max_deviation(),
+                "first_undefined_layer": result.first_undefined_layer(),
             }
         )
-        return 0
+        return _undefined_layers(result)
     step = max(1, namespace.depth // 20)
     layers = sorted(set(range(0, namespace.depth + 1, step)) | {namespace.depth})
     for index, rho0 in enumerate(namespace.rho0):
@@ -323,7 +325,21 @@ def _run_simulation(namespace, architecture) -> int:
         f"max |mean cosine - mean field| = {result.max_deviation():.4f} "
         f"(width {namespace.width}, {namespace.seeds} seeds; expect O(1/sqrt(width)))"
     )
-    return 0
+    return _undefined_layers(result)
+
+
+def _undefined_layers(result) -> int:
+    """1, with one line on stderr, when the simulated cosine became undefined; else 0."""
+    layer = result.first_undefined_layer()
+    if layer is None:
+        return 0
+    print(
+        f"jaxfp: warning: the simulated cosine is undefined from layer {layer} on (a state "
+        "vector under- or overflowed in float32); use --norm rms-post or ln-post, or a smaller "
+        "--depth.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _run_edge_of_chaos(namespace, architecture) -> int:

@@ -75,8 +75,17 @@ class SimulationResult(eqx.Module):
         return _stderr(self.raw)
 
     def max_deviation(self) -> float:
-        """max over pairs and layers of |mean cosine − mean field|."""
+        """max over pairs and layers of |mean cosine − mean field|; NaN when some layer's cosine
+        is undefined (see `first_undefined_layer`)."""
+        if self.first_undefined_layer() is not None:
+            return math.nan
         return float(jnp.max(jnp.abs(self.cosine_mean() - self.mean_field)))
+
+    def first_undefined_layer(self) -> int | None:
+        """The first layer where some seed's cosine is not finite (a state vector underflowed
+        to 0 or overflowed: deep networks without normalisation in float32), or None."""
+        bad = np.flatnonzero(~np.all(np.isfinite(np.asarray(self.cosine)), axis=(0, 1)))
+        return int(bad[0]) if bad.size else None
 
 
 def _stderr(samples: Array) -> Array:

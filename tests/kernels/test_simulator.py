@@ -1,5 +1,6 @@
 """The finite-width simulator: shapes, exact inputs, normalisation, agreement with mean field."""
 
+import equinox as eqx
 import jax
 import numpy as np
 import pytest
@@ -81,3 +82,33 @@ def test_progress_that_is_not_callable_is_refused():
             key=jax.random.key(0),
             progress=3,
         )
+
+
+def test_an_undefined_cosine_is_reported_not_hidden_in_the_deviation():
+    # A state vector that underflowed to 0 (deep float32 networks without normalisation) gives
+    # NaN cosines from that layer on: the deviation is NaN, not -inf or a finite number.
+    result = jk.simulate_similarity(
+        jk.get_activation("tanh"), [0.5], width=8, depth=3, num_seeds=2, key=jax.random.key(0)
+    )
+    assert result.first_undefined_layer() is None and np.isfinite(result.max_deviation())
+    broken = eqx.tree_at(lambda r: r.cosine, result, result.cosine.at[1, 0, 2:].set(np.nan))
+    assert broken.first_undefined_layer() == 2
+    assert np.isnan(broken.max_deviation())
+
+
+def test_cli_exits_one_with_a_line_when_the_cosine_becomes_undefined(monkeypatch, capsys):
+    from jaxfp._cli.main import main
+
+    real = jk.simulate_similarity
+
+    def collapsing(*args, **kwargs):
+        result = real(*args, **kwargs)
+        return eqx.tree_at(lambda r: r.cosine, result, result.cosine.at[:, :, 2:].set(np.nan))
+
+    monkeypatch.setattr(jk, "simulate_similarity", collapsing)
+    argv = ["kernel", "--simulate", "--activation", "tanh", "--width", "8", "--depth", "3"]
+    argv += ["--seeds", "1", "--json"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "undefined from layer 2 on" in captured.err
+    assert '"first_undefined_layer": 2' in captured.out and '"max_deviation": null' in captured.out
