@@ -106,6 +106,8 @@ def fixed_point_batched(
       per problem (0: leading axis indexed by problem) and which shared (None, the default).
     - `lanes`: how many problems run at once (clipped to the number of problems).
 
+    Zero problems (leading axis 0) give an empty `Solution` (every leaf with leading axis 0).
+
     **Returns:** a `jaxfp.Solution` whose leaves have a leading problem axis (`value`,
     `result`, `aux`, `stats`); `state` is `None`. The values are not differentiable (use
     `jax.vmap(jaxfp.fixed_point)` for gradients).
@@ -135,9 +137,11 @@ def fixed_point_batched(
     if not (isinstance(lanes, int) and lanes >= 1):
         raise ValueError(f"`lanes` must be a positive integer, got {lanes!r}.")
     _check_axes(args_axes, args, num_problems)
-    lanes = min(lanes, num_problems)
     y0s = _stop_gradient(y0s)
     args = _stop_gradient(args)
+    if num_problems == 0:
+        return _empty_solution(fn, solver, y0s, args, args_axes, has_aux, options)
+    lanes = min(lanes, num_problems)
     first_args = _select_args(args, args_axes, 0)
     fn, _, _ = prepare(fn, jax.tree.map(lambda a: a[0], y0s), first_args, has_aux)
     fn = _stop_gradient(fn)
@@ -222,6 +226,27 @@ def fixed_point_batched(
             stage_options,
             check_every=min(stage_options.check_every * _SHRINK, _MAX_TAIL_CHECK_EVERY),
         )
+
+
+def _empty_solution(fn, solver, y0s, args, args_axes, has_aux, options) -> Solution:
+    """The `Solution` of zero problems: every leaf with leading axis 0 (`fn` is traced once,
+    on zeros shaped like one problem, so its shape and dtype mistakes are still reported)."""
+    one = lambda tree: jax.tree.map(lambda a: jnp.zeros(a.shape[1:], a.dtype), tree)  # noqa: E731
+    y0 = one(y0s)
+    one_args = jax.tree.map(
+        lambda axis, sub: sub if axis is None else one(sub),
+        args_axes,
+        args,
+        is_leaf=lambda node: node is None,
+    )
+    fn, y0, one_args = prepare(fn, y0, one_args, has_aux)
+    template = jax.eval_shape(
+        lambda: finish(
+            initial_carry(fn, solver, y0, one_args, options), fn, solver, one_args, options
+        )
+    )
+    template = eqx.tree_at(lambda s: s.state, template, None)
+    return jax.tree.map(lambda s: jnp.zeros((0, *s.shape), s.dtype), template)
 
 
 def _compact(state: _Lanes, width: int) -> _Lanes:

@@ -103,3 +103,20 @@ def test_bad_input(kwargs, match):
             args_axes=call["args_axes"],
             **{k: v for k, v in kwargs.items() if k in ("lanes", "trace_length", "max_steps")},
         )
+
+
+def test_zero_problems_give_an_empty_solution():
+    gains = jnp.zeros((0,))
+    sol = jaxfp.fixed_point_batched(
+        lambda y, gain: jnp.tanh(gain * y + 1.0),
+        jaxfp.Picard(1e-6, 1e-6),
+        jnp.zeros((0, 3)),
+        gains,
+        args_axes=0,
+        has_aux=False,
+    )
+    assert sol.value.shape == (0, 3) and (sol.result == jaxfp.RESULTS.successful).shape == (0,)
+    assert sol.stats.num_steps.shape == (0,) and sol.state is None
+    # `fn`'s mistakes are still reported with zero problems.
+    with pytest.raises(ValueError, match="shapes of `y0`"):
+        jaxfp.fixed_point_batched(lambda y, a: y[:2], jaxfp.Picard(1e-6, 1e-6), jnp.zeros((0, 3)))
