@@ -85,8 +85,9 @@ class CompleteCertificate(eqx.Module):
         if small:
             parts.append(
                 f"{small} box(es) narrower than min_width={self.min_width:g} and still "
-                "undecided (a singular fixed point, where I − J_F is singular, or a continuum; "
-                "a smaller `min_width` helps only if the fixed points are merely close together)"
+                "undecided (a singular fixed point, where I − J_F is singular, a fixed point on "
+                "the searched box's boundary, which no box test can prove, or a continuum; a "
+                "smaller `min_width` helps only if the fixed points are merely close together)"
             )
         return f"{found}; not complete: " + "; ".join(parts)
 
