@@ -41,7 +41,7 @@ def _edge_core(activation: KernelActivation, sigma_b2):
 class EdgeOfChaos(eqx.Module):
     """A point (σ_w², σ_b²) on the edge of chaos; built by `edge_of_chaos`.
 
-    Fields: `sigma_w2`, `sigma_b2`; `chi1` (χ₁ just on the ordered side); `kind`:
+    Its fields: `sigma_w2`, `sigma_b2`; `chi1` (χ₁ just on the ordered side); `kind`:
     `"critical"` when χ₁ = 1 there (within 1e-6), or `"variance_explodes"` when the ordered
     phase ends because the q-map loses its finite fixed point before χ₁ reaches 1 (GELU at
     large σ_b²; ReLU with σ_b² > 0 reaches χ₁ = 1 exactly there).

@@ -209,7 +209,7 @@ def _signal_core(activation: KernelActivation, sigma_w2, sigma_b2):
 class SignalPropagation(eqx.Module):
     """Mean-field signal propagation at (σ_w², σ_b²); built by `signal_propagation`.
 
-    Fields: `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
+    Its fields: `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
     `chi1` = σ_w² E φ'(sqrt(q*) Z)²; `q_slope` = q-map'(q*); `depth_scale_q` = −1/ln q_slope;
     `c_star` (stable fixed point of the c-map; `None` when q* = 0, where the c-map is undefined);
     `c_slope` = c-map'(c*) (χ₁ when c* = 1); `depth_scale_c` = −1/ln c_slope (infinite at

@@ -36,7 +36,7 @@ _PROGRESS_REPORTS = 1000
 class SimulationResult(eqx.Module):
     """Empirical similarity sequences of simulated networks beside the mean-field prediction.
 
-    **Fields** (L = depth; index 0 is the input):
+    The fields (L = depth; index 0 is the input):
     - `rho0`: the input cosines, shape `(pairs,)`.
     - `cosine`: cosine similarity ⟨h_x, h_y⟩ / (‖h_x‖ ‖h_y‖), shape `(seeds, pairs, L + 1)`.
     - `raw`: raw similarity ⟨h_x, h_y⟩ / d, same shape.

@@ -72,7 +72,7 @@ class KernelFixedPoint(eqx.Module):
 class KernelAnalysis(eqx.Module):
     """Theorem 1 of P2 applied to one architecture; built by `analyze_kernel`.
 
-    Fields: `architecture`; `normalization_constant` C of the activation; `kappa0` = κ(0);
+    Its fields: `architecture`; `normalization_constant` C of the activation; `kappa0` = κ(0);
     `dkappa0` = κ'(0); `dkappa1` = κ'(1) (= E φ'² / C², computed directly); `case` (1–4);
     `rho_star`; `dkappa_rho_star` = κ'(ρ*) (the local rate); `alpha` (Theorem 1's global rate);
     `fixed_points` (all fixed points on [−1, 1], a tuple of `KernelFixedPoint`);
