@@ -1,15 +1,19 @@
-"""Branch and bound (`jaxfp.certify.certify_complete`) on random tanh nets, d = 2 … 6.
+"""Branch and bound (`jaxfp.enumeration.BranchAndBound`, i.e. `jaxfp.certify.certify_complete`
+over σ's range box) on random tanh nets, d = 2 … 6.
 
-Writes benchmarks/results/branch_and_bound.json. Nets: F(x) = tanh(Wx + b) with
+Usage: `python benchmarks/branch_and_bound.py [MACHINE] [--seeds N] [--repeats R]`. Writes
+benchmarks/results/branch_and_bound.json, with the load average before and after the run (the
+figures of a shared machine depend on it). Nets: F(x) = tanh(Wx + b) with
 W = 2I + 0.3·N(0, 1) and b = 0.1·N(0, 1), seeded, so that several fixed points exist (up to
 3^d). For each net: the first call (compile + run) and the median of repeated warm calls, the
 number of proven fixed points, the boxes examined, and whether the search was complete.
 """
 
+import argparse
 import json
+import os
 import pathlib
 import statistics
-import sys
 import time
 
 import jax
@@ -22,8 +26,6 @@ import numpy as np  # noqa: E402
 import jaxfp  # noqa: E402
 
 DIMS = (2, 3, 4, 5, 6)
-SEEDS = (0, 1)
-REPEATS = 3
 
 
 def _net(dim: int, seed: int) -> jaxfp.looped.LoopedNet:
@@ -34,16 +36,17 @@ def _net(dim: int, seed: int) -> jaxfp.looped.LoopedNet:
     )
 
 
-def main(machine: str) -> None:
+def main(machine: str, seeds: int, repeats: int) -> None:
     results = {"machine": machine, "dtype": "float64", "batch_size": 256, "cases": []}
+    results["load_average_before"] = list(os.getloadavg())
     for dim in DIMS:
-        for seed in SEEDS:
+        for seed in range(seeds):
             net = _net(dim, seed)
             start = time.perf_counter()
             result = jaxfp.certify.certify_complete(net)
             first = time.perf_counter() - start
             runs = []
-            for _ in range(REPEATS):
+            for _ in range(repeats):
                 start = time.perf_counter()
                 jaxfp.certify.certify_complete(net)
                 runs.append(time.perf_counter() - start)
@@ -59,9 +62,15 @@ def main(machine: str) -> None:
             }
             results["cases"].append(case)
             print(case, flush=True)
+    results["load_average_after"] = list(os.getloadavg())
     out = pathlib.Path(__file__).parent / "results" / "branch_and_bound.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "2 CPU cores shared with parallel work")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("machine", nargs="?", default="2 CPU cores shared with parallel work")
+    parser.add_argument("--seeds", type=int, default=2, help="nets per dimension")
+    parser.add_argument("--repeats", type=int, default=3, help="warm calls per net (median)")
+    options = parser.parse_args()
+    main(options.machine, options.seeds, options.repeats)
