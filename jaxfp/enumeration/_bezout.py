@@ -53,7 +53,8 @@ def equation_degrees(net: LoopedNet) -> tuple[int, ...] | None:
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> weight = jnp.array([[0.5, 0.2], [0.0, 0.0]])
-        >>> net = jaxfp.looped.LoopedNet(weight, jnp.zeros(2), jaxfp.looped.p1_polynomial())
+        >>> sigma = jaxfp.looped.Polynomial([0.0, 3.0, 0.0, -4.0])
+        >>> net = jaxfp.looped.LoopedNet(weight, jnp.zeros(2), sigma)
         >>> equation_degrees(net)
         (3, 1)
     """

@@ -33,7 +33,7 @@ def test_polynomial_gets_starts_then_bezout_then_homotopy_under_the_path_limit()
 
 def test_a_zero_row_lowers_the_bezout_bound_in_the_reason():
     net = jaxfp.looped.LoopedNet(
-        jnp.diag(jnp.array([0.5, 0.0])), ZERO2, jaxfp.looped.p1_polynomial()
+        jnp.diag(jnp.array([0.5, 0.0])), ZERO2, jaxfp.looped.Polynomial([0.0, 3.0, 0.0, -4.0])
     )
     assert "bound 3)" in _chosen(net)[1]
 

@@ -16,7 +16,9 @@ P1_POINTS = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=2)))
 @pytest.mark.parametrize("form", ["sigma-affine", "affine-sigma"])
 def test_degrees_are_k_per_nonzero_row_and_one_per_zero_row(form):
     weight = jnp.array([[0.5, 0.0, 0.1], [0.0, 0.0, 0.0], [0.0, -2.0, 0.0]])
-    net = jaxfp.looped.LoopedNet(weight, jnp.ones(3), jaxfp.looped.p1_polynomial(), form)
+    net = jaxfp.looped.LoopedNet(
+        weight, jnp.ones(3), jaxfp.looped.Polynomial([0.0, 3.0, 0.0, -4.0]), form
+    )
     assert equation_degrees(net) == (3, 1, 3)
     square = jaxfp.looped.LoopedNet(weight, jnp.ones(3), jaxfp.looped.Square(), form)
     assert equation_degrees(square) == (2, 1, 2)
@@ -71,7 +73,9 @@ def test_fewer_distinct_points_than_the_bound_is_no_proof():
 def test_a_zero_row_gives_a_degree_one_equation_and_a_smaller_bound():
     # x_2 = σ(0) = 0 is linear: B = 3 · 1, and the three points x_1 ∈ {−1, 0, 1} close it.
     weight = jnp.diag(jnp.array([0.5, 0.0]))
-    net = jaxfp.looped.LoopedNet(weight, jnp.zeros(2), jaxfp.looped.p1_polynomial())
+    net = jaxfp.looped.LoopedNet(
+        weight, jnp.zeros(2), jaxfp.looped.Polynomial([0.0, 3.0, 0.0, -4.0])
+    )
     check = bezout_check(net, [[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]], "starts")
     assert check.proof is not None and "total degrees 3 · 1" in check.proof.argument
 

@@ -34,6 +34,9 @@ from ._ends import AT_INFINITY, FAILED, FINITE, SINGULAR, classify, newton, shar
 from ._system import HomogeneousSystem, make_system, polynomial_coefficients
 from ._track import TrackOptions, track_paths
 
+# Compiled trackers kept (one per network shape, chunk and lanes), oldest dropped first.
+_KEEP_COMPILED = 8
+_COMPILED: dict = {}
 # A finite end is real when ‖Im x‖∞ ≤ this · max(1, ‖x‖∞).
 _REAL_TOLERANCE = 1e-8
 
@@ -45,9 +48,9 @@ class HomotopyPaths(eqx.Module):
     `singular_real` (s, d) float64 (real points of singular ends, not certified: isolated
     multiple solutions or points of a solution curve), `finite_solutions` (m, d) complex128 (all
     finite nonsingular ends), `counts` per end kind in `END_NAMES` order, `num_paths` = k^d,
-    `degree` k, `retried` (paths re-tracked), `compile_seconds` and `tracking_seconds` (the
-    tracker's compilation and its runs), and `accounted`: True only when finite nonsingular
-    (distinct) + at infinity = k^d.
+    `degree` k, `retried` (paths re-tracked), `compile_seconds` (compiling the tracker in
+    this call; 0 when an earlier call compiled it), `tracking_seconds` (its runs), and
+    `accounted`: True only when finite nonsingular (distinct) + at infinity = k^d.
     """
 
     real_solutions: np.ndarray
@@ -70,9 +73,12 @@ def _fingerprint(net, coefficients, seed, chunk_size, tolerance, max_step) -> st
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=8)
 def _compiled_tracker(dim: int, coefficients: tuple, form: str, chunk_size: int, lanes: int):
-    """The tracker compiled once per network shape and chunk, and the seconds that took."""
+    """The tracker compiled once per network shape and chunk (kept for later runs), and the
+    seconds compiling took in this call (0 when it was already compiled)."""
+    key = (dim, coefficients, form, chunk_size, lanes)
+    if key in _COMPILED:
+        return _COMPILED[key], 0.0
     began = time.perf_counter()
     complex_ = functools.partial(jax.ShapeDtypeStruct, dtype=jnp.complex128)
     system = HomogeneousSystem(
@@ -95,6 +101,9 @@ def _compiled_tracker(dim: int, coefficients: tuple, form: str, chunk_size: int,
         )
         .compile()
     )
+    if len(_COMPILED) >= _KEEP_COMPILED:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = compiled
     return compiled, time.perf_counter() - began
 
 
@@ -182,7 +191,7 @@ def track_all_paths(
         compiled, seconds = _compiled_tracker(
             net.dim, tuple(coefficients), net.form, chunk_size, min(lanes, chunk_size)
         )
-        timing["compile"] = seconds
+        timing["compile"] += seconds
         began = time.perf_counter()
         options = TrackOptions(
             jnp.asarray(tolerance * scale), jnp.asarray(max_step * scale), jnp.asarray(max_steps)
