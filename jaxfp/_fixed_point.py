@@ -23,14 +23,11 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     Returns `(fn, y0, args)` with `y0` as floating arrays and the Python floats of `args` as
     arrays (so they are traced, differentiable inputs like any other).
 
-    Raises `ValueError` (at trace time) when `y0` has no array leaves, holds complex numbers,
-    or when `fn`'s output does not have the structure, shapes and dtypes of `y0`.
+    Raises `ValueError` (at trace time) when `y0` has no array leaves, or when `fn`'s output does not have the structure, shapes and dtypes of `y0`.
     """
     if not jax.tree.leaves(y0):
         raise ValueError("`y0` must contain at least one array; got an empty pytree.")
     y0 = jax.tree.map(as_inexact, y0)
-    if any(jnp.iscomplexobj(leaf) for leaf in jax.tree.leaves(y0)):
-        raise ValueError("`y0` holds complex numbers; split them into real and imaginary parts.")
     args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
     if not has_aux:
         fn = WithoutAux(fn)
@@ -104,7 +101,8 @@ def fixed_point(
       (`(f(y), aux)` with `has_aux=True`). Closed-over arrays are differentiated too.
     - `solver`: `jaxfp.Picard`, `jaxfp.Anderson`, `jaxfp.Broyden`, `jaxfp.Newton` (or any
       `jaxfp.AbstractFixedPointSolver`).
-    - `y0`: the initial value, any pytree of floating arrays.
+    - `y0`: the initial value, any pytree of floating or complex arrays (complex states:
+      residuals measured by `|f(y) - y|`; Newton, Broyden assume `fn` holomorphic).
     - `args`: passed to `fn`; differentiable inputs go here (or are closed over).
     - `max_steps`: the most steps taken (rounded up to a multiple of `check_every`).
     - `adjoint`: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
