@@ -20,10 +20,13 @@ from ._validation import with_array_inputs
 def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, Any, Any]:
     """Validate the problem and closure-convert `fn` to `fn(y, args) -> (f(y), aux)`.
 
-    Returns `(fn, y0, args)` with `y0` as floating arrays and the Python floats of `args` as
-    arrays (so they are traced, differentiable inputs like any other).
+    Returns:
+        `(fn, y0, args)` with `y0` as floating or complex arrays and the Python floats of
+        `args` as arrays (so they are traced, differentiable inputs like any other).
 
-    Raises `ValueError` (at trace time) when `y0` has no array leaves, or when `fn`'s output does not have the structure, shapes and dtypes of `y0`.
+    Raises:
+        ValueError: at trace time, when `y0` has no array leaves, or when `fn`'s output does
+            not have the structure, shapes and dtypes of `y0`.
     """
     if not jax.tree.leaves(y0):
         raise ValueError("`y0` must contain at least one array; got an empty pytree.")
