@@ -81,6 +81,41 @@ def check_tolerances(rtol, atol) -> None:
         )
 
 
+def check_real(value, name: str, lower=None, upper=None, *, open_lower=False, open_upper=True):
+    """Check a real hyperparameter (`damping`, `mixing`, `ridge`, ...) against its interval.
+
+    `value` must be a real number (Python or NumPy, or a 0-d integer or float array; not a
+    bool, a string or NaN) in the interval from `lower` to `upper` (None: unbounded), each end
+    open or closed. Traced values cannot be checked and pass. Every solver and adjoint checks
+    its float hyperparameters here, so each bad value gets the same message.
+
+    Raises:
+        ValueError: naming `name`, the interval and the value.
+
+    Example:
+        >>> check_real(0.5, "damping", 0, 1)
+        >>> check_real("0.5", "damping", 0, 1)
+        Traceback (most recent call last):
+        ...
+        ValueError: `damping` must be a real number in [0, 1), got '0.5'.
+    """
+    left = "(" if open_lower else "["
+    right = ")" if open_upper or upper is None else "]"
+    low = "-inf" if lower is None else f"{lower:g}"
+    high = "inf" if upper is None else f"{upper:g}"
+    message = f"`{name}` must be a real number in {left}{low}, {high}{right}, got {value!r}."
+    try:
+        real = _as_real(value, name)
+    except ValueError:
+        raise ValueError(message) from None
+    if real is None:
+        return
+    below = lower is not None and (real <= lower if open_lower else real < lower)
+    above = upper is not None and (real >= upper if open_upper else real > upper)
+    if np.isnan(real) or below or above:
+        raise ValueError(message)
+
+
 def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
     """`value` as a Python int when it is an integer in `[minimum, MAX_COUNT]`.
 

@@ -1,6 +1,7 @@
 """Cheap approximate gradients of a fixed point: phantom gradients and Jacobian-free backprop."""
 
 import dataclasses
+import functools as ft
 from collections.abc import Callable
 from typing import Any
 
@@ -8,8 +9,8 @@ import equinox as eqx
 import jax
 import jax.tree_util as jtu
 
-from .._misc import check_positive_int
 from .._solution import Solution
+from .._validation import check_count, check_real
 from .base import AbstractAdjoint, ForwardSolve, lax_while_loop
 from .common import with_differentiable_aux
 
@@ -46,13 +47,11 @@ class PhantomAdjoint(AbstractAdjoint):
         >>> gradient = jax.grad(fixed_point)(1.0)  # close to the exact 2.0
     """
 
-    steps: int = eqx.field(static=True, default=5)
+    steps: int = eqx.field(static=True, default=5, converter=ft.partial(check_count, name="steps"))
     damping: float = 0.5
 
     def __check_init__(self):
-        check_positive_int(self.steps, "steps")
-        if not 0 < self.damping <= 1:
-            raise ValueError(f"`damping` must lie in (0, 1], got {self.damping}.")
+        check_real(self.damping, "damping", 0, 1, open_lower=True, open_upper=False)
 
     def apply(
         self,

@@ -25,6 +25,7 @@ from .._validation import (
     check_count,
     check_linear_solver_tolerance,
     check_reachable_tolerance,
+    check_real,
     check_tolerances,
     solve_dtype,
 )
@@ -175,8 +176,7 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
 
     def __check_init__(self):
         check_tolerances(self.rtol, self.atol)
-        if not self.ridge >= 0:
-            raise ValueError(f"`ridge` must be >= 0, got {self.ridge}.")
+        check_real(self.ridge, "ridge", 0, None)
 
     def solve(self, operator, rhs):
         _check_reachable(self, rhs)

@@ -7,8 +7,8 @@ from typing import Any
 import equinox as eqx
 import equinox.internal as eqxi
 
-from .._misc import check_positive_int
 from .._solution import Solution
+from .._validation import check_count
 from .base import AbstractAdjoint, ForwardSolve
 
 
@@ -38,11 +38,11 @@ class UnrolledAdjoint(AbstractAdjoint):
         >>> gradient = jax.grad(fixed_point)(1.0)  # 2.0 up to the iterations' truncation
     """
 
-    checkpoints: int | None = eqx.field(static=True, default=None)
-
-    def __check_init__(self):
-        if self.checkpoints is not None:
-            check_positive_int(self.checkpoints, "checkpoints")
+    checkpoints: int | None = eqx.field(
+        static=True,
+        default=None,
+        converter=ft.partial(check_count, name="checkpoints", allow_none=True),
+    )
 
     def apply(
         self,

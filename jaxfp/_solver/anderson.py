@@ -6,11 +6,12 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
-from .._validation import check_count, residual_dtype, solve_dtype
+from .._validation import check_count, check_real, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 from .progress import Progress
 
@@ -64,10 +65,12 @@ class Anderson(AbstractFixedPointSolver):
     restart_threshold: float = 1e4
 
     def __check_init__(self):
-        if not 0.0 < self.mixing <= 1.0:
-            raise ValueError(f"`mixing` must lie in (0, 1], got {self.mixing}.")
-        if self.ridge < 0:
-            raise ValueError(f"`ridge` must be non-negative, got {self.ridge}.")
+        check_real(self.mixing, "mixing", 0, 1, open_lower=True, open_upper=False)
+        check_real(self.ridge, "ridge", 0, None)
+        check_real(self.safeguard_factor, "safeguard_factor", 0, None, open_lower=True)
+        check_real(self.restart_threshold, "restart_threshold", 0, None, open_lower=True)
+        if not isinstance(self.safeguard, (bool, np.bool_)):
+            raise ValueError(f"`safeguard` must be True or False, got {self.safeguard!r}.")
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, f_struct, aux_struct, tags

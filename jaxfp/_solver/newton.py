@@ -10,7 +10,7 @@ import optimistix as optx
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Bool, PyTree, Scalar
 
-from .._validation import check_linear_solver_tolerance, residual_dtype, solve_dtype
+from .._validation import check_linear_solver_tolerance, check_real, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 from .progress import Progress
 
@@ -53,8 +53,7 @@ class Newton(AbstractFixedPointSolver):
     def __check_init__(self):
         if self.jacobian not in ("dense", "jvp"):
             raise ValueError(f"`jacobian` must be 'dense' or 'jvp', got {self.jacobian!r}.")
-        if not 0.0 < self.damping <= 1.0:
-            raise ValueError(f"`damping` (the step length) must lie in (0, 1], got {self.damping}.")
+        check_real(self.damping, "damping", 0, 1, open_lower=True, open_upper=False)
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags

@@ -7,7 +7,7 @@ import jax.tree_util as jtu
 import optimistix as optx
 from jaxtyping import Array, Bool, PyTree, Scalar
 
-from .._validation import residual_dtype
+from .._validation import check_real, residual_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
 from .progress import Progress
 
@@ -40,8 +40,7 @@ class Picard(AbstractFixedPointSolver):
     damping: float = 0.0
 
     def __check_init__(self):
-        if not 0.0 <= self.damping < 1.0:
-            raise ValueError(f"`damping` must lie in [0, 1), got {self.damping}.")
+        check_real(self.damping, "damping", 0, 1)
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags
