@@ -95,30 +95,41 @@ def fixed_point_batched(
     stages test convergence 8x less often (every `min(8 * check_every, 32)` steps). Step
     counts are exact; as in `fixed_point`, `max_steps` is rounded up to the test interval.
 
-    **Arguments:**
-
-    - `fn`, `solver`, `max_steps`, `has_aux`, `check_every`, `trace_length`,
-      `stagnation_patience`, `divergence_ratio`, `best_effort`: as in `jaxfp.fixed_point`,
-      per problem (with `best_effort=True` an unconverged problem's value is its
-      lowest-residual iterate, and its `stats.best_residual` says how far from converged).
-    - `y0s`: the initial values, every leaf with the same leading axis (the problems).
-    - `args`: the arguments; `args_axes` says, as for `jax.vmap`'s `in_axes`, which parts are
-      per problem (0: leading axis indexed by problem) and which shared (None, the default).
-    - `lanes`: how many problems run at once (clipped to the number of problems).
-
     Zero problems (leading axis 0) give an empty `Solution` (every leaf with leading axis 0).
 
-    **Returns:** a `jaxfp.Solution` whose leaves have a leading problem axis (`value`,
-    `result`, `aux`, `stats`); `state` is `None`. The values are not differentiable (use
-    `jax.vmap(jaxfp.fixed_point)` for gradients).
+    Args:
+        fn: as in `jaxfp.fixed_point`.
+        solver: as in `jaxfp.fixed_point`.
+        y0s: the initial values, every leaf with the same leading axis (the problems).
+        args: the arguments, per problem or shared as `args_axes` says.
+        args_axes: as for `jax.vmap`'s `in_axes`, which parts of `args` are per problem (0:
+            leading axis indexed by problem) and which shared (None, the default).
+        lanes: how many problems run at once (clipped to the number of problems).
+        max_steps: as in `jaxfp.fixed_point`, per problem.
+        has_aux: as in `jaxfp.fixed_point`.
+        check_every: as in `jaxfp.fixed_point` (default 8).
+        trace_length: as in `jaxfp.fixed_point`, per problem.
+        stagnation_patience: as in `jaxfp.fixed_point`, per problem.
+        divergence_ratio: as in `jaxfp.fixed_point`, per problem.
+        best_effort: as in `jaxfp.fixed_point`: an unconverged problem's value is its
+            lowest-residual iterate, and its `stats.best_residual` says how far from converged.
 
-    >>> import jax.numpy as jnp, jaxfp
-    >>> gains = jnp.linspace(0.1, 0.9, 5)
-    >>> fn = lambda y, gain: jnp.tanh(gain * y + 1.0)
-    >>> sol = jaxfp.fixed_point_batched(fn, jaxfp.Picard(1e-6, 1e-6), jnp.zeros((5, 2)),
-    ...                                 gains, args_axes=0, lanes=2)
-    >>> sol.value.shape, bool(jnp.all(sol.result == jaxfp.RESULTS.successful))
-    ((5, 2), True)
+    Returns:
+        A `jaxfp.Solution` whose leaves have a leading problem axis (`value`, `result`, `aux`,
+        `stats`); `state` is `None`. The values are not differentiable (use
+        `jax.vmap(jaxfp.fixed_point)` for gradients).
+
+    Raises:
+        ValueError: for inconsistent leading axes, bad `args_axes` or options.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> gains = jnp.linspace(0.1, 0.9, 5)
+        >>> fn = lambda y, gain: jnp.tanh(gain * y + 1.0)
+        >>> sol = jaxfp.fixed_point_batched(fn, jaxfp.Picard(1e-6, 1e-6), jnp.zeros((5, 2)),
+        ...                                 gains, args_axes=0, lanes=2)
+        >>> sol.value.shape, bool(jnp.all(sol.result == jaxfp.RESULTS.successful))
+        ((5, 2), True)
     """
     check_solver(solver)
     options = MonitorOptions(

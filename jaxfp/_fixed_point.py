@@ -98,41 +98,46 @@ def fixed_point(
     how far from converged it is (the scaled residual: below 1 means converged). Non-finite
     input or iterates remain failures under every policy.
 
-    **Arguments:**
+    Args:
+        fn: `fn(y, args) -> f(y)`, a pytree of the structure, shapes and dtypes of `y` (`(f(y),
+            aux)` with `has_aux=True`). Closed-over arrays are differentiated too.
+        solver: `jaxfp.Picard`, `jaxfp.Anderson`, `jaxfp.Broyden`, `jaxfp.Newton` (or any
+            `jaxfp.AbstractFixedPointSolver`).
+        y0: the initial value, any pytree of floating or complex arrays (complex states: residuals
+            measured by `|f(y) - y|`; Newton, Broyden assume `fn` holomorphic).
+        args: passed to `fn`; differentiable inputs go here (or are closed over).
+        max_steps: the most steps taken (rounded up to a multiple of `check_every`).
+        adjoint: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
+            `OneStepAdjoint`, `UnrolledAdjoint`.
+        throw: raise (inside jit, with the result's message) when the solve fails; with `False`,
+            read `Solution.result`. Under `jax.vmap` a raise stops the whole batch: use
+            `throw=False` (or `jaxfp.fixed_point_batched`) to keep every problem's own result.
+        has_aux: `fn` returns `(f(y), aux)`; `Solution.aux` holds the last aux.
+        check_every: test convergence and failure every k steps (cheaper for small problems).
+        trace_length: keep the scaled residual of the first `trace_length` steps in
+            `Solution.stats.trace`.
+        stagnation_patience: a window of steps without a 0.1% decrease of the scaled residual whose
+            decrease also levels off (at most half the previous window's) ends the solve with
+            `RESULTS.stagnated`; slow but steady progress does not (None disables).
+        divergence_ratio: stop with `RESULTS.diverged` when `norm(f(y) - y)` exceeds this multiple
+            of its best value (None disables). Both reach the solver as its `options` (see
+            `jaxfp.AbstractFixedPointSolver.terminate`), as they do through
+            `optimistix.fixed_point(..., options=...)`.
+        best_effort: the best-effort failure policy above (default False: strict).
 
-    - `fn`: `fn(y, args) -> f(y)`, a pytree of the structure, shapes and dtypes of `y`
-      (`(f(y), aux)` with `has_aux=True`). Closed-over arrays are differentiated too.
-    - `solver`: `jaxfp.Picard`, `jaxfp.Anderson`, `jaxfp.Broyden`, `jaxfp.Newton` (or any
-      `jaxfp.AbstractFixedPointSolver`).
-    - `y0`: the initial value, any pytree of floating or complex arrays (complex states:
-      residuals measured by `|f(y) - y|`; Newton, Broyden assume `fn` holomorphic).
-    - `args`: passed to `fn`; differentiable inputs go here (or are closed over).
-    - `max_steps`: the most steps taken (rounded up to a multiple of `check_every`).
-    - `adjoint`: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
-      `OneStepAdjoint`, `UnrolledAdjoint`.
-    - `throw`: raise (inside jit, with the result's message) when the solve fails; with
-      `False`, read `Solution.result`. Under `jax.vmap` a raise stops the whole batch: use
-      `throw=False` (or `jaxfp.fixed_point_batched`) to keep every problem's own result.
-    - `has_aux`: `fn` returns `(f(y), aux)`; `Solution.aux` holds the last aux.
-    - `check_every`: test convergence and failure every k steps (cheaper for small problems).
-    - `trace_length`: keep the scaled residual of the first `trace_length` steps in
-      `Solution.stats.trace`.
-    - `stagnation_patience`: a window of steps without a 0.1% decrease of the scaled residual
-      whose decrease also levels off (at most half the previous window's) ends the solve with
-      `RESULTS.stagnated`; slow but steady progress does not (None disables).
-    - `divergence_ratio`: stop with `RESULTS.diverged` when `norm(f(y) - y)` exceeds this
-      multiple of its best value (None disables).
-    - `best_effort`: the best-effort failure policy above (default False: strict).
+    Returns:
+        A `jaxfp.Solution` (`value`, `result`, `aux`, `stats`, `state`).
 
-    **Returns:** a `jaxfp.Solution` (`value`, `result`, `aux`, `stats`, `state`).
+    Raises:
+        ValueError: at trace time, for structure, shape or option mistakes.
+        EqxRuntimeError: with `throw=True`, carrying the result's message, when the solve
+            fails.
 
-    **Raises:** `ValueError` at trace time for structure, shape or option mistakes; with
-    `throw=True`, an `EqxRuntimeError` carrying the result's message when the solve fails.
-
-    >>> import jax.numpy as jnp, jaxfp
-    >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Anderson(1e-8, 1e-8), 0.5)
-    >>> round(float(sol.value), 6), int(sol.stats.num_steps) < 20
-    (0.739085, True)
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Anderson(1e-8, 1e-8), 0.5)
+        >>> round(float(sol.value), 6), int(sol.stats.num_steps) < 20
+        (0.739085, True)
     """
     check_solver(solver)
     options = MonitorOptions(

@@ -45,13 +45,29 @@ class Anderson(AbstractFixedPointSolver):
     (`sum |alpha_i| > restart_threshold`, an ill-conditioned history) the history restarts.
     Under `jax.vmap` every problem gets its own coefficients. Complex states use the Hermitian
     Gram matrix `<g_i, g_j>` (complex coefficients); bfloat16 and float16 states keep the Gram
-    matrix and its small solve in float32.
+    matrix and its small solve in float32. The value returned is the iterate whose residual
+    was tested last (not the untested mixed step after it).
 
-    >>> import jax.numpy as jnp, jaxfp
-    >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
-    >>> sol = jaxfp.fixed_point(fn, jaxfp.Anderson(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
-    >>> bool(sol.result == jaxfp.RESULTS.successful)
-    True
+    Args:
+        rtol: relative tolerance of the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
+        atol: absolute tolerance of the stopping rule.
+        norm: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
+        history: number of past iterates mixed (m, fixed-size buffers).
+        mixing: the weight beta of f(y) in the mixed step, in (0, 1] (1 is undamped).
+        ridge: Tikhonov regularisation (≥ 0), relative to the mean squared residual.
+        safeguard: reject mixed steps whose residual grows by more than `safeguard_factor`.
+        safeguard_factor: the growth (> 0) beyond which a mixed step is rejected.
+        restart_threshold: restart the history when `sum |alpha|` exceeds it (> 0).
+
+    Raises:
+        ValueError: for a bad tolerance, norm or hyperparameter.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
+        >>> sol = jaxfp.fixed_point(fn, jaxfp.Anderson(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
+        >>> bool(sol.result == jaxfp.RESULTS.successful)
+        True
     """
 
     rtol: float
@@ -179,14 +195,3 @@ class Anderson(AbstractFixedPointSolver):
         )
         rhs = jnp.concatenate([jnp.ones(1, gram.dtype), jnp.zeros(m, gram.dtype)])
         return jnp.linalg.solve(kkt, rhs)[1:]
-
-
-Anderson.__init__.__doc__ = """**Arguments:**
-
-- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
-- `history`: number of past iterates mixed (m, fixed-size buffers).
-- `mixing`: the weight beta of f(y) in the mixed step (1 is undamped).
-- `ridge`: Tikhonov regularisation, relative to the mean squared residual of the history.
-- `safeguard`: reject mixed steps whose residual grows by more than `safeguard_factor`.
-- `restart_threshold`: restart the history when `sum |alpha|` exceeds it.
-"""

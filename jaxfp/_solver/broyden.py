@@ -37,11 +37,21 @@ class Broyden(AbstractFixedPointSolver):
     can converge to fixed points the plain iteration repels. Complex states use the complex
     (Hermitian) update, which assumes `fn` holomorphic, as optimistix's quasi-Newton methods do.
 
-    >>> import jax.numpy as jnp, jaxfp
-    >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
-    >>> sol = jaxfp.fixed_point(fn, jaxfp.Broyden(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
-    >>> bool(sol.result == jaxfp.RESULTS.successful)
-    True
+    Args:
+        rtol: relative tolerance of the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
+        atol: absolute tolerance of the stopping rule.
+        norm: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
+        memory: number of rank-one updates kept before restarting from H = -I.
+
+    Raises:
+        ValueError: for a bad tolerance, norm or `memory`.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
+        >>> sol = jaxfp.fixed_point(fn, jaxfp.Broyden(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
+        >>> bool(sol.result == jaxfp.RESULTS.successful)
+        True
     """
 
     rtol: float
@@ -109,10 +119,3 @@ class Broyden(AbstractFixedPointSolver):
             scaled, raw, jnp.array(False), progress, left, right, count, flat_y, g, jnp.array(True)
         )
         return unravel(flat_next), new_state, aux
-
-
-Broyden.__init__.__doc__ = """**Arguments:**
-
-- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
-- `memory`: number of rank-one updates kept before restarting from H = -I.
-"""

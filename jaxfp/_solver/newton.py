@@ -36,11 +36,24 @@ class Newton(AbstractFixedPointSolver):
     bfloat16 and float16 states are solved in float32 (LAPACK has no such kernels) and cast
     back; complex states assume `fn` holomorphic (J_g complex-linear), as in optimistix.
 
-    >>> import jax.numpy as jnp, jaxfp
-    >>> fn = lambda y, a: jnp.tanh(2.0 * y)   # 0 is a repelling fixed point
-    >>> sol = jaxfp.fixed_point(fn, jaxfp.Newton(1e-10, 1e-10), jnp.array([0.1, -0.1]))
-    >>> [round(float(v), 6) for v in sol.value]
-    [0.0, 0.0]
+    Args:
+        rtol: relative tolerance of the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
+        atol: absolute tolerance of the stopping rule.
+        norm: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
+        linear_solver: a lineax solver for J_g delta = -g (default `lineax.LU()`).
+        jacobian: "dense" (materialise J_g, best for small states) or "jvp" (matrix-free).
+        damping: step length in (0, 1].
+
+    Raises:
+        ValueError: for a bad tolerance, norm, `jacobian`, `damping`, or an iterative
+            `linear_solver` whose tolerance lies below the state's precision (at the solve).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> fn = lambda y, a: jnp.tanh(2.0 * y)   # 0 is a repelling fixed point
+        >>> sol = jaxfp.fixed_point(fn, jaxfp.Newton(1e-10, 1e-10), jnp.array([0.1, -0.1]))
+        >>> [round(float(v), 6) for v in sol.value]
+        [0.0, 0.0]
     """
 
     rtol: float
@@ -93,12 +106,3 @@ class Newton(AbstractFixedPointSolver):
         flat_next = jnp.where(failed, flat_y, flat_y + self.damping * delta)
         progress = state.progress.update(scaled, raw, options)
         return unravel(flat_next), NewtonState(scaled, raw, failed, progress), aux
-
-
-Newton.__init__.__doc__ = """**Arguments:**
-
-- `rtol`, `atol`, `norm`: the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
-- `linear_solver`: a lineax solver for J_g delta = -g (default `lineax.LU()`).
-- `jacobian`: "dense" (materialise J_g, best for small states) or "jvp" (matrix-free).
-- `damping`: step length in (0, 1].
-"""

@@ -25,13 +25,20 @@ class Picard(AbstractFixedPointSolver):
     Converges linearly at the rate of the map's contraction; the cheapest step of all.
     `damping` in [0, 1) trades speed for stability (0 is the plain iteration).
 
-    **Arguments:** `rtol`, `atol`, `norm` (the stopping rule, see
-    `jaxfp.AbstractFixedPointSolver`), `damping`.
+    Args:
+        rtol: relative tolerance of the stopping rule (see `jaxfp.AbstractFixedPointSolver`).
+        atol: absolute tolerance of the stopping rule.
+        norm: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
+        damping: weight of the old iterate, in [0, 1); 0 is plain Picard iteration.
 
-    >>> import jax.numpy as jnp, jaxfp
-    >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), 1.0)
-    >>> round(float(sol.value), 4)
-    0.7391
+    Raises:
+        ValueError: for a bad tolerance, norm or `damping`.
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfp
+        >>> sol = jaxfp.fixed_point(lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), 1.0)
+        >>> round(float(sol.value), 4)
+        0.7391
     """
 
     rtol: float
@@ -58,11 +65,3 @@ class Picard(AbstractFixedPointSolver):
             new_y = jtu.tree_map(lambda a, b: (1 - self.damping) * a + self.damping * b, fy, y)
         progress = state.progress.update(scaled, raw, options)
         return new_y, PicardState(scaled, raw, jnp.array(False), progress), aux
-
-
-Picard.__init__.__doc__ = """**Arguments:**
-
-- `rtol`, `atol`: relative and absolute tolerance of the stopping rule.
-- `norm`: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
-- `damping`: weight of the old iterate, in [0, 1); 0 is plain Picard iteration.
-"""
