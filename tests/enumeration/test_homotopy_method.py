@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp.enumeration._method_homotopy import Homotopy
+from jaxfp.enumeration import Homotopy
 
 CUBIC = (0.0, 1.5, 0.0, -0.5)
 
