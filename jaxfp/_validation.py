@@ -191,7 +191,11 @@ def solve_dtype(dtype):
         >>> solve_dtype(jnp.bfloat16), solve_dtype(jnp.complex128)
         (dtype('float32'), dtype('complex128'))
     """
-    return jnp.promote_types(dtype, jnp.float32)
+    # No type promotion (it fails under `jax_numpy_dtype_promotion="strict"`).
+    dtype = jnp.dtype(dtype)
+    if jnp.finfo(dtype).bits >= 32:
+        return dtype
+    return jnp.dtype(jnp.complex64 if jnp.issubdtype(dtype, jnp.complexfloating) else jnp.float32)
 
 
 def check_scalar_norm(value, name: str = "norm") -> None:
