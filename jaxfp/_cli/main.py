@@ -11,12 +11,21 @@ import os
 import sys
 
 from . import enumerate as enumerate_command
-from . import kernel, merge, probe, solve, train_deq
+from . import fit_image, kernel, merge, probe, solve, train_deq, train_sequence
 from ._errors import UserInputError
 from .compilation_cache import add_cache_options, configure_compilation_cache
 
 # Subcommand modules, in the order `jaxfp --help` lists them.
-_SUBCOMMANDS = (solve, train_deq, enumerate_command, merge, kernel, probe)
+_SUBCOMMANDS = (
+    solve,
+    train_deq,
+    fit_image,
+    train_sequence,
+    enumerate_command,
+    merge,
+    kernel,
+    probe,
+)
 
 
 class _OneLineParser(argparse.ArgumentParser):

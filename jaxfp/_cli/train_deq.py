@@ -1,10 +1,11 @@
-"""`jaxfp train-deq`: train the digits DEQ classifier and report accuracy, time and solver steps."""
+"""`jaxfp train-deq`: train a digits DEQ classifier (dense or convolutional cell) and report
+accuracy, time and solver steps."""
 
 import argparse
 import dataclasses
 import sys
 
-from ..examples import ADJOINTS, DigitsTrainingConfig, load_digits_split, train_digits_deq
+from ..examples import ADJOINTS, MODELS, DigitsTrainingConfig, load_digits_split, train_digits_deq
 from ._checks import output_file
 from ._errors import UserInputError
 from .output import dump_json, format_summary, format_table, progress
@@ -12,24 +13,43 @@ from .output import dump_json, format_summary, format_table, progress
 
 def register(subparsers) -> None:
     defaults = DigitsTrainingConfig()
+    conv = DigitsTrainingConfig.for_model("conv")
     parser = subparsers.add_parser(
         "train-deq",
         help="train a deep equilibrium classifier on scikit-learn's digits",
         description=(
-            "Train a DEQ classifier (encoder -> equilibrium layer z = tanh(Wz + x) with "
-            "spectrally normalised W, solved by Anderson acceleration -> linear head) on "
-            "scikit-learn's bundled 8x8 digits with Adam, then evaluate it on a held-out, "
-            "stratified split. Prints the test accuracy, wall time (compilation included) and "
-            "mean forward/backward solver steps; --json writes them as JSON. The defaults "
-            "reach >= 96%% test accuracy in well under two minutes on a 2-core CPU."
+            "Train a DEQ classifier on scikit-learn's bundled 8x8 digits with Adam, then "
+            "evaluate it on a held-out, stratified split. --model mlp: encoder -> equilibrium "
+            "layer z = tanh(Wz + x) with spectrally normalised W -> linear head (reaches >= 96%% "
+            "test accuracy in well under two minutes on a 2-core CPU); --model conv: conv "
+            "encoder -> equilibrium layer of a residual conv cell with GroupNorm -> linear head "
+            "(reaches >= 98.5%%; several minutes on 2 cores). Both solve by Anderson "
+            "acceleration with implicit gradients. Prints the test accuracy, wall time "
+            "(compilation included) and mean forward/backward solver steps; --json writes them "
+            "as JSON."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--width", type=int, default=defaults.width, help="equilibrium width")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="training epochs")
+    parser.add_argument(
+        "--model", choices=list(MODELS), default=defaults.model, help="the cell: dense or conv"
+    )
+    parser.add_argument(
+        "--width",
+        type=int,
+        help=f"equilibrium width (mlp, default {defaults.width}) or channels (conv, default "
+        f"{conv.width})",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help=f"training epochs (default {defaults.epochs} for mlp, {conv.epochs} for conv)",
+    )
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size")
     parser.add_argument(
-        "--learning-rate", type=float, default=defaults.learning_rate, help="Adam learning rate"
+        "--learning-rate",
+        type=float,
+        help=f"Adam learning rate (default {defaults.learning_rate} for mlp, "
+        f"{conv.learning_rate} for conv)",
     )
     parser.add_argument(
         "--jacobian-penalty",
@@ -68,11 +88,15 @@ def register(subparsers) -> None:
 
 def run(namespace: argparse.Namespace) -> int:
     try:
-        config = DigitsTrainingConfig(
-            width=namespace.width,
-            epochs=namespace.epochs,
+        per_model = {
+            name: getattr(namespace, name)
+            for name in ("width", "epochs", "learning_rate")
+            if getattr(namespace, name) is not None
+        }
+        config = DigitsTrainingConfig.for_model(
+            namespace.model,
+            **per_model,
             batch_size=namespace.batch_size,
-            learning_rate=namespace.learning_rate,
             jacobian_penalty=namespace.jacobian_penalty,
             tolerance=namespace.tolerance,
             max_steps=namespace.max_steps,

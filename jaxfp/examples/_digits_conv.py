@@ -101,7 +101,7 @@ class ConvDigitsDEQ(eqx.Module):
 
     def features(self, image: Float[Array, " 64"]) -> Float[Array, "c 8 8"]:
         """The DEQ input (the encoded image)."""
-        pixels = image.reshape(1, IMAGE_SIDE, IMAGE_SIDE)
+        pixels = image.reshape(1, IMAGE_SIDE, IMAGE_SIDE).astype(self.encoder.weight.dtype)
         return self.encoder_norm(self.encoder(pixels))
 
     def classify(self, z: Float[Array, "c 8 8"]) -> Float[Array, " 10"]:

@@ -75,10 +75,14 @@ class DigitsDEQ(eqx.Module):
         """The DEQ input (the encoded image)."""
         return self.encoder(image)
 
+    def classify(self, z: Float[Array, " width"]) -> Float[Array, " 10"]:
+        """Class logits of an equilibrium state."""
+        return self.head(z)
+
     def __call__(self, image: Float[Array, " 64"], *, return_stats: bool = False):
         """Class logits (and the DEQ's `DEQStats` with `return_stats=True`)."""
         z, stats = self.deq(self.features(image), return_stats=True)
-        logits = self.head(z)
+        logits = self.classify(z)
         return (logits, stats) if return_stats else logits
 
 

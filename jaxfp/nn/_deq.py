@@ -9,10 +9,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
-from .._fixed_point import fixed_point
+from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson
+from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
+from ._precision import with_cell_dtype
 from ._preparable import prepare_cell
 
 
@@ -161,23 +163,7 @@ class DEQ(eqx.Module):
 
     def _cell_map(self, cell: Callable) -> Callable:
         """`cell`, with the mixed-precision casts of `cell_dtype` around it."""
-        if self.cell_dtype is None:
-            return cell
-        dtype = self.cell_dtype
-
-        def cast(tree, dtypes):
-            return jax.tree.map(
-                lambda a, d: a.astype(d) if jnp.issubdtype(a.dtype, jnp.floating) else a,
-                tree,
-                dtypes,
-            )
-
-        def mixed(z, x):
-            low = lambda tree: cast(tree, jax.tree.map(lambda _: dtype, tree))
-            out = cell(low(z), low(x))
-            return cast(out, jax.tree.map(lambda a: a.dtype, z))
-
-        return mixed
+        return with_cell_dtype(cell, self.cell_dtype)
 
     def solve(
         self,
@@ -191,13 +177,16 @@ class DEQ(eqx.Module):
         `key` draws this solve's random parts of the cell (`VariationalDropout` masks).
         """
         z0 = self.initial_value(x) if z0 is None else z0
+        return self._solve(prepare_cell(self.cell, key), x, z0, self.max_steps, self.adjoint)
+
+    def _solve(self, prepared, x, z0, max_steps: int, adjoint: AbstractAdjoint):
         return fixed_point(
-            self._cell_map(prepare_cell(self.cell, key)),
+            self._cell_map(prepared),
             self.solver,
             z0,
             x,
-            max_steps=self.max_steps,
-            adjoint=self.adjoint,
+            max_steps=max_steps,
+            adjoint=adjoint,
             throw=self.throw,
             best_effort=self.best_effort,
             trace_length=self.trace_length,
@@ -210,6 +199,7 @@ class DEQ(eqx.Module):
         *,
         key: PRNGKeyArray | None = None,
         return_stats: bool = False,
+        backward_probe: Float[Array, " 3"] | None = None,
     ):
         """Return z* (and `DEQStats` with `return_stats=True`) for one example `x`.
 
@@ -221,19 +211,132 @@ class DEQ(eqx.Module):
             key: random key of this solve's dropout masks (a new one per batch); None for
                 none.
             return_stats: also return the solve's `DEQStats`.
+            backward_probe: per-sample statistics of the implicit backward solve in the
+                training loop: pass `DEQ.backward_probe()` (a zero array of shape (3,),
+                batched like `x`) as an input of the loss, differentiate the loss with respect
+                to it too, and read `DEQ.backward_stats(gradient)` (a `BackwardStats`:
+                steps, relative residual, convergence). The gradients of everything else are
+                those of `ImplicitAdjoint` (reverse mode only). Needs an `ImplicitAdjoint`.
+
+        Raises:
+            ValueError: if `backward_probe` is given and the adjoint is not an
+                `ImplicitAdjoint`.
+
+        Example:
+            >>> import jax, jax.numpy as jnp, jaxfp
+            >>> deq = jaxfp.nn.DEQ(lambda z, x: jnp.tanh(0.5 * z + x))
+            >>> loss = lambda x, probe: jnp.sum(deq(x, backward_probe=probe))
+            >>> probe = jaxfp.nn.DEQ.backward_probe()
+            >>> _, probe_grad = jax.grad(loss, (0, 1))(jnp.ones(3), probe)
+            >>> stats = jaxfp.nn.DEQ.backward_stats(probe_grad)
+            >>> bool(stats.converged), int(stats.num_steps) > 0
+            (True, True)
         """
-        solution = self.solve(x, z0, key=key)
+        if backward_probe is not None:
+            self._check_implicit("backward_probe")
+        z0 = self.initial_value(x) if z0 is None else z0
+        prepared = prepare_cell(self.cell, key)
+        if backward_probe is None:
+            solution = self._solve(prepared, x, z0, self.max_steps, self.adjoint)
+            value = solution.value
+        else:
+            solution = self._solve(*_stopped((prepared, x, z0)), self.max_steps, self.adjoint)
+            failed = failed_result(solution.result, self.best_effort)
+            value = probed_fixed_point(
+                (prepared, x, backward_probe),
+                solution.value,
+                self.adjoint,
+                self.cell_dtype,
+                self.best_effort,
+            )
+            value = nan_derivative_where(failed, value)
         if not return_stats:
-            return solution.value
-        stats = DEQStats(
-            num_steps=solution.stats.num_steps,
-            residual=solution.stats.residual,
-            best_residual=solution.stats.best_residual,
-            result=solution.result,
-            inexact=solution.result != RESULTS.successful,
-            trace=solution.stats.trace,
+            return value
+        return value, _stats(solution)
+
+    @staticmethod
+    def backward_probe(batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32) -> Array:
+        """A zero probe of shape `batch_shape + (3,)` for `__call__`'s `backward_probe`.
+
+        Example:
+            >>> DEQ.backward_probe((4,)).shape
+            (4, 3)
+        """
+        return backward_probe(batch_shape, dtype)
+
+    @staticmethod
+    def backward_stats(probe_gradient: Float[Array, "*batch 3"]) -> BackwardStats:
+        """The `BackwardStats` (`num_steps`, `residual`, `converged`, `unconverged_fraction`)
+        that the gradient of a backward probe carries.
+
+        Raises:
+            ValueError: if the last axis of `probe_gradient` is not of size 3.
+
+        Example:
+            >>> import jax.numpy as jnp
+            >>> int(DEQ.backward_stats(jnp.array([7.0, 1e-5, 1.0])).num_steps)
+            7
+        """
+        return BackwardStats.from_probe_gradient(probe_gradient)
+
+    def trajectory(
+        self,
+        x: PyTree[Array],
+        z0: PyTree[Array] | None = None,
+        *,
+        num_states: int,
+        key: PRNGKeyArray | None = None,
+    ) -> tuple[list[PyTree[Array]], DEQStats]:
+        """Several states along one solve, for fixed-point correction losses (DEQ-Flow).
+
+        The solve runs in `num_states` segments of ⌈max_steps / num_states⌉ steps, each
+        starting where the last one stopped (an Anderson solver restarts its history there).
+        Returned: one state per segment. The last is the layer's z*, with the layer's adjoint's
+        gradient; each earlier one is cell(z_k, x) at the segment's end z_k, with the one-step
+        gradient (z_k itself not differentiated), as torchdeq's sampled trajectory. Memory
+        holds `num_states` states, never an unrolled graph.
+
+        Args:
+            x: the input of one example.
+            z0: where the solve starts (default: `initial_state`).
+            num_states: states returned (≥ 1; at most `max_steps`).
+            key: random key of this solve's dropout masks (one mask for all segments).
+
+        Returns:
+            `(states, stats)`: the list of states, and `DEQStats` whose `num_steps` counts
+            every segment's steps (the rest describes the last segment; `trace` is None).
+
+        Raises:
+            ValueError: if `num_states` is not an int in [1, max_steps].
+
+        Example:
+            >>> import jax.numpy as jnp, jaxfp
+            >>> deq = jaxfp.nn.DEQ(lambda z, x: jnp.tanh(0.5 * z + x))
+            >>> states, stats = deq.trajectory(jnp.ones(3), num_states=3)
+            >>> len(states), bool(stats.residual < 1)
+            (3, True)
+        """
+        check_positive_int(num_states, "num_states")
+        if num_states > self.max_steps:
+            raise ValueError(
+                f"`num_states` ({num_states}) cannot exceed `max_steps` ({self.max_steps})."
+            )
+        segment = -(-self.max_steps // num_states)
+        z = self.initial_value(x) if z0 is None else z0
+        prepared = prepare_cell(self.cell, key)
+        cell = self._cell_map(prepared)
+        states, steps = [], 0
+        for _ in range(num_states - 1):
+            solution = self._solve(*_stopped((prepared, x, z)), segment, self.adjoint)
+            z, steps = solution.value, steps + solution.stats.num_steps
+            states.append(cell(z, x))
+        solution = self._solve(prepared, x, z, segment, self.adjoint)
+        states.append(solution.value)
+        stats = _stats(solution)
+        stats = eqx.tree_at(
+            lambda s: (s.num_steps, s.trace), stats, (stats.num_steps + steps, None)
         )
-        return solution.value, stats
+        return states, stats
 
     def backward_solve(
         self, x: PyTree[Array], z_star: PyTree[Array], cotangent: PyTree[Array]
@@ -247,10 +350,30 @@ class DEQ(eqx.Module):
         Raises:
             ValueError: if the layer's adjoint is not a `jaxfp.ImplicitAdjoint`.
         """
-        if not isinstance(self.adjoint, ImplicitAdjoint):
-            raise ValueError(
-                "`backward_solve` needs `adjoint=jaxfp.ImplicitAdjoint(...)`; this layer uses "
-                f"{type(self.adjoint).__name__}."
-            )
+        self._check_implicit("backward_solve")
         cell = self._cell_map(prepare_cell(self.cell))
         return self.adjoint.backward_solve(WithoutAux(cell), z_star, x, cotangent)
+
+    def _check_implicit(self, what: str) -> None:
+        if not isinstance(self.adjoint, ImplicitAdjoint):
+            raise ValueError(
+                f"`{what}` needs `adjoint=jaxfp.ImplicitAdjoint(...)`; this layer uses "
+                f"{type(self.adjoint).__name__}."
+            )
+
+
+def _stopped(tree):
+    """`tree` with gradients stopped at its arrays (other leaves kept)."""
+    dynamic, static = eqx.partition(tree, eqx.is_array)
+    return eqx.combine(jax.lax.stop_gradient(dynamic), static)
+
+
+def _stats(solution) -> DEQStats:
+    return DEQStats(
+        num_steps=solution.stats.num_steps,
+        residual=solution.stats.residual,
+        best_residual=solution.stats.best_residual,
+        result=solution.result,
+        inexact=solution.result != RESULTS.successful,
+        trace=solution.stats.trace,
+    )

@@ -1,5 +1,6 @@
-"""The worked digits DEQ (dense cell) learns; its training config rejects bad settings."""
+"""The worked digits DEQs (dense and conv cells) learn; the training config rejects bad settings."""
 
+import numpy as np
 import pytest
 
 import jaxfp.examples
@@ -23,6 +24,34 @@ def test_digits_deq_reaches_target_with_defaults():
     assert result.wall_time <= 120
 
 
+def test_conv_digits_deq_trains_at_a_tiny_size():
+    config = jaxfp.examples.DigitsTrainingConfig.for_model(
+        "conv", width=4, epochs=2, batch_size=128, learning_rate=1e-2, max_steps=8
+    )
+    assert config.augment and config.backward_max_steps == 40  # the conv model's defaults
+    records = []
+    result = jaxfp.examples.train_digits_deq(config, on_epoch=records.append)
+    assert isinstance(result.model, jaxfp.examples.ConvDigitsDEQ)
+    assert records[1].train_loss < records[0].train_loss
+    assert result.test_accuracy > 0.3  # chance is 0.1
+    assert 0.0 <= records[1].inexact_fraction <= 1.0 and result.mean_backward_steps > 0
+
+
+@pytest.mark.slow
+def test_conv_digits_deq_reaches_target_with_defaults():
+    result = jaxfp.examples.train_digits_deq(jaxfp.examples.DigitsTrainingConfig.for_model("conv"))
+    assert result.test_accuracy >= 0.985
+
+
+def test_shifted_images_move_by_at_most_one_pixel():
+    image = np.zeros((1, 64))
+    image[0, 3 * 8 + 4] = 1.0  # one lit pixel at row 3, column 4
+    rng = np.random.default_rng(0)
+    shifted = jaxfp.examples.shift_images(np.repeat(image, 50, axis=0), rng)
+    rows, cols = np.nonzero(shifted.reshape(50, 8, 8))[1:]
+    assert shifted.sum() == 50 and set(rows) == {2, 3, 4} and set(cols) == {3, 4, 5}
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -31,8 +60,16 @@ def test_digits_deq_reaches_target_with_defaults():
         ({"adjoint": "magic"}, "adjoint"),
         ({"test_fraction": 1.5}, "test_fraction"),
         ({"jacobian_penalty": -1.0}, "jacobian_penalty"),
+        ({"model": "resnet"}, "model"),
+        ({"backward_tolerance": 0.0}, "backward_tolerance"),
+        ({"backward_max_steps": 0}, "backward_max_steps"),
     ],
 )
 def test_bad_training_config_raises(kwargs, message):
     with pytest.raises(ValueError, match=message):
         jaxfp.examples.DigitsTrainingConfig(**kwargs)
+
+
+def test_unknown_model_of_for_model_raises():
+    with pytest.raises(ValueError, match="model"):
+        jaxfp.examples.DigitsTrainingConfig.for_model("resnet")

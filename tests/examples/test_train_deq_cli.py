@@ -18,12 +18,23 @@ def test_train_deq_writes_json(capsys):
     assert len(report["history"]) == 1 and report["config"]["adjoint"] == "one-step"
 
 
+def test_train_deq_conv_model_uses_its_defaults(capsys):
+    argv = ["--model", "conv", "--epochs", "1", "--width", "4", "--batch-size", "512"]
+    code = main(["train-deq", *argv, "--max-steps", "5", "--json", "-"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    config = report["config"]
+    assert config["model"] == "conv" and config["augment"] and config["learning_rate"] == 2e-3
+    assert 0.0 <= report["history"][0]["inexact_fraction"] <= 1.0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--width", "0"], "width"),
         (["--batch-size", "5000"], "batch-size"),
         (["--test-fraction", "2"], "test-fraction"),
+        (["--model", "resnet"], "model"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
