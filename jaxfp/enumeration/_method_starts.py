@@ -29,7 +29,7 @@ class StartsStats(eqx.Module):
         summary = self.run.summary()
         for key in (*_POINT_KEYS, "n_certified", "complete", "completeness", "method"):
             summary.pop(key, None)
-        summary["certification"] = self.run.certification
+        summary["certified_during_starts"] = self.run.certification
         return summary
 
 

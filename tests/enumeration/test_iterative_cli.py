@@ -45,7 +45,7 @@ def test_default_network_json_and_npz(run_json, capsys):
     assert summary["complete"] is False and summary["proof"] is None
     assert "index check consistent" in summary["evidence"] and "not a proof" in summary["evidence"]
     assert summary["n_starts"] == 2**DIM * STARTS_PER_ORTHANT + 3**DIM
-    assert summary["devices"] == 1 and summary["certification"] is False
+    assert summary["devices"] == 1 and summary["certified_during_starts"] is False
     saved = np.load(out)
     assert saved["points"].shape == (27, DIM)
     assert saved["attracting"].sum() == 8 and saved["certified"].shape == (27,)
