@@ -21,16 +21,12 @@ the list is complete. Uncertified points and points whose enclosures overlap are
 import math
 from typing import NamedTuple
 
-import equinox as eqx
-import jax.numpy as jnp
 import numpy as np
 
-from .._numerics.diagnostics import _bucket
 from ..looped import LoopedNet
+from ._certificates import certify_points_with_enclosures
 from ._fixed_points import Proof
 
-# Points certified per compiled call (bounds the memory of the interval computations).
-_BATCH = 4096
 # Clusters of possibly overlapping enclosures up to this size are compared pairwise.
 _PAIRWISE = 64
 
@@ -67,35 +63,6 @@ def equation_degrees(net: LoopedNet) -> tuple[int, ...] | None:
         return None
     rows = np.any(np.asarray(net.W) != 0.0, axis=1)
     return tuple(degree if row else 1 for row in rows)
-
-
-@eqx.filter_jit
-def _certify(net, points):
-    from ..certify import certify_fixed_point
-
-    certificate = certify_fixed_point(net, points)
-    return (
-        certificate.certified,
-        certificate.margin,
-        certificate.enclosure_lower,
-        certificate.enclosure_upper,
-    )
-
-
-def _certificates(net: LoopedNet, points: np.ndarray):
-    """(certified, margin, enclosure lower, enclosure upper) per point, in padded batches."""
-    parts = []
-    for start in range(0, points.shape[0], _BATCH):
-        block = points[start : start + _BATCH]
-        size = block.shape[0]
-        padded = np.concatenate([block, np.repeat(block[-1:], _bucket(size) - size, axis=0)])
-        parts.append(
-            [np.asarray(a)[:size] for a in _certify(net, jnp.asarray(padded, net.W.dtype))]
-        )
-    if not parts:
-        empty = np.zeros((0, net.dim))
-        return np.zeros(0, bool), np.zeros(0), empty, empty
-    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -178,8 +145,7 @@ def bezout_check(net: LoopedNet, points, method: str) -> BezoutCheck:
         ('bezout', 9)
     """
     points = np.asarray(points, np.float64).reshape(-1, net.dim)
-    certified, margin, lower, upper = _certificates(net, points)
-    margin = np.where(certified, np.asarray(margin, np.float64), np.nan)
+    certified, margin, lower, upper = certify_points_with_enclosures(net, points)
     degrees = equation_degrees(net)
     if degrees is None:
         return BezoutCheck(None, "", certified, margin)

@@ -16,7 +16,39 @@ def _certify(net, points):
     from ..certify import certify_fixed_point
 
     certificate = certify_fixed_point(net, points)
-    return certificate.certified, certificate.margin
+    return (
+        certificate.certified,
+        certificate.margin,
+        certificate.enclosure_lower,
+        certificate.enclosure_upper,
+    )
+
+
+def certify_points_with_enclosures(
+    net, points: Float[np.ndarray, "n d"]
+) -> tuple[
+    Bool[np.ndarray, " n"],
+    Float[np.ndarray, " n"],
+    Float[np.ndarray, "n d"],
+    Float[np.ndarray, "n d"],
+]:
+    """Per point: whether a small box provably holds exactly one fixed point, the robustness
+    margin δ of that box (NaN where not certified), and the box that encloses it (lower, upper).
+    Certified in padded batches of at most `_BATCH` points (bounded memory, few shapes)."""
+    points = np.asarray(points).reshape(-1, net.dim)
+    parts = []
+    for start in range(0, points.shape[0], _BATCH):
+        block = points[start : start + _BATCH]
+        size = block.shape[0]
+        padded = np.concatenate([block, np.repeat(block[-1:], _bucket(size) - size, axis=0)])
+        parts.append(
+            [np.asarray(a)[:size] for a in _certify(net, jnp.asarray(padded, net.W.dtype))]
+        )
+    if not parts:
+        empty = np.zeros((0, net.dim))
+        return np.zeros(0, bool), np.zeros(0), empty, empty
+    certified, margin, lower, upper = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return certified, np.where(certified, margin.astype(np.float64), np.nan), lower, upper
 
 
 def certify_points(
@@ -24,15 +56,5 @@ def certify_points(
 ) -> tuple[Bool[np.ndarray, " n"], Float[np.ndarray, " n"]]:
     """Whether a small box around each point provably holds exactly one fixed point, and the
     robustness margin δ of that box (NaN where not certified)."""
-    n = points.shape[0]
-    certified = np.zeros(n, dtype=bool)
-    margin = np.full(n, np.nan)
-    for start in range(0, n, _BATCH):
-        block = points[start : start + _BATCH]
-        size = block.shape[0]
-        padded = np.concatenate([block, np.repeat(block[-1:], _bucket(size) - size, axis=0)])
-        ok, delta = _certify(net, jnp.asarray(padded, net.W.dtype))
-        ok = np.asarray(ok)[:size]
-        certified[start : start + size] = ok
-        margin[start : start + size] = np.where(ok, np.asarray(delta, np.float64)[:size], np.nan)
+    certified, margin, _, _ = certify_points_with_enclosures(net, points)
     return certified, margin
