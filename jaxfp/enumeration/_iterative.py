@@ -98,7 +98,7 @@ def enumerate_iterative(
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = enumerate_iterative(jaxfp.looped.poly_network(2), starts_per_orthant=8)
-        >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
+        >>> found.n_fixed_points, int(found.attracting.sum()), found.index_consistent
         (9, 4, True)
     """
     began = time.perf_counter()

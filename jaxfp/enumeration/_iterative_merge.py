@@ -87,19 +87,20 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     degree = expected_degree(net)
     degenerate = int(np.sum(fields["determinant_sign"] == 0))
     if part is not None:
-        complete = False
+        consistent = False
         why = f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
     elif orthants is not None:
-        complete, why = False, "sampled: only a sample of orthants was searched"
+        consistent, why = False, "sampled: only a sample of orthants was searched"
     elif degree is None:
-        complete, why = False, "unknown: the degree of x − F(x) is not known for this network"
+        consistent, why = False, "unknown: the degree of x − F(x) is not known for this network"
     elif degenerate:
-        complete, why = False, f"undecided: {degenerate} degenerate fixed point(s) (I − J singular)"
+        consistent = False
+        why = f"undecided: {degenerate} degenerate fixed point(s) (I − J singular)"
     elif total != degree:
-        complete = False
+        consistent = False
         why = f"enumeration incomplete: index sum {total} ≠ degree {degree}"
     else:
-        complete, why = True, f"index sum {total} = degree {degree}"
+        consistent, why = True, f"index sum {total} = degree {degree}"
     return IterativeFixedPoints(
         points=points,
         sign_patterns=patterns,
@@ -127,8 +128,8 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
         orthant_fraction_interval=interval,
         index_sum=total,
         expected_degree=degree,
-        complete=complete,
-        completeness=why,
+        index_consistent=consistent,
+        index_check=why,
         certification=certify,
         seconds=time.perf_counter() - began,
         devices=len(plan.devices),

@@ -27,7 +27,7 @@ class StartsStats(eqx.Module):
 
     def summary(self) -> dict:
         summary = self.run.summary()
-        for key in (*_POINT_KEYS, "n_certified", "complete", "completeness", "method"):
+        for key in (*_POINT_KEYS, "n_certified", "index_consistent", "index_check", "method"):
             summary.pop(key, None)
         summary["certified_during_starts"] = self.run.certification
         return summary

@@ -46,7 +46,7 @@ class EnumerationPart:
     """Part `index` of `count` of a starts enumeration (see the module docstring).
 
     Attributes:
-        result: the part's own result (its orthants only; `complete` is False).
+        result: the part's own result (its orthants only; `index_consistent` is False).
         index: the part's index I, 0 ≤ I < count.
         count: the number of parts N.
         network: a digest of the network (W, b, activation, form): parts of other networks are
@@ -222,8 +222,8 @@ def load_part(path) -> EnumerationPart:
         orthant_fraction_interval=(float("nan"), float("nan")),
         index_sum=index_sum(arrays["determinant_sign"]),
         expected_degree=meta["expected_degree"],
-        complete=False,
-        completeness=f"partial: part {meta['index']} of {meta['count']}; merge the parts",
+        index_consistent=False,
+        index_check=f"partial: part {meta['index']} of {meta['count']}; merge the parts",
         certification=bool(meta["certification"]),
         seconds=float(meta["seconds"]),
         devices=int(meta["devices"]),
@@ -339,8 +339,8 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> FixedPoints:
         orthant_fraction_interval=(fraction, fraction),
         index_sum=total,
         expected_degree=degree,
-        complete=bool(consistent),
-        completeness=f"{index_words} (merged from {count} parts)",
+        index_consistent=bool(consistent),
+        index_check=f"{index_words} (merged from {count} parts)",
         certification=results[0].certification,
         seconds=max(result.seconds for result in results),
         devices=sum(result.devices for result in results),

@@ -67,7 +67,8 @@ class IterativeFixedPoints:
     enumerated, or `None` for all 2^d), `n_orthants`, `sampled`, `orthants_with_fixed_point`
     (enumerated orthants holding a found fixed point strictly inside), `orthant_fraction` and
     `orthant_fraction_interval` (95% Wilson interval; exact when not sampled), `index_sum`,
-    `expected_degree` (`None` when unknown), `complete`, `completeness` (why), `seconds`, `devices`,
+    `expected_degree` (`None` when unknown), `index_consistent` and `index_check` (the index sum
+    against the degree, in words: a consistency check, never a proof), `seconds`, `devices`,
     `method` (`"iterative"`).
     """
 
@@ -97,8 +98,8 @@ class IterativeFixedPoints:
     orthant_fraction_interval: tuple[float, float]
     index_sum: int
     expected_degree: int | None
-    complete: bool
-    completeness: str
+    index_consistent: bool
+    index_check: str
     certification: bool
     seconds: float
     devices: int
@@ -135,8 +136,8 @@ class IterativeFixedPoints:
             "n_certified": int(np.sum(self.certified)),
             "index_sum": self.index_sum,
             "expected_degree": self.expected_degree,
-            "complete": self.complete,
-            "completeness": self.completeness,
+            "index_consistent": self.index_consistent,
+            "index_check": self.index_check,
             "n_starts": self.n_starts,
             "starts_per_orthant": self.starts_per_orthant,
             "n_face_starts": self.n_face_starts,
@@ -156,5 +157,5 @@ class IterativeFixedPoints:
             f"IterativeFixedPoints(n_fixed_points={summary['n_fixed_points']}, "
             f"n_attracting={summary['n_attracting']}, n_certified={summary['n_certified']}, "
             f"index_sum={self.index_sum}, expected_degree={self.expected_degree}, "
-            f"complete={self.complete}, n_starts={self.n_starts})"
+            f"index_consistent={self.index_consistent}, n_starts={self.n_starts})"
         )

@@ -53,4 +53,4 @@ def test_matches_brute_force_count(case):
     assert reference.shape[0] >= 3  # an interesting network, not a single fixed point
     assert found.n_fixed_points == reference.shape[0]
     assert same_point_sets(found.points, reference, tolerance=1e-7)
-    assert found.complete
+    assert found.index_consistent

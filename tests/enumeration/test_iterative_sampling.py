@@ -18,7 +18,7 @@ def test_sampled_run_estimates_the_fraction_of_orthants_with_a_fixed_point():
     assert found.orthants_with_fixed_point == SAMPLE and found.orthant_fraction == 1.0
     low, high = found.orthant_fraction_interval
     assert 0.75 < low < 0.85 and high == 1.0
-    assert not found.complete and found.completeness.startswith("sampled")
+    assert not found.index_consistent and found.index_check.startswith("sampled")
     np.testing.assert_array_equal(found.orthants, np.sort(found.orthants))
     assert np.all(found.start_stayed) and np.all(found.attracting)
 

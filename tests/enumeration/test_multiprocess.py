@@ -39,7 +39,7 @@ def _part(index, count=2, chunk_size=16384, **kwargs):
 def assert_same_result(merged, single):
     """Point for point (any order of the points), and start for start."""
     assert not merged.complete and merged.proof is None  # starts are never a proof
-    assert merged.index_consistent is single.complete  # the engine's index-check flag
+    assert merged.index_consistent is single.index_consistent  # the engine's index-check flag
     merged = merged.stats.run
     assert merged.points.shape == single.points.shape
     order_m, order_s = np.lexsort(merged.points.T), np.lexsort(single.points.T)
@@ -56,7 +56,7 @@ def assert_same_result(merged, single):
         np.testing.assert_allclose(
             merged.points[ours[ours >= 0]], single.points[theirs[theirs >= 0]], atol=1e-9
         )
-    for name in ("index_sum", "expected_degree", "complete", "orthants_with_fixed_point"):
+    for name in ("index_sum", "expected_degree", "index_consistent", "orthants_with_fixed_point"):
         assert getattr(merged, name) == getattr(single, name), name
     assert merged.n_orthants == single.n_orthants and merged.orthants is None
 
@@ -115,7 +115,7 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
 
 def test_parts_merge_to_the_one_process_result_through_files(single, parts, tmp_path):
     paths = [save_part(part, tmp_path / f"part{part.index}.npz") for part in parts]
-    assert all(not part.result.complete for part in parts)
+    assert all(not part.result.index_consistent for part in parts)
     assert_same_result(merge_parts(paths), single)
 
 

@@ -57,7 +57,7 @@ def test_multi_host_parts_merge_to_the_full_run():
     common = dict(starts_per_orthant=8, faces=False, certify=False, chunk_size=CHUNK)
     full = enumerate_iterative(net, **common)
     parts = [enumerate_iterative(net, part=(i, 2), **common) for i in range(2)]
-    assert all(not p.complete and p.completeness.startswith("partial") for p in parts)
+    assert all(not p.index_consistent and p.index_check.startswith("partial") for p in parts)
     points = np.concatenate([p.points for p in parts])
     signs = np.concatenate([p.determinant_sign for p in parts])
     _, representatives = group_points(points, 1e-6, 1e-6)
