@@ -56,7 +56,7 @@ def enumerate_iterative(
     across starts, classified from J_F(x*) (spectral radius; attracting/saddle/repelling; min
     singular value of I − J; sign det(I − J)), certified with `jaxfp.certify`, and the index sum
     Σ sign det(I − J) is compared with the degree of x − F(x) (see
-    `jaxfp.enumeration._index_check`): a mismatch means "enumeration incomplete".
+    `jaxfp.enumeration._index_check`): a mismatch reads "index check inconsistent".
 
     Memory is bounded by `chunk_size`: chunks are solved over the local `devices` and, with a
     `checkpoint` directory, streamed to disk; a killed run continues with `resume=True` and gives

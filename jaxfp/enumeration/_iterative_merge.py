@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from .._numerics import group_points, wilson_interval
-from ._index_check import expected_degree, index_sum
+from ._index_check import expected_degree, index_sum, index_verdict
 from ._result import IterativeFixedPoints
 from ._starts import orthant_numbers
 
@@ -85,22 +85,14 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     newton_hits = np.bincount(newton[newton >= 0], minlength=n_points)
     total = index_sum(fields["determinant_sign"])
     degree = expected_degree(net)
-    degenerate = int(np.sum(fields["determinant_sign"] == 0))
     if part is not None:
         consistent = False
         why = f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
     elif orthants is not None:
         consistent, why = False, "sampled: only a sample of orthants was searched"
-    elif degree is None:
-        consistent, why = False, "unknown: the degree of x − F(x) is not known for this network"
-    elif degenerate:
-        consistent = False
-        why = f"undecided: {degenerate} degenerate fixed point(s) (I − J singular)"
-    elif total != degree:
-        consistent = False
-        why = f"enumeration incomplete: index sum {total} ≠ degree {degree}"
     else:
-        consistent, why = True, f"index sum {total} = degree {degree}"
+        verdict, why = index_verdict(total, degree, fields["determinant_sign"])
+        consistent = bool(verdict)
     return IterativeFixedPoints(
         points=points,
         sign_patterns=patterns,

@@ -34,4 +34,4 @@ def test_all_attracting_and_certified_with_the_paper_margin(found):
 def test_missing_saddles_are_flagged_as_incomplete(found):
     # Only the 2^d attractors were searched for: index sum 2^d, degree 1.
     assert (found.index_sum, found.expected_degree, found.index_consistent) == (2**DIM, 1, False)
-    assert found.index_check.startswith("enumeration incomplete")
+    assert found.index_check.startswith("index check inconsistent")
