@@ -27,18 +27,10 @@ from .._numerics import group_points
 from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
 from ._certificates import certify_points
-from ._fixed_points import FixedPoints, Proof
+from ._fixed_points import POINT_DIAGNOSTICS, FixedPoints, Proof
 from ._index_check import expected_degree, index_sum, index_verdict
 
-_FIELDS = (
-    "residuals",
-    "spectral_radius",
-    "stability",
-    "min_singular_value",
-    "determinant_sign",
-    "certified",
-    "certificate_margin",
-)
+_FIELDS = ("residuals", *POINT_DIAGNOSTICS)
 
 
 def _residuals(net: LoopedNet, points: np.ndarray) -> np.ndarray:

@@ -6,6 +6,26 @@ import numpy as np
 
 from .._numerics import ATTRACTING, NON_HYPERBOLIC, REPELLING, SADDLE
 
+# The per-point diagnostics every enumeration record carries after its points and residuals
+# (`FixedPoints.residuals`, the starts record's `residual`), one row per distinct point.
+POINT_DIAGNOSTICS = (
+    "spectral_radius",
+    "stability",
+    "min_singular_value",
+    "determinant_sign",
+    "certified",
+    "certificate_margin",
+)
+# The keys of `PointRows.point_counts`.
+POINT_COUNTS = (
+    "n_fixed_points",
+    "n_attracting",
+    "n_saddle",
+    "n_repelling",
+    "n_non_hyperbolic",
+    "n_certified",
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Proof:
@@ -20,8 +40,29 @@ class Proof:
     argument: str
 
 
+class PointRows:
+    """What a record with one row per distinct fixed point (its `points`, `stability` and
+    `certified` arrays) reads off those rows: `FixedPoints` and the starts record share it."""
+
+    @property
+    def n_fixed_points(self) -> int:
+        return int(self.points.shape[0])
+
+    @property
+    def attracting(self) -> np.ndarray:
+        """Bool (n,): attracting for the iterated map (spectral radius < 1)."""
+        return self.stability == ATTRACTING
+
+    def point_counts(self) -> dict:
+        """The points counted by stability, and the certified ones (the keys `POINT_COUNTS`)."""
+        stability = np.asarray(self.stability)
+        kinds = (ATTRACTING, SADDLE, REPELLING, NON_HYPERBOLIC)
+        counts = [self.n_fixed_points, *(int(np.sum(stability == kind)) for kind in kinds)]
+        return dict(zip(POINT_COUNTS, [*counts, int(np.sum(self.certified))], strict=True))
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
-class FixedPoints:
+class FixedPoints(PointRows):
     """The fixed points one enumeration method found, classified and certified.
 
     Per fixed point (n rows, one per distinct point):
@@ -66,28 +107,13 @@ class FixedPoints:
     stats: object
     seconds: float
 
-    @property
-    def n_fixed_points(self) -> int:
-        return int(self.points.shape[0])
-
-    @property
-    def attracting(self) -> np.ndarray:
-        """Bool (n,): attracting for the iterated map (spectral radius < 1)."""
-        return self.stability == ATTRACTING
-
     def summary(self) -> dict:
         """The run in numbers and words (what `jaxfp enumerate --json` prints)."""
-        stability = np.asarray(self.stability)
         proof = None if self.proof is None else dataclasses.asdict(self.proof)
         stats = self.stats.summary() if hasattr(self.stats, "summary") else {}
         return {
             "method": self.method,
-            "n_fixed_points": self.n_fixed_points,
-            "n_attracting": int(np.sum(stability == ATTRACTING)),
-            "n_saddle": int(np.sum(stability == SADDLE)),
-            "n_repelling": int(np.sum(stability == REPELLING)),
-            "n_non_hyperbolic": int(np.sum(stability == NON_HYPERBOLIC)),
-            "n_certified": int(np.sum(self.certified)),
+            **self.point_counts(),
             "complete": self.complete,
             "proof": proof,
             "evidence": self.evidence,

@@ -6,20 +6,13 @@ import time
 import numpy as np
 
 from .._numerics import group_points, wilson_interval
+from ._fixed_points import POINT_DIAGNOSTICS
 from ._index_check import expected_degree, index_sum, index_verdict
 from ._result import IterativeFixedPoints
 from ._starts import orthant_numbers
 
-_POINT_FIELDS = (
-    "points",
-    "residual",
-    "spectral_radius",
-    "stability",
-    "min_singular_value",
-    "determinant_sign",
-    "certified",
-    "certificate_margin",
-)
+# The starts record's per-point fields (its rows, one per distinct point).
+_POINT_FIELDS = ("points", "residual", *POINT_DIAGNOSTICS)
 
 
 def merge_chunks(store, num_chunks, chunk, n_starts, options):

@@ -4,18 +4,15 @@ import time
 from typing import ClassVar
 
 import equinox as eqx
-import numpy as np
 from jaxtyping import ArrayLike
 
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
-from ._fixed_points import FixedPoints
+from ._fixed_points import POINT_COUNTS, FixedPoints
 from ._iterative import enumerate_iterative
 from ._method_base import AbstractEnumerationMethod
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
-
-_POINT_KEYS = ("n_fixed_points", "n_attracting", "n_saddle", "n_repelling", "n_non_hyperbolic")
 
 
 class StartsStats(eqx.Module):
@@ -27,7 +24,7 @@ class StartsStats(eqx.Module):
 
     def summary(self) -> dict:
         summary = self.run.summary()
-        for key in (*_POINT_KEYS, "n_certified", "index_consistent", "index_check", "method"):
+        for key in (*POINT_COUNTS, "index_consistent", "index_check", "method"):
             summary.pop(key, None)
         summary["certified_during_starts"] = self.run.certification
         return summary
@@ -113,18 +110,6 @@ class Starts(AbstractEnumerationMethod):
         if part is not None:
             evidence += f"; partial run (part {part[0]} of {part[1]})"
         evidence += "; starts are never a proof of completeness"
-        diagnostics = {
-            "residuals": run.residual,
-            "spectral_radius": run.spectral_radius,
-            "stability": run.stability,
-            "min_singular_value": run.min_singular_value,
-            "determinant_sign": run.determinant_sign,
-        }
-        if run.certification:
-            diagnostics["certified"] = run.certified
-            diagnostics["certificate_margin"] = run.certificate_margin
-        else:
-            diagnostics["certified"] = np.zeros(run.n_fixed_points, bool)
         return assemble_fixed_points(
             net,
             run.points,
@@ -132,6 +117,6 @@ class Starts(AbstractEnumerationMethod):
             stats=StartsStats(run),
             evidence=evidence,
             tolerance=(self.options or SolveOptions()).dedupe_tolerance,
-            diagnostics=diagnostics,
+            diagnostics=run.point_diagnostics(),  # uncertified rows: False, NaN margin
             began=began,
         )

@@ -356,13 +356,7 @@ def _fixed_points(run: IterativeFixedPoints, evidence: str, consistent) -> Fixed
     """The `FixedPoints` of a starts record (its per-point fields; never complete)."""
     return FixedPoints(
         points=run.points,
-        residuals=run.residual,
-        spectral_radius=run.spectral_radius,
-        stability=run.stability,
-        min_singular_value=run.min_singular_value,
-        determinant_sign=run.determinant_sign,
-        certified=run.certified,
-        certificate_margin=run.certificate_margin,
+        **run.point_diagnostics(),
         complete=False,
         proof=None,
         evidence=evidence,

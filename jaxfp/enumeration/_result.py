@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from .._numerics import ATTRACTING, REPELLING, SADDLE, STABILITY_NAMES
+from ._fixed_points import POINT_DIAGNOSTICS, PointRows
 
 # Outcome of a start's trajectory (and of its Newton solve): indices into OUTCOME_NAMES.
 OUTCOME_NAMES = (
@@ -32,7 +32,7 @@ OUTCOME_NAMES = (
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class IterativeFixedPoints:
+class IterativeFixedPoints(PointRows):
     """Every fixed point the iterative sign-basin enumeration found, classified and certified.
 
     Per fixed point (n rows, one per distinct point, in order of discovery):
@@ -105,14 +105,10 @@ class IterativeFixedPoints:
     devices: int
     method: str = "iterative"
 
-    @property
-    def n_fixed_points(self) -> int:
-        return int(self.points.shape[0])
-
-    @property
-    def attracting(self) -> np.ndarray:
-        """Bool (n,): attracting for the iterated map (spectral radius < 1)."""
-        return self.stability == ATTRACTING
+    def point_diagnostics(self) -> dict:
+        """The per-point diagnostics under `FixedPoints`' names (`residuals`, then
+        `POINT_DIAGNOSTICS`), one row per point of `points`."""
+        return {"residuals": self.residual, **{k: getattr(self, k) for k in POINT_DIAGNOSTICS}}
 
     @property
     def n_starts(self) -> int:
@@ -125,15 +121,9 @@ class IterativeFixedPoints:
 
     def summary(self) -> dict:
         """The run in numbers (what `jaxfp enumerate --json` prints)."""
-        stability = np.asarray(self.stability)
         return {
             "method": self.method,
-            "n_fixed_points": self.n_fixed_points,
-            "n_attracting": int(np.sum(stability == ATTRACTING)),
-            "n_saddle": int(np.sum(stability == SADDLE)),
-            "n_repelling": int(np.sum(stability == REPELLING)),
-            "n_non_hyperbolic": int(np.sum(stability == len(STABILITY_NAMES) - 1)),
-            "n_certified": int(np.sum(self.certified)),
+            **self.point_counts(),
             "index_sum": self.index_sum,
             "expected_degree": self.expected_degree,
             "index_consistent": self.index_consistent,
