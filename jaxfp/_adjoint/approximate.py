@@ -1,5 +1,6 @@
 """Cheap approximate gradients of a fixed point: phantom gradients and Jacobian-free backprop."""
 
+import abc
 import dataclasses
 import functools as ft
 from collections.abc import Callable
@@ -22,7 +23,32 @@ def _value_with_gradient_of(value: Any, surrogate: Any) -> Any:
     )
 
 
-class PhantomAdjoint(AbstractAdjoint):
+class _StraightThroughAdjoint(AbstractAdjoint):
+    """An approximate gradient: the value is the fixed point y* (solved without differentiating
+    the loop); its derivative is that of `surrogate(fn, stop_gradient(y*), args)`."""
+
+    @abc.abstractmethod
+    def surrogate(self, fn: Callable, root: Any, args: Any) -> Any:
+        """The map of the (not differentiated) fixed point `root` whose derivative is used."""
+
+    def apply(
+        self,
+        forward: ForwardSolve,
+        fn: Callable,
+        y0: Any,
+        args: Any,
+        *,
+        throw: bool,
+        best_effort: bool = False,
+    ) -> Solution:
+        del throw, best_effort  # no backward solve of its own
+        solution = forward(fn, y0, args, while_loop=lax_while_loop)
+        root = jax.lax.stop_gradient(solution.value)
+        value = _value_with_gradient_of(root, self.surrogate(fn, root, args))
+        return with_differentiable_aux(dataclasses.replace(solution, value=value), fn, args)
+
+
+class PhantomAdjoint(_StraightThroughAdjoint):
     """Phantom gradient (Geng et al. 2021): differentiate `steps` damped steps taken from y*.
 
     The returned value is the fixed point y* itself; its derivative (forward and reverse mode) is
@@ -53,29 +79,17 @@ class PhantomAdjoint(AbstractAdjoint):
     def __check_init__(self):
         check_real(self.damping, "damping", 0, 1, open_lower=True, open_upper=False)
 
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
-        del throw, best_effort  # no backward solve of its own
-        solution = forward(fn, y0, args, while_loop=lax_while_loop)
-        root = jax.lax.stop_gradient(solution.value)
+    def surrogate(self, fn: Callable, root: Any, args: Any) -> Any:
+        """z_steps, from z_0 = `root` (the differentiable inputs are those of `fn` and `args`)."""
         z = root
         for _ in range(self.steps):
             z = jtu.tree_map(
                 lambda zi, fi: (1 - self.damping) * zi + self.damping * fi, z, fn(z, args)[0]
             )
-        solution = dataclasses.replace(solution, value=_value_with_gradient_of(root, z))
-        return with_differentiable_aux(solution, fn, args)
+        return z
 
 
-class OneStepAdjoint(AbstractAdjoint):
+class OneStepAdjoint(_StraightThroughAdjoint):
     """Jacobian-free backprop (Fung et al. 2022): differentiate one step f(y*, θ) from y*.
 
     The returned value is y*; its derivative is that of f(stop_gradient(y*), θ), i.e. the
@@ -93,19 +107,6 @@ class OneStepAdjoint(AbstractAdjoint):
         1.0
     """
 
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
-        del throw, best_effort  # no backward solve of its own
-        solution = forward(fn, y0, args, while_loop=lax_while_loop)
-        root = jax.lax.stop_gradient(solution.value)
-        step = fn(root, args)[0]
-        solution = dataclasses.replace(solution, value=_value_with_gradient_of(root, step))
-        return with_differentiable_aux(solution, fn, args)
+    def surrogate(self, fn: Callable, root: Any, args: Any) -> Any:
+        """f(`root`, `args`)."""
+        return fn(root, args)[0]

@@ -1,17 +1,22 @@
-"""What the worked-model commands (`fit-image`, `train-sequence`) share: the `--seed` and
-`--json` options, the config check and the report (a table, or JSON)."""
+"""What the worked-model commands (`train-deq`, `fit-image`, `train-sequence`) share: the
+`--seed` and `--json` options, the config built from the options and checked, and the report (a
+table, or JSON)."""
 
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable
 
 from ._checks import output_file
 from ._errors import UserInputError
 from .output import dump_json, format_summary
 
 
-def add_common_options(parser: argparse.ArgumentParser, seed: int) -> None:
-    """Add `--seed` and `--json [PATH]` to `parser`."""
+def add_common_options(
+    parser: argparse.ArgumentParser, seed: int, *, replaced: str = "the table"
+) -> None:
+    """Add `--seed` and `--json [PATH]` to `parser`; `replaced` is what JSON on standard output
+    is printed instead of."""
     parser.add_argument("--seed", type=int, default=seed, help="random seed")
     parser.add_argument(
         "--json",
@@ -20,25 +25,42 @@ def add_common_options(parser: argparse.ArgumentParser, seed: int) -> None:
         const="-",
         type=output_file(stdout=True),
         help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
-        "output instead of the table",
+        f"output instead of {replaced}",
     )
 
 
-def make_config(config_class, **settings):
-    """`config_class(**settings)`, its `ValueError` as a one-line `UserInputError` in CLI terms."""
+def make_config(namespace: argparse.Namespace, config_class: type, factory: Callable | None = None):
+    """The `config_class` the command line asks for: `factory(**settings)` (default:
+    `config_class(**settings)`), where `settings` are the options that name a field of
+    `config_class` and were given (not `None`); a `ValueError` is raised again as a one-line
+    `UserInputError` in CLI terms (`--max-steps`, not `max_steps`)."""
+    fields = {field.name for field in dataclasses.fields(config_class)}
+    settings = {
+        name: value
+        for name, value in vars(namespace).items()
+        if name in fields and value is not None
+    }
     try:
-        return config_class(**settings)
+        return (factory or config_class)(**settings)
     except ValueError as error:
         raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
 
 
-def report(figures: dict, config, target: str | None) -> int:
-    """Print `figures` (plus `config`) as a table, or as JSON to `target` ('-': standard output)."""
-    payload = {**figures, "config": dataclasses.asdict(config)}
+def _label(name: str) -> str:
+    """A figure's name as a table label: `wall_time_s` -> `wall time (s)`."""
+    if name.endswith("_s"):
+        name = name[: -len("_s")] + " (s)"
+    return name.replace("_", " ")
+
+
+def report(figures: dict, config, target: str | None, *, details: dict | None = None) -> int:
+    """Print `figures` as a table, or write them with `config` (and `details`, JSON only) as JSON
+    to `target` ('-': standard output, instead of the table); return the exit code 0."""
+    payload = {**figures, "config": dataclasses.asdict(config), **(details or {})}
     if target == "-":
         dump_json(payload)
         return 0
-    print(format_summary([(name.replace("_", " "), value) for name, value in figures.items()]))
+    print(format_summary([(_label(name), value) for name, value in figures.items()]))
     if target:
         with open(target, "w") as stream:
             dump_json(payload, stream)

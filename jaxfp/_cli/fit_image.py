@@ -38,15 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(namespace: argparse.Namespace) -> int:
-    config = make_config(
-        ImageFitConfig,
-        side=namespace.side,
-        width=namespace.width,
-        iterations=namespace.iterations,
-        max_steps=namespace.max_steps,
-        unrolled_steps=namespace.unrolled_steps,
-        seed=namespace.seed,
-    )
+    config = make_config(namespace, ImageFitConfig)
     result = fit_image(config)
     figures = {
         "deq_psnr_db": result.deq_psnr,

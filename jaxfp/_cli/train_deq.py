@@ -3,12 +3,11 @@ accuracy, time and solver steps."""
 
 import argparse
 import dataclasses
-import sys
 
 from ..examples import ADJOINTS, MODELS, DigitsTrainingConfig, load_digits_split, train_digits_deq
-from ._checks import output_file
 from ._errors import UserInputError
-from .output import dump_json, format_summary, format_table, progress
+from .example_report import add_common_options, make_config, report
+from .output import format_table, progress
 
 
 def register(subparsers) -> None:
@@ -72,41 +71,13 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--test-fraction", type=float, default=defaults.test_fraction, help="held-out fraction"
     )
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
-    parser.add_argument(
-        "--json",
-        metavar="PATH",
-        nargs="?",
-        const="-",
-        type=output_file(stdout=True),
-        help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
-        "output instead of the progress bar and the table",
-    )
+    add_common_options(parser, defaults.seed, replaced="the progress bar and the table")
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
     parser.set_defaults(handler=run)
 
 
 def run(namespace: argparse.Namespace) -> int:
-    try:
-        per_model = {
-            name: getattr(namespace, name)
-            for name in ("width", "epochs", "learning_rate")
-            if getattr(namespace, name) is not None
-        }
-        config = DigitsTrainingConfig.for_model(
-            namespace.model,
-            **per_model,
-            batch_size=namespace.batch_size,
-            jacobian_penalty=namespace.jacobian_penalty,
-            tolerance=namespace.tolerance,
-            max_steps=namespace.max_steps,
-            adjoint=namespace.adjoint,
-            test_fraction=namespace.test_fraction,
-            seed=namespace.seed,
-        )
-    except ValueError as error:
-        raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
-    quiet = namespace.json == "-"
+    config = make_config(namespace, DigitsTrainingConfig, DigitsTrainingConfig.for_model)
     data = load_digits_split(config.test_fraction, config.seed)
     steps_per_epoch = data.train_images.shape[0] // config.batch_size
     if steps_per_epoch == 0:
@@ -114,6 +85,7 @@ def run(namespace: argparse.Namespace) -> int:
             f"--batch-size {config.batch_size} exceeds the {data.train_images.shape[0]} training "
             "images; use a smaller batch."
         )
+    quiet = namespace.json == "-"
     with progress(config.epochs * steps_per_epoch, "training", enabled=not quiet) as bar:
 
         def on_step(step, loss):
@@ -121,18 +93,7 @@ def run(namespace: argparse.Namespace) -> int:
             bar.set_postfix(loss=f"{loss:.4f}")
 
         result = train_digits_deq(config, data=data, on_step=on_step)
-    report = {
-        "test_accuracy": result.test_accuracy,
-        "wall_time_s": result.wall_time,
-        "mean_forward_steps": result.mean_forward_steps,
-        "mean_backward_steps": result.mean_backward_steps,
-        "config": dataclasses.asdict(config),
-        "history": [dataclasses.asdict(record) for record in result.history],
-    }
-    if namespace.json == "-":
-        dump_json(report)
-        return 0
-    if namespace.history:
+    if namespace.history and not quiet:
         rows = [
             [r.epoch, r.train_loss, r.test_accuracy, r.forward_steps, r.backward_steps, r.elapsed]
             for r in result.history
@@ -140,18 +101,11 @@ def run(namespace: argparse.Namespace) -> int:
         headers = ["epoch", "train loss", "test acc", "fwd steps", "bwd steps", "time (s)"]
         print(format_table(rows, headers))
         print()
-    print(
-        format_summary(
-            [
-                ("test accuracy", result.test_accuracy),
-                ("wall time (s)", result.wall_time),
-                ("mean forward steps", result.mean_forward_steps),
-                ("mean backward steps", result.mean_backward_steps),
-            ]
-        )
-    )
-    if namespace.json:
-        with open(namespace.json, "w") as stream:
-            dump_json(report, stream)
-        print(f"results written to {namespace.json}", file=sys.stderr)
-    return 0
+    figures = {
+        "test_accuracy": result.test_accuracy,
+        "wall_time_s": result.wall_time,
+        "mean_forward_steps": result.mean_forward_steps,
+        "mean_backward_steps": result.mean_backward_steps,
+    }
+    history = [dataclasses.asdict(record) for record in result.history]
+    return report(figures, config, namespace.json, details={"history": history})

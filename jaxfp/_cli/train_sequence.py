@@ -31,13 +31,7 @@ def register(subparsers) -> None:
 
 
 def run(namespace: argparse.Namespace) -> int:
-    config = make_config(
-        SequenceTrainingConfig,
-        length=namespace.length,
-        width=namespace.width,
-        iterations=namespace.iterations,
-        seed=namespace.seed,
-    )
+    config = make_config(namespace, SequenceTrainingConfig)
     result = train_parity_deq(config)
     figures = {
         "sequence_accuracy": result.sequence_accuracy,
