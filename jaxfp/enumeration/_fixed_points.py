@@ -6,16 +6,6 @@ import numpy as np
 
 from .._numerics import ATTRACTING, NON_HYPERBOLIC, REPELLING, SADDLE
 
-# The per-point diagnostics every enumeration record carries after its points and residuals
-# (`FixedPoints.residuals`, the starts record's `residual`), one row per distinct point.
-POINT_DIAGNOSTICS = (
-    "spectral_radius",
-    "stability",
-    "min_singular_value",
-    "determinant_sign",
-    "certified",
-    "certificate_margin",
-)
 # The keys of `PointRows.point_counts`.
 POINT_COUNTS = (
     "n_fixed_points",
@@ -40,9 +30,19 @@ class Proof:
     argument: str
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
 class PointRows:
-    """What a record with one row per distinct fixed point (its `points`, `stability` and
-    `certified` arrays) reads off those rows: `FixedPoints` and the starts record share it."""
+    """The rows every enumeration record has, one per distinct fixed point (`FixedPoints` and
+    the starts record `IterativeFixedPoints` extend it; their docstrings say what each means),
+    and what is read off them."""
+
+    points: np.ndarray
+    spectral_radius: np.ndarray
+    stability: np.ndarray
+    min_singular_value: np.ndarray
+    determinant_sign: np.ndarray
+    certified: np.ndarray
+    certificate_margin: np.ndarray
 
     @property
     def n_fixed_points(self) -> int:
@@ -59,6 +59,11 @@ class PointRows:
         kinds = (ATTRACTING, SADDLE, REPELLING, NON_HYPERBOLIC)
         counts = [self.n_fixed_points, *(int(np.sum(stability == kind)) for kind in kinds)]
         return dict(zip(POINT_COUNTS, [*counts, int(np.sum(self.certified))], strict=True))
+
+
+# The per-point diagnostics of every enumeration record (its fields after `points`), to which
+# each adds the points' residuals (`FixedPoints.residuals`, the starts record's `residual`).
+POINT_DIAGNOSTICS = tuple(field.name for field in dataclasses.fields(PointRows))[1:]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -89,14 +94,7 @@ class FixedPoints(PointRows):
     - `seconds`: wall time of the whole call.
     """
 
-    points: np.ndarray
     residuals: np.ndarray
-    spectral_radius: np.ndarray
-    stability: np.ndarray
-    min_singular_value: np.ndarray
-    determinant_sign: np.ndarray
-    certified: np.ndarray
-    certificate_margin: np.ndarray
     complete: bool
     proof: Proof | None
     evidence: str

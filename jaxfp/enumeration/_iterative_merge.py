@@ -87,21 +87,11 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
         verdict, why = index_verdict(total, degree, fields["determinant_sign"])
         consistent = bool(verdict)
     return IterativeFixedPoints(
-        points=points,
+        **{**fields, "certified": fields["certified"].astype(bool)},
         sign_patterns=patterns,
-        residual=fields["residual"],
-        spectral_radius=fields["spectral_radius"],
-        stability=fields["stability"],
-        min_singular_value=fields["min_singular_value"],
-        determinant_sign=fields["determinant_sign"],
-        certified=fields["certified"].astype(bool),
-        certificate_margin=fields["certificate_margin"],
         reached_by=reached_by,
         newton_hits=newton_hits,
-        start_outcome=per_start["start_outcome"],
-        start_limit=per_start["start_limit"],
-        start_newton_root=per_start["start_newton_root"],
-        start_stayed=per_start["start_stayed"],
+        **per_start,
         centre=centre,
         starts_per_orthant=starts_per_orthant,
         n_face_starts=layout[1],

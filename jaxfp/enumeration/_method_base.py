@@ -1,6 +1,7 @@
 """The enumeration-method protocol: a Module of hyperparameters with one `run` method."""
 
 import abc
+import dataclasses
 from typing import ClassVar
 
 import equinox as eqx
@@ -21,6 +22,12 @@ class AbstractEnumerationMethod(eqx.Module):
 
     name: ClassVar[str]
     run_options: ClassVar[tuple[str, ...]] = ()
+
+    def hyperparameters(self, *leave_out: str) -> dict:
+        """The method's hyperparameters (its fields) by name, less those named in `leave_out`:
+        the keyword arguments its engine takes under the same names."""
+        fields = dataclasses.fields(self)
+        return {f.name: getattr(self, f.name) for f in fields if f.name not in leave_out}
 
     @abc.abstractmethod
     def run(self, net: LoopedNet, **run_options) -> FixedPoints:

@@ -97,13 +97,7 @@ class ExactRegions(AbstractEnumerationMethod):
                 "it anyway, or use Starts(sample=N) for a sampled, incomplete search."
             )
         run = enumerate_pwl_fixed_points(
-            net,
-            chunk_size=self.chunk_size,
-            prune=self.prune,
-            max_frontier=self.max_frontier,
-            tolerances=self.tolerances,
-            devices=devices,
-            progress=progress,
+            net, **self.hyperparameters("max_regions"), devices=devices, progress=progress
         )
         points = np.asarray(run.points, np.float64)
         proof = None

@@ -128,14 +128,8 @@ class Homotopy(AbstractEnumerationMethod):
             seeds.append(self.seed + attempt)
             paths = track_all_paths(
                 net,
+                **self.hyperparameters("seed", "gamma_restarts"),
                 seed=seeds[-1],
-                lanes=self.lanes,
-                chunk_size=self.chunk_size,
-                tolerance=self.tolerance,
-                max_step=self.max_step,
-                max_steps=self.max_steps,
-                max_retries=self.max_retries,
-                max_paths=self.max_paths,
                 checkpoint=None if checkpoint is None else Path(checkpoint) / f"gamma-{attempt}",
                 resume=resume,
                 progress=progress,

@@ -88,19 +88,11 @@ class Starts(AbstractEnumerationMethod):
         began = time.perf_counter()
         run = enumerate_iterative(
             net,
-            starts_per_orthant=self.starts_per_orthant,
-            centre=self.centre,
-            scale=self.scale,
-            sample=self.sample,
+            **self.hyperparameters(),
             part=part,
-            faces=self.faces,
-            seed=self.seed,
-            certify=self.certify,
             checkpoint=checkpoint,
             resume=resume,
             devices=devices,
-            chunk_size=self.chunk_size,
-            options=self.options,
             callback=progress,
         )
         evidence = f"{run.n_starts} starts, {run.n_orthants} orthants"

@@ -1,13 +1,9 @@
 """The public entry point: exact enumeration of a `jaxfp.looped.LoopedNet` with a PWL σ."""
 
-from collections.abc import Callable, Sequence
-
-import jax
 import numpy as np
 
 from ..looped import LoopedNet, PiecewiseLinear
 from ._exact_regions import enumerate_pwl_regions
-from ._region_solve import Tolerances
 from ._results import PWLFixedPoints
 
 
@@ -16,16 +12,7 @@ def is_piecewise_linear(net: LoopedNet) -> bool:
     return isinstance(net.activation, PiecewiseLinear)
 
 
-def enumerate_pwl_fixed_points(
-    net: LoopedNet,
-    *,
-    chunk_size: int = 8192,
-    prune: bool = True,
-    max_frontier: int = 4096,
-    tolerances: Tolerances | None = None,
-    devices: Sequence[jax.Device] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> PWLFixedPoints:
+def enumerate_pwl_fixed_points(net: LoopedNet, **options) -> PWLFixedPoints:
     """Every fixed point of a looped network with a piecewise-linear σ, exactly and completely.
 
     Inside each activation region (one piece of σ per coordinate) the network is affine, so the
@@ -42,13 +29,12 @@ def enumerate_pwl_fixed_points(
         net: a `jaxfp.looped.LoopedNet` whose activation is a `jaxfp.looped.PiecewiseLinear`
             (`relu`, `leaky_relu(a)`, `hardtanh`, `absolute`, or any `pwl:` activation), in either
             form.
-        chunk_size: regions per batch (memory is proportional to it).
-        prune: skip regions proven empty by interval bounds (a search tree over the first
-            coordinates' pieces, at most `max_frontier` nodes per level).
-        tolerances: `jaxfp.enumeration._region_solve.Tolerances` for the boundary, residual and
-            singularity tests.
-        devices: devices to spread each chunk over (default: all local devices).
-        progress: called after each chunk with (regions solved in it, regions to solve in all).
+        **options: the keyword options of `jaxfp.enumeration._exact_regions.
+            enumerate_pwl_regions`, which does the work: `chunk_size` (regions per batch, the
+            memory bound), `prune` (skip regions proven empty by interval bounds),
+            `max_frontier` (the largest level of the pruning search tree), `tolerances` (the
+            boundary, residual and singularity tolerances), `devices` (to spread each chunk
+            over; default all local devices), `progress` (called after each chunk).
 
     The computation is in float64 whatever the global setting, but a `LoopedNet` built without
     `jax_enable_x64` already holds float32 weights: build it under float64 for exact weights.
@@ -83,10 +69,5 @@ def enumerate_pwl_fixed_points(
         np.asarray(activation.slopes),
         np.asarray(activation.intercepts),
         form=net.form,
-        chunk_size=chunk_size,
-        prune=prune,
-        max_frontier=max_frontier,
-        tolerances=tolerances,
-        devices=devices,
-        progress=progress,
+        **options,
     )

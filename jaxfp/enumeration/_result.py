@@ -72,15 +72,8 @@ class IterativeFixedPoints(PointRows):
     `method` (`"iterative"`).
     """
 
-    points: np.ndarray
     sign_patterns: np.ndarray
     residual: np.ndarray
-    spectral_radius: np.ndarray
-    stability: np.ndarray
-    min_singular_value: np.ndarray
-    determinant_sign: np.ndarray
-    certified: np.ndarray
-    certificate_margin: np.ndarray
     reached_by: np.ndarray
     newton_hits: np.ndarray
     start_outcome: np.ndarray

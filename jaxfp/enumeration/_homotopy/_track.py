@@ -20,7 +20,7 @@ path's number), so the work is the total number of steps, not lanes × the slowe
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Complex, Float, Int
+from jaxtyping import Array, Bool, Complex, Float, Int
 
 from ._linear import SOLVERS
 from ._system import HomogeneousSystem, start_point
@@ -165,6 +165,13 @@ def _slope(path: _Path) -> Float[Array, ""]:
     return jnp.where(has_two & (run != 0), (path.sample_new[1] - path.sample_old[1]) / run, 0.0)
 
 
+def _select(lanes: Bool[Array, " lanes"], new: _Path, old: _Path) -> _Path:
+    """`new`'s paths in the lanes where `lanes` holds, `old`'s elsewhere."""
+    return jax.tree.map(
+        lambda a, b: jnp.where(lanes.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old
+    )
+
+
 def track_paths(
     system: HomogeneousSystem,
     indices: Int[Array, " p"],
@@ -203,12 +210,7 @@ def track_paths(
     def body(carry):
         paths, slot, next_slot, outputs = carry
         active = slot >= 0
-        stepped = step(paths)
-        paths = jax.tree.map(
-            lambda new, old: jnp.where(active.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
-            stepped,
-            paths,
-        )
+        paths = _select(active, step(paths), paths)
         done = active & (paths.status != RUNNING)
         target = jnp.where(done, slot, size)
         outputs = TrackedPaths(
@@ -223,11 +225,7 @@ def track_paths(
         takes = free & (candidate < count)
         slot = jnp.where(takes, candidate, jnp.where(free, -1, slot))
         fresh = new_paths(indices[jnp.clip(candidate, 0, size - 1)])
-        paths = jax.tree.map(
-            lambda new, old: jnp.where(takes.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
-            fresh,
-            paths,
-        )
+        paths = _select(takes, fresh, paths)
         return paths, slot, next_slot + jnp.sum(takes), outputs
 
     _, _, _, outputs = jax.lax.while_loop(cond, body, init())
