@@ -16,6 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from .._misc import check_positive_int
+from ..looped import PiecewiseLinear
 from ._collect import duplicate_groups, spectral_radii
 from ._piecewise import piece_table
 from ._pruning import plan_regions
@@ -44,9 +46,8 @@ def _validate(weights, bias, form, chunk_size, max_frontier):
             raise ValueError(f"`{name}` contains NaN or infinite entries.")
     if form not in FORMS:
         raise ValueError(f"`form` must be one of {FORMS}, got {form!r}.")
-    for name, value in (("chunk_size", chunk_size), ("max_frontier", max_frontier)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    check_positive_int(chunk_size, "chunk_size")
+    check_positive_int(max_frontier, "max_frontier")
 
 
 def _chunk_length(chunk_size: int, num_regions: int, num_devices: int) -> int:
@@ -116,7 +117,8 @@ def enumerate_pwl_regions(
     _validate(weights, bias, form, chunk_size, max_frontier)
     tolerances = Tolerances() if tolerances is None else tolerances
     with jax.enable_x64(True):
-        table = piece_table(breakpoints, slopes, intercepts)
+        # PiecewiseLinear checks σ: shapes, finite values, increasing breakpoints, continuity.
+        table = piece_table(PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts))
         table_np = {
             name: np.asarray(getattr(table, name))
             for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")

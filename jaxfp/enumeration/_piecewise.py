@@ -10,8 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-# Relative tolerance of the continuity check slopes[j]·β_j + c_j = slopes[j+1]·β_j + c_{j+1}.
-_CONTINUITY_RTOL = 1e-9
+from ..looped import PiecewiseLinear
 
 
 class PieceTable(eqx.Module):
@@ -21,7 +20,7 @@ class PieceTable(eqx.Module):
     - `slopes`, `intercepts`: σ(u) = slopes[j]·u + intercepts[j] on piece j, shape (k + 1,).
     - `lower`, `upper`: the closed interval [β_j, β_{j+1}] of piece j (±∞ at the ends).
 
-    Build it with `piece_table(breakpoints, slopes, intercepts)`, which validates the input.
+    Build it with `piece_table(activation)` from a checked `jaxfp.looped.PiecewiseLinear`.
     """
 
     breakpoints: Float[Array, " k"]
@@ -41,61 +40,28 @@ class PieceTable(eqx.Module):
         return bool(slopes[0] == 0 and slopes[-1] == 0)
 
 
-def piece_table(breakpoints, slopes, intercepts) -> PieceTable:
-    """Validate a continuous PWL activation and build its `PieceTable` (float64 arrays).
+def piece_table(activation: PiecewiseLinear) -> PieceTable:
+    """The `PieceTable` of a continuous PWL activation, in float64.
 
     Args:
-        breakpoints: strictly increasing finite breakpoints, shape (k,), k ≥ 0.
-        slopes, intercepts: finite, shape (k + 1,); piece j is slopes[j]·u + intercepts[j].
+        activation: a `jaxfp.looped.PiecewiseLinear`, which has checked its breakpoints, slopes
+            and intercepts (shapes, finite values, increasing breakpoints, continuity).
 
     Returns:
         a `PieceTable`.
 
-    Raises:
-        ValueError: naming the argument for wrong shapes, non-finite values, breakpoints that do not
-            increase, or a discontinuity at a breakpoint.
-
     Example:
-        >>> table = piece_table([0.0], [0.0, 1.0], [0.0, 0.0])  # ReLU
-        >>> table.num_pieces
+        >>> import jaxfp
+        >>> piece_table(jaxfp.looped.relu()).num_pieces
         2
     """
-    breakpoints = np.asarray(breakpoints, dtype=np.float64).reshape(-1)
-    slopes = np.asarray(slopes, dtype=np.float64)
-    intercepts = np.asarray(intercepts, dtype=np.float64)
-    k = breakpoints.shape[0]
-    if slopes.shape != (k + 1,):
-        raise ValueError(
-            f"`slopes` must have shape ({k + 1},) for {k} breakpoints, got {slopes.shape}."
-        )
-    if intercepts.shape != (k + 1,):
-        raise ValueError(
-            f"`intercepts` must have shape ({k + 1},) for {k} breakpoints, got {intercepts.shape}."
-        )
-    for name, value in (
-        ("breakpoints", breakpoints),
-        ("slopes", slopes),
-        ("intercepts", intercepts),
-    ):
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"`{name}` must be finite, got {value.tolist()}.")
-    if k > 1 and not np.all(np.diff(breakpoints) > 0):
-        raise ValueError(f"`breakpoints` must be strictly increasing, got {breakpoints.tolist()}.")
-    left = slopes[:-1] * breakpoints + intercepts[:-1]
-    right = slopes[1:] * breakpoints + intercepts[1:]
-    scale = 1.0 + np.abs(left) + np.abs(right)
-    if np.any(np.abs(left - right) > _CONTINUITY_RTOL * scale):
-        raise ValueError(
-            "The activation must be continuous: the pieces disagree at the breakpoints "
-            f"{breakpoints[np.abs(left - right) > _CONTINUITY_RTOL * scale].tolist()} "
-            "(check `slopes` and `intercepts`)."
-        )
+    breakpoints = np.asarray(activation.breakpoints, dtype=np.float64)
     lower = np.concatenate([[-np.inf], breakpoints])
     upper = np.concatenate([breakpoints, [np.inf]])
     return PieceTable(
         breakpoints=jnp.asarray(breakpoints),
-        slopes=jnp.asarray(slopes),
-        intercepts=jnp.asarray(intercepts),
+        slopes=jnp.asarray(np.asarray(activation.slopes, dtype=np.float64)),
+        intercepts=jnp.asarray(np.asarray(activation.intercepts, dtype=np.float64)),
         lower=jnp.asarray(lower),
         upper=jnp.asarray(upper),
     )
