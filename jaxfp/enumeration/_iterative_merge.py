@@ -15,22 +15,36 @@ from ._starts import orthant_numbers
 _POINT_FIELDS = ("points", "residual", *POINT_DIAGNOSTICS)
 
 
+def dedupe_blocks(blocks, names, tolerance):
+    """The points of `blocks` (dicts holding the per-point arrays `names`, `points` among them)
+    as one deduplicated list, with the one matching rule of `jaxfp._numerics.group_points`.
+
+    Returns:
+        The merged fields (each group's representative row), the merged row of every block row
+        followed by a −1 (what `merged_rows` reads), and the first row of each block.
+    """
+    offsets, stacked = [0], {name: [] for name in names}
+    for block in blocks:
+        for name in names:
+            stacked[name].append(block[name])
+        offsets.append(offsets[-1] + block["points"].shape[0])
+    merged = {name: np.concatenate(stacked.pop(name)) for name in names}
+    points = merged["points"].reshape(-1, merged["points"].shape[-1])
+    labels, representatives = group_points(points, tolerance, tolerance)
+    fields = {name: merged.pop(name)[representatives] for name in names}
+    return fields, np.append(labels, -1), offsets
+
+
+def merged_rows(labels, offset, local):
+    """The block-local point rows `local` (−1: no point) of the block starting at row `offset`,
+    as rows of the merged list (`labels` from `dedupe_blocks`)."""
+    return labels[np.where(local >= 0, offset + local, -1)]
+
+
 def merge_chunks(store, num_chunks, chunk, n_starts, options):
     """Global deduplication over the chunks; per-start arrays remapped to global point rows."""
-    offsets, blocks = [0], {name: [] for name in _POINT_FIELDS}
-    for index in range(num_chunks):
-        arrays = store.load(index)
-        for name in _POINT_FIELDS:
-            blocks[name].append(arrays[name])
-        offsets.append(offsets[-1] + arrays["points"].shape[0])
-    merged = {}
-    for name in _POINT_FIELDS:
-        merged[name] = np.concatenate(blocks.pop(name))
-    dim = merged["points"].shape[1]
-    tol = options.dedupe_tolerance
-    labels, representatives = group_points(merged["points"].reshape(-1, dim), tol, tol)
-    fields = {name: merged.pop(name)[representatives] for name in _POINT_FIELDS}
-    labels = np.append(labels, -1)  # row −1 of a start without a point stays −1
+    chunks = (store.load(index) for index in range(num_chunks))
+    fields, labels, offsets = dedupe_blocks(chunks, _POINT_FIELDS, options.dedupe_tolerance)
     per_start = {
         "start_outcome": store.per_start_array("start_outcome", (n_starts,), np.int8),
         "start_limit": store.per_start_array("start_limit", (n_starts,), np.int64),
@@ -41,8 +55,7 @@ def merge_chunks(store, num_chunks, chunk, n_starts, options):
         arrays = store.load(index)
         rows = slice(index * chunk, index * chunk + arrays["start_outcome"].shape[0])
         for name in ("start_limit", "start_newton_root"):
-            local = arrays[name]
-            per_start[name][rows] = labels[np.where(local >= 0, offsets[index] + local, -1)]
+            per_start[name][rows] = merged_rows(labels, offsets[index], arrays[name])
         per_start["start_outcome"][rows] = arrays["start_outcome"]
         per_start["start_stayed"][rows] = arrays["start_stayed"]
     return fields, per_start

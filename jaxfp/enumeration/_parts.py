@@ -24,11 +24,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from .._numerics import group_points
 from ..looped import LoopedNet
 from ._fixed_points import FixedPoints
 from ._index_check import index_sum, index_verdict
-from ._iterative_merge import _POINT_FIELDS
+from ._iterative_merge import _POINT_FIELDS, dedupe_blocks, merged_rows
 from ._method_starts import Starts, StartsStats
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
@@ -292,30 +291,26 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> FixedPoints:
     count, tolerance = parts[0].count, parts[0].tolerance
     per_start_k = parts[0].starts_per_orthant
     results = [part.result for part in parts]
-    stacked = {name: np.concatenate([getattr(r, name) for r in results]) for name in _PER_POINT}
-    labels, representatives = group_points(stacked["points"].reshape(-1, dim), tolerance, tolerance)
-    fields = {name: values[representatives] for name, values in stacked.items()}
-    n_points = representatives.shape[0]
+    blocks = [{name: getattr(result, name) for name in _PER_POINT} for result in results]
+    fields, labels, offsets = dedupe_blocks(blocks, _PER_POINT, tolerance)
+    n_points = fields["points"].shape[0]
     reached_by = np.bincount(
-        labels, np.concatenate([r.reached_by for r in results]), n_points
+        labels[:-1], np.concatenate([r.reached_by for r in results]), n_points
     ).astype(np.int64)
     newton_hits = np.bincount(
-        labels, np.concatenate([r.newton_hits for r in results]), n_points
+        labels[:-1], np.concatenate([r.newton_hits for r in results]), n_points
     ).astype(np.int64)
 
     n_starts = (1 << dim) * per_start_k
     per_start = {name: np.empty(n_starts, getattr(results[0], name).dtype) for name in _PER_START}
-    offset, global_labels = 0, np.append(labels, -1)
-    for part, result in zip(parts, results, strict=True):
+    for part, result, offset in zip(parts, results, offsets[:-1], strict=True):
         local = np.arange(result.start_outcome.shape[0])
         orthant = part.index + count * (local // per_start_k)
         rows = orthant * per_start_k + local % per_start_k
         for name in ("start_outcome", "start_stayed"):
             per_start[name][rows] = getattr(result, name)
         for name in ("start_limit", "start_newton_root"):
-            values = getattr(result, name)
-            per_start[name][rows] = global_labels[np.where(values >= 0, offset + values, -1)]
-        offset += result.points.shape[0]
+            per_start[name][rows] = merged_rows(labels, offset, getattr(result, name))
 
     patterns = fields["sign_patterns"]
     inside = np.all(patterns != 0, axis=1)

@@ -2,11 +2,12 @@
 polynomial σ it proves completeness by Bézout when the certified points reach the bound."""
 
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 import jaxfp
 from jaxfp.enumeration import Auto
+
+from ._polynomial_cases import random_cubic_network
 
 EYE2, ZERO2 = jnp.eye(2), jnp.zeros(2)
 
@@ -65,12 +66,7 @@ def test_p1_polynomial_is_complete_by_bezout_without_homotopy():
 
 
 def test_no_proof_when_homotopy_is_over_the_limit():
-    rng = np.random.default_rng(0)
-    net = jaxfp.looped.LoopedNet(
-        jnp.asarray(1.5 * rng.standard_normal((2, 2))),
-        jnp.asarray(0.3 * rng.standard_normal(2)),
-        jaxfp.looped.Polynomial([0.0, 1.5, 0.0, -0.5]),
-    )
+    net = random_cubic_network()
     found = jaxfp.enumerate_fixed_points(net, method=Auto(max_paths=8))
     assert not found.complete and found.proof is None
     assert "fewer than the bound" in found.evidence and "Homotopy() would prove" in found.evidence
@@ -78,12 +74,7 @@ def test_no_proof_when_homotopy_is_over_the_limit():
 
 @pytest.mark.slow
 def test_complex_solutions_go_to_homotopy_and_its_account():
-    rng = np.random.default_rng(0)
-    net = jaxfp.looped.LoopedNet(
-        jnp.asarray(1.5 * rng.standard_normal((2, 2))),
-        jnp.asarray(0.3 * rng.standard_normal(2)),
-        jaxfp.looped.Polynomial([0.0, 1.5, 0.0, -0.5]),
-    )
+    net = random_cubic_network()
     found = jaxfp.enumerate_fixed_points(net)
     assert found.stats.chosen == ("starts", "homotopy")
     assert found.complete and found.proof.method == "homotopy"

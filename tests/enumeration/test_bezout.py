@@ -10,6 +10,8 @@ import pytest
 import jaxfp
 from jaxfp.enumeration._bezout import bezout_check, distinct_lower_bound, equation_degrees
 
+from ._polynomial_cases import random_cubic_network
+
 P1_POINTS = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=2)))
 
 
@@ -82,12 +84,7 @@ def test_a_zero_row_gives_a_degree_one_equation_and_a_smaller_bound():
 
 def test_random_cubic_with_complex_solutions_is_not_claimed():
     # One real fixed point of nine complex ones: the real one is certified, no proof.
-    rng = np.random.default_rng(0)
-    net = jaxfp.looped.LoopedNet(
-        jnp.asarray(1.5 * rng.standard_normal((2, 2))),
-        jnp.asarray(0.3 * rng.standard_normal(2)),
-        jaxfp.looped.Polynomial([0.0, 1.5, 0.0, -0.5]),
-    )
+    net = random_cubic_network()
     found = jaxfp.enumerate_fixed_points(net, method=jaxfp.enumeration.Starts(certify=False))
     check = bezout_check(net, found.points, "starts")
     assert found.n_fixed_points == 1 and check.certified.all()

@@ -1,10 +1,8 @@
 """Chunks laid out over several (forced host) devices give the same fixed points."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
+
+from ._host_devices import run_on_host_devices
 
 SCRIPT = textwrap.dedent(
     """
@@ -32,11 +30,5 @@ SCRIPT = textwrap.dedent(
 
 
 def test_four_host_devices():
-    environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    environment["JAX_PLATFORMS"] = "cpu"
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=environment, capture_output=True, text=True, timeout=300
-    )
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = run_on_host_devices(SCRIPT)
     assert report == {"devices": 4, "diagonal": 27, "same": True, "solved": 27}

@@ -1,10 +1,8 @@
 """4 forced host devices give the same enumeration as 1 device."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
+
+from ._host_devices import run_on_host_devices
 
 SCRIPT = textwrap.dedent(
     """
@@ -33,13 +31,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_four_host_devices_equal_one():
-    environment = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
-    environment["JAX_PLATFORMS"] = "cpu"
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=environment, capture_output=True, text=True, timeout=300
-    )
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = run_on_host_devices(SCRIPT)
     assert report == {"local_devices": 4, "devices": [1, 4], "counts": [27, 27], "same": True}
 
 
