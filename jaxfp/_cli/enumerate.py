@@ -196,10 +196,10 @@ def _proving_hint(net) -> str:
 def _checked(net, found, box, started: float):
     """A starts list checked against branch and bound: the proof when they agree."""
     from ..enumeration import assemble_fixed_points
+    from ..enumeration._fixed_points import POINT_DIAGNOSTICS
 
     fields, sentence, arrays, proof = check_against_branch_and_bound(net, box, found)
-    names = ("residuals", "spectral_radius", "stability", "min_singular_value")
-    names += ("determinant_sign", "certified", "certificate_margin")
+    names = ("residuals", *POINT_DIAGNOSTICS)
     checked = assemble_fixed_points(
         net,
         found.points,

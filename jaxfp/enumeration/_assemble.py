@@ -28,7 +28,7 @@ from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
 from ._certificates import certify_points
 from ._fixed_points import POINT_DIAGNOSTICS, FixedPoints, Proof
-from ._index_check import expected_degree, index_sum, index_verdict
+from ._index_check import index_evidence
 
 _FIELDS = ("residuals", *POINT_DIAGNOSTICS)
 
@@ -38,12 +38,6 @@ def _residuals(net: LoopedNet, points: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     images = np.asarray(jax.vmap(net)(jnp.asarray(points, net.W.dtype)), np.float64)
     return np.abs(images - points).max(axis=1) / (1.0 + np.abs(points).max(axis=1))
-
-
-def index_evidence(net: LoopedNet, signs: np.ndarray) -> tuple[int, int | None, bool | None, str]:
-    """The index check of a point list: (index sum, degree, consistent or None, in words)."""
-    total, degree = index_sum(signs), expected_degree(net)
-    return (total, degree, *index_verdict(total, degree, signs))
 
 
 def assemble_fixed_points(

@@ -136,6 +136,19 @@ def index_verdict(total: int, degree: int | None, signs) -> tuple[bool | None, s
     )
 
 
+def index_evidence(net: LoopedNet, signs) -> tuple[int, int | None, bool | None, str]:
+    """The index check of a point list of `net` from its points' signs sign det(I − J): (index
+    sum, degree or None, consistent or None when undecided, in words; see `index_verdict`).
+
+    Example:
+        >>> import jaxfp
+        >>> index_evidence(jaxfp.looped.poly_network(1), [-1, 1, -1])[:3]
+        (-1, 1, False)
+    """
+    total, degree = index_sum(signs), expected_degree(net)
+    return (total, degree, *index_verdict(total, degree, signs))
+
+
 def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
     """The index-sum test for a list of fixed points of `net` found by any means.
 
@@ -167,6 +180,5 @@ def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
     if points.ndim != 2 or points.shape[1] != net.dim:
         raise ValueError(f"`points` must have shape (n, {net.dim}), got {points.shape}.")
     _, _, _, signs = classify_jacobians(jacobians(net, points))
-    total = index_sum(signs)
-    degree = expected_degree(net)
-    return total, degree, degree is not None and total == degree and bool(np.all(signs != 0))
+    total, degree, consistent, _ = index_evidence(net, signs)
+    return total, degree, consistent is True

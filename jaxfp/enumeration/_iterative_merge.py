@@ -7,7 +7,7 @@ import numpy as np
 
 from .._numerics import group_points, wilson_interval
 from ._fixed_points import POINT_DIAGNOSTICS
-from ._index_check import expected_degree, index_sum, index_verdict
+from ._index_check import index_evidence
 from ._result import IterativeFixedPoints
 from ._starts import orthant_numbers
 
@@ -89,16 +89,13 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     )
     newton = per_start["start_newton_root"]
     newton_hits = np.bincount(newton[newton >= 0], minlength=n_points)
-    total = index_sum(fields["determinant_sign"])
-    degree = expected_degree(net)
+    total, degree, verdict, why = index_evidence(net, fields["determinant_sign"])
+    consistent = bool(verdict)
     if part is not None:
         consistent = False
         why = f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
     elif orthants is not None:
         consistent, why = False, "sampled: only a sample of orthants was searched"
-    else:
-        verdict, why = index_verdict(total, degree, fields["determinant_sign"])
-        consistent = bool(verdict)
     return IterativeFixedPoints(
         **{**fields, "certified": fields["certified"].astype(bool)},
         sign_patterns=patterns,
