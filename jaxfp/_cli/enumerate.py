@@ -129,7 +129,9 @@ def _method_names(requested: str, net, checked: bool, part: bool) -> tuple[str, 
             "is already exact and complete."
         )
     # A check against branch and bound, or one part of a run, is a run of the starts method.
-    return chosen[:1] if checked or part else chosen
+    if checked or part:
+        return ("starts",) if "starts" in chosen else chosen[:1]
+    return chosen
 
 
 def _refuse_ignored(namespace: argparse.Namespace, names: tuple[str, ...]) -> None:

@@ -6,8 +6,11 @@ batch of `batch_size` boxes, examines them all at once (`certify_box_unchecked` 
 and writes the outcome back with prefix sums: proven boxes to their buffer, excluded ones
 dropped, the others shrunk to X ∩ F(X) ∩ K(X) and pushed back (re-examined when that shrank
 them enough, split in two along the widest side otherwise). The loop stops when the stack is
-empty, the budget is spent, or a buffer could overflow; the host (`run_search`) then only
-reads the counts and grows the full buffer.
+empty, the budget is spent, or a buffer could overflow; the host (`run_search`) then moves
+rows between the device buffers and host memory: it empties a full buffer of proven or
+size-limited boxes, spills the bottom of a full stack, and refills the stack from the spilled
+rows when it runs low. The buffers never change shape, so the loop compiles once per network
+shape and batch size, and boxes are examined in the same order as with one unbounded stack.
 """
 
 import equinox as eqx
@@ -28,9 +31,11 @@ INFLATE = 0.01
 # A shrunk box whose widest side is below this fraction of the old widest side is examined
 # again as it is (interval Newton converges there) instead of being split.
 REEXAMINE = 0.5
-# Initial buffer capacities, in batches; the host doubles a buffer that fills up.
+# Buffer capacities, in batches; the host empties (or spills) a buffer that fills up.
 _PENDING_BATCHES = 16
 _FOUND_BATCHES = 2
+# Batches of pending boxes kept on the device when the host spills the bottom of the stack.
+_KEEP_BATCHES = 4
 
 
 class SearchState(eqx.Module):
@@ -44,6 +49,7 @@ class SearchState(eqx.Module):
     found_enclosure_lower: Float[Array, "f d"]
     found_enclosure_upper: Float[Array, "f d"]
     found_method: Int[Array, " f"]
+    found_margin: Float[Array, " f"]
     n_found: Int[Array, ""]
     small_lower: Float[Array, "s d"]
     small_upper: Float[Array, "s d"]
@@ -54,13 +60,15 @@ class SearchState(eqx.Module):
 def initial_state(lower: Array, upper: Array, batch_size: int) -> SearchState:
     """The search state holding the one box [lower, upper]."""
 
+    lower, upper = np.asarray(lower), np.asarray(upper)
+
     def rows(count):
-        return jnp.tile(lower, (count, 1)), jnp.tile(upper, (count, 1))
+        return jnp.asarray(np.tile(lower, (count, 1))), jnp.asarray(np.tile(upper, (count, 1)))
 
     pending_lower, pending_upper = rows(_PENDING_BATCHES * batch_size)
     found_lower, found_upper = rows(_FOUND_BATCHES * batch_size)
     small_lower, small_upper = rows(_FOUND_BATCHES * batch_size)
-    one, zero = jnp.asarray(1, jnp.int32), jnp.asarray(0, jnp.int32)
+    one, zero = jnp.asarray(np.int32(1)), jnp.asarray(np.int32(0))
     return SearchState(
         pending_lower=pending_lower,
         pending_upper=pending_upper,
@@ -69,7 +77,8 @@ def initial_state(lower: Array, upper: Array, batch_size: int) -> SearchState:
         found_upper=found_upper,
         found_enclosure_lower=found_lower,
         found_enclosure_upper=found_upper,
-        found_method=jnp.zeros(found_lower.shape[0], jnp.int32),
+        found_method=jnp.asarray(np.zeros(found_lower.shape[0], np.int32)),
+        found_margin=jnp.asarray(np.zeros(found_lower.shape[0], lower.dtype)),
         n_found=zero,
         small_lower=small_lower,
         small_upper=small_upper,
@@ -142,6 +151,7 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
         state.found_enclosure_upper, state.n_found, enclosure_upper, proven
     )
     found_method, _ = _append(state.found_method, state.n_found, method, proven)
+    found_margin, _ = _append(state.found_margin, state.n_found, certificate.margin, proven)
     small_lower, n_small = _append(state.small_lower, state.n_small, low, small)
     small_upper, _ = _append(state.small_upper, state.n_small, high, small)
 
@@ -162,6 +172,7 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
         found_enclosure_lower=found_enclosure_lower,
         found_enclosure_upper=found_enclosure_upper,
         found_method=found_method,
+        found_margin=found_margin,
         n_found=n_found,
         small_lower=small_lower,
         small_upper=small_upper,
@@ -179,11 +190,14 @@ def _has_room(state: SearchState, batch_size: int) -> tuple[Array, Array, Array]
 
 
 @exported_jit
-def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size):
+def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size, spilled):
     def keep_going(state):
         pending, found, small = _has_room(state, batch_size)
         work = (state.n_pending > 0) & (state.processed < max_boxes)
-        return work & pending & found & small
+        # With rows spilled to the host, a short stack goes back to the host to be refilled,
+        # so that every batch is the one an unbounded stack would pop.
+        full_batch = (state.n_pending >= batch_size) | ~spilled
+        return work & pending & found & small & full_batch
 
     def step(state):
         return _step(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size)
@@ -191,39 +205,89 @@ def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_siz
     return jax.lax.while_loop(keep_going, step, state)
 
 
-def _grow(buffers: dict, names: tuple[str, ...]) -> dict:
-    """Double the capacity of the named buffers (new rows copy the first one)."""
-    for name in names:
-        buffer = buffers[name]
-        buffers[name] = jnp.concatenate([buffer, jnp.broadcast_to(buffer[:1], buffer.shape)])
-    return buffers
+class SearchResult(eqx.Module):
+    """The finished search, on the host: proven boxes (with their enclosures, certificate
+    methods and robustness margins), boxes left at the size limit, boxes still pending, and
+    the number of boxes examined."""
+
+    found_lower: np.ndarray
+    found_upper: np.ndarray
+    found_enclosure_lower: np.ndarray
+    found_enclosure_upper: np.ndarray
+    found_method: np.ndarray
+    found_margin: np.ndarray
+    small_lower: np.ndarray
+    small_upper: np.ndarray
+    pending_lower: np.ndarray
+    pending_upper: np.ndarray
+    processed: int
+
+
+_FOUND = (
+    "found_lower",
+    "found_upper",
+    "found_enclosure_lower",
+    "found_enclosure_upper",
+    "found_method",
+    "found_margin",
+)
+_SMALL = ("small_lower", "small_upper")
+_PENDING = ("pending_lower", "pending_upper")
+
+
+def _take(buffers: dict, names: tuple[str, ...], start: int, stop: int) -> list[np.ndarray]:
+    return [buffers[name][start:stop].copy() for name in names]
 
 
 def run_search(
     net, lower, upper, *, max_boxes, batch_size, min_width, weight_radius, bias_radius
-) -> SearchState:
-    """Run the search to the end (stack empty or budget spent); the host loop only reads the
-    counts and doubles a buffer that filled up (one recompilation per doubling)."""
+) -> SearchResult:
+    """Run the search to the end (stack empty or budget spent). Between compiled runs the
+    host empties a full buffer of proven or size-limited boxes into host memory, spills the
+    bottom of a full stack, and refills a short stack from the spilled rows (the most recently
+    spilled first, so the stack order is kept); no buffer changes shape, so nothing recompiles."""
     state = initial_state(lower, upper, batch_size)
-    budget = jnp.asarray(max_boxes, jnp.int32)
-    width = jnp.asarray(min_width, lower.dtype)
+    budget = jnp.asarray(np.int32(max_boxes))
+    width = jnp.asarray(np.asarray(min_width, np.asarray(lower).dtype))
+    found: list[list[np.ndarray]] = []
+    small: list[list[np.ndarray]] = []
+    spilled: list[list[np.ndarray]] = []
+    keep = _KEEP_BATCHES * batch_size
     while True:
-        state = _run(net, state, budget, width, weight_radius, bias_radius, batch_size)
-        n_pending, processed = int(state.n_pending), int(state.processed)
-        if n_pending == 0 or processed >= max_boxes:
-            return state
-        pending, found, small = (bool(room) for room in _has_room(state, batch_size))
-        buffers = {field: getattr(state, field) for field in state.__dataclass_fields__}
-        if not pending:
-            buffers = _grow(buffers, ("pending_lower", "pending_upper"))
-        if not found:
-            names = ("found_lower", "found_upper", "found_enclosure_lower")
-            buffers = _grow(buffers, (*names, "found_enclosure_upper", "found_method"))
-        if not small:
-            buffers = _grow(buffers, ("small_lower", "small_upper"))
-        state = SearchState(**buffers)
-
-
-def rows(buffer: Array, count: Array) -> np.ndarray:
-    """The first `count` rows of a device buffer, on the host."""
-    return np.asarray(buffer[: int(count)])
+        state = _run(
+            net, state, budget, width, weight_radius, bias_radius, batch_size,
+            jnp.asarray(bool(spilled)),
+        )  # fmt: skip
+        buffers = {name: np.asarray(getattr(state, name)) for name in state.__dataclass_fields__}
+        n_pending, n_found, n_small = (int(buffers[n]) for n in ("n_pending", "n_found", "n_small"))
+        processed = int(buffers["processed"])
+        finished = (n_pending == 0 and not spilled) or processed >= max_boxes
+        if finished or n_found + batch_size > buffers["found_lower"].shape[0]:
+            found.append(_take(buffers, _FOUND, 0, n_found))
+            n_found = 0
+        if finished or n_small + batch_size > buffers["small_lower"].shape[0]:
+            small.append(_take(buffers, _SMALL, 0, n_small))
+            n_small = 0
+        if finished:
+            stack = [*spilled, _take(buffers, _PENDING, 0, n_pending)]
+            return SearchResult(
+                *(np.concatenate(column) for column in zip(*found, strict=True)),
+                *(np.concatenate(column) for column in zip(*small, strict=True)),
+                *(np.concatenate(column) for column in zip(*stack, strict=True)),
+                processed=processed,
+            )
+        if n_pending + batch_size > buffers["pending_lower"].shape[0]:
+            spilled.append(_take(buffers, _PENDING, 0, n_pending - keep))
+            for name in _PENDING:
+                buffers[name][:keep] = buffers[name][n_pending - keep : n_pending]
+            n_pending = keep
+        elif n_pending < batch_size and spilled:
+            rows = spilled.pop()
+            count = rows[0].shape[0]
+            for name, below in zip(_PENDING, rows, strict=True):
+                buffers[name][count : count + n_pending] = buffers[name][:n_pending].copy()
+                buffers[name][:count] = below
+            n_pending += count
+        counts = {"n_pending": n_pending, "n_found": n_found, "n_small": n_small}
+        buffers.update({name: np.int32(value) for name, value in counts.items()})
+        state = SearchState(**{name: jnp.asarray(value) for name, value in buffers.items()})

@@ -9,10 +9,11 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._exported import exported_jit
+from .._numerics.diagnostics import _bucket
 from ..looped import LoopedNet
 from ..looped._rounding import add, point_matmul, round_down, round_up
 from ._box import check_box, check_radii, radii_as_arrays
-from ._branch import rows, run_search
+from ._branch import run_search
 
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
@@ -28,6 +29,9 @@ class CompleteCertificate(eqx.Module):
     - `points`: (n, d), each fixed point to working precision (Newton from the midpoint of its
       enclosure, kept inside it).
     - `methods`: (n,) `CertificateMethod` codes (1 contraction, 2 Krawczyk).
+    - `margins`: (n,) the robustness margin δ of each proven box (P1 Theorem 4.2: the
+      largest δ with F(X) + B(0, δ) ⊆ X, a rigorous lower bound; negative when F(X) leaves X,
+      as for a box proved by Krawczyk around a saddle or a repeller).
     - `complete`: True only when every box was excluded or proven: then the searched box holds
       **exactly** these n fixed points and no others.
     - `undecided_lower`, `undecided_upper`: (m, d) boxes neither excluded nor proven; empty
@@ -50,6 +54,7 @@ class CompleteCertificate(eqx.Module):
     enclosures_upper: Float[Array, "n d"]
     points: Float[Array, "n d"]
     methods: Int[Array, " n"]
+    margins: Float[Array, " n"]
     complete: Bool[Array, ""]
     undecided_lower: Float[Array, "m d"]
     undecided_upper: Float[Array, "m d"]
@@ -127,24 +132,27 @@ _A_PRIORI_MARGIN = 1e-7
 def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
     """A box holding every fixed point, from σ's own range: σ(ℝ)^d for σ(Wx + b), and
     W·σ(ℝ)^d + b for W σ(x) + b (outward rounded, closed, widened by `_A_PRIORI_MARGIN`)."""
-    lower, upper = _range_box(net)
-    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
-    return lower - margin, upper + margin
-
-
-def _range_box(net: LoopedNet) -> tuple[Array, Array]:
-    """σ(ℝ)^d or W·σ(ℝ)^d + b, outward rounded."""
     low, high = net.activation.output_range
     if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(
             f"activation {net.activation.name!r} is unbounded (output range ({low}, {high})), "
             "so there is no a-priori box holding every fixed point: pass `lower` and `upper`."
         )
-    ones = jnp.ones(net.dim, dtype=net.W.dtype)
-    if net.form == "sigma-affine":
-        return round_down(low * ones), round_up(high * ones)
-    image_low, image_high = point_matmul(net.W, low * ones, high * ones)
-    return add(image_low, image_high, net.b, net.b)
+    ones = np.ones(net.dim, dtype=net.W.dtype)
+    return _widened_range_box(net.W, net.b, low * ones, high * ones, net.form == "sigma-affine")
+
+
+@eqx.filter_jit
+def _widened_range_box(weight, bias, low, high, sigma_affine: bool) -> tuple[Array, Array]:
+    """σ(ℝ)^d = [low, high] or W·[low, high] + b, outward rounded and widened (one compiled
+    program: its few operations would otherwise compile one by one)."""
+    if sigma_affine:
+        lower, upper = round_down(low), round_up(high)
+    else:
+        image_low, image_high = point_matmul(weight, low, high)
+        lower, upper = add(image_low, image_high, bias, bias)
+    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
+    return lower - margin, upper + margin
 
 
 @exported_jit
@@ -163,6 +171,19 @@ def _polish(net, lower, upper, start):
         return jax.lax.scan(step, x, None, length=_NEWTON_STEPS)[0]
 
     return jax.vmap(one)(lower, upper, start)
+
+
+def _polished(net, lower: np.ndarray, upper: np.ndarray) -> Array:
+    """`_polish` from each enclosure's midpoint, in batches padded to a power of two (so that
+    few shapes compile)."""
+    count = lower.shape[0]
+    if count == 0:
+        return jnp.asarray(lower)
+    size = _bucket(count)
+    lower = np.concatenate([lower, np.repeat(lower[-1:], size - count, axis=0)])
+    upper = np.concatenate([upper, np.repeat(upper[-1:], size - count, axis=0)])
+    start = 0.5 * (lower + upper)
+    return _polish(net, jnp.asarray(lower), jnp.asarray(upper), jnp.asarray(start))[:count]
 
 
 def certify_complete(
@@ -235,7 +256,7 @@ def certify_complete(
     lower, upper = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    state = run_search(
+    search = run_search(
         net,
         lower,
         upper,
@@ -245,32 +266,27 @@ def certify_complete(
         weight_radius=weight_radius,
         bias_radius=bias_radius,
     )
-    pending_lower = rows(state.pending_lower, state.n_pending)
-    pending_upper = rows(state.pending_upper, state.n_pending)
-    small_lower = rows(state.small_lower, state.n_small)
-    small_upper = rows(state.small_upper, state.n_small)
-    enclosures_lower = jnp.asarray(rows(state.found_enclosure_lower, state.n_found))
-    enclosures_upper = jnp.asarray(rows(state.found_enclosure_upper, state.n_found))
-    points = 0.5 * (enclosures_lower + enclosures_upper)
-    if points.shape[0]:
-        points = _polish(net, enclosures_lower, enclosures_upper, points)
+    enclosures_lower = jnp.asarray(search.found_enclosure_lower)
+    enclosures_upper = jnp.asarray(search.found_enclosure_upper)
+    points = _polished(net, search.found_enclosure_lower, search.found_enclosure_upper)
     too_small = np.concatenate(
-        [np.ones(len(small_lower), bool), np.zeros(len(pending_lower), bool)]
+        [np.ones(len(search.small_lower), bool), np.zeros(len(search.pending_lower), bool)]
     )
     return CompleteCertificate(
         searched_lower=lower,
         searched_upper=upper,
-        boxes_lower=jnp.asarray(rows(state.found_lower, state.n_found)),
-        boxes_upper=jnp.asarray(rows(state.found_upper, state.n_found)),
+        boxes_lower=jnp.asarray(search.found_lower),
+        boxes_upper=jnp.asarray(search.found_upper),
         enclosures_lower=enclosures_lower,
         enclosures_upper=enclosures_upper,
         points=points,
-        methods=jnp.asarray(rows(state.found_method, state.n_found)),
+        methods=jnp.asarray(search.found_method),
+        margins=jnp.asarray(search.found_margin),
         complete=jnp.asarray(len(too_small) == 0),
-        undecided_lower=jnp.asarray(np.concatenate([small_lower, pending_lower])),
-        undecided_upper=jnp.asarray(np.concatenate([small_upper, pending_upper])),
+        undecided_lower=jnp.asarray(np.concatenate([search.small_lower, search.pending_lower])),
+        undecided_upper=jnp.asarray(np.concatenate([search.small_upper, search.pending_upper])),
         undecided_too_small=jnp.asarray(too_small),
-        boxes_processed=int(state.processed),
+        boxes_processed=search.processed,
         max_boxes=max_boxes,
         min_width=min_width,
     )

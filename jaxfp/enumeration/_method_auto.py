@@ -97,9 +97,10 @@ class Auto(AbstractEnumerationMethod):
                 f"{self.max_paths}, so it is not run (raise max_paths to run it)"
             )
         if has_a_priori_box(net) and dim <= self.max_dim_branch_and_bound:
-            return (self.starts, self.branch_and_bound), (
-                f"bounded σ and d = {dim} ≤ {self.max_dim_branch_and_bound}: Starts, then branch "
-                "and bound over σ's range box"
+            return (self.branch_and_bound, self.starts), (
+                f"bounded σ and d = {dim} ≤ {self.max_dim_branch_and_bound}: branch and bound "
+                f"over σ's range box (budget max_boxes = {self.branch_and_bound.max_boxes}); "
+                "Starts only if it does not finish"
             )
         if has_a_priori_box(net):
             return (self.starts,), (
@@ -115,53 +116,62 @@ class Auto(AbstractEnumerationMethod):
     def run(self, net: LoopedNet, **run_options) -> FixedPoints:
         began = time.perf_counter()
         methods, reason = self.choose(net)
-        first = methods[0]
-        refused = sorted(set(run_options) - set(first.run_options))
+        takes = {option for method in methods for option in method.run_options}
+        refused = sorted(set(run_options) - takes)
         if refused:
             raise ValueError(
-                f"Auto chose {first.name!r} for this network, which does not take the run "
-                f"option(s) {refused} (it takes {list(first.run_options)})."
+                f"Auto chose {' + '.join(m.name for m in methods)!r} for this network, which "
+                f"does not take the run option(s) {refused} (it takes {sorted(takes)})."
             )
         if equation_degrees(net) is not None:
             return self._polynomial(net, methods, reason, run_options, began)
-        found = first.run(net, **run_options)
-        if len(methods) == 1:
-            stats = AutoStats((first.name,), reason, (found.stats,))
-            evidence = f"{reason}; {found.evidence}"
-            candidates, proof = found.points, found.proof
-        else:
-            bounded = methods[1].run(net)
-            stats = AutoStats(tuple(m.name for m in methods), reason, (found.stats, bounded.stats))
-            matched = (
-                np.asarray(match_points(found.points, bounded.points, _AGREEMENT, _AGREEMENT))
-                if found.n_fixed_points and bounded.n_fixed_points
-                else np.full(found.n_fixed_points, -1)
-            )
-            missing_from_search = int(np.sum(matched < 0))
-            extra = bounded.n_fixed_points - len(set(matched[matched >= 0].tolist()))
-            candidates = np.concatenate([bounded.points, found.points])
-            proof = bounded.proof
-            words = [
-                reason,
-                f"starts found {found.n_fixed_points}, branch and bound "
-                f"{bounded.n_fixed_points} ({extra} not found by the starts)",
-            ]
-            if proof is not None and missing_from_search:
-                words.append(
-                    f"{missing_from_search} point(s) of the starts are not among branch and "
-                    "bound's: the two disagree, so completeness is not claimed"
-                )
-                proof = None
-            if proof is None and bounded.proof is None:
-                words.append(bounded.evidence.split("; index check")[0])
-            evidence = "; ".join(words)
+        if len(methods) == 2:
+            return self._bounded(net, methods, reason, run_options, began)
+        found = methods[0].run(net, **run_options)
         return assemble_fixed_points(
             net,
-            candidates,
-            method="auto: " + " + ".join(stats.chosen),
-            stats=stats,
-            proof=None if proof is None else Proof(proof.method, proof.argument),
-            evidence=evidence.split("; index check")[0],
+            found.points,
+            method=f"auto: {methods[0].name}",
+            stats=AutoStats((methods[0].name,), reason, (found.stats,)),
+            proof=found.proof,
+            evidence=f"{reason}; {found.evidence}".split("; index check")[0],
+            tolerance=1e-8,
+            began=began,
+        )
+
+    def _bounded(self, net, methods, reason, run_options, began) -> FixedPoints:
+        """Branch and bound; when it finishes, its list is the answer (proved). When its budget
+        runs out, Starts too, and the list (both methods' points) is not claimed complete."""
+        bounded = methods[0].run(net)
+        if bounded.proof is not None:
+            return assemble_fixed_points(
+                net,
+                bounded.points,
+                method="auto: branch-and-bound",
+                stats=AutoStats(("branch-and-bound",), reason, (bounded.stats,)),
+                proof=Proof(bounded.proof.method, bounded.proof.argument),
+                evidence=f"{reason}; {bounded.evidence}".split("; index check")[0],
+                tolerance=1e-8,
+                diagnostics=_diagnostics(bounded),
+                began=began,
+            )
+        found = methods[1].run(net, **run_options)
+        names = tuple(method.name for method in methods)
+        extra = _missing(found.points, bounded.points)
+        words = [
+            reason,
+            bounded.evidence.split("; index check")[0],
+            f"not proven: the search's budget ran out; branch and bound proved "
+            f"{bounded.n_fixed_points} fixed point(s), the starts found {found.n_fixed_points} "
+            f"({extra} not among branch and bound's)",
+        ]
+        return assemble_fixed_points(
+            net,
+            np.concatenate([bounded.points, found.points]),
+            method="auto: " + " + ".join(names),
+            stats=AutoStats(names, reason, (bounded.stats, found.stats)),
+            proof=None,
+            evidence="; ".join(words),
             tolerance=1e-8,
             began=began,
         )
@@ -177,12 +187,9 @@ class Auto(AbstractEnumerationMethod):
             words = [reason, found.evidence.split(";")[0], check.evidence]
             if check.proof is None and len(methods) == 1:
                 words.append("Homotopy() would prove completeness (raise max_paths)")
-            fields = ("residuals", "spectral_radius", "stability", "min_singular_value")
-            diagnostics = {name: getattr(found, name) for name in fields}
+            diagnostics = _diagnostics(found)
             diagnostics.update(
-                determinant_sign=found.determinant_sign,
-                certified=check.certified,
-                certificate_margin=check.certificate_margin,
+                certified=check.certified, certificate_margin=check.certificate_margin
             )
             return assemble_fixed_points(
                 net,
@@ -220,6 +227,13 @@ class Auto(AbstractEnumerationMethod):
             tolerance=1e-8,
             began=began,
         )
+
+
+def _diagnostics(found: FixedPoints) -> dict:
+    """A method's per-point fields, so that reassembling its list recomputes nothing."""
+    fields = ("residuals", "spectral_radius", "stability", "min_singular_value")
+    fields += ("determinant_sign", "certified", "certificate_margin")
+    return {name: getattr(found, name) for name in fields}
 
 
 def _missing(points: np.ndarray, reference: np.ndarray) -> int:

@@ -114,6 +114,8 @@ class BranchAndBound(AbstractEnumerationMethod):
                 f"branch and bound stopped after {certificate.boxes_processed} boxes with "
                 f"{certificate.undecided_lower.shape[0]} boxes undecided: raise `max_boxes`"
             )
+        # Each point is certified by its proven box (which holds it and no other fixed point).
+        count = certificate.n_fixed_points
         return assemble_fixed_points(
             net,
             np.asarray(certificate.points, np.float64),
@@ -122,5 +124,9 @@ class BranchAndBound(AbstractEnumerationMethod):
             proof=proof,
             evidence=evidence,
             tolerance=1e-10,
+            diagnostics={
+                "certified": np.ones(count, bool),
+                "certificate_margin": np.asarray(certificate.margins, np.float64),
+            },
             began=began,
         )

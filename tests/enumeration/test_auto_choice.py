@@ -46,7 +46,7 @@ def test_the_choice_reads_properties_not_names():
     # ... and a bounded σ (tanh, sin) gets branch and bound for small d only.
     for activation in (jaxfp.looped.Tanh(), jaxfp.looped.Sin()):
         chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, activation))
-        assert chosen == ("starts", "branch-and-bound") and "bounded σ and d = 2" in reason
+        assert chosen == ("branch-and-bound", "starts") and "bounded σ and d = 2" in reason
     five = jaxfp.looped.LoopedNet(jnp.eye(5), jnp.zeros(5), jaxfp.looped.Tanh())
     chosen, reason = _chosen(five)
     assert chosen == ("starts",) and "max_dim_branch_and_bound" in reason

@@ -42,7 +42,7 @@ def test_methods_agree_on_the_point_set(case):
 
 def test_auto_says_what_it_chose_and_why():
     found = jaxfp.enumerate_fixed_points(jaxfp.looped.tanh_identity_network(2))
-    assert found.method == "auto: starts + branch-and-bound"
-    assert found.stats.chosen == ("starts", "branch-and-bound")
+    assert found.method == "auto: branch-and-bound"
+    assert found.stats.chosen == ("branch-and-bound",)
     assert "bounded σ and d = 2" in found.stats.reason
     assert found.complete and found.proof.method == "branch-and-bound"
