@@ -12,7 +12,7 @@ from .._numerics import match_points
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check, equation_degrees
-from ._fixed_points import FixedPoints, Proof
+from ._fixed_points import POINT_DIAGNOSTICS, FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
 from ._method_bnb import BranchAndBound, has_a_priori_box
 from ._method_exact import MAX_REGIONS, ExactRegions
@@ -231,9 +231,7 @@ class Auto(AbstractEnumerationMethod):
 
 def _diagnostics(found: FixedPoints) -> dict:
     """A method's per-point fields, so that reassembling its list recomputes nothing."""
-    fields = ("residuals", "spectral_radius", "stability", "min_singular_value")
-    fields += ("determinant_sign", "certified", "certificate_margin")
-    return {name: getattr(found, name) for name in fields}
+    return {name: getattr(found, name) for name in ("residuals", *POINT_DIAGNOSTICS)}
 
 
 def _missing(points: np.ndarray, reference: np.ndarray) -> int:
