@@ -187,7 +187,9 @@ class Anderson(AbstractFixedPointSolver):
         valid = (head - jnp.arange(m)) % m < jnp.minimum(count, m)
         scale = jnp.sum(jnp.where(valid, jnp.real(jnp.diagonal(gram)), 0)) / jnp.minimum(count, m)
         eye = jnp.eye(m, dtype=gram.dtype)
-        regularised = gram + (self.ridge * scale + jnp.finfo(gram.dtype).tiny) * eye
+        # The real ridge is cast to the (possibly complex) Gram dtype: no implicit promotion.
+        ridge = (self.ridge * scale + jnp.finfo(gram.dtype).tiny).astype(gram.dtype)
+        regularised = gram + ridge * eye
         regularised = jnp.where(valid[:, None] & valid[None, :], regularised, eye)
         ones = valid.astype(gram.dtype)
         kkt = jnp.block(

@@ -76,8 +76,11 @@ def _fused_norms(norm: Callable, scaled: PyTree[Array], difference: PyTree[Array
 
 def _scale_residual(difference, fy, rtol, atol):
     """`difference / (atol + rtol |f(y)|)`, where a zero difference stays 0 even at a zero scale
-    (`atol = 0` and `f(y) = 0`): an exact fixed point converges instead of giving 0/0."""
-    scale = atol + rtol * jnp.abs(fy)
+    (`atol = 0` and `f(y) = 0`): an exact fixed point converges instead of giving 0/0.
+
+    The real scale is cast to the difference's dtype (complex for a complex state), so the
+    division promotes nothing (`jax_numpy_dtype_promotion="strict"` refuses complex / real)."""
+    scale = (atol + rtol * jnp.abs(fy)).astype(difference.dtype)
     if isinstance(atol, (int, float)) and atol > 0:
         return difference / scale
     return difference / jnp.where(difference == 0, 1, scale)

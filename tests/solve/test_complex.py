@@ -129,6 +129,24 @@ def test_complex_states_through_jaxfp_fixed_point(problem, solver):
     assert _max_residual(fn, sol.value, args) < ASSERT_TOL
 
 
+@pytest.mark.parametrize("entry", ["jaxfp", "optimistix"])
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_complex128_solve_under_strict_dtype_promotion(solver, entry):
+    # optimistix's own suite runs under strict promotion: no solver may promote implicitly
+    # (e.g. a complex difference divided by its real scale).
+    fn, y0, args = PROBLEMS["tanh-net"]
+    assert y0.dtype == jnp.complex128
+    with jax.numpy_dtype_promotion("strict"):
+        if entry == "jaxfp":
+            sol = jaxfp.fixed_point(fn, SOLVERS[solver], y0, args, max_steps=1000)
+            assert sol.result == jaxfp.RESULTS.successful
+        else:
+            sol = optx.fixed_point(fn, SOLVERS[solver], y0, args, max_steps=1000)
+            assert sol.result == optx.RESULTS.successful
+    assert sol.value.dtype == jnp.complex128
+    assert _max_residual(fn, sol.value, args) < ASSERT_TOL
+
+
 _WEIGHT = jnp.array([[0.3 + 0.2j, 0.1], [-0.2j, 0.25]])
 MAPS = {
     "holomorphic": lambda y, a: jnp.tanh(_WEIGHT @ y + a),
