@@ -1,10 +1,11 @@
-"""What the worked-model commands (`train-deq`, `fit-image`, `train-sequence`) share: the
-`--seed` and `--json` options, the config built from the options and checked, and the report (a
-table, or JSON)."""
+"""What the worked-model commands (`train-deq`, `fit-image`, `train-sequence`) share: the parser
+(options named after the config's fields, `--seed` and `--json`), the config built from the
+options and checked, and the report (a table, or JSON)."""
 
 import argparse
 import dataclasses
 import sys
+import typing
 from collections.abc import Callable
 
 from ._checks import output_file
@@ -12,12 +13,37 @@ from ._errors import UserInputError
 from .output import dump_json, format_summary
 
 
-def add_common_options(
-    parser: argparse.ArgumentParser, seed: int, *, replaced: str = "the table"
-) -> None:
-    """Add `--seed` and `--json [PATH]` to `parser`; `replaced` is what JSON on standard output
-    is printed instead of."""
-    parser.add_argument("--seed", type=int, default=seed, help="random seed")
+def add_example_command(
+    subparsers,
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    defaults,
+    helps: dict[str, str],
+    handler: Callable[[argparse.Namespace], int],
+    replaced: str = "the table",
+) -> argparse.ArgumentParser:
+    """Add the subcommand `name` (`summary`: its line in `jaxfp --help`) and return its parser.
+
+    Its options: `--NAME` (underscores as dashes) for each field NAME of the config `defaults`
+    named in `helps`, of the field's type (`int` for `int | None`) and defaulting to its value
+    in `defaults`, with the help `helps[NAME]`; then `--seed` and `--json [PATH]`, whose JSON on
+    standard output is printed instead of `replaced`.
+    """
+    parser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    types = {field.name: field.type for field in dataclasses.fields(defaults)}
+    for field, text in {**helps, "seed": "random seed"}.items():
+        kind = next(
+            k for k in (*typing.get_args(types[field]), types[field]) if k is not type(None)
+        )
+        option = "--" + field.replace("_", "-")
+        parser.add_argument(option, type=kind, default=getattr(defaults, field), help=text)
     parser.add_argument(
         "--json",
         metavar="PATH",
@@ -27,6 +53,8 @@ def add_common_options(
         help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
         f"output instead of {replaced}",
     )
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def make_config(namespace: argparse.Namespace, config_class: type, factory: Callable | None = None):

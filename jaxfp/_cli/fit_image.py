@@ -4,14 +4,14 @@ compare its PSNR with the same model unrolled."""
 import argparse
 
 from ..examples import ImageFitConfig, fit_image
-from .example_report import add_common_options, make_config, report
+from .example_report import add_example_command, make_config, report
 
 
 def register(subparsers) -> None:
-    defaults = ImageFitConfig()
-    parser = subparsers.add_parser(
+    add_example_command(
+        subparsers,
         "fit-image",
-        help="fit a DEQ implicit neural representation to a bundled image",
+        summary="fit a DEQ implicit neural representation to a bundled image",
         description=(
             "Fit jaxfp.examples.ImageDEQ (pixel coordinates -> Fourier features -> DEQ with "
             "cell tanh(Wz + x) -> intensity) to scikit-learn's china.jpg, grayscale, "
@@ -20,21 +20,16 @@ def register(subparsers) -> None:
             "unrolled cell steps. Prints both PSNRs (dB), the DEQ's mean forward steps and the "
             "fit times; --json writes them as JSON."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        defaults=ImageFitConfig(),
+        helps={
+            "side": "image side (pixels)",
+            "width": "equilibrium width",
+            "iterations": "Adam iterations",
+            "max_steps": "most DEQ forward steps",
+            "unrolled_steps": "steps of the unrolled baseline (default: --max-steps)",
+        },
+        handler=run,
     )
-    parser.add_argument("--side", type=int, default=defaults.side, help="image side (pixels)")
-    parser.add_argument("--width", type=int, default=defaults.width, help="equilibrium width")
-    parser.add_argument(
-        "--iterations", type=int, default=defaults.iterations, help="Adam iterations"
-    )
-    parser.add_argument(
-        "--max-steps", type=int, default=defaults.max_steps, help="most DEQ forward steps"
-    )
-    parser.add_argument(
-        "--unrolled-steps", type=int, help="steps of the unrolled baseline (default: --max-steps)"
-    )
-    add_common_options(parser, defaults.seed)
-    parser.set_defaults(handler=run)
 
 
 def run(namespace: argparse.Namespace) -> int:

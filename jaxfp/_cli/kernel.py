@@ -194,6 +194,23 @@ def run(namespace) -> int:
     return _run_analysis(namespace, architecture)
 
 
+# The analysis summary's rows: report key -> table label.
+_SUMMARY_LABELS = {
+    "activation": "activation",
+    "residual": "residual r",
+    "norm": "normalization",
+    "C": "C = sqrt(E φ²)",
+    "kappa0": "κ(0)",
+    "dkappa0": "κ'(0)",
+    "dkappa1": "κ'(1) = E φ'² / C²",
+    "case": "Theorem 1 case",
+    "rho_star": "ρ*",
+    "dkappa_rho_star": "κ'(ρ*) (local rate)",
+    "alpha": "α (global rate)",
+    "variance_map_slope": "V'(1) (variance map)",
+}
+
+
 def _run_analysis(namespace, architecture) -> int:
     import jaxfp.kernels as jk
 
@@ -232,20 +249,7 @@ def _run_analysis(namespace, architecture) -> int:
     if namespace.json:
         dump_json(report)
         return 0
-    pairs = [
-        ("activation", report["activation"]),
-        ("residual r", report["residual"]),
-        ("normalization", report["norm"]),
-        ("C = sqrt(E φ²)", report["C"]),
-        ("κ(0)", report["kappa0"]),
-        ("κ'(0)", report["dkappa0"]),
-        ("κ'(1) = E φ'² / C²", report["dkappa1"]),
-        ("Theorem 1 case", report["case"]),
-        ("ρ*", report["rho_star"]),
-        ("κ'(ρ*) (local rate)", report["dkappa_rho_star"]),
-        ("α (global rate)", report["alpha"]),
-        ("V'(1) (variance map)", report["variance_map_slope"]),
-    ]
+    pairs = [(label, report[key]) for key, label in _SUMMARY_LABELS.items()]
     print(format_summary(pairs))
     print()
     rows = [

@@ -6,32 +6,51 @@ import dataclasses
 
 from ..examples import ADJOINTS, MODELS, DigitsTrainingConfig, load_digits_split, train_digits_deq
 from ._errors import UserInputError
-from .example_report import add_common_options, make_config, report
+from .example_report import add_example_command, make_config, report
 from .output import format_table, progress
 
 
 def register(subparsers) -> None:
     defaults = DigitsTrainingConfig()
     conv = DigitsTrainingConfig.for_model("conv")
-    parser = subparsers.add_parser(
+    parser = add_example_command(
+        subparsers,
         "train-deq",
-        help="train a deep equilibrium classifier on scikit-learn's digits",
+        summary="train a deep equilibrium classifier on scikit-learn's digits",
         description=(
             "Train a DEQ classifier on scikit-learn's bundled 8x8 digits with Adam, then "
             "evaluate it on a held-out, stratified split. --model mlp: encoder -> equilibrium "
-            "layer z = tanh(Wz + x) with spectrally normalised W -> linear head (reaches >= 96%% "
+            "layer z = tanh(Wz + x) with spectrally normalised W -> linear head (reaches >= 96% "
             "test accuracy in well under two minutes on a 2-core CPU); --model conv: conv "
             "encoder -> equilibrium layer of a residual conv cell with GroupNorm -> linear head "
-            "(reaches >= 98.5%%; several minutes on 2 cores). Both solve by Anderson "
+            "(reached 98.6% with --max-steps 40 in 15 epochs, about 50 minutes on a loaded "
+            "2-core CPU). Both solve by Anderson "
             "acceleration with implicit gradients. Prints the test accuracy, wall time "
             "(compilation included) and mean forward/backward solver steps; --json writes them "
             "as JSON."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        defaults=defaults,
+        helps={
+            "batch_size": "batch size",
+            "jacobian_penalty": "weight of the Hutchinson Jacobian penalty ||J||_F^2 / width at "
+            "z* (0 = off)",
+            "tolerance": "forward solver rtol = atol",
+            "max_steps": "most forward solver steps",
+            "test_fraction": "held-out fraction",
+        },
+        handler=run,
+        replaced="the progress bar and the table",
     )
     parser.add_argument(
         "--model", choices=list(MODELS), default=defaults.model, help="the cell: dense or conv"
     )
+    parser.add_argument(
+        "--adjoint",
+        choices=list(ADJOINTS),
+        default=defaults.adjoint,
+        help="how gradients pass through the equilibrium layer",
+    )
+    # The model's own defaults (DigitsTrainingConfig.for_model) apply where these are not given.
     parser.add_argument(
         "--width",
         type=int,
@@ -43,37 +62,13 @@ def register(subparsers) -> None:
         type=int,
         help=f"training epochs (default {defaults.epochs} for mlp, {conv.epochs} for conv)",
     )
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="batch size")
     parser.add_argument(
         "--learning-rate",
         type=float,
         help=f"Adam learning rate (default {defaults.learning_rate} for mlp, "
         f"{conv.learning_rate} for conv)",
     )
-    parser.add_argument(
-        "--jacobian-penalty",
-        type=float,
-        default=defaults.jacobian_penalty,
-        help="weight of the Hutchinson Jacobian penalty ||J||_F^2 / width at z* (0 = off)",
-    )
-    parser.add_argument(
-        "--tolerance", type=float, default=defaults.tolerance, help="forward solver rtol = atol"
-    )
-    parser.add_argument(
-        "--max-steps", type=int, default=defaults.max_steps, help="most forward solver steps"
-    )
-    parser.add_argument(
-        "--adjoint",
-        choices=list(ADJOINTS),
-        default=defaults.adjoint,
-        help="how gradients pass through the equilibrium layer",
-    )
-    parser.add_argument(
-        "--test-fraction", type=float, default=defaults.test_fraction, help="held-out fraction"
-    )
-    add_common_options(parser, defaults.seed, replaced="the progress bar and the table")
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
-    parser.set_defaults(handler=run)
 
 
 def run(namespace: argparse.Namespace) -> int:

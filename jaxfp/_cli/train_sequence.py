@@ -3,14 +3,14 @@
 import argparse
 
 from ..examples import SequenceTrainingConfig, train_parity_deq
-from .example_report import add_common_options, make_config, report
+from .example_report import add_example_command, make_config, report
 
 
 def register(subparsers) -> None:
-    defaults = SequenceTrainingConfig()
-    parser = subparsers.add_parser(
+    add_example_command(
+        subparsers,
         "train-sequence",
-        help="train a sequence DEQ (one weight-tied cell over the sequence) on running parity",
+        summary="train a sequence DEQ (one weight-tied cell over the sequence) on running parity",
         description=(
             "Train jaxfp.examples.ParityDEQ: bits -> embedding -> DEQ whose state holds one "
             "vector per position and whose cell updates each position from its predecessor "
@@ -19,15 +19,14 @@ def register(subparsers) -> None:
             "sequence's parity (the last position) and of every position, the mean forward "
             "steps and the wall time; --json writes them as JSON."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        defaults=SequenceTrainingConfig(),
+        helps={
+            "length": "sequence length",
+            "width": "state width",
+            "iterations": "Adam iterations",
+        },
+        handler=run,
     )
-    parser.add_argument("--length", type=int, default=defaults.length, help="sequence length")
-    parser.add_argument("--width", type=int, default=defaults.width, help="state width")
-    parser.add_argument(
-        "--iterations", type=int, default=defaults.iterations, help="Adam iterations"
-    )
-    add_common_options(parser, defaults.seed)
-    parser.set_defaults(handler=run)
 
 
 def run(namespace: argparse.Namespace) -> int:
