@@ -9,25 +9,15 @@ rtol = atol = 1e-3, at most 20 steps, implicit gradients) -> linear; 500 full-ba
 equilibrium replaced by 20 unrolled cell steps from z = 0, differentiated through the steps.
 """
 
-import dataclasses
-import os
+from _example_results import plt, write_example_results
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from _timing import RESULTS_DIR, write_results  # noqa: E402
-
-from jaxfp.examples import ImageFitConfig, fit_image  # noqa: E402
+from jaxfp.examples import ImageFitConfig, fit_image
 
 
 def main() -> None:
     config = ImageFitConfig()
     result = fit_image(config)
-    payload = {
-        "workload": "INR of china.jpg (32 x 32 grayscale): DEQ vs the same model unrolled",
-        "config": dataclasses.asdict(config),
-        "load_average_at_end": os.getloadavg(),
+    figures = {
         "parameter_count": result.parameter_count,
         "deq": {
             "psnr_db": result.deq_psnr,
@@ -40,7 +30,6 @@ def main() -> None:
             "fit_seconds": result.unrolled_seconds,
         },
     }
-    path = write_results("deq_inr", payload)
     side = config.side
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
     panels = [
@@ -55,10 +44,8 @@ def main() -> None:
         ax.imshow(image.reshape(side, side), cmap="gray", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
         ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(RESULTS_DIR / "deq_inr.png", dpi=80)
-    print(payload)
-    print(f"wrote {path}")
+    workload = "INR of china.jpg (32 x 32 grayscale): DEQ vs the same model unrolled"
+    write_example_results("deq_inr", workload, config, figures, fig)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ when given: a full run is too long to repeat here on a loaded 2-core machine.
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import statistics
@@ -30,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from _timing import write_results
+from _example_results import write_example_results
 
 import jaxfp.examples as examples
 
@@ -182,10 +181,7 @@ def main() -> None:
         entry["test_accuracy_after_timed_steps"] = accuracy()
     ratio = figures["jaxfp"]["median_step_s"] / figures["torchdeq"]["median_step_s"]
     payload = {
-        "workload": "ConvDigitsDEQ (width 16) on scikit-learn digits, batch 64, float32",
-        "config": dataclasses.asdict(config),
         "timed_steps": arguments.steps,
-        "load_average_at_end": os.getloadavg(),
         "methods": figures,
         "targets": {
             "step_time_over_torchdeq": {"value": ratio, "target": 0.7, "met": ratio <= 0.7}
@@ -201,9 +197,9 @@ def main() -> None:
             "target": 0.985,
             "met": accuracy >= 0.985,
         }
-    path = write_results("deq_models", payload)
+    workload = "ConvDigitsDEQ (width 16) on scikit-learn digits, batch 64, float32"
+    write_example_results("deq_models", workload, config, payload)
     print(json.dumps(payload["targets"], indent=2))
-    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

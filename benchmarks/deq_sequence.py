@@ -12,43 +12,30 @@ iteration reaches the fixed point exactly in 8 steps: the DEQ is a recurrent net
 without backpropagation through time.
 """
 
-import dataclasses
-import os
+import numpy as np
+from _example_results import plt, write_example_results
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from _timing import RESULTS_DIR, write_results  # noqa: E402
-
-from jaxfp.examples import SequenceTrainingConfig, train_parity_deq  # noqa: E402
+from jaxfp.examples import SequenceTrainingConfig, train_parity_deq
 
 
 def main() -> None:
     config = SequenceTrainingConfig()
     result = train_parity_deq(config)
-    payload = {
-        "workload": "running parity of 8 random bits, sequence DEQ (weight-tied cell)",
-        "config": dataclasses.asdict(config),
-        "load_average_at_end": os.getloadavg(),
+    figures = {
         "sequence_accuracy": result.sequence_accuracy,
         "position_accuracy": result.position_accuracy,
         "mean_forward_steps": result.forward_steps,
         "final_loss": result.losses[-1],
         "wall_time_s": result.wall_time,
     }
-    path = write_results("deq_sequence", payload)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     losses = np.asarray(result.losses)
     ax.plot(losses, lw=0.6, alpha=0.5)
     ax.plot(np.convolve(losses, np.ones(20) / 20, mode="valid"), lw=1.5)
     ax.set(xlabel="Adam step", ylabel="binary cross-entropy", yscale="log")
     ax.set_title(f"running parity: held-out sequence accuracy {result.sequence_accuracy:.3f}")
-    fig.tight_layout()
-    fig.savefig(RESULTS_DIR / "deq_sequence.png", dpi=80)
-    print(payload)
-    print(f"wrote {path}")
+    workload = "running parity of 8 random bits, sequence DEQ (weight-tied cell)"
+    write_example_results("deq_sequence", workload, config, figures, fig)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from ._preparable import prepare_cell
 class DEQStats(eqx.Module):
     """Diagnostics of one DEQ forward solve (per sample under `jax.vmap`).
 
-    - `num_steps`: solver steps taken.
+    - `num_steps`: forward solver steps taken, at most the layer's `max_steps` (one cell
+      evaluation each for `jaxfp.Picard`, `jaxfp.Anderson` and `jaxfp.Broyden`).
     - `residual`: final scaled residual (below 1 means converged).
     - `best_residual`: smallest scaled residual of the solve.
     - `result`: a `jaxfp.RESULTS` code.
@@ -289,8 +290,9 @@ class DEQ(eqx.Module):
     ) -> tuple[list[PyTree[Array]], DEQStats]:
         """Several states along one solve, for fixed-point correction losses (DEQ-Flow).
 
-        The solve runs in `num_states` segments of ⌈max_steps / num_states⌉ steps, each
-        starting where the last one stopped (an Anderson solver restarts its history there).
+        The solve runs in `num_states` segments of at most ⌊max_steps / num_states⌋ steps
+        (the last takes the rest, so all take at most `max_steps`), each starting where the
+        last one stopped (an Anderson solver restarts its history there).
         Returned: one state per segment. The last is the layer's z*, with the layer's adjoint's
         gradient; each earlier one is cell(z_k, x) at the segment's end z_k, with the one-step
         gradient (z_k itself not differentiated), as torchdeq's sampled trajectory. Memory
@@ -304,7 +306,8 @@ class DEQ(eqx.Module):
 
         Returns:
             `(states, stats)`: the list of states, and `DEQStats` whose `num_steps` counts
-            every segment's steps (the rest describes the last segment; `trace` is None).
+            every segment's steps (at most `max_steps`; the rest describes the last segment;
+            `trace` is None).
 
         Raises:
             ValueError: if `num_states` is not an int in [1, max_steps].
@@ -321,7 +324,7 @@ class DEQ(eqx.Module):
             raise ValueError(
                 f"`num_states` ({num_states}) cannot exceed `max_steps` ({self.max_steps})."
             )
-        segment = -(-self.max_steps // num_states)
+        segment = self.max_steps // num_states
         z = self.initial_value(x) if z0 is None else z0
         prepared = prepare_cell(self.cell, key)
         cell = self._cell_map(prepared)
@@ -330,7 +333,8 @@ class DEQ(eqx.Module):
             solution = self._solve(*_stopped((prepared, x, z)), segment, self.adjoint)
             z, steps = solution.value, steps + solution.stats.num_steps
             states.append(cell(z, x))
-        solution = self._solve(prepared, x, z, segment, self.adjoint)
+        last_segment = self.max_steps - (num_states - 1) * segment
+        solution = self._solve(prepared, x, z, last_segment, self.adjoint)
         states.append(solution.value)
         stats = _stats(solution)
         stats = eqx.tree_at(

@@ -45,6 +45,25 @@ def test_output_is_a_fixed_point_and_stats_say_so(deq):
     assert float(stats.residual) < 1 and 0 < int(stats.num_steps) < 50
 
 
+@pytest.mark.parametrize("solver", [jaxfp.Picard, jaxfp.Anderson], ids=["picard", "anderson"])
+def test_num_steps_counts_solver_steps_one_cell_call_each_and_stops_at_max_steps(solver):
+    calls = []
+
+    def cell(z, x):
+        jax.debug.callback(lambda: calls.append(1))
+        return 0.999 * jnp.tanh(z) + x  # far too slow to converge in 5 steps at 1e-12
+
+    deq = jaxfp.nn.DEQ(cell, solver(rtol=1e-12, atol=1e-12), max_steps=5, throw=False)
+    z, stats = deq(jnp.linspace(-1.0, 1.0, 4), return_stats=True)
+    jax.block_until_ready(z)
+    assert stats.result == jaxfp.RESULTS.max_steps_reached and bool(stats.inexact)
+    assert int(stats.num_steps) == 5 == len(calls)
+    # under vmap (as in training) every sample's count stays within max_steps
+    xs = jnp.stack([jnp.zeros(4), jnp.full(4, 3.0)])
+    _, batched = jax.vmap(lambda x: deq(x, return_stats=True))(xs)
+    assert int(jnp.max(batched.num_steps)) == 5
+
+
 def test_vmap_batches_examples(deq):
     xs = jax.random.normal(jax.random.key(1), (3, 4))
     batched = eqx.filter_jit(lambda layer, xs: jax.vmap(layer)(xs))(deq, xs)

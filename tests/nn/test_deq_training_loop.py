@@ -92,6 +92,15 @@ def test_trajectory_states_approach_the_fixed_point_with_one_step_gradients():
     np.testing.assert_allclose(first, 1 - states[0] ** 2, rtol=1e-6)
 
 
+def test_trajectory_takes_at_most_max_steps_in_all():
+    cell = lambda z, x: 0.999 * z + x  # Picard's error shrinks by 0.999 a step: far from 1e-12
+    solver = jaxfp.Picard(rtol=1e-12, atol=1e-12)
+    deq = jaxfp.nn.DEQ(cell, solver, max_steps=30, throw=False)
+    states, stats = deq.trajectory(XS[0], num_states=4)  # segments of 7, 7, 7 and 9 steps
+    assert len(states) == 4 and int(stats.num_steps) == 30
+    assert stats.result == jaxfp.RESULTS.max_steps_reached
+
+
 @pytest.mark.parametrize("num_states", [0, 13, 2.0])
 def test_bad_num_states_raise(num_states):
     with pytest.raises(ValueError, match="num_states"):
