@@ -26,8 +26,11 @@ from ._results import CertificateMethod, CertificateReason
 # Boxes are split at this fraction of their widest side (off-centre, so a fixed point at a
 # symmetric position, such as the origin, does not land on a face between two boxes).
 SPLIT = 0.4637
-# Fraction of a box's width kept around its enclosure when it is shrunk.
+# Fraction of a box's width kept around its enclosure when it is shrunk, and at least this
+# many ulps of (1 + |x|): a side shrunk below the rounding error of the interval tests (tens of
+# ulps) could never hold K(X) in its interior, and its fixed point would stay unproven.
 INFLATE = 0.01
+INFLATE_ULPS = 1024.0
 # A shrunk box whose widest side is below this fraction of the old widest side is examined
 # again as it is (interval Newton converges there) instead of being split.
 REEXAMINE = 0.5
@@ -97,7 +100,9 @@ def _append(buffer: Array, count: Array, rows: Array, keep: Array) -> tuple[Arra
 def _children(lower, upper, enclosure_lower, enclosure_upper, min_width):
     """The shrunk box, whether it is at the size limit, whether to re-examine it unsplit, and
     its two halves along the widest side."""
-    pad = INFLATE * (upper - lower)
+    eps = jnp.finfo(lower.dtype).eps
+    floor = INFLATE_ULPS * eps * (1.0 + jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
+    pad = jnp.maximum(INFLATE * (upper - lower), floor)
     enclosure_lower = jnp.where(jnp.isnan(enclosure_lower), lower, enclosure_lower)
     enclosure_upper = jnp.where(jnp.isnan(enclosure_upper), upper, enclosure_upper)
     low = jnp.maximum(lower, enclosure_lower - pad)

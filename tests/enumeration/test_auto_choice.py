@@ -47,8 +47,8 @@ def test_the_choice_reads_properties_not_names():
     for activation in (jaxfp.looped.Tanh(), jaxfp.looped.Sin()):
         chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, activation))
         assert chosen == ("branch-and-bound", "starts") and "bounded σ and d = 2" in reason
-    five = jaxfp.looped.LoopedNet(jnp.eye(5), jnp.zeros(5), jaxfp.looped.Tanh())
-    chosen, reason = _chosen(five)
+    nine = jaxfp.looped.LoopedNet(jnp.eye(9), jnp.zeros(9), jaxfp.looped.Tanh())
+    chosen, reason = _chosen(nine)
     assert chosen == ("starts",) and "max_dim_branch_and_bound" in reason
 
 
