@@ -13,10 +13,10 @@ import time
 import jax
 import numpy as np
 
-from ._checks import fill_defaults, output_file, reject_options
+from ._checks import fill_defaults, reject_options
 from ._errors import UserInputError
 from .enumerate_complete import check_against_branch_and_bound, complete_box
-from .enumerate_report import HEADERS, print_summary, report
+from .enumerate_report import HEADERS, add_output_options, print_summary, report, write_outputs
 from .enumerate_starts import (
     STARTS_DEFAULTS,
     add_starts_arguments,
@@ -26,7 +26,7 @@ from .enumerate_starts import (
 )
 from .merge import check_part, run_part
 from .network_args import add_network_arguments, network_from_arguments
-from .output import dump_json, format_table, progress
+from .output import format_table, progress
 
 _METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bound", "iterative")
 # The options each method takes (argparse destinations; each defaults to None when not given).
@@ -82,20 +82,10 @@ def register(subparsers) -> None:
         "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
     )
     add_starts_arguments(parser)
-    parser.add_argument(
-        "--out",
-        metavar="FILE.npz",
-        type=output_file((".npz",)),
-        help="save points, attracting, certified, spectral_radius, stability, ...",
-    )
-    parser.add_argument(
-        "--json",
-        metavar="PATH",
-        nargs="?",
-        const="-",
-        type=output_file(stdout=True),
-        help="write the summary as JSON to PATH; with no PATH (or '-') print it to standard "
-        "output instead of the progress bar and the tables",
+    add_output_options(
+        parser,
+        saved="points, attracting, certified, spectral_radius, stability, ...",
+        replaced="the progress bar and the tables",
     )
     parser.add_argument(
         "--show", type=int, default=20, help="fixed points listed in the table (0: none)"
@@ -262,14 +252,8 @@ def run(namespace: argparse.Namespace) -> int:
         "seconds": time.perf_counter() - started,
     }
     summary.setdefault("devices", len(jax.local_devices()))
-    if namespace.out is not None:
-        np.savez(namespace.out, **shown.arrays, **extra_arrays)
-    if namespace.json is not None:
-        if quiet:
-            dump_json(summary)
-            return 0
-        with open(namespace.json, "w") as stream:
-            dump_json(summary, stream)
+    if write_outputs(summary, {**shown.arrays, **extra_arrays}, namespace):
+        return 0
     if shown.rows:
         print(format_table(shown.rows, HEADERS))
         if len(shown.rows) < summary["n_fixed_points"]:

@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .output import format_summary
+from ._checks import output_file
+from .output import add_json_option, format_summary, write_json
 
 # Per-point fields of every FixedPoints, saved by --out.
 _POINT_FIELDS = (
@@ -93,6 +94,23 @@ def report(found, show: int) -> Report:
         for i in order
     ]
     return Report(summary, arrays, rows)
+
+
+def add_output_options(parser, *, saved: str, replaced: str) -> None:
+    """Add `--out FILE.npz` (saving `saved`) and `--json [PATH]` (the summary, printed instead
+    of `replaced` on standard output) to the parser of `jaxfp enumerate` or `jaxfp merge`."""
+    parser.add_argument(
+        "--out", metavar="FILE.npz", type=output_file((".npz",)), help=f"save {saved}"
+    )
+    add_json_option(parser, what="the summary", replaced=replaced)
+
+
+def write_outputs(summary: dict, arrays: dict, namespace) -> bool:
+    """Save `arrays` to `--out` and `summary` to `--json`; whether the JSON went to standard
+    output (then nothing else is printed)."""
+    if namespace.out is not None:
+        np.savez(namespace.out, **arrays)
+    return write_json(summary, namespace.json)
 
 
 def print_summary(summary: dict) -> None:

@@ -8,9 +8,8 @@ import sys
 import typing
 from collections.abc import Callable
 
-from ._checks import output_file
 from ._errors import UserInputError
-from .output import dump_json, format_summary
+from .output import add_json_option, dump_json, format_summary
 
 
 def add_example_command(
@@ -44,15 +43,7 @@ def add_example_command(
         )
         option = "--" + field.replace("_", "-")
         parser.add_argument(option, type=kind, default=getattr(defaults, field), help=text)
-    parser.add_argument(
-        "--json",
-        metavar="PATH",
-        nargs="?",
-        const="-",
-        type=output_file(stdout=True),
-        help="write the results as JSON to PATH; with no PATH (or '-') print it to standard "
-        f"output instead of {replaced}",
-    )
+    add_json_option(parser, replaced=replaced)
     parser.set_defaults(handler=handler)
     return parser
 

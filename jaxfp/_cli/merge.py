@@ -10,12 +10,8 @@ for SLURM and multi-host GPU/TPU jobs.
 import argparse
 from pathlib import Path
 
-import numpy as np
-
-from ._checks import output_file
 from ._errors import UserInputError
-from .enumerate_report import print_summary, report
-from .output import dump_json
+from .enumerate_report import add_output_options, print_summary, report, write_outputs
 
 
 def parse_part(text: str) -> tuple[int, int]:
@@ -93,19 +89,10 @@ def register(subparsers) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("parts", nargs="+", metavar="PART.npz", help="the part files, any order")
-    parser.add_argument(
-        "--out",
-        metavar="FILE.npz",
-        type=output_file((".npz",)),
-        help="save the merged points, stability, index signs, per-start arrays, ...",
-    )
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        metavar="PATH",
-        type=output_file(stdout=True),
-        help="the summary as JSON (- : stdout)",
+    add_output_options(
+        parser,
+        saved="the merged points, stability, index signs, per-start arrays, ...",
+        replaced="the table",
     )
     parser.set_defaults(handler=run)
 
@@ -116,13 +103,6 @@ def run(namespace: argparse.Namespace) -> int:
     merged = merge_parts(namespace.parts)
     shown = report(merged, show=0)
     summary = {**shown.summary, "n_parts": len(namespace.parts)}
-    if namespace.out is not None:
-        np.savez(namespace.out, **shown.arrays)
-    if namespace.json == "-":
-        dump_json(summary)
-        return 0
-    if namespace.json is not None:
-        with open(namespace.json, "w") as stream:
-            dump_json(summary, stream)
-    print_summary(summary)
+    if not write_outputs(summary, shown.arrays, namespace):
+        print_summary(summary)
     return 0

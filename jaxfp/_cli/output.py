@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from ._checks import output_file
+
 
 def _format_cell(value) -> str:
     if isinstance(value, (bool, np.bool_)):
@@ -92,6 +94,37 @@ def dump_json(obj, stream=None) -> None:
     stream = sys.stdout if stream is None else stream
     json.dump(_to_jsonable(obj), stream, indent=2, allow_nan=False)
     stream.write("\n")
+
+
+def add_json_option(parser, *, what: str = "the results", replaced: str = "the table") -> None:
+    """Add `--json [PATH]` to the argparse `parser`: write `what` as JSON to PATH, or with no
+    PATH (or '-') print it to standard output instead of `replaced` (see `write_json`)."""
+    parser.add_argument(
+        "--json",
+        metavar="PATH",
+        nargs="?",
+        const="-",
+        type=output_file(stdout=True),
+        help=f"write {what} as JSON to PATH; with no PATH (or '-') print it to standard output "
+        f"instead of {replaced}",
+    )
+
+
+def write_json(obj, target: str | None) -> bool:
+    """Write `obj` as JSON where `--json` says: to the file `target`, to standard output for
+    '-', nowhere for None. Returns whether it went to standard output (then print nothing else).
+
+    Example:
+        >>> write_json({"steps": 3}, None)
+        False
+    """
+    if target == "-":
+        dump_json(obj)
+        return True
+    if target is not None:
+        with open(target, "w") as stream:
+            dump_json(obj, stream)
+    return False
 
 
 def progress(total: int, description: str, enabled: bool = True):
