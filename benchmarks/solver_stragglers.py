@@ -136,7 +136,11 @@ def run_case(num_slow: int, methods: dict, rounds: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="timed rounds (interleaved)")
-    rounds = parser.parse_args().rounds
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="skip the lanes x check_every sweep (faster)"
+    )
+    arguments = parser.parse_args()
+    rounds = arguments.rounds
     methods = {
         "vmap_while_loop": vmap_while_loop,
         "vmap_jaxfp_fixed_point": vmap_jaxfp,
@@ -148,6 +152,7 @@ def main() -> None:
         )
         for lanes in (256, 512, 1024)
         for k in (4, 8, 16)
+        if not arguments.no_sweep
     }
     cases = {}
     for label, num_slow in (("1_straggler", 1), ("1_percent_stragglers", NUM_PROBLEMS // 100)):

@@ -13,7 +13,7 @@ from jaxtyping import Array, Int, PyTree
 from ._fixed_point import prepare
 from ._solution import Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
-from ._solver.loop import MonitorOptions, advance, finish, initial_carry, is_running
+from ._solver.loop import MonitorOptions, advance, finish, initial_carry
 from ._validation import with_array_inputs
 
 # Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes.
@@ -177,17 +177,14 @@ def fixed_point_batched(
         def advance_if_running(carry, lane_args):
             # A lane whose problem never started (non-finite input) is written out untouched.
             return jax.lax.cond(
-                is_running(carry, fn, solver, lane_args, options),
+                carry.running,
                 lambda c: advance(c, fn, solver, lane_args, options),
                 lambda c: c,
                 carry,
             )
 
         carry = jax.vmap(advance_if_running)(lanes_state.carry, lanes_state.args)
-        running = jax.vmap(lambda c, a: is_running(c, fn, solver, a, options))(
-            carry, lanes_state.args
-        )
-        done = active & ~running
+        done = active & ~carry.running
         solutions = jax.vmap(lambda c, a: finish(c, fn, solver, a, options))(
             carry, lanes_state.args
         )

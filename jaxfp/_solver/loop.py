@@ -48,53 +48,48 @@ class MonitorOptions(eqx.Module):
 
 
 class _Carry(eqx.Module):
-    # Only what a step changes, plus `input_ok`: the loop's verdict is not carried but read off
-    # the final state by the solver's `terminate` (a function of the state alone), and the
-    # scaled residual is the state's, so a step costs no bookkeeping kernels of its own.
     num_steps: Int[Array, ""]
     y: Any
     state: Any
     aux: Any
+    residual: Scalar
     best: Scalar
     best_y: Any  # the iterate of residual `best` (`best_effort` only, else None)
     best_aux: Any
     trace: Float[Array, " trace"]
-    input_ok: Bool[Array, ""]  # `y0`, `args` and the arrays of `fn` are finite
+    result: RESULTS
+    terminated: Bool[Array, ""]  # the solver's `terminate` said stop
+    running: Bool[Array, ""]
 
 
 def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
-    """The loop state before the first step (`input_ok` False if inputs are not finite)."""
+    """The loop state before the first step (result `nonfinite_input` if inputs are bad)."""
     f_struct, aux_struct = jax.eval_shape(fn, y0, args)
     state0 = solver.init(fn, y0, args, options.solver_options, f_struct, aux_struct, frozenset())
     aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_struct)
     dtype = jnp.result_type(*jax.tree.leaves(f_struct))
+    inf = jnp.array(jnp.inf, dtype)
+    finite_input = all_finite(eqx.filter((y0, args, fn), eqx.is_inexact_array))
     return _Carry(
         num_steps=jnp.array(0),
         y=y0,
         state=state0,
         aux=aux0,
-        best=jnp.array(jnp.inf, state0.scaled_residual.dtype),
+        residual=inf,
+        best=inf,
         best_y=y0 if options.best_effort else None,
         best_aux=aux0 if options.best_effort else None,
         trace=jnp.full(options.trace_length, jnp.nan, dtype),
-        input_ok=all_finite(eqx.filter((y0, args, fn), eqx.is_inexact_array)),
+        result=RESULTS.where(finite_input, RESULTS.successful, RESULTS.nonfinite_input),
+        terminated=jnp.array(False),
+        running=finite_input,
     )
 
 
-def _terminate(carry: _Carry, fn, solver, args, options: MonitorOptions):
-    """The solver's `(stop, optimistix result)` for the iterate the last step evaluated."""
-    return solver.terminate(fn, carry.y, args, options.solver_options, carry.state, frozenset())
-
-
-def is_running(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Bool[Array, ""]:
-    """Whether the loop takes another `check_every` steps from `carry`."""
-    stop, _ = _terminate(carry, fn, solver, args, options)
-    return carry.input_ok & ~stop & (carry.num_steps < options.max_steps)
-
-
 def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
-    """Take `check_every` solver steps (the loop asks `terminate` after them)."""
+    """Take `check_every` solver steps, then ask the solver's `terminate` whether to stop."""
     y, state, aux, trace, steps = carry.y, carry.state, carry.aux, carry.trace, carry.num_steps
+    dtype = carry.residual.dtype
     solver_options = options.solver_options
     for _ in range(options.check_every):
         # The residual measured in a step belongs to its input `tested` (and so does `aux`);
@@ -102,9 +97,13 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
         tested = y
         y, state, aux = solver.step(fn, y, args, solver_options, state, frozenset())
         if options.trace_length:
-            trace = trace.at[steps].set(state.scaled_residual.astype(trace.dtype), mode="drop")
+            trace = trace.at[steps].set(state.scaled_residual.astype(dtype), mode="drop")
         steps = steps + 1
-    residual = state.scaled_residual
+    residual = state.scaled_residual.astype(dtype)
+    terminated, solver_result = solver.terminate(
+        fn, tested, args, solver_options, state, frozenset()
+    )
+    result = from_optimistix(solver_result)
     best_y, best_aux = carry.best_y, carry.best_aux
     if options.best_effort:
         better = residual < carry.best
@@ -116,19 +115,21 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
         y=y,
         state=state,
         aux=aux,
+        residual=residual,
         best=jnp.minimum(carry.best, residual),
         best_y=best_y,
         best_aux=best_aux,
         trace=trace,
-        input_ok=carry.input_ok,
+        result=result,
+        terminated=terminated,
+        running=~terminated & (steps < options.max_steps),
     )
 
 
 def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution:
     """Turn the final loop state into a `Solution` (a run that never ended is max-steps)."""
-    terminated, solver_result = _terminate(carry, fn, solver, args, options)
-    result = RESULTS.where(terminated, from_optimistix(solver_result), RESULTS.max_steps_reached)
-    result = RESULTS.where(carry.input_ok, result, RESULTS.nonfinite_input)
+    ran_out = ~carry.terminated & (carry.result == RESULTS.successful)
+    result = RESULTS.where(ran_out, RESULTS.max_steps_reached, carry.result)
     y, aux, _ = solver.postprocess(
         fn, carry.y, carry.aux, args, options.solver_options, carry.state, frozenset(), None
     )
@@ -144,7 +145,7 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
         )
     stats = Stats(
         num_steps=carry.num_steps,
-        residual=carry.state.scaled_residual,
+        residual=carry.residual,
         best_residual=carry.best,
         trace=carry.trace if options.trace_length else None,
     )
@@ -168,7 +169,7 @@ def run_loop(fn, solver, y0, args, options: MonitorOptions, *, while_loop: While
         return advance(carry, fn, solver, args, options)
 
     def cond_fun(carry):
-        return is_running(carry, fn, solver, args, options)
+        return carry.running
 
     max_loops = -(-options.max_steps // options.check_every)
     final = while_loop(cond_fun, body_fun, carry0, max_steps=max_loops)

@@ -24,7 +24,7 @@ from typing import Any
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Scalar
+from jaxtyping import Array, Bool, Int, Scalar
 
 _MIN_PROGRESS = 1e-3
 _LEVELLING = 0.5
@@ -74,13 +74,6 @@ def stopping_options(options: dict[str, Any] | None) -> tuple[int | None, float 
     return patience, ratio
 
 
-# The tracker's entries, packed in one small array so that a step updates all of them in one
-# kernel (separate scalars cost one kernel each, and XLA:CPU runs a loop body of more than 8
-# kernels through its slower concurrent executor). Counts and flags are stored as floats of
-# at least float32: exact up to 2**24, beyond any `stagnation_patience` worth setting.
-_BEST_NORM, _REFERENCE, _SINCE_PROGRESS, _SLOW_DECREASE, _STAGNATED, _DIVERGED, _STARTED = range(7)
-
-
 class Progress(eqx.Module):
     """Whether the residuals of a solve still make progress (see the module docstring).
 
@@ -89,64 +82,50 @@ class Progress(eqx.Module):
     step (optimistix asks `terminate` of the initial state too).
     """
 
-    values: Float[Array, " 7"]
+    best_norm: Scalar
+    reference: Scalar
+    since_progress: Int[Array, ""]
+    slow_decrease: Scalar  # relative decrease of the last slow window (0 after progress)
+    stagnated: Bool[Array, ""]
+    diverged: Bool[Array, ""]
+    started: Bool[Array, ""]
 
     @classmethod
     def start(cls, dtype) -> "Progress":
-        """The tracker before the first step, for residuals of the real `dtype`."""
-        # No type promotion (it fails under `jax_numpy_dtype_promotion="strict"`).
-        dtype = jnp.dtype(dtype) if jnp.finfo(dtype).bits >= 32 else jnp.dtype(jnp.float32)
-        return cls(jnp.array([np.inf, np.inf, 0, 0, 0, 0, 0], dtype))
-
-    @property
-    def best_norm(self) -> Scalar:
-        """The smallest unscaled residual norm so far."""
-        return self.values[_BEST_NORM]
-
-    @property
-    def stagnated(self) -> Bool[Array, ""]:
-        return self.values[_STAGNATED] > 0
-
-    @property
-    def diverged(self) -> Bool[Array, ""]:
-        return self.values[_DIVERGED] > 0
-
-    @property
-    def started(self) -> Bool[Array, ""]:
-        return self.values[_STARTED] > 0
+        """The tracker before the first step, in the real `dtype` of the residuals."""
+        inf = jnp.array(jnp.inf, dtype)
+        false = jnp.array(False)
+        return cls(inf, inf, jnp.array(0), jnp.zeros((), dtype), false, false, false)
 
     def update(self, scaled: Scalar, raw: Scalar, options: dict[str, Any] | None) -> "Progress":
         """The tracker after a step whose iterate had scaled residual `scaled`, norm `raw`."""
         patience, ratio = stopping_options(options)
-        v = self.values
-        scaled, raw = scaled.astype(v.dtype), raw.astype(v.dtype)
-        best_norm, reference = v[_BEST_NORM], v[_REFERENCE]
+        scaled, raw = scaled.astype(self.reference.dtype), raw.astype(self.reference.dtype)
         converged = scaled < 1
-        progress = scaled < reference * (1 - _MIN_PROGRESS)
-        since_progress = jnp.where(progress, 0, v[_SINCE_PROGRESS] + 1)
-        new_reference = jnp.where(progress, scaled, reference)
-        slow_decrease = jnp.where(progress, 0, v[_SLOW_DECREASE])
-        stagnated = v[_STAGNATED] > 0
+        progress = scaled < self.reference * (1 - _MIN_PROGRESS)
+        since_progress = jnp.where(progress, 0, self.since_progress + 1)
+        reference = jnp.where(progress, scaled, self.reference)
+        slow_decrease = jnp.where(progress, 0, self.slow_decrease)
+        stagnated = self.stagnated
         if patience is not None:
             slow_window = ~progress & (since_progress >= patience)
-            decrease = jnp.maximum(1 - scaled / reference, 0)
-            levelled = decrease <= _LEVELLING * v[_SLOW_DECREASE]
+            decrease = jnp.maximum(1 - scaled / self.reference, 0)
+            levelled = decrease <= _LEVELLING * self.slow_decrease
             stagnated = stagnated | (~converged & slow_window & levelled)
             # A slow window that did not level off starts the next window from here.
             new_window = slow_window & ~levelled
             since_progress = jnp.where(new_window, 0, since_progress)
-            new_reference = jnp.where(new_window, scaled, new_reference)
+            reference = jnp.where(new_window, scaled, reference)
             slow_decrease = jnp.where(new_window, decrease, slow_decrease)
-        diverged = v[_DIVERGED] > 0
+        diverged = self.diverged
         if ratio is not None:
-            diverged = diverged | (~converged & (raw > ratio * best_norm))
-        entries = (
-            jnp.minimum(best_norm, raw),
-            new_reference,
-            since_progress,
-            slow_decrease,
-            stagnated,
-            diverged,
-            True,
+            diverged = diverged | (~converged & (raw > ratio * self.best_norm))
+        return Progress(
+            best_norm=jnp.minimum(self.best_norm, raw),
+            reference=reference,
+            since_progress=since_progress,
+            slow_decrease=slow_decrease,
+            stagnated=stagnated,
+            diverged=diverged,
+            started=jnp.array(True),
         )
-        return Progress(jnp.stack([jnp.asarray(e).astype(v.dtype) for e in entries]))
