@@ -156,3 +156,19 @@ def test_newton_matrix_free_with_gmres():
         jnp.zeros(6),
     )
     np.testing.assert_allclose(sol.value, jnp.tanh(0.5 * sol.value + 1.0), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "solver", [PICARD, jaxfp.Anderson(rtol=1e-8, atol=1e-8)], ids=["Picard", "Anderson"]
+)
+def test_one_nan_among_many_entries_is_nonfinite_iterate(solver):
+    # A single NaN in a float32 state of 2^17 entries: XLA:CPU's vectorised `jnp.max` over such
+    # an array has been seen to drop a NaN, so the residual norm must see it some other way.
+    size, bad = 2**17, 12345
+    mask = jnp.zeros(size, jnp.float32).at[bad].set(1.0)
+
+    def fn(y, args):  # entry `bad`: 1 -> 0.5 -> -0.44 -> log of a negative number
+        return 0.5 * y + mask * jnp.log(jnp.where(mask > 0, y, 1.0))
+
+    sol, _ = _result(fn, jnp.ones(size, jnp.float32), solver=solver)
+    assert sol.result == jaxfp.RESULTS.nonfinite_iterate
