@@ -1,5 +1,6 @@
 """Shared numerical routines used above the solver core: a fixed point's Jacobian diagnostics
-and stability class, point matching with one tolerance rule, Wilson intervals and bisection.
+and stability class, point matching with one tolerance rule, Wilson intervals, bisection, and
+the largest magnitude of an array with NaN kept (`max_abs`, for every residual check).
 
 `jaxfp.enumeration`, `jaxfp.certify`, `jaxfp.probe`, `jaxfp.kernels` and the CLI use these, and
 none defines its own.
@@ -29,4 +30,5 @@ from .diagnostics import (
 from .matching import group_points as group_points
 from .matching import match_points as match_points
 from .matching import same_point as same_point
+from .norms import max_abs as max_abs
 from .statistics import wilson_interval as wilson_interval

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
 from .._batched import fixed_point_batched
+from .._numerics import max_abs
 from .._solver import Newton, Picard
 
 
@@ -92,8 +93,8 @@ def _apply(y, net):
 
 def _relative_residual(net, values):
     images = jax.vmap(net)(values)
-    scale = 1.0 + jnp.max(jnp.abs(values), axis=1)
-    return jnp.max(jnp.abs(images - values), axis=1) / scale, images
+    scale = 1.0 + max_abs(values, axis=1)
+    return max_abs(images - values, axis=1) / scale, images
 
 
 def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> ChunkSolution:
@@ -125,9 +126,7 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
     )
     picard_residual, images = _relative_residual(net, picard.value)
     twice = jax.vmap(net)(images)
-    cycle_gap = jnp.max(jnp.abs(twice - picard.value), axis=1) / (
-        1.0 + jnp.max(jnp.abs(picard.value), axis=1)
-    )
+    cycle_gap = max_abs(twice - picard.value, axis=1) / (1.0 + max_abs(picard.value, axis=1))
     residual, _ = _relative_residual(net, newton.value)
     if options.find_saddles:
         newton_value, newton_result = newton.value[n:], newton.result._value[n:]

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Complex, Float, Int
 
+from .._numerics import max_abs
 from ..looped import LoopedNet
 from ._parameters import AbstractParameter
 
@@ -59,7 +60,7 @@ def correct(
     converged = (
         (step_norm <= tolerance)
         & jnp.all(jnp.isfinite(z))
-        & (jnp.max(jnp.abs(residual(net, parameter, z))) <= 10 * tolerance)
+        & (max_abs(residual(net, parameter, z)) <= 10 * tolerance)
     )
     return z, converged, iterations
 

@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._fixed_point import fixed_point
 from .._misc import check_positive, check_positive_int
+from .._numerics import max_abs
 from .._solution import RESULTS
 from .._solver import Picard
 from ..looped import LoopedNet
@@ -98,7 +99,7 @@ def _lands_in(net, x0, delta, points, target, mode, steps):
     net_p, start = _perturbed(net, x0, delta, mode)
     end = _unroll(net_p, start, steps)
     threshold = default_tolerance(end.dtype, _CONVERGED, 1e-4)
-    converged = jnp.max(jnp.abs(net_p(end) - end)) < threshold
+    converged = max_abs(net_p(end) - end) < threshold
     return converged & (_nearest(points, end) == target)
 
 

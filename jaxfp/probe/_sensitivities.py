@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._adjoint import ImplicitAdjoint
 from .._fixed_point import fixed_point
+from .._numerics import max_abs
 from .._solver import Newton
 from ..looped import LoopedNet
 from ._common import check_net, check_points, with_parameters
@@ -150,7 +151,7 @@ def _sensitivities(net, points, input_matrix, method, rtol, max_steps) -> Sensit
     else:
         weight, bias = jax.vmap(lambda x: _implicit(net, x, rtol, max_steps))(points)
     system = jnp.eye(dim, dtype=points.dtype) - jax.vmap(net.jacobian)(points)
-    residual = jnp.max(jnp.abs(jax.vmap(net)(points) - points), axis=-1)
+    residual = max_abs(jax.vmap(net)(points) - points, axis=-1)
     return Sensitivities(
         points=points,
         weight=weight,
