@@ -130,7 +130,7 @@ class Auto(AbstractEnumerationMethod):
             )
         if equation_degrees(net) is not None:
             return self._polynomial(net, methods, reason, run_options, began)
-        if len(methods) == 2:
+        if methods[0] is self.branch_and_bound:
             return self._bounded(net, methods, reason, run_options, began)
         found = methods[0].run(net, **run_options)
         return assemble_fixed_points(
