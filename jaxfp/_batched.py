@@ -1,7 +1,5 @@
 """`jaxfp.fixed_point_batched`: many independent problems, lanes refilled as they finish."""
 
-import dataclasses
-import functools as ft
 from collections.abc import Callable
 from typing import Any
 
@@ -16,11 +14,10 @@ from ._solver.base import AbstractFixedPointSolver, check_solver
 from ._solver.loop import MonitorOptions, advance, finish, initial_carry
 from ._validation import with_array_inputs
 
-# Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes.
+# Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes; a narrow
+# stage runs up to `_SHRINK` test intervals per round.
 _SHRINK = 8
 _MIN_WIDTH = 4
-# Convergence-test interval of the narrow stages (they run only the slow problems).
-_MAX_TAIL_CHECK_EVERY = 32
 
 
 class _Lanes(eqx.Module):
@@ -92,8 +89,9 @@ def fixed_point_batched(
     problem times the number of batches (as a plain `vmap` over a while loop would). When no
     problem is waiting and at most 1/8 of the lanes are busy, the busy lanes are compacted
     into 8x fewer lanes (down to 4), so a few slow problems step alone, cheaply; those narrow
-    stages test convergence 8x less often (every `min(8 * check_every, 32)` steps). Step
-    counts are exact; as in `fixed_point`, `max_steps` is rounded up to the test interval.
+    stages write finished problems out once per 8 test intervals. Every problem is tested every
+    `check_every` steps, in every stage, so its step count and result are those of
+    `jaxfp.fixed_point` with the same settings (`max_steps` is rounded up to the test interval).
 
     Zero problems (leading axis 0) give an empty `Solution` (every leaf with leading axis 0).
 
@@ -171,20 +169,30 @@ def fixed_point_batched(
     outputs = jax.tree.map(lambda s: jnp.zeros((num_problems, *s.shape), s.dtype), template)
     state = _Lanes(carry, lane_args, first, jnp.array(lanes), outputs)
 
-    def body_fun(lanes_state, options):
-        active = lanes_state.problem >= 0
+    def advance_if_running(carry, lane_args):
+        # A lane whose problem never started (non-finite input) is written out untouched.
+        return jax.lax.cond(
+            carry.running,
+            lambda c: advance(c, fn, solver, lane_args, options),
+            lambda c: c,
+            carry,
+        )
 
-        def advance_if_running(carry, lane_args):
-            # A lane whose problem never started (non-finite input) is written out untouched.
-            return jax.lax.cond(
-                carry.running,
-                lambda c: advance(c, fn, solver, lane_args, options),
-                lambda c: c,
-                carry,
-            )
+    def advance_rounds(carry, lane_args):
+        # Up to `_SHRINK` test intervals; a lane stops at the interval its problem finishes.
+        def more(operands):
+            carry, rounds = operands
+            return carry.running & (rounds < _SHRINK)
 
-        carry = jax.vmap(advance_if_running)(lanes_state.carry, lanes_state.args)
-        done = active & ~carry.running
+        def one_round(operands):
+            carry, rounds = operands
+            return advance(carry, fn, solver, lane_args, options), rounds + 1
+
+        return jax.lax.while_loop(more, one_round, (carry, jnp.array(0)))[0]
+
+    def write_out(lanes_state, carry):
+        """Write the lanes whose problem finished; returns the outputs and which finished."""
+        done = (lanes_state.problem >= 0) & ~carry.running
         solutions = jax.vmap(lambda c, a: finish(c, fn, solver, a, options))(
             carry, lanes_state.args
         )
@@ -195,7 +203,12 @@ def fixed_point_batched(
             lanes_state.outputs,
             solutions,
         )
-        free = done | ~active
+        return outputs, done
+
+    def refilling_body(lanes_state):
+        carry = jax.vmap(advance_if_running)(lanes_state.carry, lanes_state.args)
+        outputs, done = write_out(lanes_state, carry)
+        free = done | (lanes_state.problem < 0)
         new_index = lanes_state.next_problem + jnp.cumsum(free) - 1
         takes = free & (new_index < num_problems)
         problem = jnp.where(takes, new_index, jnp.where(free, -1, lanes_state.problem))
@@ -214,10 +227,18 @@ def fixed_point_batched(
         )
         return _Lanes(carry, lane_args, problem, next_problem, outputs)
 
+    def narrow_body(lanes_state):
+        # No problem is waiting in a narrow stage: no refill, and several test intervals per
+        # round, so the write-out is paid once per `_SHRINK` intervals.
+        carry = jax.vmap(advance_rounds)(lanes_state.carry, lanes_state.args)
+        outputs, done = write_out(lanes_state, carry)
+        problem = jnp.where(done, -1, lanes_state.problem)
+        return _Lanes(carry, lanes_state.args, problem, lanes_state.next_problem, outputs)
+
     # Compaction: once no problem is waiting and at most width / 8 lanes are still busy, the
     # busy lanes move into a loop 8x narrower, so a few slow problems do not keep every lane
     # of the full width stepping (the cost follows the total work, not the slowest problem).
-    width, stage_options = lanes, options
+    width, body_fun = lanes, refilling_body
     while True:
         narrower = width // _SHRINK if width >= _SHRINK * _MIN_WIDTH else 0
 
@@ -226,17 +247,11 @@ def fixed_point_batched(
             waiting = lanes_state.next_problem < num_problems
             return jnp.any(active) & (waiting | (jnp.sum(active) > narrower))
 
-        state = jax.lax.while_loop(cond_fun, ft.partial(body_fun, options=stage_options), state)
+        state = jax.lax.while_loop(cond_fun, body_fun, state)
         if not narrower:
             return state.outputs
         state = _compact(state, narrower)
-        width = narrower
-        # A narrow stage holds only the slow problems: test them less often, so its fixed
-        # per-round cost is paid over more steps.
-        stage_options = dataclasses.replace(
-            stage_options,
-            check_every=min(stage_options.check_every * _SHRINK, _MAX_TAIL_CHECK_EVERY),
-        )
+        width, body_fun = narrower, narrow_body
 
 
 def _empty_solution(fn, solver, y0s, args, args_axes, has_aux, options) -> Solution:
