@@ -78,16 +78,19 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
         )
 
     # Largest radius first, stopping at the first certified one (so a batch of attracting
-    # points pays for one rung).
+    # points pays for one rung). The loop starts from a blank refusal, so that the attempt is
+    # traced (and compiled) once.
+    blank = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(attempt, 0))
+
     def keep_going(carry):
         index, certificate = carry
-        return (~certificate.certified) & (index < len(_LADDER))
+        return (~certificate.certified) & (index < len(radii))
 
     def next_rung(carry):
         index, _ = carry
-        return index + 1, attempt(index + 1)
+        return index + 1, attempt(index)
 
-    _, certificate = jax.lax.while_loop(keep_going, next_rung, (0, attempt(0)))
+    _, certificate = jax.lax.while_loop(keep_going, next_rung, (0, blank))
     return certificate
 
 
