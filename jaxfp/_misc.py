@@ -52,6 +52,20 @@ def as_inexact(x: ArrayLike) -> Inexact[Array, "..."]:
     return x
 
 
+def cast_like(x: ArrayLike, like: ArrayLike) -> Array:
+    """`x` (e.g. a real scale or ridge) cast to the dtype of `like` (e.g. a complex residual).
+
+    Combining a real array with a complex one is an implicit promotion, which
+    `jax.numpy_dtype_promotion("strict")` refuses; this is the explicit cast it asks for.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> cast_like(jnp.array(2.0), jnp.array(1.0 + 1.0j)).dtype == jnp.array(1j).dtype
+        True
+    """
+    return jnp.asarray(x).astype(jnp.result_type(like))
+
+
 def check_positive_int(value, name: str) -> int:
     """`value` as a Python int when it is an integer ≥ 1 (Python or NumPy, not bool).
 

@@ -48,6 +48,9 @@ class ImplicitAdjoint(AbstractAdjoint):
             (default), `jaxfp.NeumannLinearSolver()`, or any lineax solver acting on the
             matrix-free operator I − J, e.g. `lineax.GMRES(rtol=1e-6, atol=1e-6)`. It carries its
             own `rtol`, `atol` and `max_steps`. (lineax's `BiCGStab` is unreliable in float32.)
+            For a complex state a lineax solver acts on the real form of I − J (real and
+            imaginary parts as real unknowns), so a non-holomorphic map (`conj`, `abs`) is
+            differentiated correctly, dense solvers such as `lineax.LU()` included.
 
     Raises:
         ValueError: if `linear_solver` is not one of the above.

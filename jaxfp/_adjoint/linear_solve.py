@@ -21,6 +21,7 @@ import lineax as lx
 import optimistix as optx
 from jaxtyping import Array, Bool, Int, PyTree
 
+from .._misc import cast_like
 from .._validation import (
     check_count,
     check_linear_solver_tolerance,
@@ -70,8 +71,10 @@ def _keep_best(value, error, best, best_error):
 
 
 def _scaled_residual(norm, residual, value, rtol, atol):
+    """`norm(residual / (atol + rtol |value|))`; the real scale is cast to the residual's dtype,
+    so a complex state promotes nothing (`jax_numpy_dtype_promotion="strict"`)."""
     scale = jax.tree_util.tree_map(lambda v: atol + rtol * jnp.abs(v), value)
-    return norm(jax.tree_util.tree_map(lambda r, s: r / s, residual, scale))
+    return norm(jax.tree_util.tree_map(lambda r, s: r / cast_like(s, r), residual, scale))
 
 
 class NeumannLinearSolver(AbstractLinearFixedPointSolver):
@@ -211,6 +214,7 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
             gram = jnp.where(filled[:, None] & filled[None, :], gram, 0.0)
             scale = jnp.max(jnp.where(filled, jnp.real(jnp.diag(gram)), 0.0))
             regulariser = jnp.where(filled, self.ridge * scale + jnp.finfo(small).tiny, 1.0)
+            regulariser = cast_like(regulariser, gram)  # real, and the Gram matrix may be complex
             weights = jnp.linalg.solve(gram + jnp.diag(regulariser), filled.astype(small))
             weights = (weights / jnp.sum(weights)).astype(dtype)
             v = weights @ values
@@ -228,23 +232,50 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
 
 
 class _LineaxLinearFixedPointSolver(eqx.Module):
-    """Adapter: solves (I − A) v = r with a lineax solver on a matrix-free operator."""
+    """Adapter: solves (I − A) v = r with a lineax solver on a matrix-free operator.
+
+    A complex state is solved in its real form (real and imaginary parts as separate real
+    unknowns): the JVP or VJP of a non-holomorphic map (one using `conj`, `abs`, `real`) is
+    only real-linear, and a lineax solver on the complex operator would treat it as
+    complex-linear (`lineax.LU` materialises a wrong matrix; GMRES builds a wrong Krylov space).
+    """
 
     solver: lx.AbstractLinearSolver
 
     def solve(self, operator, rhs):
         dtype = jnp.result_type(*jax.tree_util.tree_leaves(rhs))
         check_linear_solver_tolerance(self.solver, dtype, "`ImplicitAdjoint`'s `linear_solver`")
-        structure = jax.eval_shape(lambda: rhs)
-        identity_minus = lx.FunctionLinearOperator(
-            lambda v: jax.tree_util.tree_map(lambda a, b: a - b, v, operator(v)), structure
+        flat_rhs, unravel = jfu.ravel_pytree(rhs)
+        as_real, from_real = _real_form(flat_rhs)
+
+        def identity_minus(x):
+            v = from_real(x)
+            return x - as_real(jfu.ravel_pytree(operator(unravel(v)))[0])
+
+        real_rhs = as_real(flat_rhs)
+        structure = jax.eval_shape(lambda: real_rhs)
+        out = lx.linear_solve(
+            lx.FunctionLinearOperator(identity_minus, structure), real_rhs, self.solver, throw=False
         )
-        out = lx.linear_solve(identity_minus, rhs, self.solver, throw=False)
-        finite = jnp.all(
-            jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(out.value)])
-        )
-        converged = (out.result == lx.RESULTS.successful) & finite
-        return LinearSolveResult(out.value, out.stats.get("num_steps", jnp.array(-1)), converged)
+        converged = (out.result == lx.RESULTS.successful) & jnp.all(jnp.isfinite(out.value))
+        value = unravel(from_real(out.value))
+        return LinearSolveResult(value, out.stats.get("num_steps", jnp.array(-1)), converged)
+
+
+def _real_form(flat):
+    """`(as_real, from_real)` between a flat vector like `flat` and a real vector (the real
+    and imaginary parts stacked for a complex `flat`; the identity for a real one)."""
+    if not jnp.issubdtype(flat.dtype, jnp.complexfloating):
+        return (lambda v: v), (lambda x: x)
+    n = flat.size
+
+    def as_real(v):
+        return jnp.concatenate([jnp.real(v), jnp.imag(v)])
+
+    def from_real(x):
+        return jax.lax.complex(x[:n], x[n:])
+
+    return as_real, from_real
 
 
 def as_linear_fixed_point_solver(

@@ -1,6 +1,5 @@
-"""Complex states: jaxfp's solvers through `optimistix.fixed_point` and `jaxfp.fixed_point`,
-and their derivatives under every adjoint against finite differences of the real and imaginary
-parts.
+"""Complex states: jaxfp's solvers through `optimistix.fixed_point` and `jaxfp.fixed_point`
+(their derivatives under every adjoint: tests/adjoint/test_complex_adjoints.py).
 
 The problems follow the kinds in optimistix's own complex fixed-point tests (cos, exp, a small
 network, an implicit-midpoint step of a linear ODE, a pytree state), with genuinely complex
@@ -13,7 +12,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-import lineax as lx
 import numpy as np
 import optimistix as optx
 import pytest
@@ -145,61 +143,3 @@ def test_complex128_solve_under_strict_dtype_promotion(solver, entry):
             assert sol.result == optx.RESULTS.successful
     assert sol.value.dtype == jnp.complex128
     assert _max_residual(fn, sol.value, args) < ASSERT_TOL
-
-
-_WEIGHT = jnp.array([[0.3 + 0.2j, 0.1], [-0.2j, 0.25]])
-MAPS = {
-    "holomorphic": lambda y, a: jnp.tanh(_WEIGHT @ y + a),
-    # conj(y) makes the map only real-linearisable: its Jacobian is not complex-linear.
-    "non-holomorphic": lambda y, a: jnp.tanh(_WEIGHT @ y + a) + 0.1 * jnp.conj(y),
-}
-ADJOINTS = {
-    "implicit": jaxfp.ImplicitAdjoint(jaxfp.AndersonLinearSolver(1e-12, 1e-12)),
-    "implicit-gmres": jaxfp.ImplicitAdjoint(lx.GMRES(1e-12, 1e-12)),
-    "unrolled": jaxfp.UnrolledAdjoint(),
-    "phantom": jaxfp.PhantomAdjoint(steps=60, damping=1.0),
-}
-GRADIENT_TOL = 1e-6  # central differences with step 1e-5 in float64
-
-
-def _finite_difference_gradient(loss, a):
-    """`dL/dRe(a) - i dL/dIm(a)`, JAX's convention for the gradient of a real loss."""
-    eps = 1e-5
-    out = []
-    for i in range(a.size):
-        e = jnp.zeros(a.shape, a.dtype).at[i].set(1)
-        d_real = (loss(a + eps * e) - loss(a - eps * e)) / (2 * eps)
-        d_imag = (loss(a + 1j * eps * e) - loss(a - 1j * eps * e)) / (2 * eps)
-        out.append(d_real - 1j * d_imag)
-    return np.array(out)
-
-
-@pytest.mark.parametrize("adjoint", sorted(ADJOINTS))
-@pytest.mark.parametrize("kind", sorted(MAPS))
-def test_complex_gradients_match_finite_differences(kind, adjoint):
-    fn = MAPS[kind]
-    a0 = jnp.array([0.3 + 0.1j, -0.2 + 0.4j])
-    solver = jaxfp.Anderson(1e-13, 1e-13)
-
-    def loss(a):
-        y = jaxfp.fixed_point(fn, solver, jnp.zeros(2, complex), a, adjoint=ADJOINTS[adjoint])
-        return jnp.sum(jnp.abs(y.value) ** 2 + 0.3 * jnp.real(y.value))
-
-    np.testing.assert_allclose(
-        jax.grad(loss)(a0), _finite_difference_gradient(loss, a0), atol=GRADIENT_TOL
-    )
-
-
-@pytest.mark.parametrize("kind", sorted(MAPS))
-def test_complex_forward_mode_implicit_derivative_matches_finite_differences(kind):
-    fn = MAPS[kind]
-    a0, direction = jnp.array([0.3 + 0.1j, -0.2 + 0.4j]), jnp.array([0.6 - 0.8j, 0.3j])
-
-    def root(a):
-        solver, adjoint = jaxfp.Anderson(1e-13, 1e-13), ADJOINTS["implicit"]
-        return jaxfp.fixed_point(fn, solver, jnp.zeros(2, complex), a, adjoint=adjoint).value
-
-    _, tangent = jax.jvp(root, (a0,), (direction,))
-    eps = 1e-6
-    expected = (root(a0 + eps * direction) - root(a0 - eps * direction)) / (2 * eps)
-    np.testing.assert_allclose(tangent, expected, atol=GRADIENT_TOL)
