@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._numerics import max_abs
 from ..looped import LoopedNet
 from ..looped._rounding import (
     add,
@@ -65,7 +66,9 @@ def _row_sum_bound(low: Array, high: Array) -> Array:
     magnitude = jnp.maximum(jnp.abs(low), jnp.abs(high))
     n = magnitude.shape[-1]
     eps = jnp.finfo(magnitude.dtype).eps
-    return round_up(jnp.max(jnp.sum(magnitude, axis=-1)) * (1 + (n + 1) * eps), 2.0)
+    # NaN-keeping: a NaN entry makes the bound NaN (never < 1), where XLA:CPU's `jnp.max`
+    # over ≥ 4096 row sums (a batch of boxes) could drop it and prove a contraction.
+    return round_up(max_abs(jnp.sum(magnitude, axis=-1), axis=-1) * (1 + (n + 1) * eps), 2.0)
 
 
 def robustness_margin(
@@ -270,7 +273,7 @@ def certify_box_unchecked(
         point = midpoint_radius(lower, upper)[0]
     encloses = jnp.all((enclosure_low <= point) & (point <= enclosure_high))
     farthest = jnp.maximum(round_up(point - enclosure_low), round_up(enclosure_high - point))
-    distance = jnp.where(certified, jnp.max(farthest), jnp.inf)
+    distance = jnp.where(certified, max_abs(farthest), jnp.inf)
     return Certificate(
         certified=certified,
         method=chosen,

@@ -78,4 +78,4 @@ def diagnostics(net, parameter, z) -> Diagnostics:
     jacobian = parameter.replace(net, value).jacobian(x)
     eigenvalues = jnp.linalg.eigvals(jacobian)
     determinant = jnp.linalg.det(jnp.eye(x.shape[0], dtype=x.dtype) - jacobian)
-    return Diagnostics(eigenvalues, jnp.max(jnp.abs(eigenvalues)), determinant)
+    return Diagnostics(eigenvalues, max_abs(eigenvalues), determinant)

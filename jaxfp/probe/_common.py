@@ -9,6 +9,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._misc import as_inexact
+from .._numerics import max_abs
 from ..looped import LoopedNet
 
 
@@ -59,4 +60,4 @@ def with_parameters(net: LoopedNet, weight: Array, bias: Array) -> LoopedNet:
 
 def spectral_radius(net: LoopedNet, x: Float[Array, " d"]) -> Float[Array, ""]:
     """ρ(J_F(x)), the largest eigenvalue modulus of the Jacobian at x."""
-    return jnp.max(jnp.abs(jnp.linalg.eigvals(net.jacobian(x))))
+    return max_abs(jnp.linalg.eigvals(net.jacobian(x)))  # NaN stays NaN: not attracting

@@ -16,7 +16,7 @@ docs/theory.md, "Completeness"). Every function here is written for one path and
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Complex, Float, Int
+from jaxtyping import Array, Complex, Int
 
 from ...looped import Activation, LoopedNet
 
@@ -135,9 +135,3 @@ def start_point(system: HomogeneousSystem, index: Int[Array, ""], dim: int):
     affine = jnp.exp(2j * jnp.pi * digits / k)
     z = jnp.concatenate([jnp.ones((1,), jnp.complex128), affine])
     return z / (system.chart @ z)
-
-
-def affine_residual(system: HomogeneousSystem, x: Complex[Array, " d"]) -> Float[Array, ""]:
-    """‖P(x)‖∞ at an affine point (z_0 = 1)."""
-    z = jnp.concatenate([jnp.ones((1,), x.dtype), x])
-    return jnp.max(jnp.abs(system.target(z)[0]))
