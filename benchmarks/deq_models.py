@@ -20,9 +20,6 @@ when given: a full run is too long to repeat here on a loaded 2-core machine.
 
 import argparse
 import json
-import os
-import statistics
-import time
 
 import equinox as eqx
 import jax
@@ -30,6 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from _example_results import write_example_results
+from _torchdeq_models import conv_digits_trainer
+from _training_race import race
 
 import jaxfp.examples as examples
 
@@ -55,95 +54,6 @@ def jaxfp_trainer(config, data):
     return step, accuracy, model
 
 
-def torchdeq_trainer(config, data, jax_model):
-    """The same model in PyTorch + torchdeq, initialised with `jax_model`'s weights."""
-    import torch
-    from torch import nn
-    from torchdeq import get_deq
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    as_torch = lambda a: torch.tensor(np.asarray(a))
-    channels, groups = config.width, jax_model.encoder_norm.groups
-
-    def group_norm(eqx_norm):
-        norm = nn.GroupNorm(groups, eqx_norm.channels, eps=eqx_norm.eps)
-        norm.weight.data, norm.bias.data = as_torch(eqx_norm.weight), as_torch(eqx_norm.bias)
-        return norm
-
-    def conv(eqx_conv):
-        weight = eqx_conv.weight
-        bias = eqx_conv.bias is not None
-        layer = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1, bias=bias)
-        layer.weight.data = as_torch(weight)
-        if bias:
-            layer.bias.data = as_torch(eqx_conv.bias.reshape(-1))
-        return layer
-
-    cell = jax_model.deq.cell
-
-    class Model(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder, self.encoder_norm = (
-                conv(jax_model.encoder),
-                group_norm(jax_model.encoder_norm),
-            )
-            self.conv1, self.conv2 = conv(cell.conv1), conv(cell.conv2)
-            self.norm1, self.norm2, self.norm3 = map(
-                group_norm, (cell.norm1, cell.norm2, cell.norm3)
-            )
-            self.head_norm = group_norm(jax_model.head_norm)
-            self.head = nn.Linear(channels * 64, 10)
-            self.head.weight.data = as_torch(jax_model.head.weight)
-            self.head.bias.data = as_torch(jax_model.head.bias)
-            self.deq = get_deq(
-                ift=True,
-                f_solver="anderson",
-                b_solver="anderson",
-                f_max_iter=config.max_steps,
-                b_max_iter=config.backward_max_steps,
-                f_tol=config.tolerance,
-                b_tol=config.backward_tolerance,
-                f_stop_mode="rel",
-                b_stop_mode="rel",
-            )
-
-        def cell(self, z, x):
-            y = self.norm1(torch.relu(self.conv1(z)))
-            return self.norm3(torch.relu(z + self.norm2(x + self.conv2(y))))
-
-        def forward(self, images, writer=None):
-            x = self.encoder_norm(self.encoder(images.reshape(-1, 1, 8, 8)))
-            z_out, info = self.deq(
-                lambda z: self.cell(z, x), torch.zeros_like(x), backward_writer=writer
-            )
-            logits = self.head(self.head_norm(z_out[-1]).flatten(1))
-            return logits, info
-
-    model = Model()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step(images, labels):
-        backward = []
-        model.train()
-        optimizer.zero_grad()
-        logits, info = model(as_torch(images), writer=lambda stats: backward.append(stats))
-        loss_fn(logits, torch.tensor(np.asarray(labels), dtype=torch.long)).backward()
-        optimizer.step()
-        backward_steps = float(backward[0]["nstep"].float().mean()) if backward else -1.0
-        return float(info["nstep"].float().mean()), backward_steps
-
-    def accuracy():
-        model.eval()
-        with torch.no_grad():
-            logits, _ = model(as_torch(data.test_images))
-        labels = np.asarray(data.test_labels)
-        return float((logits.argmax(-1).numpy() == labels).mean())
-
-    return step, accuracy
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12, help="timed training steps per library")
@@ -159,23 +69,14 @@ def main() -> None:
         for i in range(0, config.batch_size * (arguments.steps + 2), config.batch_size)
     ]
     jax_step, jax_accuracy, jax_model = jaxfp_trainer(config, data)
-    torch_step, torch_accuracy = torchdeq_trainer(config, data, jax_model)
-    figures = {"jaxfp": {"times_s": [], "steps": []}, "torchdeq": {"times_s": [], "steps": []}}
-    for index, (batch_images, batch_labels) in enumerate(batches):
-        for name, step in (("jaxfp", jax_step), ("torchdeq", torch_step)):
-            start = time.perf_counter()
-            steps = step(batch_images, batch_labels)
-            elapsed = time.perf_counter() - start
-            if index >= 2:  # two warm-up steps (jaxfp compiles in the first)
-                figures[name]["times_s"].append(elapsed)
-                figures[name]["steps"].append(steps)
-            else:
-                figures[name].setdefault("warmup_s", []).append(elapsed)
-        print(f"step {index}: " + ", ".join(f"{n} {f['times_s'][-1:]}" for n, f in figures.items()))
+    torch_step, torch_accuracy = conv_digits_trainer(config, data, jax_model)
+    figures = race(
+        {"jaxfp": lambda batch: jax_step(*batch), "torchdeq": lambda batch: torch_step(*batch)},
+        batches,
+    )
     for name, accuracy in (("jaxfp", jax_accuracy), ("torchdeq", torch_accuracy)):
         entry = figures[name]
-        entry["median_step_s"] = statistics.median(entry["times_s"])
-        steps = np.array(entry.pop("steps"))
+        steps = np.array(entry.pop("outputs"))
         entry["mean_forward_steps"] = float(steps[:, 0].mean())
         entry["mean_backward_steps"] = float(steps[:, 1].mean())
         entry["test_accuracy_after_timed_steps"] = accuracy()

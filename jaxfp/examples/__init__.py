@@ -35,6 +35,8 @@ from ._image_inr import ImageDEQ as ImageDEQ
 from ._image_inr import ImageFitConfig as ImageFitConfig
 from ._image_inr import ImageFitResult as ImageFitResult
 from ._image_inr import fit_image as fit_image
+from ._image_inr import fit_step as fit_step
+from ._image_inr import fourier_features as fourier_features
 from ._image_inr import load_sample_image_gray as load_sample_image_gray
 from ._image_inr import pixel_coordinates as pixel_coordinates
 from ._image_inr import psnr as psnr
@@ -43,4 +45,5 @@ from ._sequence import SequenceCell as SequenceCell
 from ._sequence import SequenceTrainingConfig as SequenceTrainingConfig
 from ._sequence import SequenceTrainingResult as SequenceTrainingResult
 from ._sequence import parity_batch as parity_batch
+from ._sequence import parity_step as parity_step
 from ._sequence import train_parity_deq as train_parity_deq

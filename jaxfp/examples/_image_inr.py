@@ -49,6 +49,17 @@ def pixel_coordinates(side: int) -> Float[Array, "pixels 2"]:
     return jnp.stack([rows.ravel(), cols.ravel()], axis=-1)
 
 
+def fourier_features(coordinate: Float[Array, " 2"], frequencies: int) -> Float[Array, " n"]:
+    """(c, sin(2^k π c), cos(2^k π c)) for k < `frequencies`: 2 + 4 `frequencies` features.
+
+    Example:
+        >>> fourier_features(jnp.zeros(2), 3).shape
+        (14,)
+    """
+    scaled = jnp.pi * 2.0 ** jnp.arange(frequencies)[:, None] * coordinate
+    return jnp.concatenate([coordinate, jnp.sin(scaled).ravel(), jnp.cos(scaled).ravel()])
+
+
 class ImageDEQ(eqx.Module):
     """Fourier features of (row, column) → linear → DEQ(`TanhCell`) → linear → intensity.
 
@@ -92,9 +103,7 @@ class ImageDEQ(eqx.Module):
 
     def features(self, coordinate: Float[Array, " 2"]) -> Float[Array, " width"]:
         """The DEQ input of one pixel coordinate."""
-        scaled = jnp.pi * 2.0 ** jnp.arange(self.frequencies)[:, None] * coordinate
-        fourier = jnp.concatenate([coordinate, jnp.sin(scaled).ravel(), jnp.cos(scaled).ravel()])
-        return self.encoder(fourier)
+        return self.encoder(fourier_features(coordinate, self.frequencies))
 
     def __call__(self, coordinate: Float[Array, " 2"], *, return_stats: bool = False):
         """The intensity at `coordinate` (and the DEQ's `DEQStats` with `return_stats=True`)."""
@@ -125,6 +134,16 @@ class ImageFitConfig:
     tolerance: float = 1e-3
     unrolled_steps: int | None = None
     seed: int = 0
+
+    def initial_model(self) -> ImageDEQ:
+        """The untrained `ImageDEQ` of these settings (initialised from `seed`)."""
+        return ImageDEQ(
+            self.width,
+            frequencies=self.frequencies,
+            max_steps=self.max_steps,
+            tolerance=self.tolerance,
+            key=jax.random.key(self.seed),
+        )
 
     def __post_init__(self):
         if not (isinstance(self.side, int) and 2 <= self.side <= MAX_SIDE):
@@ -167,9 +186,20 @@ def psnr(estimate, target) -> float:
     return float(10 * jnp.log10(1.0 / jnp.mean((jnp.asarray(estimate) - target) ** 2)))
 
 
-def _fit(model, predict, coordinates, target, config):
-    schedule = optax.cosine_decay_schedule(config.learning_rate, config.iterations)
-    optimizer = optax.adam(schedule)
+def fit_step(predict, coordinates, target, config: "ImageFitConfig"):
+    """The full-batch training step of `fit_image`: `(optimizer, step)` with
+    `step(model, state) -> (model, state)` one compiled Adam step (cosine decay) on the mean
+    squared error of `predict(model, coordinate)` over every pixel.
+
+    Example:
+        >>> config = ImageFitConfig(side=4, width=4, iterations=2)
+        >>> coordinates = pixel_coordinates(4)
+        >>> target = jnp.zeros(16)
+        >>> optimizer, step = fit_step(lambda m, c: m(c), coordinates, target, config)
+        >>> model = ImageDEQ(4, key=jax.random.key(0))
+        >>> model, state = step(model, optimizer.init(eqx.filter(model, eqx.is_array)))
+    """
+    optimizer = optax.adam(optax.cosine_decay_schedule(config.learning_rate, config.iterations))
 
     def loss(model):
         return jnp.mean((jax.vmap(lambda c: predict(model, c))(coordinates) - target) ** 2)
@@ -180,6 +210,11 @@ def _fit(model, predict, coordinates, target, config):
         updates, state = optimizer.update(grads, state, eqx.filter(model, eqx.is_array))
         return eqx.apply_updates(model, updates), state
 
+    return optimizer, step
+
+
+def _fit(model, predict, coordinates, target, config):
+    optimizer, step = fit_step(predict, coordinates, target, config)
     start = time.perf_counter()
     state = optimizer.init(eqx.filter(model, eqx.is_array))
     for _ in range(config.iterations):
@@ -204,13 +239,7 @@ def fit_image(config: ImageFitConfig = ImageFitConfig()) -> ImageFitResult:
     """
     target = jnp.asarray(load_sample_image_gray(config.side).ravel())
     coordinates = pixel_coordinates(config.side)
-    model = ImageDEQ(
-        config.width,
-        frequencies=config.frequencies,
-        max_steps=config.max_steps,
-        tolerance=config.tolerance,
-        key=jax.random.key(config.seed),
-    )
+    model = config.initial_model()
     steps = config.max_steps if config.unrolled_steps is None else config.unrolled_steps
     deq_model, deq_image, deq_seconds = _fit(model, lambda m, c: m(c), coordinates, target, config)
     _, unrolled_image, unrolled_seconds = _fit(

@@ -105,6 +105,11 @@ class SequenceTrainingConfig:
     test_size: int = 1000
     seed: int = 0
 
+    def initial_model(self) -> ParityDEQ:
+        """The untrained `ParityDEQ` of these settings (initialised from `seed`)."""
+        max_steps = self.length + 4 if self.max_steps is None else self.max_steps
+        return ParityDEQ(self.width, self.hidden, max_steps=max_steps, key=jax.random.key(self.seed))
+
     def __post_init__(self):
         for name in ("length", "width", "hidden", "iterations", "batch_size", "test_size"):
             value = getattr(self, name)
@@ -132,6 +137,37 @@ class SequenceTrainingResult:
     wall_time: float
 
 
+def parity_step(config: SequenceTrainingConfig):
+    """The training step of `train_parity_deq`: `(optimizer, step)` with
+    `step(model, state, bits, parity) -> (model, state, loss)` one compiled Adam step (cosine
+    decay) on the mean binary cross-entropy of every position's parity logit.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, equinox as eqx
+        >>> config = SequenceTrainingConfig(length=4, width=8, hidden=8, iterations=2)
+        >>> model = ParityDEQ(8, 8, max_steps=8, key=jax.random.key(0))
+        >>> optimizer, step = parity_step(config)
+        >>> bits, parity = parity_batch(np.random.default_rng(0), 3, 4)
+        >>> state = optimizer.init(eqx.filter(model, eqx.is_array))
+        >>> model, state, loss = step(model, state, jnp.asarray(bits), jnp.asarray(parity, float))
+        >>> bool(loss > 0)
+        True
+    """
+    optimizer = optax.adam(optax.cosine_decay_schedule(config.learning_rate, config.iterations))
+
+    def loss(model, bits, parity):
+        logits = jax.vmap(model)(bits)
+        return optax.sigmoid_binary_cross_entropy(logits, parity).mean()
+
+    @eqx.filter_jit
+    def step(model, state, bits, parity):
+        value, grads = eqx.filter_value_and_grad(loss)(model, bits, parity)
+        updates, state = optimizer.update(grads, state, eqx.filter(model, eqx.is_array))
+        return eqx.apply_updates(model, updates), state, value
+
+    return optimizer, step
+
+
 def train_parity_deq(config: SequenceTrainingConfig = SequenceTrainingConfig()):
     """Train `ParityDEQ` on running parity and evaluate it on fresh sequences.
 
@@ -148,24 +184,9 @@ def train_parity_deq(config: SequenceTrainingConfig = SequenceTrainingConfig()):
         True
     """
     start = time.perf_counter()
-    max_steps = config.length + 4 if config.max_steps is None else config.max_steps
-    model = ParityDEQ(
-        config.width, config.hidden, max_steps=max_steps, key=jax.random.key(config.seed)
-    )
-    schedule = optax.cosine_decay_schedule(config.learning_rate, config.iterations)
-    optimizer = optax.adam(schedule)
+    model = config.initial_model()
+    optimizer, step = parity_step(config)
     state = optimizer.init(eqx.filter(model, eqx.is_array))
-
-    def loss(model, bits, parity):
-        logits = jax.vmap(model)(bits)
-        return optax.sigmoid_binary_cross_entropy(logits, parity).mean()
-
-    @eqx.filter_jit
-    def step(model, state, bits, parity):
-        value, grads = eqx.filter_value_and_grad(loss)(model, bits, parity)
-        updates, state = optimizer.update(grads, state, eqx.filter(model, eqx.is_array))
-        return eqx.apply_updates(model, updates), state, value
-
     rng = np.random.default_rng(config.seed)
     losses = []
     for _ in range(config.iterations):
