@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from jaxfp.examples._channels_last import ChannelsLastConv
+
 
 def _torch():
     import torch
@@ -78,13 +80,16 @@ def conv_digits_trainer(config, data, jax_model):
         norm.weight.data, norm.bias.data = as_torch(eqx_norm.weight), as_torch(eqx_norm.bias)
         return norm
 
-    def conv(eqx_conv):
-        weight = eqx_conv.weight
-        bias = eqx_conv.bias is not None
+    def conv(jax_conv):
+        # The cell's kernels are HWIO (`ChannelsLastConv`), the encoder's OIHW (equinox).
+        weight = jax_conv.weight
+        if isinstance(jax_conv, ChannelsLastConv):
+            weight = np.transpose(weight, (3, 2, 0, 1))
+        bias = getattr(jax_conv, "bias", None) is not None
         layer = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1, bias=bias)
         layer.weight.data = as_torch(weight)
         if bias:
-            layer.bias.data = as_torch(eqx_conv.bias.reshape(-1))
+            layer.bias.data = as_torch(jax_conv.bias.reshape(-1))
         return layer
 
     cell = jax_model.deq.cell
@@ -123,7 +128,8 @@ def conv_digits_trainer(config, data, jax_model):
             z_out, info = self.deq(
                 lambda z: self.cell(z, x), torch.zeros_like(x), backward_writer=writer
             )
-            logits = self.head(self.head_norm(z_out[-1]).flatten(1))
+            # jaxfp's state is channels-last: flatten (H, W, C) as its head does.
+            logits = self.head(self.head_norm(z_out[-1]).permute(0, 2, 3, 1).flatten(1))
             return logits, info
 
     model = Model()

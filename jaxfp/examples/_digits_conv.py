@@ -1,6 +1,8 @@
 """A convolutional DEQ classifier for scikit-learn's digits: conv encoder → DEQ(conv residual
 cell with GroupNorm) → linear head, the architecture of the DEQ tutorials (Kolter, Duvenaud,
-Johnson, "Deep implicit layers", ch. 4) at the digits' 8×8 size."""
+Johnson, "Deep implicit layers", ch. 4) at the digits' 8×8 size. The equilibrium state is
+channels-last (8, 8, C), the layout XLA:CPU convolves fast inside a solver loop
+(`_channels_last`)."""
 
 import equinox as eqx
 import jax
@@ -9,14 +11,16 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import AbstractAdjoint, AbstractFixedPointSolver, Anderson, ImplicitAdjoint
 from ..nn import DEQ
+from ._channels_last import ChannelsLastConv, ChannelsLastGroupNorm
 from ._digits_data import IMAGE_SIDE, NUM_CLASSES
 
 
 class ConvCell(eqx.Module):
     """The residual conv cell z ↦ GN(relu(z + GN(x + conv₂(GN(relu(conv₁ z)))))).
 
-    `z` and the injection `x` are `(channels, 8, 8)` feature maps. The GroupNorms keep every
-    iterate's scale fixed, so the solver's residual stays comparable from step to step.
+    `z` and the injection `x` are channels-last `(8, 8, channels)` feature maps. The GroupNorms
+    keep every iterate's scale fixed, so the solver's residual stays comparable from step to
+    step.
 
     Args:
         channels: feature channels of the state.
@@ -31,24 +35,22 @@ class ConvCell(eqx.Module):
         (8, 8, 8)
     """
 
-    conv1: eqx.nn.Conv2d
-    conv2: eqx.nn.Conv2d
-    norm1: eqx.nn.GroupNorm
-    norm2: eqx.nn.GroupNorm
-    norm3: eqx.nn.GroupNorm
+    conv1: ChannelsLastConv
+    conv2: ChannelsLastConv
+    norm1: ChannelsLastGroupNorm
+    norm2: ChannelsLastGroupNorm
+    norm3: ChannelsLastGroupNorm
 
     def __init__(self, channels: int, hidden: int, *, groups: int = 8, key: PRNGKeyArray):
         key1, key2 = jax.random.split(key)
-        self.conv1 = eqx.nn.Conv2d(channels, hidden, 3, padding=1, use_bias=False, key=key1)
-        self.conv2 = eqx.nn.Conv2d(hidden, channels, 3, padding=1, use_bias=False, key=key2)
         # Small initial weights keep the cell a contraction at the start of training.
-        self.conv1 = eqx.tree_at(lambda c: c.weight, self.conv1, 0.1 * self.conv1.weight)
-        self.conv2 = eqx.tree_at(lambda c: c.weight, self.conv2, 0.1 * self.conv2.weight)
-        self.norm1 = eqx.nn.GroupNorm(groups, hidden)
-        self.norm2 = eqx.nn.GroupNorm(groups, channels)
-        self.norm3 = eqx.nn.GroupNorm(groups, channels)
+        self.conv1 = ChannelsLastConv(channels, hidden, scale=0.1, key=key1)
+        self.conv2 = ChannelsLastConv(hidden, channels, scale=0.1, key=key2)
+        self.norm1 = ChannelsLastGroupNorm(groups, hidden)
+        self.norm2 = ChannelsLastGroupNorm(groups, channels)
+        self.norm3 = ChannelsLastGroupNorm(groups, channels)
 
-    def __call__(self, z: Float[Array, "c 8 8"], x: Float[Array, "c 8 8"]):
+    def __call__(self, z: Float[Array, "8 8 c"], x: Float[Array, "8 8 c"]):
         y = self.norm1(jax.nn.relu(self.conv1(z)))
         return self.norm3(jax.nn.relu(z + self.norm2(x + self.conv2(y))))
 
@@ -75,7 +77,7 @@ class ConvDigitsDEQ(eqx.Module):
     encoder: eqx.nn.Conv2d
     encoder_norm: eqx.nn.GroupNorm
     deq: DEQ
-    head_norm: eqx.nn.GroupNorm
+    head_norm: ChannelsLastGroupNorm
     head: eqx.nn.Linear
 
     def __init__(
@@ -96,15 +98,15 @@ class ConvDigitsDEQ(eqx.Module):
         adjoint = ImplicitAdjoint() if adjoint is None else adjoint
         cell = ConvCell(channels, hidden, groups=groups, key=key_cell)
         self.deq = DEQ(cell, solver, adjoint, max_steps)
-        self.head_norm = eqx.nn.GroupNorm(groups, channels)
+        self.head_norm = ChannelsLastGroupNorm(groups, channels)
         self.head = eqx.nn.Linear(channels * IMAGE_SIDE**2, NUM_CLASSES, key=key_head)
 
-    def features(self, image: Float[Array, " 64"]) -> Float[Array, "c 8 8"]:
-        """The DEQ input (the encoded image)."""
+    def features(self, image: Float[Array, " 64"]) -> Float[Array, "8 8 c"]:
+        """The DEQ input (the encoded image, channels-last)."""
         pixels = image.reshape(1, IMAGE_SIDE, IMAGE_SIDE).astype(self.encoder.weight.dtype)
-        return self.encoder_norm(self.encoder(pixels))
+        return jnp.transpose(self.encoder_norm(self.encoder(pixels)), (1, 2, 0))
 
-    def classify(self, z: Float[Array, "c 8 8"]) -> Float[Array, " 10"]:
+    def classify(self, z: Float[Array, "8 8 c"]) -> Float[Array, " 10"]:
         """Class logits of an equilibrium state."""
         return self.head(jnp.ravel(self.head_norm(z)))
 

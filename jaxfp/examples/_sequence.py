@@ -108,7 +108,9 @@ class SequenceTrainingConfig:
     def initial_model(self) -> ParityDEQ:
         """The untrained `ParityDEQ` of these settings (initialised from `seed`)."""
         max_steps = self.length + 4 if self.max_steps is None else self.max_steps
-        return ParityDEQ(self.width, self.hidden, max_steps=max_steps, key=jax.random.key(self.seed))
+        return ParityDEQ(
+            self.width, self.hidden, max_steps=max_steps, key=jax.random.key(self.seed)
+        )
 
     def __post_init__(self):
         for name in ("length", "width", "hidden", "iterations", "batch_size", "test_size"):

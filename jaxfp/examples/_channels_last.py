@@ -1,0 +1,77 @@
+"""Channels-last 3×3 convolution and GroupNorm for feature maps of shape (H, W, C).
+
+XLA:CPU runs a convolution inside a while loop (so in every DEQ solve) at full speed only when
+its input is channels-last and its kernel is HWIO; with equinox's channels-first layout (C, H, W)
+and OIHW kernels it falls back to a slow path. Measured on 2 cores, batch 64, 16 → 32 → 16
+channels at 8 × 8, two convolutions per step inside `lax.fori_loop`: 1.2 ms per step
+channels-last with an HWIO kernel, 20–30 ms with any other combination, while a single call
+outside a loop takes 1.2–1.8 ms in every layout (XLA chooses the layout there).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, PRNGKeyArray
+
+
+class ChannelsLastConv(eqx.Module):
+    """A bias-free 3×3 convolution with 'same' padding of an (H, W, C_in) map, kernel HWIO.
+
+    Initialised as `equinox.nn.Conv2d` (then stored transposed), times `scale`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> conv = ChannelsLastConv(4, 6, key=jax.random.key(0))
+        >>> conv(jnp.ones((8, 8, 4))).shape
+        (8, 8, 6)
+    """
+
+    weight: Float[Array, "3 3 cin cout"]
+
+    def __init__(self, in_channels: int, out_channels: int, *, scale=1.0, key: PRNGKeyArray):
+        conv = eqx.nn.Conv2d(in_channels, out_channels, 3, use_bias=False, key=key)
+        self.weight = scale * jnp.transpose(conv.weight, (2, 3, 1, 0))
+
+    def __call__(self, x: Float[Array, "h w cin"]) -> Float[Array, "h w cout"]:
+        out = jax.lax.conv_general_dilated(
+            x[None], self.weight, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+        return out[0]
+
+
+class ChannelsLastGroupNorm(eqx.Module):
+    """`equinox.nn.GroupNorm` for a channels-last map (..., C): each group of C / `groups`
+    channels is normalised over itself and every spatial position, then scaled and shifted per
+    channel.
+
+    Example:
+        >>> import jax
+        >>> norm = ChannelsLastGroupNorm(2, 4)
+        >>> y = norm(jax.random.normal(jax.random.key(0), (8, 8, 4)))
+        >>> y.shape, round(float(y[..., :2].mean()), 5)
+        ((8, 8, 4), 0.0)
+    """
+
+    weight: Float[Array, " channels"]
+    bias: Float[Array, " channels"]
+    groups: int = eqx.field(static=True)
+    eps: float = eqx.field(static=True)
+
+    def __init__(self, groups: int, channels: int, eps: float = 1e-5):
+        if channels % groups:
+            raise ValueError(f"`groups` ({groups}) must divide `channels` ({channels}).")
+        self.weight, self.bias = jnp.ones(channels), jnp.zeros(channels)
+        self.groups, self.eps = groups, eps
+
+    @property
+    def channels(self) -> int:
+        """The number of channels C."""
+        return self.weight.shape[0]
+
+    def __call__(self, x: Float[Array, "... channels"]) -> Float[Array, "... channels"]:
+        grouped = x.reshape(*x.shape[:-1], self.groups, x.shape[-1] // self.groups)
+        axes = (*range(x.ndim - 1), x.ndim)
+        mean = grouped.mean(axis=axes, keepdims=True)
+        variance = grouped.var(axis=axes, keepdims=True)
+        normalised = ((grouped - mean) * jax.lax.rsqrt(variance + self.eps)).reshape(x.shape)
+        return normalised * self.weight + self.bias
