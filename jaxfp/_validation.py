@@ -6,7 +6,7 @@ anything is traced or compiled:
 
 - tolerances (`check_tolerances`): finite, ≥ 0, not both 0;
 - integer options (`check_count`): Python or NumPy integers (not bools), at most
-  `MAX_COUNT` so a step counter never overflows 32 bits;
+  `MAX_COUNT` so a step counter never overflows 32 bits; the part of a split run (`check_part`);
 - Python numbers in `y0` and `args` become arrays once, before the jit boundary
   (`as_array_leaves`), so repeated calls with new values reuse one compilation;
 - the solvers' own dtype rules: residual norms are real (`residual_dtype`), the small dense
@@ -144,6 +144,27 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
     if value > MAX_COUNT:
         raise ValueError(f"`{name}` must be at most {MAX_COUNT} (2**31 - 1), got {value!r}.")
     return int(value)
+
+
+def check_part(part) -> tuple[int, int]:
+    """`part` as `(index, count)` when it is a pair of integers with 0 ≤ index < count (the part
+    of a run split over processes, `jaxfp.enumeration.enumerate_part`).
+
+    Raises:
+        ValueError: for anything else.
+
+    Example:
+        >>> check_part((1, 4))
+        (1, 4)
+    """
+    if isinstance(part, tuple) and len(part) == 2:
+        try:
+            index, count = check_count(part[0], "part", minimum=0), check_count(part[1], "part")
+        except ValueError:
+            index = count = None
+        if index is not None and index < count:
+            return index, count
+    raise ValueError(f"`part` must be a pair (index, count) with 0 ≤ index < count; got {part!r}.")
 
 
 def as_array_leaves(tree):

@@ -32,7 +32,7 @@ _METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bo
 # The options each method takes (argparse destinations; each defaults to None when not given).
 _TAKES = {
     "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
-    "exact-regions": {"chunk_size", "no_prune", "devices"},
+    "exact-regions": {"chunk_size", "no_prune", "devices", "part"},
     "homotopy": {"chunk_size", "checkpoint", "resume"},
     "branch-and-bound": {"certify_complete", "box"},
 }

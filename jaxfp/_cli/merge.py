@@ -1,10 +1,11 @@
 """Parts of an enumeration on the command line: `jaxfp enumerate ... --part I/N --out PART.npz`
-runs part I of N (the orthants o with o % N == I), and `jaxfp merge PART.npz ... --out all.npz`
-merges the N part files into the result of the whole run (`jaxfp.enumeration.merge_parts`).
+runs part I of N (starts: the orthants o with o % N == I; exact regions: the I-th of N blocks of
+the regions left after pruning), and `jaxfp merge PART.npz ... --out all.npz` merges the N part
+files into the result of the whole run (`jaxfp.enumeration.merge_parts`).
 
-Every part must be run with the same network and options (checked by the merge). Each part can
-have its own `--checkpoint DIR` and resumes with `--resume` after a kill. See docs/multiprocess.md
-for SLURM and multi-host GPU/TPU jobs.
+Every part must be run with the same method, network and options (checked by the merge). A starts
+part can have its own `--checkpoint DIR` and resumes with `--resume` after a kill. See
+docs/multiprocess.md for SLURM and multi-host GPU/TPU jobs.
 """
 
 import argparse
@@ -31,18 +32,19 @@ def parse_part(text: str) -> tuple[int, int]:
 
 
 def add_part_argument(group) -> None:
-    """Add `--part I/N` to the starts method's options of `jaxfp enumerate`."""
+    """Add `--part I/N` (starts and exact regions) to the options of `jaxfp enumerate`."""
     group.add_argument(
         "--part",
         metavar="I/N",
-        help="run part I of N of the orthants (o %% N == I; needs --out PART.npz, no face starts, "
-        "no --sample); merge the N part files with `jaxfp merge`",
+        help="run part I of N (starts: the orthants o %% N == I, no face starts, no --sample; "
+        "exact-regions: the I-th of N blocks of regions); needs --out PART.npz; merge the N part "
+        "files with `jaxfp merge`",
     )
 
 
 def check_part(namespace: argparse.Namespace) -> tuple[int, int]:
-    """The checked `--part I/N` (before any work): it needs `--out PART.npz`, and parts split the
-    orthants, so face starts and samples are refused.
+    """The checked `--part I/N` (before any work): it needs `--out PART.npz`, and starts parts
+    split the orthants, so face starts and samples are refused.
 
     Raises:
         UserInputError: for a malformed part, no `--out`, `--faces` or `--sample`.
@@ -82,9 +84,11 @@ def register(subparsers) -> None:
         description=(
             "Merge the N part files written by `jaxfp enumerate ... --part I/N --out PART.npz` "
             "into the result of the whole run: the parts are checked to be the N parts of one run "
-            "(same network and options, every part once), the fixed points are deduplicated "
-            "across parts, and the index check runs on the merged list (a consistency check: "
-            "starts never prove the list complete)."
+            "(same method, network and options, every part once, the work covered exactly "
+            "once). Starts: the fixed points are deduplicated across parts, and the index check "
+            "runs on the merged list (a consistency check: starts never prove the list "
+            "complete). Exact regions: the regions' records are assembled in order, complete "
+            "with the one-process proof when every region was solved or pruned."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -17,13 +17,14 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._misc import check_positive_int
+from .._validation import check_part
 from ..looped import PiecewiseLinear
-from ._collect import duplicate_groups, spectral_radii
 from ._piecewise import piece_table
 from ._pruning import plan_regions
-from ._region_bounds import fixed_point_bound
+from ._region_assemble import assemble_regions, host_sigma
+from ._region_record import RegionRecord, concatenate_rows, plan_digest
 from ._region_solve import ACCEPTED, RESIDUAL_FAILURE, SINGULAR, Tolerances, solve_chunk
-from ._results import PWLFixedPoints, SingularRegions
+from ._results import PWLFixedPoints
 from ._singular_regions import classify
 
 FORMS = ("sigma-affine", "affine-sigma")
@@ -63,12 +64,29 @@ def _host_region(weights, bias, table_np, pattern):
     return matrix, weights @ intercepts + bias
 
 
-def _sigma(table_np, u):
-    piece = np.searchsorted(table_np["breakpoints"], u)
-    return table_np["slopes"][piece] * u + table_np["intercepts"][piece]
+def _part_range(part, num_regions: int) -> tuple[int, int]:
+    """Regions `begin … end − 1` of part `(I, N)`: the I-th of N contiguous blocks (all of them
+    for `part=None`)."""
+    if part is None:
+        return 0, num_regions
+    index, count = check_part(part)
+    return num_regions * index // count, num_regions * (index + 1) // count
 
 
-def enumerate_pwl_regions(
+def _prepared(weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier):
+    """The checked network and σ's piece table (as arrays and on the host); under float64."""
+    weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
+    _validate(weights, bias, form, chunk_size, max_frontier)
+    # PiecewiseLinear checks σ: shapes, finite values, increasing breakpoints, continuity.
+    table = piece_table(PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts))
+    table_np = {
+        name: np.asarray(getattr(table, name))
+        for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
+    }
+    return weights, bias, table, table_np
+
+
+def solve_pwl_regions(
     weights,
     bias,
     breakpoints,
@@ -76,12 +94,81 @@ def enumerate_pwl_regions(
     intercepts,
     *,
     form: str = "sigma-affine",
+    part: tuple[int, int] | None = None,
     chunk_size: int = 8192,
     prune: bool = True,
     max_frontier: int = 4096,
     tolerances: Tolerances | None = None,
     devices: Sequence[jax.Device] | None = None,
     progress: Callable[[int, int], None] | None = None,
+) -> RegionRecord:
+    """Solve the activation regions of part `part = (I, N)` (all of them for None): the work of
+    `enumerate_pwl_regions`, before the assembly, as a `RegionRecord`.
+
+    The regions left after pruning are numbered 0 … n − 1; part I of N solves the I-th of N
+    contiguous blocks of them, so that the records of parts 0 … N − 1, in order, are the record
+    of the whole run. Arguments as for `enumerate_pwl_regions`.
+
+    Raises:
+        ValueError: as `enumerate_pwl_regions`, and for a malformed `part`.
+    """
+    tolerances = Tolerances() if tolerances is None else tolerances
+    with jax.enable_x64(True):
+        weights, bias, table, table_np = _prepared(
+            weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier
+        )
+        plan = plan_regions(
+            jnp.asarray(weights), jnp.asarray(bias), table, prune=prune, max_frontier=max_frontier
+        )
+        begin, end = _part_range(part, int(plan.num_regions))
+        solved, singular_patterns, failures = _solve_regions(
+            weights, bias, table, plan, (begin, end), chunk_size, tolerances, devices, progress
+        )
+        classified, singular = _classify_singular(
+            weights, bias, table_np, singular_patterns, tolerances
+        )
+    d = bias.shape[0]
+    return RegionRecord(
+        begin=begin,
+        end=end,
+        num_regions=int(plan.num_regions),
+        plan=plan_digest(plan),
+        solved=concatenate_rows(solved, d),
+        classified=concatenate_rows(classified, d),
+        singular_patterns=np.asarray(singular_patterns, dtype=np.int64).reshape(-1, d),
+        singular_kinds=tuple(singular[0]),
+        singular_preactivations=np.asarray(singular[1], dtype=np.float64).reshape(-1, d),
+        singular_nullity=np.asarray(singular[2], dtype=np.int64),
+        failures=failures,
+    )
+
+
+def assemble_pwl_regions(
+    weights,
+    bias,
+    breakpoints,
+    slopes,
+    intercepts,
+    records: Sequence[RegionRecord],
+    *,
+    form: str = "sigma-affine",
+    part: tuple[int, int] | None = None,
+) -> PWLFixedPoints:
+    """The `PWLFixedPoints` of the records of one run (one, or its parts in order), or with
+    `part = (I, N)` of part I's one record alone (never complete).
+
+    Raises:
+        ValueError: if the records of a run do not solve every planned region exactly once.
+    """
+    with jax.enable_x64(True):
+        weights, bias, table, table_np = _prepared(
+            weights, bias, breakpoints, slopes, intercepts, form, 1, 1
+        )
+        return assemble_regions(weights, bias, table, table_np, form, records, part)
+
+
+def enumerate_pwl_regions(
+    weights, bias, breakpoints, slopes, intercepts, *, form: str = "sigma-affine", **options
 ) -> PWLFixedPoints:
     """All fixed points of F(x) = σ(Wx + b) or W σ(x) + b for a continuous PWL σ, exactly.
 
@@ -93,11 +180,13 @@ def enumerate_pwl_regions(
         weights (d, d), bias (d,): the network.
         breakpoints (k,), slopes, intercepts (k + 1,): σ, as in `jaxfp.looped.PiecewiseLinear`.
         form: `"sigma-affine"` for σ(Wx + b), `"affine-sigma"` for W σ(x) + b.
-        chunk_size: regions solved per batch.
-        prune: exclude regions with the interval tests of `jaxfp.enumeration._pruning`.
-        max_frontier: the largest level of the pruning search tree.
-        tolerances: a `Tolerances` (boundary, residual, singular); default `Tolerances()`.
-        progress: called after each chunk with (regions solved in it, regions to solve in all).
+        **options: the keyword options of `solve_pwl_regions` (all but `part`): `chunk_size`
+            (regions solved per batch, default 8192); `prune` (exclude regions with the interval
+            tests of `jaxfp.enumeration._pruning`, default True); `max_frontier` (the largest
+            level of the pruning search tree, default 4096); `tolerances` (a `Tolerances`:
+            boundary, residual, singular; default `Tolerances()`); `devices` (what each chunk is
+            laid out over, default all local devices); `progress` (called after each chunk with
+            (regions solved in it, regions to solve in all)).
 
     Returns:
         a `PWLFixedPoints`.
@@ -113,32 +202,19 @@ def enumerate_pwl_regions(
         >>> found.n_fixed_points, found.complete
         (9, True)
     """
-    weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
-    _validate(weights, bias, form, chunk_size, max_frontier)
-    tolerances = Tolerances() if tolerances is None else tolerances
-    with jax.enable_x64(True):
-        # PiecewiseLinear checks σ: shapes, finite values, increasing breakpoints, continuity.
-        table = piece_table(PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts))
-        table_np = {
-            name: np.asarray(getattr(table, name))
-            for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
-        }
-        plan = plan_regions(
-            jnp.asarray(weights), jnp.asarray(bias), table, prune=prune, max_frontier=max_frontier
-        )
-        rows, singular_patterns, failures = _solve_regions(
-            weights, bias, table, plan, chunk_size, tolerances, devices, progress
-        )
-        singular = _classify_singular(weights, bias, table_np, singular_patterns, tolerances, rows)
-        return _assemble(
-            weights, bias, table, table_np, form, int(plan.num_regions), rows, singular, failures
-        )
+    network = (weights, bias, breakpoints, slopes, intercepts)
+    if "part" in options:
+        raise ValueError("`part` is an option of solve_pwl_regions (the work of one part).")
+    record = solve_pwl_regions(*network, form=form, **options)
+    return assemble_pwl_regions(*network, [record], form=form)
 
 
-def _solve_regions(weights, bias, table, plan, chunk_size, tolerances, devices, progress):
-    """Solve the planned regions chunk by chunk (the next chunk is dispatched before the last one
-    is collected); returns the accepted rows, the singular patterns and the residual failures."""
-    num_solve = int(plan.num_regions)
+def _solve_regions(weights, bias, table, plan, span, chunk_size, tolerances, devices, progress):
+    """Solve regions `span = (begin, end)` of the plan chunk by chunk (the next chunk is
+    dispatched before the last one is collected); returns the accepted rows, the singular
+    patterns and the residual failures."""
+    begin, end = span
+    num_solve = end - begin
     devices = list(jax.local_devices() if devices is None else devices)
     chunk = _chunk_length(chunk_size, num_solve, len(devices))
     sharding = None
@@ -147,6 +223,7 @@ def _solve_regions(weights, bias, table, plan, chunk_size, tolerances, devices, 
         mesh = Mesh(np.array(devices), ("regions",))
         sharding = NamedSharding(mesh, PartitionSpec("regions"))
         operands = jax.device_put(operands, NamedSharding(mesh, PartitionSpec()))
+    stop = jnp.asarray(end, dtype=jnp.int64)
 
     rows, singular_patterns, failures = [], [], 0
 
@@ -170,9 +247,13 @@ def _solve_regions(weights, bias, table, plan, chunk_size, tolerances, devices, 
             progress(int(np.sum(status <= RESIDUAL_FAILURE)), num_solve)
 
     pending = None
-    for start in range(0, num_solve, chunk):
+    for start in range(begin, end, chunk):
         result = solve_chunk(
-            *operands, jnp.asarray(start, dtype=jnp.int64), chunk_size=chunk, sharding=sharding
+            *operands,
+            jnp.asarray(start, dtype=jnp.int64),
+            stop,
+            chunk_size=chunk,
+            sharding=sharding,
         )
         if pending is not None:
             collect(pending)
@@ -182,9 +263,10 @@ def _solve_regions(weights, bias, table, plan, chunk_size, tolerances, devices, 
     return rows, singular_patterns, failures
 
 
-def _classify_singular(weights, bias, table_np, patterns, tolerances, rows):
-    """Classify flagged regions exactly; regular ones and single points join `rows`."""
-    kinds, points, nullities = [], [], []
+def _classify_singular(weights, bias, table_np, patterns, tolerances):
+    """Classify flagged regions exactly: the rows of the regular ones and single points, and
+    every region's (kind, representative pre-activation, nullity)."""
+    rows, kinds, points, nullities = [], [], [], []
     for pattern in patterns:
         matrix, rhs = _host_region(weights, bias, table_np, pattern)
         lower, upper = table_np["lower"][pattern], table_np["upper"][pattern]
@@ -193,7 +275,7 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances, rows):
         if found.kind in ("regular", "single_point"):
             slack = tolerances.boundary * (1 + np.abs(u))
             distance = np.minimum(u - lower, upper - u)
-            residual = np.abs(weights @ _sigma(table_np, u) + bias - u).max()
+            residual = np.abs(weights @ host_sigma(table_np, u) + bias - u).max()
             if np.all(distance >= -slack) and residual <= tolerances.residual * (
                 1 + np.abs(u).max()
             ):
@@ -210,100 +292,4 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances, rows):
         kinds.append(found.kind)
         points.append(u)
         nullities.append(found.nullity)
-    return np.asarray(patterns, dtype=np.int64).reshape(-1, bias.shape[0]), kinds, points, nullities
-
-
-def _assemble(
-    weights, bias, table, table_np, form, num_solve, rows, singular, failures
-) -> PWLFixedPoints:
-    d, num_breakpoints = bias.shape[0], table_np["breakpoints"].shape[0]
-    singular_patterns, kinds, singular_points, nullities = singular
-    u, patterns, margins, boundary, signs = (
-        np.concatenate([row[i] for row in rows]) if rows else empty
-        for i, empty in enumerate(
-            (
-                np.zeros((0, d)),
-                np.zeros((0, d), int),
-                np.zeros(0),
-                np.zeros(0, bool),
-                np.zeros(0, int),
-            )
-        )
-    )
-    radius = spectral_radii(weights, table_np["slopes"][patterns])
-    # Boundary points are found once per region sharing them: keep the copy deepest inside its
-    # region, with the largest spectral radius of the copies.
-    on_edge = np.flatnonzero(boundary)
-    groups = duplicate_groups(u[on_edge])
-    keep = list(np.flatnonzero(~boundary))
-    for group in range(groups.max(initial=-1) + 1):
-        members = on_edge[groups == group]
-        best = members[np.argmax(margins[members])]
-        radius[best] = radius[members].max()
-        keep.append(best)
-    keep = np.sort(np.asarray(keep, dtype=np.int64))
-    u, patterns, margins, boundary, signs, radius = (
-        a[keep] for a in (u, patterns, margins, boundary, signs, radius)
-    )
-    signs = np.where(boundary, 0, signs)
-    sigma_u = table_np["slopes"][patterns] * u + table_np["intercepts"][patterns]
-    points = sigma_u if form == "sigma-affine" else u
-    if form == "sigma-affine":
-        residuals = np.abs(_sigma(table_np, points @ weights.T + bias) - points).max(
-            axis=1, initial=0.0
-        )
-    else:
-        residuals = np.abs(_sigma(table_np, points) @ weights.T + bias - points).max(
-            axis=1, initial=0.0
-        )
-
-    total = (num_breakpoints + 1) ** d
-    pruned = total - num_solve
-    bound, reference = fixed_point_bound(weights, num_breakpoints)
-    index_sum = int(signs.sum())
-    expected_degree = 1 if table.bounded else None
-    undecided = kinds.count("undecided")
-    complete = failures == 0 and undecided == 0
-    singular_x = [p if form == "affine-sigma" else _sigma(table_np, p) for p in singular_points]
-    evidence = (
-        f"{num_solve} of the {total} = {num_breakpoints + 1}^{d} activation regions solved exactly "
-        f"and {pruned} excluded by interval bounds; {len(kinds)} singular regions classified by "
-        f"SVD and linear programming ({undecided} undecided); {failures} consistent candidates "
-        f"failed the residual check; {int(boundary.sum())} points lie on region boundaries."
-    )
-    if expected_degree is not None:
-        evidence += f" Index sum {index_sum} vs Brouwer degree {expected_degree} of I - F" + (
-            " (equal)."
-            if index_sum == expected_degree
-            else " (differ: boundary or singular points)."
-        )
-    return PWLFixedPoints(
-        points=jnp.asarray(points),
-        preactivations=jnp.asarray(u),
-        patterns=jnp.asarray(patterns),
-        spectral_radius=jnp.asarray(radius),
-        attracting=jnp.asarray(radius < 1),
-        certified=jnp.asarray(~boundary & (margins > 0)),
-        margins=jnp.asarray(margins),
-        on_boundary=jnp.asarray(boundary),
-        residuals=jnp.asarray(residuals),
-        index_signs=jnp.asarray(signs),
-        singular_regions=SingularRegions(
-            patterns=jnp.asarray(singular_patterns),
-            kinds=tuple(kinds),
-            points=jnp.asarray(np.asarray(singular_x).reshape(-1, d)),
-            nullity=jnp.asarray(np.asarray(nullities, dtype=np.int64)),
-        ),
-        form=form,
-        num_regions_total=total,
-        num_regions_solved=num_solve,
-        num_regions_pruned=pruned,
-        num_residual_failures=failures,
-        upper_bound=bound,
-        upper_bound_reference=reference,
-        index_sum=index_sum,
-        expected_degree=expected_degree,
-        has_continuum="continuum" in kinds,
-        complete=complete,
-        evidence=evidence,
-    )
+    return rows, (kinds, points, nullities)

@@ -7,16 +7,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._misc import check_positive_int
+from .._validation import check_part
 from ._sharding import select_devices
 from ._solve_starts import SolveOptions
 from ._start_geometry import default_centre_and_scale
 from ._starts import MAX_FULL_ORTHANTS, face_starts, orthant_starts, sample_orthants
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    return int(value)
 
 
 def fingerprint(net, centre, scale, layout, orthants, seed, chunk, options, certify):
@@ -83,8 +79,8 @@ def plan_starts(
 ) -> StartsPlan:
     """Check the arguments of `enumerate_iterative` and plan the run (see its docstring)."""
     dim = net.dim
-    starts_per_orthant = _positive_int("starts_per_orthant", starts_per_orthant)
-    chunk_size = _positive_int("chunk_size", chunk_size)
+    starts_per_orthant = check_positive_int(starts_per_orthant, "starts_per_orthant")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     options = SolveOptions() if options is None else options
     if not isinstance(options, SolveOptions):
         raise ValueError(f"`options` must be a SolveOptions, got {type(options).__name__}.")
@@ -96,16 +92,9 @@ def plan_starts(
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"`scale` must be a positive finite number, got {scale!r}.")
     if part is not None:
-        if sample is not None or not (
-            isinstance(part, tuple)
-            and len(part) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in part)
-            and 0 <= part[0] < part[1]
-        ):
-            raise ValueError(
-                f"`part` must be a pair (index, count) with 0 ≤ index < count, without `sample`; "
-                f"got {part!r}."
-            )
+        if sample is not None:
+            raise ValueError(f"`part` cannot be combined with `sample`; got part={part!r}.")
+        part = check_part(part)
         if dim > 62 or (1 << dim) > part[1] * MAX_FULL_ORTHANTS:
             raise ValueError(f"2^{dim} orthants split in {part[1]} parts are too many per part.")
         orthants = np.arange(part[0], 1 << dim, part[1], dtype=np.int64)

@@ -6,11 +6,14 @@ from typing import ClassVar
 import equinox as eqx
 import numpy as np
 
+from .._validation import check_part
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
+from ._exact_regions import assemble_pwl_regions, solve_pwl_regions
 from ._fixed_points import FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
-from ._pwl_networks import enumerate_pwl_fixed_points, is_piecewise_linear
+from ._pwl_networks import is_piecewise_linear, pwl_arrays
+from ._region_record import RegionRecord
 from ._region_solve import Tolerances
 from ._results import PWLFixedPoints
 
@@ -48,7 +51,7 @@ class ExactRegions(AbstractEnumerationMethod):
     """Every activation region's linear system solved exactly (piecewise-linear σ only).
 
     Inside each region F is affine: one linear solve per region and a consistency check give
-    every fixed point (`jaxfp.enumeration._pwl_networks.enumerate_pwl_fixed_points`). A finished
+    every fixed point (`jaxfp.enumeration._exact_regions.enumerate_pwl_regions`). A finished
     run is a proof of completeness, unless a region holds a continuum of fixed points, a singular
     region is undecided or a candidate failed its residual check.
 
@@ -84,49 +87,82 @@ class ExactRegions(AbstractEnumerationMethod):
 
     def run(self, net: LoopedNet, *, devices=None, progress=None) -> FixedPoints:
         began = time.perf_counter()
-        if not is_piecewise_linear(net):
-            raise ValueError(
-                "ExactRegions needs a piecewise-linear activation (a jaxfp.looped.PiecewiseLinear);"
-                f" {net.activation.name!r} is not one: use Starts, BranchAndBound or Auto."
-            )
-        regions = region_count(net)
-        if regions > self.max_regions:
-            raise ValueError(
-                f"ExactRegions would solve up to {regions:.3g} activation regions (d = {net.dim}), "
-                f"over the limit max_regions={self.max_regions:.3g}: raise `max_regions` to run "
-                "it anyway, or use Starts(sample=N) for a sampled, incomplete search."
-            )
-        run = enumerate_pwl_fixed_points(
-            net, **self.hyperparameters("max_regions"), devices=devices, progress=progress
+        record = solve_regions(self, net, devices=devices, progress=progress)
+        return regions_fixed_points(net, [record], began=began)
+
+
+def solve_regions(
+    method: ExactRegions, net: LoopedNet, *, part=None, devices=None, progress=None
+) -> RegionRecord:
+    """Solve the regions of `net` (of part `part = (I, N)` of them; all for None) with the
+    hyperparameters of `method`: the work of `ExactRegions.run`, before the assembly.
+
+    Raises:
+        ValueError: for a network that is not piecewise linear, or more than `max_regions`
+            regions (per part) before pruning.
+    """
+    if not is_piecewise_linear(net):
+        raise ValueError(
+            "ExactRegions needs a piecewise-linear activation (a jaxfp.looped.PiecewiseLinear);"
+            f" {net.activation.name!r} is not one: use Starts, BranchAndBound or Auto."
         )
-        points = np.asarray(run.points, np.float64)
-        proof = None
-        if run.complete and not run.has_continuum:
-            proof = Proof(
-                "exact-regions",
-                f"all {run.num_regions_total} activation regions solved exactly or excluded by "
-                "interval bounds; every singular region classified; every point residual-checked",
-            )
-        evidence = run.evidence
-        if run.has_continuum:
-            evidence += " A region holds a continuum of fixed points: the list is not finite."
-        diagnostics = {
-            "residuals": np.asarray(run.residuals) / (1.0 + np.abs(points).max(axis=1, initial=0)),
-            "spectral_radius": np.asarray(run.spectral_radius),
-            "determinant_sign": np.asarray(run.index_signs),
-            "certified": np.asarray(run.certified),
-            "certificate_margin": np.where(
-                np.asarray(run.certified), np.asarray(run.margins), np.nan
-            ),
-        }
-        return assemble_fixed_points(
-            net,
-            points,
-            method=self.name,
-            stats=ExactRegionsStats(run),
-            proof=proof,
-            evidence=evidence,
-            tolerance=1e-12,
-            diagnostics=diagnostics,
-            began=began,
+    count = 1 if part is None else check_part(part)[1]
+    regions = region_count(net)
+    if regions > method.max_regions * count:
+        per_part = f" in {count} parts" if count > 1 else ""
+        raise ValueError(
+            f"ExactRegions would solve up to {regions:.3g} activation regions (d = {net.dim})"
+            f"{per_part}, over the limit max_regions={method.max_regions:.3g} per run: raise "
+            "`max_regions` to run it anyway, split it in more parts, or use Starts(sample=N) "
+            "for a sampled, incomplete search."
         )
+    return solve_pwl_regions(
+        *pwl_arrays(net),
+        form=net.form,
+        part=part,
+        **method.hyperparameters("max_regions"),
+        devices=devices,
+        progress=progress,
+    )
+
+
+def regions_fixed_points(net: LoopedNet, records, *, began: float, part=None) -> FixedPoints:
+    """The `FixedPoints` of the region records of one run of `net` (one record, or the records
+    of its parts in order): complete, with the exact-regions proof, when every region was solved
+    or excluded (each exactly once), every singular region classified, every point residual-
+    checked, and no region holds a continuum. With `part = (I, N)`, the points of part I's one
+    record alone (never complete).
+
+    Raises:
+        ValueError: if the records of a run do not cover every planned region exactly once.
+    """
+    run = assemble_pwl_regions(*pwl_arrays(net), records, form=net.form, part=part)
+    points = np.asarray(run.points, np.float64)
+    proof = None
+    if run.complete and not run.has_continuum:
+        proof = Proof(
+            "exact-regions",
+            f"all {run.num_regions_total} activation regions solved exactly or excluded by "
+            "interval bounds; every singular region classified; every point residual-checked",
+        )
+    evidence = run.evidence
+    if run.has_continuum:
+        evidence += " A region holds a continuum of fixed points: the list is not finite."
+    diagnostics = {
+        "residuals": np.asarray(run.residuals) / (1.0 + np.abs(points).max(axis=1, initial=0)),
+        "spectral_radius": np.asarray(run.spectral_radius),
+        "determinant_sign": np.asarray(run.index_signs),
+        "certified": np.asarray(run.certified),
+        "certificate_margin": np.where(np.asarray(run.certified), np.asarray(run.margins), np.nan),
+    }
+    return assemble_fixed_points(
+        net,
+        points,
+        method=ExactRegions.name,
+        stats=ExactRegionsStats(run),
+        proof=proof,
+        evidence=evidence,
+        tolerance=1e-12,
+        diagnostics=diagnostics,
+        began=began,
+    )

@@ -53,6 +53,16 @@ def enumerate_pwl_fixed_points(net: LoopedNet, **options) -> PWLFixedPoints:
         >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
         (9, 4, True)
     """
+    return enumerate_pwl_regions(*pwl_arrays(net), form=net.form, **options)
+
+
+def pwl_arrays(net: LoopedNet) -> tuple[np.ndarray, ...]:
+    """`(W, b, breakpoints, slopes, intercepts)` of a looped network with a piecewise-linear σ:
+    the arguments of the exact-regions engine (`jaxfp.enumeration._exact_regions`).
+
+    Raises:
+        ValueError: if `net` is not a `LoopedNet` or its activation is not piecewise linear.
+    """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
     if not is_piecewise_linear(net):
@@ -61,13 +71,8 @@ def enumerate_pwl_fixed_points(net: LoopedNet, **options) -> PWLFixedPoints:
             "the exact region method needs a jaxfp.looped.PiecewiseLinear activation (relu, "
             "leaky_relu, hardtanh, abs, pwl:...); use the iterative enumeration engine instead."
         )
-    activation = net.activation
-    return enumerate_pwl_regions(
-        np.asarray(net.W),
-        np.asarray(net.b),
-        np.asarray(activation.breakpoints),
-        np.asarray(activation.slopes),
-        np.asarray(activation.intercepts),
-        form=net.form,
-        **options,
+    pieces = net.activation
+    return tuple(
+        np.asarray(array)
+        for array in (net.W, net.b, pieces.breakpoints, pieces.slopes, pieces.intercepts)
     )

@@ -92,16 +92,17 @@ def solve_chunk(
     plan: RegionPlan,
     tolerances: Tolerances,
     start: Int[Array, ""],
+    stop: Int[Array, ""],
     *,
     chunk_size: int,
     sharding: jax.sharding.Sharding | None,
 ) -> ChunkResult:
-    """Solve regions `start … start + chunk_size − 1` of `plan` (batched LU solves under vmap),
-    the batch laid out over devices by `sharding` when given."""
+    """Solve regions `start … min(start + chunk_size, stop) − 1` of `plan` (batched LU solves
+    under vmap), the batch laid out over devices by `sharding` when given."""
     indices = start + jnp.arange(chunk_size, dtype=jnp.int64)
     if sharding is not None:
         indices = jax.lax.with_sharding_constraint(indices, sharding)
-    valid = indices < plan.num_regions
+    valid = indices < stop
     patterns = decode_patterns(plan, jnp.where(valid, indices, 0))
     status, u, margin, boundary, residual, sign = jax.vmap(
         lambda pattern: solve_region(weights, bias, table, pattern, tolerances)

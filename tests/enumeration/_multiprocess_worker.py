@@ -1,5 +1,7 @@
-"""One process of the two-process enumeration test, run from the repository root as
-`python -m tests.enumeration._multiprocess_worker PORT PROCESS_ID NUM_PROCESSES OUT.npz DIR`."""
+"""One process of the two-process enumeration tests, run from the repository root as
+`python -m tests.enumeration._multiprocess_worker PORT PROCESS_ID NUM_PROCESSES OUT.npz DIR
+[METHOD]` (METHOD: `starts`, the default, on P1's (P); `exact-regions` on `_pwl_cases.split_net`,
+with no checkpoint)."""
 
 import sys
 
@@ -8,23 +10,34 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 
-def main(port: str, process_id: str, num_processes: str, out: str, checkpoint: str) -> None:
+def main(
+    port: str,
+    process_id: str,
+    num_processes: str,
+    out: str,
+    checkpoint: str,
+    method: str = "starts",
+) -> None:
     jax.distributed.initialize(
         coordinator_address=f"127.0.0.1:{port}",
         num_processes=int(num_processes),
         process_id=int(process_id),
         local_device_ids=[0],
     )
-    from jaxfp.enumeration import Starts, enumerate_part, save_part
+    from jaxfp.enumeration import ExactRegions, Starts, enumerate_part, save_part
 
     from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
+    from ._pwl_cases import split_net
 
     assert jax.process_count() == int(num_processes)
-    part = enumerate_part(
-        BUILDERS["poly"](),
-        method=Starts(starts_per_orthant=STARTS_PER_ORTHANT, certify=False),
-        checkpoint=checkpoint,
-    )
+    if method == "exact-regions":
+        part = enumerate_part(split_net(), method=ExactRegions())
+    else:
+        part = enumerate_part(
+            BUILDERS["poly"](),
+            method=Starts(starts_per_orthant=STARTS_PER_ORTHANT, certify=False),
+            checkpoint=checkpoint,
+        )
     save_part(part, out)
     jax.distributed.shutdown()
 

@@ -29,3 +29,18 @@ def forward(weights, bias, activation, form, x):
     if form == "sigma-affine":
         return sigma(x @ weights.T + bias)
     return sigma(x) @ weights.T + bias
+
+
+def split_net():
+    """The hard-tanh network of the split-run tests (d = 4, σ(Wx + b)): u_0 = x_0 + x_1 / 2, so
+    the regions with u_0 on σ's linear piece and u_1 on a flat one are singular (u_0 = u_0 ± 1/2:
+    classified `no_solution`), and the others hold several fixed points."""
+    import jax.numpy as jnp
+
+    import jaxfp
+
+    weights, bias = random_net(2, 4, gain=2.5)
+    weights[0], bias[0] = [1.0, 0.5, 0.0, 0.0], 0.0
+    return jaxfp.looped.LoopedNet(
+        jnp.asarray(weights, jnp.float64), jnp.asarray(bias, jnp.float64), jaxfp.looped.hardtanh()
+    )

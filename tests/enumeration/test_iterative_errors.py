@@ -25,7 +25,7 @@ NET = jaxfp.looped.tanh_identity_network(2)
         (dict(sample=5), "exceeds the 2\\^2 = 4 orthants"),
         (dict(sample=2, faces=True), "`faces=True` cannot be combined with `sample`"),
         (dict(part=(2, 2)), "`part` must be a pair"),
-        (dict(part=(0, 2), sample=2), "`part` must be a pair"),
+        (dict(part=(0, 2), sample=2), "`part` cannot be combined with `sample`"),
         (dict(devices=99), "`devices` = 99 but"),
         (dict(devices=[]), "`devices` must not be empty"),
         (dict(options="fast"), "`options` must be a SolveOptions"),

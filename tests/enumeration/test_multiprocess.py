@@ -77,8 +77,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
+def run_two_processes(tmp_path, method: str = "starts") -> list:
+    """Run the two processes of a `jax.distributed` job; returns their part files."""
     port = _free_port()
     environment = {
         **os.environ,
@@ -86,6 +86,7 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
         "PYTHONPATH": str(ROOT),
         "XLA_FLAGS": "--xla_force_host_platform_device_count=1",
     }
+    paths = [tmp_path / f"part{index}.npz" for index in range(2)]
     processes = [
         subprocess.Popen(
             [
@@ -95,8 +96,9 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
                 str(port),
                 str(index),
                 "2",
-                str(tmp_path / f"part{index}.npz"),
+                str(paths[index]),
                 str(tmp_path / f"checkpoint{index}"),
+                method,
             ],
             cwd=ROOT,
             env=environment,
@@ -108,7 +110,13 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
     ]
     outputs = [process.communicate(timeout=PROCESS_TIMEOUT_SECONDS)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
-    merged = merge_parts([tmp_path / "part1.npz", tmp_path / "part0.npz"])
+    return paths
+
+
+@pytest.mark.slow
+def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
+    paths = run_two_processes(tmp_path)
+    merged = merge_parts(paths[::-1])
     assert_same_result(merged, single)
     assert "merged from 2 parts" in merged.evidence
 

@@ -1,0 +1,185 @@
+"""The starts method's side of a split run: part I of N takes the orthants o with o % N == I.
+
+Each part runs the starts engine on its orthants; the merge deduplicates the points across parts
+with the one matching rule of `jaxfp._numerics.group_points`, rebuilds the per-start arrays in the
+global start order and runs the index check on the merged list, so that the merged result equals
+the one-process run on the same orthant starts, point for point. Face starts and samples are not
+split: parts use orthant starts only. The shared mechanics (file format, checks, merge) are
+`jaxfp.enumeration._parts`.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from ._fixed_points import FixedPoints
+from ._index_check import index_sum, index_verdict
+from ._iterative_merge import _POINT_FIELDS, dedupe_blocks, merged_rows
+from ._method_starts import Starts, StartsStats
+from ._result import IterativeFixedPoints
+from ._solve_starts import SolveOptions
+from ._starts import orthant_numbers
+
+NAME = Starts.name
+_PER_POINT = ("sign_patterns", *_POINT_FIELDS)
+_PER_START = ("start_outcome", "start_limit", "start_newton_root", "start_stayed")
+
+
+def run(net, part, method: Starts, *, checkpoint, resume, devices, progress):
+    """Run part `part` of `net`'s orthants: (the part's `IterativeFixedPoints`, the options that
+    every part of the run must share)."""
+    for name in ("faces", "sample"):
+        if getattr(method, name):
+            raise ValueError(f"`{name}` cannot be used with parts: each part takes its orthants.")
+    method = dataclasses.replace(method, faces=False)
+    found = method.run(
+        net, part=part, checkpoint=checkpoint, resume=resume, devices=devices, progress=progress
+    )
+    result = found.stats.run
+    options = {
+        "starts_per_orthant": result.starts_per_orthant,
+        "certification": result.certification,
+        "expected_degree": result.expected_degree,
+        "tolerance": float((method.options or SolveOptions()).dedupe_tolerance),
+        "centre": [float(value) for value in result.centre],
+    }
+    return result, options
+
+
+def arrays(result: IterativeFixedPoints) -> tuple[dict, dict]:
+    """The part's record as arrays and JSON-able numbers."""
+    saved = {name: np.asarray(getattr(result, name)) for name in _PER_POINT + _PER_START}
+    saved["reached_by"], saved["newton_hits"] = result.reached_by, result.newton_hits
+    saved["orthants"] = result.orthants
+    return saved, {"seconds": result.seconds, "devices": result.devices}
+
+
+def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
+    """The part's `IterativeFixedPoints` from what `arrays` wrote."""
+    n = saved["points"].shape[0]
+    holding = int(np.sum(np.all(saved["sign_patterns"] != 0, axis=1))) if n else 0
+    n_orthants = int(saved["orthants"].shape[0])
+    return IterativeFixedPoints(
+        **{name: saved[name] for name in _PER_POINT + _PER_START},
+        reached_by=saved["reached_by"],
+        newton_hits=saved["newton_hits"],
+        centre=np.asarray(options["centre"], dtype=np.float64),
+        starts_per_orthant=int(options["starts_per_orthant"]),
+        n_face_starts=0,
+        orthants=saved["orthants"],
+        n_orthants=n_orthants,
+        sampled=False,
+        orthants_with_fixed_point=holding,
+        orthant_fraction=holding / max(n_orthants, 1),
+        orthant_fraction_interval=(float("nan"), float("nan")),
+        index_sum=index_sum(saved["determinant_sign"]),
+        expected_degree=options["expected_degree"],
+        index_consistent=False,
+        index_check=f"partial: part {index} of {count}; merge the parts",
+        certification=bool(options["certification"]),
+        seconds=float(numbers["seconds"]),
+        devices=int(numbers["devices"]),
+    )
+
+
+def check_coverage(parts) -> None:
+    """Each orthant exactly once over the parts (`parts` sorted by index)."""
+    count = parts[0].count
+    dim = len(parts[0].options["centre"])
+    for part in parts:
+        expected = np.arange(part.index, 1 << dim, count, dtype=np.int64)
+        if not np.array_equal(part.result.orthants, expected):
+            raise ValueError(
+                f"part {part.index} of {count} did not enumerate its orthants (o % {count} == "
+                f"{part.index}, {expected.size} of them); run it again."
+            )
+
+
+def partial(part) -> FixedPoints:
+    """The part's own points (never complete: a part, and starts)."""
+    run = part.result
+    consistent, words = index_verdict(run.index_sum, run.expected_degree, run.determinant_sign)
+    evidence = (
+        f"partial: part {part.index} of {part.count} ({run.n_starts} starts, {run.n_orthants} "
+        f"orthants); merge the parts; {words}"
+    )
+    return _fixed_points(run, evidence, consistent)
+
+
+def merge(parts) -> FixedPoints:
+    """The merged result of the parts (checked, sorted by index): method "starts", never
+    complete; `stats.run` holds the per-start arrays in the global start order."""
+    count, options = parts[0].count, parts[0].options
+    dim, per_start_k = len(options["centre"]), int(options["starts_per_orthant"])
+    results = [part.result for part in parts]
+    blocks = [{name: getattr(result, name) for name in _PER_POINT} for result in results]
+    fields, labels, offsets = dedupe_blocks(blocks, _PER_POINT, options["tolerance"])
+    n_points = fields["points"].shape[0]
+    reached_by, newton_hits = (
+        np.bincount(
+            labels[:-1], np.concatenate([getattr(r, name) for r in results]), n_points
+        ).astype(np.int64)
+        for name in ("reached_by", "newton_hits")
+    )
+
+    n_starts = (1 << dim) * per_start_k
+    per_start = {name: np.empty(n_starts, getattr(results[0], name).dtype) for name in _PER_START}
+    for part, result, offset in zip(parts, results, offsets[:-1], strict=True):
+        local = np.arange(result.start_outcome.shape[0])
+        orthant = part.index + count * (local // per_start_k)
+        rows = orthant * per_start_k + local % per_start_k
+        for name in ("start_outcome", "start_stayed"):
+            per_start[name][rows] = getattr(result, name)
+        for name in ("start_limit", "start_newton_root"):
+            per_start[name][rows] = merged_rows(labels, offset, getattr(result, name))
+
+    patterns = fields["sign_patterns"]
+    inside = np.all(patterns != 0, axis=1)
+    holding = int(np.unique(orthant_numbers(patterns[inside])).size) if dim <= 63 else 0
+    total, degree = index_sum(fields["determinant_sign"]), options["expected_degree"]
+    consistent, index_words = index_verdict(total, degree, fields["determinant_sign"])
+    fraction = holding / (1 << dim)
+    run = IterativeFixedPoints(
+        **fields,
+        reached_by=reached_by,
+        newton_hits=newton_hits,
+        **per_start,
+        centre=results[0].centre,
+        starts_per_orthant=per_start_k,
+        n_face_starts=0,
+        orthants=None,
+        n_orthants=1 << dim,
+        sampled=False,
+        orthants_with_fixed_point=holding,
+        orthant_fraction=fraction,
+        orthant_fraction_interval=(fraction, fraction),
+        index_sum=total,
+        expected_degree=degree,
+        index_consistent=bool(consistent),
+        index_check=f"{index_words} (merged from {count} parts)",
+        certification=results[0].certification,
+        seconds=max(result.seconds for result in results),
+        devices=sum(result.devices for result in results),
+    )
+    evidence = (
+        f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts; starts are "
+        f"never a proof of completeness; {index_words}"
+    )
+    return _fixed_points(run, evidence, consistent)
+
+
+def _fixed_points(run: IterativeFixedPoints, evidence: str, consistent) -> FixedPoints:
+    """The `FixedPoints` of a starts record (its per-point fields; never complete)."""
+    return FixedPoints(
+        points=run.points,
+        **run.point_diagnostics(),
+        complete=False,
+        proof=None,
+        evidence=evidence,
+        index_sum=run.index_sum,
+        expected_degree=run.expected_degree,
+        index_consistent=consistent,
+        method=NAME,
+        stats=StartsStats(run),
+        seconds=run.seconds,
+    )
