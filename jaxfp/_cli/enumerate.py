@@ -8,6 +8,7 @@ would ignore is refused.
 """
 
 import argparse
+import dataclasses
 import time
 
 import jax
@@ -198,7 +199,12 @@ def _checked(net, found, box, started: float):
         method="starts + branch-and-bound",
         stats=found.stats,
         proof=proof,
-        evidence=found.evidence.split("; index check")[0] + f"; {sentence}",
+        evidence=dataclasses.replace(
+            found.evidence,
+            findings=(*found.evidence.findings, sentence),
+            caveats=found.evidence.caveats if proof is None else (),
+            index_check="",
+        ),
         tolerance=0.0,
         diagnostics={name: getattr(found, name) for name in names},
         began=started,
@@ -264,6 +270,7 @@ def run(namespace: argparse.Namespace) -> int:
 
 
 def _with_hint(found, hint: str):
-    import dataclasses
-
-    return dataclasses.replace(found, evidence=f"{found.evidence}; {hint}")
+    evidence = found.evidence
+    return dataclasses.replace(
+        found, evidence=dataclasses.replace(evidence, hints=(*evidence.hints, hint))
+    )

@@ -117,7 +117,7 @@ def print_summary(summary: dict) -> None:
     """The summary as a two-column table, then the proof's argument and the evidence in words
     (Auto's reason is part of the evidence, so the table's columns stay narrow)."""
     proof = summary.get("proof")
-    words = ("evidence", "proof", "reason")
+    words = ("evidence", "evidence_fields", "proof", "reason")
     pairs = [(key, value) for key, value in summary.items() if key not in words]
     pairs.insert(
         pairs.index(("complete", summary["complete"])) + 1, ("proof", proof and proof["method"])

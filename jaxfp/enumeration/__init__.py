@@ -3,7 +3,8 @@
 `jaxfp.enumerate_fixed_points(net, method=Auto(), **run_options)` runs one method (`Starts`,
 `ExactRegions`, `Homotopy`, `BranchAndBound`, `Auto`: `AbstractEnumerationMethod`s) and
 returns one `FixedPoints`, assembled by `assemble_fixed_points`; `complete` is True only with a
-`Proof`. A starts run splits into parts over processes or hosts (`enumerate_part`, `save_part`,
+`Proof`, and what else is known is an `Evidence` (fields; its text derived from them). A starts
+or exact-regions run splits into parts over processes or hosts (`enumerate_part`, `save_part`,
 `load_part`, `merge_parts`). Each method's statistics are in `FixedPoints.stats` (a Module with
 `summary()`).
 """

@@ -1,6 +1,6 @@
 """The one assembly routine every enumeration method ends with.
 
-    assemble_fixed_points(net, candidates, *, method, stats, proof=None, evidence="",
+    assemble_fixed_points(net, candidates, *, method, stats, proof=None, evidence=None,
                           certify=True, tolerance=1e-8, diagnostics=None, began=None)
         -> FixedPoints
 
@@ -17,6 +17,7 @@ at each group's representative instead of being recomputed. `began` is the `time
 of the call's start (for `seconds`).
 """
 
+import dataclasses
 import time
 
 import jax
@@ -27,7 +28,7 @@ from .._numerics import group_points
 from .._numerics.diagnostics import classify_jacobians, jacobians
 from ..looped import LoopedNet
 from ._certificates import certify_points
-from ._fixed_points import POINT_DIAGNOSTICS, FixedPoints, Proof
+from ._fixed_points import POINT_DIAGNOSTICS, Evidence, FixedPoints, Proof
 from ._index_check import index_evidence
 
 _FIELDS = ("residuals", *POINT_DIAGNOSTICS)
@@ -47,7 +48,7 @@ def assemble_fixed_points(
     method: str,
     stats,
     proof: Proof | None = None,
-    evidence: str = "",
+    evidence: Evidence | None = None,
     certify: bool = True,
     tolerance: float = 1e-8,
     diagnostics: dict | None = None,
@@ -61,7 +62,9 @@ def assemble_fixed_points(
         method: the method's name, recorded in the result.
         stats: the method's statistics (a Module with `summary()`).
         proof: the completeness proof, or None.
-        evidence: what the method knows beyond the proof, in words (the index check is added).
+        evidence: what the method knows beyond the proof, an `Evidence` (default: none; its
+            `index_check` is set here, and a caveat added when the index check contradicts the
+            proof).
         certify: certify each point with `jaxfp.certify.certify_fixed_point`.
         tolerance: deduplication tolerance (atol = rtol).
         diagnostics: per-candidate arrays already computed by the method (see module docstring).
@@ -71,7 +74,8 @@ def assemble_fixed_points(
         A `jaxfp.enumeration.FixedPoints`.
 
     Raises:
-        ValueError: if `candidates` is not (m, d) or a `diagnostics` entry has the wrong length.
+        ValueError: if `candidates` is not (m, d), a `diagnostics` entry has the wrong length, or
+            `evidence` is not an `Evidence`.
 
     Example:
         >>> import jax
@@ -122,10 +126,15 @@ def assemble_fixed_points(
     fields.setdefault("certificate_margin", np.full(points.shape[0], np.nan))
     total, degree, consistent, index_words = index_evidence(net, fields["determinant_sign"])
     complete = proof is not None and consistent is not False
-    words = [evidence] if evidence else []
+    evidence = Evidence() if evidence is None else evidence
+    if not isinstance(evidence, Evidence):
+        raise ValueError(
+            f"`evidence` must be an Evidence (the type of FixedPoints.evidence), got {evidence!r}."
+        )
+    caveats = evidence.caveats
     if proof is not None and consistent is False:
-        words.append("the proof is contradicted by the index check: not claimed complete")
-    words.append(index_words)
+        caveats += ("the proof is contradicted by the index check: not claimed complete",)
+    evidence = dataclasses.replace(evidence, caveats=caveats, index_check=index_words)
     return FixedPoints(
         points=points,
         residuals=np.asarray(fields["residuals"], np.float64),
@@ -137,7 +146,7 @@ def assemble_fixed_points(
         certificate_margin=np.asarray(fields["certificate_margin"], np.float64),
         complete=complete,
         proof=proof if complete else None,
-        evidence="; ".join(words),
+        evidence=evidence,
         index_sum=total,
         expected_degree=degree,
         index_consistent=consistent,

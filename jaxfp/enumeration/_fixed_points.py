@@ -30,6 +30,39 @@ class Proof:
     argument: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """What is known about a list of fixed points beyond its proof, as fields; `text()` is the
+    summary in words, derived from them (`str(evidence)` is the same).
+
+    - `reason`: why this method ran (what `Auto` chose and why; "" otherwise).
+    - `findings`: what the method(s) established, one statement per entry, in the order they ran
+      (e.g. "81 starts, 16 orthants"; "all 9 regions solved").
+    - `caveats`: what the findings do not establish (e.g. "starts are never a proof of
+      completeness"; "the proof is contradicted by the index check: not claimed complete").
+    - `index_check`: the index check of the final list, in words ("" before the assembly adds it).
+    - `hints`: what would finish the job (e.g. "--method exact-regions proves the list complete").
+
+    Example:
+        >>> Evidence(findings=("4 starts",), caveats=("not a proof",)).text()
+        '4 starts; not a proof'
+    """
+
+    reason: str = ""
+    findings: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    index_check: str = ""
+    hints: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        """The evidence in words: the fields that are not empty, in order, joined by "; "."""
+        parts = (self.reason, *self.findings, *self.caveats, self.index_check, *self.hints)
+        return "; ".join(part for part in parts if part)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class PointRows:
     """The rows every enumeration record has, one per distinct fixed point (`FixedPoints` and
@@ -84,8 +117,9 @@ class FixedPoints(PointRows):
 
     - `complete`: True only when `proof` is not None: the list is every fixed point of the net.
     - `proof`: a `Proof` (the method and the argument), or None.
-    - `evidence`: what else is known, in words (e.g. the index check: consistent or
-      inconsistent; a consistent index check is never a proof).
+    - `evidence`: what else is known, as an `Evidence` (fields: Auto's reason, the methods'
+      findings, caveats, the index check (consistent or inconsistent; a consistent index check
+      is never a proof), hints); `evidence.text()` says it in words.
     - `index_sum`, `expected_degree` (None when unknown), `index_consistent` (None when the
       degree is unknown).
     - `method`: the method that ran (for `Auto`, e.g. "auto: starts + branch-and-bound").
@@ -97,7 +131,7 @@ class FixedPoints(PointRows):
     residuals: np.ndarray
     complete: bool
     proof: Proof | None
-    evidence: str
+    evidence: Evidence
     index_sum: int
     expected_degree: int | None
     index_consistent: bool | None
@@ -114,7 +148,8 @@ class FixedPoints(PointRows):
             **self.point_counts(),
             "complete": self.complete,
             "proof": proof,
-            "evidence": self.evidence,
+            "evidence": self.evidence.text(),
+            "evidence_fields": dataclasses.asdict(self.evidence),
             "index_sum": self.index_sum,
             "expected_degree": self.expected_degree,
             "index_consistent": self.index_consistent,

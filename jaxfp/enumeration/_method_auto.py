@@ -1,5 +1,6 @@
 """`Auto`: choose the method from properties of the activation (never from its name)."""
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from .._numerics import match_points
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check, equation_degrees
-from ._fixed_points import POINT_DIAGNOSTICS, FixedPoints, Proof
+from ._fixed_points import POINT_DIAGNOSTICS, Evidence, FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
 from ._method_bnb import BranchAndBound, has_a_priori_box
 from ._method_exact import MAX_REGIONS, ExactRegions
@@ -22,6 +23,10 @@ from ._pwl_networks import is_piecewise_linear
 
 # Points of Starts and of branch and bound are the same point within this (atol = rtol).
 _AGREEMENT = 1e-6
+
+
+# What would finish a polynomial list that the Bézout check did not close.
+HOMOTOPY_HINT = "Homotopy() would prove completeness (raise max_paths)"
 
 
 class AutoStats(eqx.Module):
@@ -139,7 +144,7 @@ class Auto(AbstractEnumerationMethod):
             method=f"auto: {methods[0].name}",
             stats=AutoStats((methods[0].name,), reason, (found.stats,)),
             proof=found.proof,
-            evidence=f"{reason}; {found.evidence}".split("; index check")[0],
+            evidence=_carried(found.evidence, reason),
             tolerance=1e-8,
             began=began,
         )
@@ -155,7 +160,7 @@ class Auto(AbstractEnumerationMethod):
                 method="auto: branch-and-bound",
                 stats=AutoStats(("branch-and-bound",), reason, (bounded.stats,)),
                 proof=Proof(bounded.proof.method, bounded.proof.argument),
-                evidence=f"{reason}; {bounded.evidence}".split("; index check")[0],
+                evidence=_carried(bounded.evidence, reason),
                 tolerance=1e-8,
                 diagnostics=_diagnostics(bounded),
                 began=began,
@@ -163,20 +168,23 @@ class Auto(AbstractEnumerationMethod):
         found = methods[1].run(net, **run_options)
         names = tuple(method.name for method in methods)
         extra = _missing(found.points, bounded.points)
-        words = [
-            reason,
-            bounded.evidence.split("; index check")[0],
-            f"not proven: the search's budget ran out; branch and bound proved "
-            f"{bounded.n_fixed_points} fixed point(s), the starts found {found.n_fixed_points} "
-            f"({extra} not among branch and bound's)",
-        ]
+        evidence = Evidence(
+            reason=reason,
+            findings=(
+                *bounded.evidence.findings,
+                f"branch and bound proved {bounded.n_fixed_points} fixed point(s), the starts "
+                f"found {found.n_fixed_points} ({extra} not among branch and bound's)",
+            ),
+            caveats=("not proven: the search's budget ran out", *found.evidence.caveats),
+            hints=bounded.evidence.hints,
+        )
         return assemble_fixed_points(
             net,
             np.concatenate([bounded.points, found.points]),
             method="auto: " + " + ".join(names),
             stats=AutoStats(names, reason, (bounded.stats, found.stats)),
             proof=None,
-            evidence="; ".join(words),
+            evidence=evidence,
             tolerance=1e-8,
             began=began,
         )
@@ -189,9 +197,14 @@ class Auto(AbstractEnumerationMethod):
         check = bezout_check(net, found.points, "starts")
         if check.proof is not None or len(methods) == 1:
             stats = AutoStats(("starts",), reason, (found.stats,))
-            words = [reason, found.evidence.split(";")[0], check.evidence]
-            if check.proof is None and len(methods) == 1:
-                words.append("Homotopy() would prove completeness (raise max_paths)")
+            unproven = check.proof is None
+            findings = (*found.evidence.findings, check.evidence)
+            evidence = Evidence(
+                reason=reason,
+                findings=tuple(word for word in findings if word),
+                caveats=found.evidence.caveats if unproven else (),
+                hints=(HOMOTOPY_HINT,) if unproven else (),
+            )
             diagnostics = _diagnostics(found)
             diagnostics.update(
                 certified=check.certified, certificate_margin=check.certificate_margin
@@ -202,7 +215,7 @@ class Auto(AbstractEnumerationMethod):
                 method="auto: starts",
                 stats=stats,
                 proof=check.proof,
-                evidence="; ".join(word for word in words if word),
+                evidence=evidence,
                 tolerance=1e-8,
                 diagnostics=diagnostics,
                 began=began,
@@ -212,26 +225,39 @@ class Auto(AbstractEnumerationMethod):
             options["checkpoint"] = Path(options["checkpoint"]) / "homotopy"
         tracked = methods[1].run(net, **options)
         stats = AutoStats(("starts", "homotopy"), reason, (found.stats, tracked.stats))
-        proof, words = tracked.proof, [reason]
+        proof, caveats = tracked.proof, tracked.evidence.caveats
         missing = _missing(found.points, tracked.points)
-        words.append(f"starts found {found.n_fixed_points}, homotopy {tracked.n_fixed_points} real")
-        words.append(tracked.evidence.split("; index check")[0])
         if proof is not None and missing:
-            words.append(
+            caveats += (
                 f"{missing} point(s) of the starts are not among the homotopy's: the two "
-                "disagree, so completeness is not claimed"
+                "disagree, so completeness is not claimed",
             )
             proof = None
+        evidence = Evidence(
+            reason=reason,
+            findings=(
+                f"starts found {found.n_fixed_points}, homotopy {tracked.n_fixed_points} real",
+                *tracked.evidence.findings,
+            ),
+            caveats=caveats,
+            hints=tracked.evidence.hints,
+        )
         return assemble_fixed_points(
             net,
             np.concatenate([tracked.points, found.points]),
             method="auto: starts + homotopy",
             stats=stats,
             proof=proof,
-            evidence="; ".join(word for word in words if word),
+            evidence=evidence,
             tolerance=1e-8,
             began=began,
         )
+
+
+def _carried(evidence: Evidence, reason: str) -> Evidence:
+    """A method's evidence carried into Auto's result: with Auto's reason, and without its index
+    check (the assembly checks the final list again)."""
+    return dataclasses.replace(evidence, reason=reason, index_check="")
 
 
 def _diagnostics(found: FixedPoints) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 from ..certify import CompleteCertificate, certify_complete
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
-from ._fixed_points import FixedPoints, Proof
+from ._fixed_points import Evidence, FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
 
 
@@ -106,13 +106,19 @@ class BranchAndBound(AbstractEnumerationMethod):
                 "excluded or proved to hold exactly one fixed point",
             )
         if finished:
-            evidence = f"every fixed point in the box [{lower}, {upper}] found and proved"
-            if source == "user":
-                evidence += "; outside the box nothing was searched (not a proof for all of ℝ^d)"
+            evidence = Evidence(
+                findings=(f"every fixed point in the box [{lower}, {upper}] found and proved",),
+                caveats=("outside the box nothing was searched (not a proof for all of ℝ^d)",)
+                if source == "user"
+                else (),
+            )
         else:
-            evidence = (
-                f"branch and bound stopped after {certificate.boxes_processed} boxes with "
-                f"{certificate.undecided_lower.shape[0]} boxes undecided: raise `max_boxes`"
+            evidence = Evidence(
+                findings=(
+                    f"branch and bound stopped after {certificate.boxes_processed} boxes with "
+                    f"{certificate.undecided_lower.shape[0]} boxes undecided",
+                ),
+                hints=("raise `max_boxes`",),
             )
         # Each point is certified by its proven box (which holds it and no other fixed point).
         count = certificate.n_fixed_points

@@ -10,7 +10,7 @@ from .._validation import check_part
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._exact_regions import assemble_pwl_regions, solve_pwl_regions
-from ._fixed_points import FixedPoints, Proof
+from ._fixed_points import Evidence, FixedPoints, Proof
 from ._method_base import AbstractEnumerationMethod
 from ._pwl_networks import is_piecewise_linear, pwl_arrays
 from ._region_record import RegionRecord
@@ -145,9 +145,9 @@ def regions_fixed_points(net: LoopedNet, records, *, began: float, part=None) ->
             f"all {run.num_regions_total} activation regions solved exactly or excluded by "
             "interval bounds; every singular region classified; every point residual-checked",
         )
-    evidence = run.evidence
+    caveats = ()
     if run.has_continuum:
-        evidence += " A region holds a continuum of fixed points: the list is not finite."
+        caveats = ("a region holds a continuum of fixed points: the list is not finite",)
     diagnostics = {
         "residuals": np.asarray(run.residuals) / (1.0 + np.abs(points).max(axis=1, initial=0)),
         "spectral_radius": np.asarray(run.spectral_radius),
@@ -161,7 +161,7 @@ def regions_fixed_points(net: LoopedNet, records, *, began: float, part=None) ->
         method=ExactRegions.name,
         stats=ExactRegionsStats(run),
         proof=proof,
-        evidence=evidence,
+        evidence=Evidence(findings=(run.evidence,), caveats=caveats),
         tolerance=1e-12,
         diagnostics=diagnostics,
         began=began,

@@ -10,7 +10,7 @@ import numpy as np
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check
-from ._fixed_points import FixedPoints, Proof
+from ._fixed_points import Evidence, FixedPoints, Proof
 from ._homotopy._ends import END_NAMES
 from ._homotopy._run import HomotopyPaths, track_all_paths
 from ._method_base import AbstractEnumerationMethod
@@ -137,33 +137,35 @@ class Homotopy(AbstractEnumerationMethod):
             if paths.accounted or paths.counts[3] == 0:
                 break  # accounted, or only singular ends: a new γ does not change those
         finite, at_infinity, singular, failed = paths.counts
-        evidence = (
+        findings = [
             f"{paths.num_paths} homotopy paths: {finite} finite nonsingular, {at_infinity} at "
             f"infinity, {singular} singular, {failed} failed ({paths.retried} re-tracked, "
             f"{len(seeds)} γ tried)"
-        )
+        ]
+        caveats, hints = [], []
         if singular:
-            evidence += (
-                f"; {singular} singular end(s): a multiple solution or a curve of solutions, "
+            caveats.append(
+                f"{singular} singular end(s): a multiple solution or a curve of solutions, "
                 f"so completeness is not claimed ({paths.singular_real.shape[0]} real singular "
                 "point(s) listed, uncertified)"
             )
         elif failed:
-            evidence += "; paths failed, so completeness is not claimed: raise max_steps"
+            caveats.append("paths failed, so completeness is not claimed")
+            hints.append("raise max_steps")
         candidates = np.concatenate([paths.real_solutions, paths.singular_real])
         check = bezout_check(net, candidates, self.name)
         proof = check.proof
         if proof is None and paths.accounted:
             proof = _proof(paths, seeds[-1])
         if check.proof is None and check.evidence:
-            evidence += "; " + check.evidence
+            findings.append(check.evidence)
         return assemble_fixed_points(
             net,
             candidates,
             method=self.name,
             stats=HomotopyStats(paths, tuple(seeds)),
             proof=proof,
-            evidence=evidence,
+            evidence=Evidence(findings=tuple(findings), caveats=tuple(caveats), hints=tuple(hints)),
             tolerance=1e-8,
             diagnostics={
                 "certified": check.certified,

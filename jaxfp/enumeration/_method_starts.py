@@ -8,11 +8,14 @@ from jaxtyping import ArrayLike
 
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
-from ._fixed_points import POINT_COUNTS, FixedPoints
+from ._fixed_points import POINT_COUNTS, Evidence, FixedPoints
 from ._iterative import enumerate_iterative
 from ._method_base import AbstractEnumerationMethod
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
+
+# The caveat of every list found from starts.
+NOT_A_PROOF = "starts are never a proof of completeness"
 
 
 class StartsStats(eqx.Module):
@@ -95,13 +98,15 @@ class Starts(AbstractEnumerationMethod):
             devices=devices,
             callback=progress,
         )
-        evidence = f"{run.n_starts} starts, {run.n_orthants} orthants"
+        findings = [f"{run.n_starts} starts, {run.n_orthants} orthants"]
         if run.sampled:
             low, high = run.orthant_fraction_interval
-            evidence += f" (a sample; orthants holding a point: 95% interval {low:.3g}–{high:.3g})"
+            findings[0] += (
+                f" (a sample; orthants holding a point: 95% interval {low:.3g}–{high:.3g})"
+            )
         if part is not None:
-            evidence += f"; partial run (part {part[0]} of {part[1]})"
-        evidence += "; starts are never a proof of completeness"
+            findings.append(f"partial run (part {part[0]} of {part[1]})")
+        evidence = Evidence(findings=tuple(findings), caveats=(NOT_A_PROOF,))
         return assemble_fixed_points(
             net,
             run.points,

@@ -12,10 +12,10 @@ import dataclasses
 
 import numpy as np
 
-from ._fixed_points import FixedPoints
+from ._fixed_points import Evidence, FixedPoints
 from ._index_check import index_sum, index_verdict
 from ._iterative_merge import _POINT_FIELDS, dedupe_blocks, merged_rows
-from ._method_starts import Starts, StartsStats
+from ._method_starts import NOT_A_PROOF, Starts, StartsStats
 from ._result import IterativeFixedPoints
 from ._solve_starts import SolveOptions
 from ._starts import orthant_numbers
@@ -99,11 +99,11 @@ def partial(part) -> FixedPoints:
     """The part's own points (never complete: a part, and starts)."""
     run = part.result
     consistent, words = index_verdict(run.index_sum, run.expected_degree, run.determinant_sign)
-    evidence = (
+    finding = (
         f"partial: part {part.index} of {part.count} ({run.n_starts} starts, {run.n_orthants} "
-        f"orthants); merge the parts; {words}"
+        "orthants); merge the parts"
     )
-    return _fixed_points(run, evidence, consistent)
+    return _fixed_points(run, Evidence(findings=(finding,), index_check=words), consistent)
 
 
 def merge(parts) -> FixedPoints:
@@ -161,21 +161,19 @@ def merge(parts) -> FixedPoints:
         seconds=max(result.seconds for result in results),
         devices=sum(result.devices for result in results),
     )
-    evidence = (
-        f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts; starts are "
-        f"never a proof of completeness; {index_words}"
-    )
+    finding = f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts"
+    evidence = Evidence(findings=(finding,), index_check=index_words)
     return _fixed_points(run, evidence, consistent)
 
 
-def _fixed_points(run: IterativeFixedPoints, evidence: str, consistent) -> FixedPoints:
+def _fixed_points(run: IterativeFixedPoints, evidence: Evidence, consistent) -> FixedPoints:
     """The `FixedPoints` of a starts record (its per-point fields; never complete)."""
     return FixedPoints(
         points=run.points,
         **run.point_diagnostics(),
         complete=False,
         proof=None,
-        evidence=evidence,
+        evidence=dataclasses.replace(evidence, caveats=(NOT_A_PROOF,)),
         index_sum=run.index_sum,
         expected_degree=run.expected_degree,
         index_consistent=consistent,

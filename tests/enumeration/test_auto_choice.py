@@ -6,6 +6,8 @@ import pytest
 
 import jaxfp
 from jaxfp.enumeration import Auto
+from jaxfp.enumeration._method_auto import HOMOTOPY_HINT
+from jaxfp.enumeration._method_starts import NOT_A_PROOF
 
 from ._polynomial_cases import random_cubic_network
 
@@ -69,7 +71,11 @@ def test_no_proof_when_homotopy_is_over_the_limit():
     net = random_cubic_network()
     found = jaxfp.enumerate_fixed_points(net, method=Auto(max_paths=8))
     assert not found.complete and found.proof is None
-    assert "fewer than the bound" in found.evidence and "Homotopy() would prove" in found.evidence
+    evidence = found.evidence
+    assert evidence.reason == found.stats.reason
+    assert any("fewer than the bound" in finding for finding in evidence.findings)
+    assert evidence.hints == (HOMOTOPY_HINT,)
+    assert evidence.caveats == (NOT_A_PROOF,)
 
 
 @pytest.mark.slow

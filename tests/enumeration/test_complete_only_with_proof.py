@@ -70,7 +70,9 @@ def test_starts_alone_never_claim_complete_even_when_the_index_check_is_consiste
     )
     assert found.n_fixed_points == 9 and found.index_consistent
     assert not found.complete and found.proof is None
-    assert "index check consistent" in found.evidence and "not a proof" in found.evidence
+    assert found.evidence.index_check.startswith("index check consistent")
+    assert "not a proof" in found.evidence.index_check
+    assert found.evidence.caveats == ("starts are never a proof of completeness",)
 
 
 def test_branch_and_bound_in_a_user_box_is_not_a_proof_for_all_space():
@@ -79,7 +81,9 @@ def test_branch_and_bound_in_a_user_box_is_not_a_proof_for_all_space():
         net, method=BranchAndBound(box=(jnp.array([0.5]), jnp.array([1.5])))
     )
     assert found.n_fixed_points == 1 and not found.complete
-    assert "outside the box nothing was searched" in found.evidence
+    assert found.evidence.caveats == (
+        "outside the box nothing was searched (not a proof for all of ℝ^d)",
+    )
 
 
 def test_exact_regions_refuses_a_two_to_the_forty_region_run_before_any_work():

@@ -31,7 +31,8 @@ def test_failed_paths_are_never_complete():
     assert not found.complete and found.proof is None
     summary = found.stats.summary()
     assert summary["paths_failed"] == 9 and summary["gamma_seeds"] == [0, 1]
-    assert "failed, so completeness is not claimed" in found.evidence
+    assert found.evidence.caveats == ("paths failed, so completeness is not claimed",)
+    assert found.evidence.hints == ("raise max_steps",)
 
 
 def test_non_polynomial_activation_is_refused_with_the_alternatives():

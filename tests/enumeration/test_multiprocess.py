@@ -118,7 +118,7 @@ def test_two_processes_merge_to_the_one_process_result(single, tmp_path):
     paths = run_two_processes(tmp_path)
     merged = merge_parts(paths[::-1])
     assert_same_result(merged, single)
-    assert "merged from 2 parts" in merged.evidence
+    assert "merged from 2 parts" in merged.evidence.findings[0]
 
 
 def test_parts_merge_to_the_one_process_result_through_files(single, parts, tmp_path):

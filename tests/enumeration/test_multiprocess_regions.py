@@ -59,13 +59,13 @@ def test_the_split_network_has_singular_regions_and_several_points(single):
 
 def test_parts_merge_to_the_one_process_result(single, parts, tmp_path):
     assert all(not part.fixed_points.complete for part in parts)
-    assert "partial: part 1 of 3" in parts[1].fixed_points.evidence
+    assert parts[1].fixed_points.evidence.findings[0].startswith("partial: part 1 of 3")
     solved = [part.result.record.end - part.result.record.begin for part in parts]
     assert sum(solved) == single.stats.run.num_regions_solved
     paths = [save_part(part, tmp_path / f"part{part.index}.npz") for part in parts]
     merged = merge_parts(paths[::-1])
     assert_same_result(merged, single)
-    assert "Merged from 3 parts, each region solved in exactly one." in merged.evidence
+    assert "Merged from 3 parts, each region solved in exactly one." in merged.evidence.findings[0]
 
 
 def test_more_parts_than_regions_still_merge(net, single):
