@@ -11,7 +11,8 @@ The same holds for the convolution's transpose, which every implicit backward st
 (u ↦ Jᵀu): JAX's transpose rule convolves with an OIHW-ordered ("HWOI") kernel, which inside
 the backward solver's loop took 12 ms per step against 0.37 ms for the same product written
 as a forward HWIO convolution with the kernel flipped and its channel axes swapped
-(`_same_convolution`'s custom VJP; same case, cell VJP 30 → 3.5 ms per step).
+(`_same_convolution`'s custom VJP; same case, cell VJP 30 → 3.5 ms per step). GroupNorm
+reduces per channel over the leading axes, then per group, for the same reason.
 """
 
 import equinox as eqx
@@ -100,9 +101,18 @@ class ChannelsLastGroupNorm(eqx.Module):
         return self.weight.shape[0]
 
     def __call__(self, x: Float[Array, "... channels"]) -> Float[Array, "... channels"]:
-        grouped = x.reshape(*x.shape[:-1], self.groups, x.shape[-1] // self.groups)
-        axes = (*range(x.ndim - 1), x.ndim)
-        mean = grouped.mean(axis=axes, keepdims=True)
-        variance = grouped.var(axis=axes, keepdims=True)
-        normalised = ((grouped - mean) * jax.lax.rsqrt(variance + self.eps)).reshape(x.shape)
-        return normalised * self.weight + self.bias
+        # Per-channel sums over the leading axes first, then per group (two passes: the mean,
+        # then the centred squares). XLA:CPU reduces over the leading axes of a channels-last
+        # map fast but over a strided (..., groups, C / groups) view slowly: 1.8 -> 1.0 ms per
+        # conv-cell step in a loop (three norms, batch 64, 16/32 channels), VJP 2.3 -> 1.1 ms.
+        per_group = x.shape[-1] // self.groups
+        count = x.size // self.groups
+        leading = tuple(range(x.ndim - 1))
+
+        def group_mean(per_channel_sum):
+            sums = per_channel_sum.reshape(self.groups, per_group).sum(axis=-1)
+            return jnp.repeat(sums / count, per_group)
+
+        centered = x - group_mean(x.sum(axis=leading))
+        variance = group_mean(jnp.sum(centered * centered, axis=leading))
+        return centered * (self.weight * jax.lax.rsqrt(variance + self.eps)) + self.bias
