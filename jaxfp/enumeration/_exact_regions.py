@@ -23,7 +23,15 @@ from ._piecewise import piece_table
 from ._pruning import plan_regions
 from ._region_assemble import assemble_regions, host_sigma
 from ._region_record import RegionRecord, concatenate_rows, plan_digest
-from ._region_solve import ACCEPTED, RESIDUAL_FAILURE, SINGULAR, Tolerances, solve_chunk
+from ._region_solve import (
+    ACCEPTED,
+    RESIDUAL_FAILURE,
+    SINGULAR,
+    Tolerances,
+    equilibration,
+    residual_check,
+    solve_chunk,
+)
 from ._results import PWLFixedPoints
 from ._singular_regions import classify
 
@@ -59,9 +67,13 @@ def _chunk_length(chunk_size: int, num_regions: int, num_devices: int) -> int:
 
 
 def _host_region(weights, bias, table_np, pattern):
+    """The region's equilibrated system (`equilibration`) and its column scaling: u = columns·y
+    where (scaled) y = rhs."""
     slopes, intercepts = table_np["slopes"][pattern], table_np["intercepts"][pattern]
     matrix = np.eye(bias.shape[0]) - weights * slopes[None, :]
-    return matrix, weights @ intercepts + bias
+    rows, columns = (np.asarray(scale) for scale in equilibration(jnp.asarray(matrix)))
+    scaled = matrix * rows[:, None] * columns[None, :]
+    return scaled, rows * (weights @ intercepts + bias), columns
 
 
 def _part_range(part, num_regions: int) -> tuple[int, int]:
@@ -268,17 +280,17 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances):
     every region's (kind, representative pre-activation, nullity)."""
     rows, kinds, points, nullities = [], [], [], []
     for pattern in patterns:
-        matrix, rhs = _host_region(weights, bias, table_np, pattern)
+        matrix, rhs, columns = _host_region(weights, bias, table_np, pattern)
         lower, upper = table_np["lower"][pattern], table_np["upper"][pattern]
-        found = classify(matrix, rhs, lower, upper, tolerances.boundary)
-        u = found.preactivation
+        found = classify(matrix, rhs, lower / columns, upper / columns, tolerances.boundary)
+        u = columns * found.preactivation
         if found.kind in ("regular", "single_point"):
             slack = tolerances.boundary * (1 + np.abs(u))
             distance = np.minimum(u - lower, upper - u)
-            residual = np.abs(weights @ host_sigma(table_np, u) + bias - u).max()
-            if np.all(distance >= -slack) and residual <= tolerances.residual * (
-                1 + np.abs(u).max()
-            ):
+            _, residual_ok = residual_check(
+                weights, bias, host_sigma(table_np, u), u, tolerances.residual
+            )
+            if np.all(distance >= -slack) and bool(residual_ok):
                 sign = int(np.sign(np.linalg.det(matrix))) if found.kind == "regular" else 0
                 rows.append(
                     (

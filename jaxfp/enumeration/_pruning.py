@@ -8,7 +8,8 @@ of coordinate i not meeting U_i holds no fixed point ("forced pieces").
 
 A search tree then fixes the pieces of the first coordinates one level at a time: a prefix whose
 box becomes empty under the same contraction holds no fixed point and is cut. Both tests are
-interval tests, widened by a relative slack so that round-off never cuts a true fixed point.
+interval tests, widened by a slack relative to the size of the terms each bound sums, so that
+round-off never cuts a true fixed point.
 """
 
 import equinox as eqx
@@ -46,20 +47,23 @@ class RegionPlan(eqx.Module):
     num_regions: Int[Array, ""]
 
 
-def _widen(lo, hi):
-    return lo - PRUNING_SLACK * (1 + jnp.abs(lo)), hi + PRUNING_SLACK * (1 + jnp.abs(hi))
-
-
 def _affine_interval(weights, bias, lo, hi):
-    """Bounds of W x + b over the box [lo, hi] (ends may be infinite; 0·∞ counts as 0)."""
+    """Bounds of W x + b over the box [lo, hi] (ends may be infinite; 0·∞ counts as 0), each
+    widened by `PRUNING_SLACK` relative to the size of the terms it sums (so that the round-off
+    of huge weights whose terms cancel never cuts a fixed point)."""
     positive, negative = jnp.maximum(weights, 0.0), jnp.minimum(weights, 0.0)
 
     def product(w, x):
         return jnp.where(w == 0, 0.0, w * x[None, :]).sum(axis=1)
 
+    def size(w_lo, w_hi):  # Σ |w x| over the finite ends a bound sums, + |b|
+        finite_lo, finite_hi = (jnp.where(jnp.isfinite(x), jnp.abs(x), 0.0) for x in (lo, hi))
+        return product(jnp.abs(w_lo), finite_lo) + product(jnp.abs(w_hi), finite_hi) + abs(bias)
+
     low = product(positive, lo) + product(negative, hi) + bias
     high = product(positive, hi) + product(negative, lo) + bias
-    return _widen(low, high)
+    low_size, high_size = size(positive, negative), size(negative, positive)
+    return low - PRUNING_SLACK * (1 + low_size), high + PRUNING_SLACK * (1 + high_size)
 
 
 def contract_box(

@@ -4,6 +4,11 @@ Inside region s (piece s_i on coordinate i) σ(u) = D_s u + c_s, so the fixed-po
 u = W σ(u) + b becomes the linear system (I − W D_s) u = W c_s + b. Its solution is a fixed point
 exactly when every u_i lies in its piece s_i (the consistency test). Patterns are decoded from
 integer region numbers inside the kernel, so no list of patterns is ever materialised.
+
+Every test is scale-aware: the system is equilibrated (rows, then columns, scaled by powers of two
+to a largest entry in [½, 1)) before it is factorised, so that the singularity test sees the
+matrix's structure and not its scale (weights of 1e13 are no more singular than weights of 1),
+and a residual is compared with the size of the terms it is computed from.
 """
 
 import functools
@@ -23,9 +28,11 @@ class Tolerances(eqx.Module):
 
     - `boundary`: a coordinate within `boundary·(1 + |u_i|)` of its piece's end counts as on the
       boundary; a candidate is consistent when no coordinate is outside by more than that.
-    - `residual`: an accepted point must satisfy ‖W σ(u) + b − u‖_∞ ≤ residual·(1 + ‖u‖_∞).
-    - `singular`: a region whose LU pivots have min/max ratio below this is sent to the exact
-      (SVD and linear-programming) classification of singular regions.
+    - `residual`: an accepted point must satisfy ‖W σ(u) + b − u‖_∞ ≤ residual·(1 + ‖u‖_∞ +
+      ‖|W| |σ(u)| + |b|‖_∞) (relative to the terms of the sum, so round-off of huge weights is
+      not a failure).
+    - `singular`: a region whose equilibrated system's LU pivots have min/max ratio below this is
+      sent to the exact (SVD and linear-programming) classification of singular regions.
     """
 
     boundary: float = 1e-9
@@ -49,6 +56,28 @@ class ChunkResult(eqx.Module):
     determinant_signs: Int[Array, " chunk"]
 
 
+def equilibration(matrix: Float[Array, "d d"]) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
+    """Row and column scalings (powers of two, so exact) that bring the largest entry of every
+    row, then of every column, of `matrix` into [½, 1); 1 for a row or column of zeros."""
+
+    def power(largest):
+        _, exponent = jnp.frexp(largest)
+        return jnp.where(largest > 0, jnp.ldexp(jnp.ones_like(largest), -exponent), 1.0)
+
+    rows = power(jnp.max(jnp.abs(matrix), axis=1))
+    columns = power(jnp.max(jnp.abs(matrix * rows[:, None]), axis=0))
+    return rows, columns
+
+
+def residual_check(weights, bias, sigma_u, u, tolerance):
+    """‖W σ(u) + b − u‖_∞ and whether it is at most `tolerance` times the size of the terms,
+    1 + ‖u‖_∞ + ‖|W| |σ(u)| + |b|‖_∞ (NumPy or JAX arrays)."""
+    residual = jnp.max(jnp.abs(weights @ sigma_u + bias - u), initial=0.0)
+    terms = jnp.abs(weights) @ jnp.abs(sigma_u) + jnp.abs(bias)
+    size = 1 + jnp.max(jnp.abs(u), initial=0.0) + jnp.max(terms, initial=0.0)
+    return residual, residual <= tolerance * size
+
+
 def solve_region(
     weights: Float[Array, "d d"],
     bias: Float[Array, " d"],
@@ -57,23 +86,26 @@ def solve_region(
     tolerances: Tolerances,
 ):
     """Solve one region: the candidate u, its margin, boundary flag, residual, sign det(I − W D_s)
-    and whether the LU factorisation is (numerically) singular."""
+    and whether the equilibrated LU factorisation is (numerically) singular."""
     d = bias.shape[0]
     slopes, intercepts = table.slopes[pattern], table.intercepts[pattern]
     matrix = jnp.eye(d) - weights * slopes[None, :]
-    rhs = weights @ intercepts + bias
-    lu, pivots = jsl.lu_factor(matrix)
+    rows, columns = equilibration(matrix)
+    scaled, rhs = matrix * rows[:, None] * columns[None, :], rows * (weights @ intercepts + bias)
+    lu, pivots = jsl.lu_factor(scaled)
     diagonal = jnp.abs(jnp.diag(lu))
     singular = diagonal.min() <= tolerances.singular * diagonal.max()
-    u = jsl.lu_solve((lu, pivots), rhs)
-    u = u + jsl.lu_solve((lu, pivots), rhs - matrix @ u)
+    y = jsl.lu_solve((lu, pivots), rhs)
+    y = y + jsl.lu_solve((lu, pivots), rhs - scaled @ y)
+    u = columns * y
     singular = singular | ~jnp.all(jnp.isfinite(u))
     slack = tolerances.boundary * (1 + jnp.abs(u))
     distance = jnp.minimum(u - table.lower[pattern], table.upper[pattern] - u)
     consistent = jnp.all(distance >= -slack)
     on_boundary = jnp.any(distance <= slack)
-    residual = jnp.max(jnp.abs(weights @ evaluate(table, u) + bias - u), initial=0.0)
-    residual_ok = residual <= tolerances.residual * (1 + jnp.max(jnp.abs(u), initial=0.0))
+    residual, residual_ok = residual_check(
+        weights, bias, evaluate(table, u), u, tolerances.residual
+    )
     swaps = jnp.sum(pivots != jnp.arange(d))
     sign = jnp.prod(jnp.sign(jnp.diag(lu))) * (1 - 2 * (swaps % 2))
     status = jnp.where(
