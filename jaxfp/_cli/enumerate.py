@@ -227,7 +227,8 @@ def run(namespace: argparse.Namespace) -> int:
     with progress(0, unit, not quiet) as bar:
 
         def advance(*counts) -> None:
-            if len(counts) == 3:  # starts: (chunks done, chunks, starts done)
+            if len(counts) == 4:  # starts: (chunks done, chunks, starts done, starts)
+                bar.total = counts[3]
                 bar.update(counts[2] - bar.n)
             elif unit == "regions":  # (solved in this chunk, regions to solve)
                 bar.total = counts[1]

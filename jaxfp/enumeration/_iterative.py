@@ -23,6 +23,7 @@ from ._iterative_plan import fingerprint, plan_starts, starts_of_chunk
 from ._result import IterativeFixedPoints
 from ._sharding import solve_on_devices
 from ._solve_starts import SolveOptions
+from ._storage import check_storage
 from ._streaming import DirectoryStore, MemoryStore
 
 
@@ -83,15 +84,18 @@ def enumerate_iterative(
         devices: number of local devices, a list of devices, or None (all local devices).
         chunk_size: starts per chunk (the memory bound).
         options: `SolveOptions` (solver steps, tolerances, lanes, saddle search).
-        callback: called after each saved chunk with `(chunks_done, num_chunks, starts_done)`
-            (a progress bar; an exception raised in it stops the run, the checkpoint stays).
+        callback: called after each saved chunk with `(chunks_done, num_chunks, starts_done,
+            n_starts)` (a progress bar; an exception raised in it stops the run, the checkpoint
+            stays).
 
     Returns:
         An `IterativeFixedPoints`.
 
     Raises:
         ValueError: for a `net` that is not a `LoopedNet`, bad K / centre / scale / sample /
-            chunk size, 2^d > 2^24 without `sample`, or a checkpoint that belongs to another run.
+            chunk size, 2^d > 2^24 without `sample`, a checkpoint that belongs to another run,
+            or per-start arrays that would not fit in memory (no checkpoint) or on the
+            checkpoint's disk (`jaxfp.enumeration._storage`), refused before any work.
 
     Example:
         >>> import jax
@@ -109,6 +113,7 @@ def enumerate_iterative(
         part=part, faces=faces, devices=devices, chunk_size=chunk_size, options=options, seed=seed,
     )  # fmt: skip
     chunk, num_chunks, n_starts = plan.chunk, plan.num_chunks, plan.n_starts
+    check_storage(n_starts, plan.layout, checkpoint, resume)
     if checkpoint is None:
         if resume:
             raise ValueError("`resume=True` needs a `checkpoint` directory.")
@@ -132,7 +137,7 @@ def enumerate_iterative(
             )
             store.save(index, chunk_result)
             if callback is not None:
-                callback(index + 1, num_chunks, min((index + 1) * chunk, n_starts))
+                callback(index + 1, num_chunks, min((index + 1) * chunk, n_starts), n_starts)
         fields, per_start = merge_chunks(store, num_chunks, chunk, n_starts, plan.options)
     return run_record(
         net, plan, fields, per_start, sample=sample, part=part, certify=certify, began=began

@@ -13,6 +13,13 @@ from ._starts import orthant_numbers
 
 # The starts record's per-point fields (its rows, one per distinct point).
 _POINT_FIELDS = ("points", "residual", *POINT_DIAGNOSTICS)
+# The starts record's per-start arrays and their dtypes.
+PER_START_DTYPES = {
+    "start_outcome": np.int8,
+    "start_limit": np.int64,
+    "start_newton_root": np.int64,
+    "start_stayed": np.bool_,
+}
 
 
 def dedupe_blocks(blocks, names, tolerance):
@@ -46,10 +53,8 @@ def merge_chunks(store, num_chunks, chunk, n_starts, options):
     chunks = (store.load(index) for index in range(num_chunks))
     fields, labels, offsets = dedupe_blocks(chunks, _POINT_FIELDS, options.dedupe_tolerance)
     per_start = {
-        "start_outcome": store.per_start_array("start_outcome", (n_starts,), np.int8),
-        "start_limit": store.per_start_array("start_limit", (n_starts,), np.int64),
-        "start_newton_root": store.per_start_array("start_newton_root", (n_starts,), np.int64),
-        "start_stayed": store.per_start_array("start_stayed", (n_starts,), bool),
+        name: store.per_start_array(name, (n_starts,), dtype)
+        for name, dtype in PER_START_DTYPES.items()
     }
     for index in range(num_chunks):
         arrays = store.load(index)

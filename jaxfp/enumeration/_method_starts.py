@@ -53,7 +53,7 @@ class Starts(AbstractEnumerationMethod):
             solver steps, tolerances, lanes, saddle search), or None for the defaults.
 
     Run options: `checkpoint`, `resume`, `devices`, `part`, `progress` (called with
-    `(chunks_done, num_chunks, starts_done)`).
+    `(chunks_done, num_chunks, starts_done, n_starts)`).
 
     Example:
         >>> import jax
