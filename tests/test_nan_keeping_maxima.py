@@ -32,3 +32,28 @@ def test_spectral_radius_of_a_batch_of_points_is_nan_at_a_nan_point():
     assert np.isnan(radius[7])
     np.testing.assert_allclose(np.delete(radius, 7), 0.5)
     assert not (radius < 1)[7]  # so that point is never counted as attracting
+
+
+def test_same_point_of_a_batch_is_false_where_a_coordinate_is_nan():
+    from jaxfp._numerics import same_point
+
+    x = jnp.ones((4096, 4))
+    y = x.at[7, 2].set(jnp.nan)
+    same = np.asarray(jax.jit(lambda a, b: same_point(a, b, 1e-8, 1e-8))(x, y))
+    assert not same[7] and np.delete(same, 7).all()
+
+
+def test_match_points_never_matches_a_nan_row():
+    from jaxfp._numerics import match_points
+
+    values = jnp.zeros((4096, 4)).at[7, 2].set(jnp.nan)
+    matched = np.asarray(jax.jit(lambda v: match_points(v, jnp.zeros((1, 4)), 1e-8, 1e-8))(values))
+    assert matched[7] == -1 and (np.delete(matched, 7) == 0).all()
+
+
+def test_a_point_holding_a_nan_is_never_certified():
+    net = jaxfp.looped.LoopedNet(0.5 * jnp.eye(4), jnp.zeros(4), jaxfp.looped.Tanh())
+    points = jnp.zeros((1024, 4)).at[7, 2].set(jnp.nan)
+    certificates = jax.vmap(lambda x: jaxfp.certify.certify_fixed_point(net, x))(points)
+    certified = np.asarray(certificates.certified)
+    assert not certified[7] and np.delete(certified, 7).all()

@@ -17,6 +17,8 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .norms import max_abs
+
 # Grid spacing as a fraction of the tolerance: points in one grid cell are merged outright, and
 # cells are linked with a slack of one spacing (so the tolerance holds up to 0.1%).
 _GRID_FRACTION = 1e-3
@@ -105,8 +107,8 @@ def same_point(x: ArrayLike, y: ArrayLike, atol: float, rtol: float) -> Bool[Arr
         True
     """
     x, y = jnp.asarray(x), jnp.asarray(y)
-    gap = jnp.max(jnp.abs(x - y), axis=-1)
-    scale = jnp.maximum(jnp.max(jnp.abs(x), axis=-1), jnp.max(jnp.abs(y), axis=-1))
+    gap = max_abs(x - y, axis=-1)
+    scale = jnp.maximum(max_abs(x, axis=-1), max_abs(y, axis=-1))
     return gap <= atol + rtol * scale
 
 
@@ -126,7 +128,7 @@ def match_points(
         [1, -1]
     """
     values, points = jnp.asarray(values), jnp.asarray(points)
-    distance = jnp.max(jnp.abs(values[:, None, :] - points[None, :, :]), axis=-1)
+    distance = max_abs(values[:, None, :] - points[None, :, :], axis=-1)
     nearest = jnp.argmin(distance, axis=1)
     close = same_point(values, points[nearest], atol, rtol)
     if valid is not None:

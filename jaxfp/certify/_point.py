@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._exported import exported_jit
+from .._numerics import max_abs
 from ..looped import LoopedNet
 from ..looped._rounding import as_float, round_down, round_up
 from ._box import (
@@ -61,10 +62,8 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     newton_step = (
         jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
     )
-    scale = 1.0 + jnp.max(jnp.abs(point))
-    smallest = jnp.maximum(
-        4.0 * jnp.max(jnp.abs(newton_step)), 64.0 * jnp.finfo(point.dtype).eps * scale
-    )
+    scale = 1.0 + max_abs(point)
+    smallest = jnp.maximum(4.0 * max_abs(newton_step), 64.0 * jnp.finfo(point.dtype).eps * scale)
     # Largest first; the last rung is the smallest sensible box.
     radii = jnp.concatenate([scale * jnp.asarray(_LADDER, point.dtype), smallest[None]])
     radii = jnp.maximum(radii, smallest)
