@@ -12,6 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Inexact
 
+from ._validation import check_count
+
 
 def all_finite(tree) -> Bool[Array, ""]:
     """Whether every entry of every array leaf of `tree` is finite (True for an empty tree).
@@ -67,7 +69,8 @@ def cast_like(x: ArrayLike, like: ArrayLike) -> Array:
 
 
 def check_positive_int(value, name: str) -> int:
-    """`value` as a Python int when it is an integer ≥ 1 (Python or NumPy, not bool).
+    """`value` as a Python int when it is an integer ≥ 1 (Python or NumPy, not bool): the
+    positive case of the one integer check, `jaxfp._validation.check_count`.
 
     Raises:
         ValueError: naming `name`, for anything else.
@@ -76,11 +79,7 @@ def check_positive_int(value, name: str) -> int:
         >>> check_positive_int(np.int64(3), "max_steps")
         3
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    if value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_count(value, name)
 
 
 def check_positive(value, name: str) -> float:

@@ -134,7 +134,8 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
     """
     if value is None and allow_none:
         return None
-    kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+    kinds = {0: "a non-negative integer", 1: "a positive integer"}
+    kind = kinds.get(minimum, f"an integer ≥ {minimum}")
     if allow_none:
         kind += " or None"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

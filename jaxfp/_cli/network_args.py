@@ -170,16 +170,11 @@ def _from_files(namespace) -> looped.LoopedNet:
         weights, bias = _load_archive(namespace.weights, namespace.bias)
     else:
         weights, bias = _load("--weights", namespace.weights), _load("--bias", namespace.bias)
-    if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
-        raise UserInputError(
-            f"--weights must be a square (d, d) matrix, got shape {weights.shape}."
-        )
-    if bias.shape != (weights.shape[0],):
-        raise UserInputError(
-            f"--bias has shape {bias.shape} but --weights has shape {weights.shape}; "
-            f"expected ({weights.shape[0]},)."
-        )
-    return looped.LoopedNet(weights, bias, _activation(namespace.activation), _form(namespace))
+    activation, form = _activation(namespace.activation), _form(namespace)
+    try:  # the network's one shape check is LoopedNet's (W square, b matching)
+        return looped.LoopedNet(weights, bias, activation, form)
+    except ValueError as error:
+        raise UserInputError(f"--weights/--bias: {error}") from error
 
 
 def _built_in(namespace) -> looped.LoopedNet:

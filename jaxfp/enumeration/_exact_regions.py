@@ -18,7 +18,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._misc import check_positive_int
 from .._validation import check_part
-from ..looped import PiecewiseLinear
+from ..looped import LoopedNet, PiecewiseLinear
 from ._piecewise import piece_table
 from ._pruning import plan_regions
 from ._region_assemble import assemble_regions, host_sigma
@@ -28,33 +28,22 @@ from ._region_solve import (
     RESIDUAL_FAILURE,
     SINGULAR,
     Tolerances,
-    equilibration,
+    region_system,
     residual_check,
     solve_chunk,
 )
 from ._results import PWLFixedPoints
 from ._singular_regions import classify
 
-FORMS = ("sigma-affine", "affine-sigma")
 # Smallest chunk compiled when there are fewer regions than `chunk_size`.
 _MIN_CHUNK = 256
 
 
-def _validate(weights, bias, form, chunk_size, max_frontier):
-    if weights.ndim != 2 or weights.shape[0] != weights.shape[1] or weights.shape[0] == 0:
-        raise ValueError(
-            f"`weights` must be a nonempty square matrix (d, d), got shape {weights.shape}."
-        )
-    if bias.shape != (weights.shape[0],):
-        raise ValueError(
-            f"`bias` must have shape ({weights.shape[0]},) to match `weights` {weights.shape}, "
-            f"got {bias.shape}."
-        )
-    for name, value in (("weights", weights), ("bias", bias)):
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"`{name}` contains NaN or infinite entries.")
-    if form not in FORMS:
-        raise ValueError(f"`form` must be one of {FORMS}, got {form!r}.")
+def _validate(weights, bias, activation, form, chunk_size, max_frontier):
+    # The network's one check (W square, b matching, finite entries, the form) is LoopedNet's.
+    LoopedNet(weights, bias, activation, form)
+    if weights.shape[0] == 0:
+        raise ValueError("`weights` must be nonempty: a network with d = 0 has no regions.")
     check_positive_int(chunk_size, "chunk_size")
     check_positive_int(max_frontier, "max_frontier")
 
@@ -64,16 +53,6 @@ def _chunk_length(chunk_size: int, num_regions: int, num_devices: int) -> int:
     shapes), rounded up to a multiple of the device count."""
     length = min(chunk_size, max(_MIN_CHUNK, 1 << max(num_regions - 1, 0).bit_length()))
     return -(-length // num_devices) * num_devices
-
-
-def _host_region(weights, bias, table_np, pattern):
-    """The region's equilibrated system (`equilibration`) and its column scaling: u = columns·y
-    where (scaled) y = rhs."""
-    slopes, intercepts = table_np["slopes"][pattern], table_np["intercepts"][pattern]
-    matrix = np.eye(bias.shape[0]) - weights * slopes[None, :]
-    rows, columns = (np.asarray(scale) for scale in equilibration(jnp.asarray(matrix)))
-    scaled = matrix * rows[:, None] * columns[None, :]
-    return scaled, rows * (weights @ intercepts + bias), columns
 
 
 def _part_range(part, num_regions: int) -> tuple[int, int]:
@@ -88,9 +67,10 @@ def _part_range(part, num_regions: int) -> tuple[int, int]:
 def _prepared(weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier):
     """The checked network and σ's piece table (as arrays and on the host); under float64."""
     weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
-    _validate(weights, bias, form, chunk_size, max_frontier)
     # PiecewiseLinear checks σ: shapes, finite values, increasing breakpoints, continuity.
-    table = piece_table(PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts))
+    activation = PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts)
+    _validate(weights, bias, activation, form, chunk_size, max_frontier)
+    table = piece_table(activation)
     table_np = {
         name: np.asarray(getattr(table, name))
         for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
@@ -280,7 +260,10 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances):
     every region's (kind, representative pre-activation, nullity)."""
     rows, kinds, points, nullities = [], [], [], []
     for pattern in patterns:
-        matrix, rhs, columns = _host_region(weights, bias, table_np, pattern)
+        slopes, intercepts = table_np["slopes"][pattern], table_np["intercepts"][pattern]
+        matrix, rhs, columns = (
+            np.asarray(a) for a in region_system(weights, bias, slopes, intercepts)
+        )
         lower, upper = table_np["lower"][pattern], table_np["upper"][pattern]
         found = classify(matrix, rhs, lower / columns, upper / columns, tolerances.boundary)
         u = columns * found.preactivation

@@ -7,6 +7,7 @@ from typing import ClassVar
 import equinox as eqx
 import numpy as np
 
+from .._validation import check_count
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check
@@ -118,9 +119,7 @@ class Homotopy(AbstractEnumerationMethod):
     def run(self, net: LoopedNet, *, checkpoint=None, resume=False, progress=None) -> FixedPoints:
         began = time.perf_counter()
         check_polynomial(net, "Homotopy")
-        restarts = self.gamma_restarts
-        if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0:
-            raise ValueError(f"`gamma_restarts` must be a non-negative integer, got {restarts!r}.")
+        restarts = check_count(self.gamma_restarts, "gamma_restarts", minimum=0)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"`seed` must be an integer, got {self.seed!r}.")
         seeds = []

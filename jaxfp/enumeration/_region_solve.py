@@ -69,6 +69,16 @@ def equilibration(matrix: Float[Array, "d d"]) -> tuple[Float[Array, " d"], Floa
     return rows, columns
 
 
+def region_system(weights, bias, slopes, intercepts):
+    """The equilibrated system of the region with σ = slopes·u + intercepts coordinatewise:
+    (scaled, rhs, columns) with `scaled` y = `rhs` and u = `columns`·y, where scaled =
+    R (I − W D_s) C and rhs = R (W c_s + b) (`equilibration`; NumPy or JAX arrays)."""
+    matrix = jnp.eye(bias.shape[0]) - weights * slopes[None, :]
+    rows, columns = equilibration(matrix)
+    scaled = matrix * rows[:, None] * columns[None, :]
+    return scaled, rows * (weights @ intercepts + bias), columns
+
+
 def residual_check(weights, bias, sigma_u, u, tolerance):
     """‖W σ(u) + b − u‖_∞ and whether it is at most `tolerance` times the size of the terms,
     1 + ‖u‖_∞ + ‖|W| |σ(u)| + |b|‖_∞ (NumPy or JAX arrays)."""
@@ -88,10 +98,9 @@ def solve_region(
     """Solve one region: the candidate u, its margin, boundary flag, residual, sign det(I − W D_s)
     and whether the equilibrated LU factorisation is (numerically) singular."""
     d = bias.shape[0]
-    slopes, intercepts = table.slopes[pattern], table.intercepts[pattern]
-    matrix = jnp.eye(d) - weights * slopes[None, :]
-    rows, columns = equilibration(matrix)
-    scaled, rhs = matrix * rows[:, None] * columns[None, :], rows * (weights @ intercepts + bias)
+    scaled, rhs, columns = region_system(
+        weights, bias, table.slopes[pattern], table.intercepts[pattern]
+    )
     lu, pivots = jsl.lu_factor(scaled)
     diagonal = jnp.abs(jnp.diag(lu))
     singular = diagonal.min() <= tolerances.singular * diagonal.max()

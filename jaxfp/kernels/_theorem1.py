@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._validation import check_count
 from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
@@ -284,8 +285,7 @@ def kernel_sequence(
         >>> [round(float(v), 6) for v in jk.kernel_sequence(jk.get_activation("hermite:2"), 0.5, 2)]
         [0.5, 0.25, 0.0625]
     """
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
-        raise ValueError(f"`depth` must be a non-negative integer, got {depth!r}.")
+    depth = check_count(depth, "depth", minimum=0)
     architecture = as_architecture(model)
     rho0 = jnp.asarray(rho0, dtype=float)
 

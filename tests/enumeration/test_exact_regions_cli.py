@@ -71,7 +71,7 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
     np.save(tmp_path / "nan.npy", np.array([[np.nan, 0.0], [0.0, 1.0]]))
     np.save(tmp_path / "b2.npy", np.zeros(2))
     files = ["--bias", str(tmp_path / "b4.npy"), "--activation", "relu"]
-    assert "expected (3,)" in _error(
+    assert "`b` must have shape (d,) = (3,)" in _error(
         capsys, ["enumerate", "--weights", str(tmp_path / "W.npy")] + files
     )
     nan = ["enumerate", "--weights", str(tmp_path / "nan.npy"), "--bias", str(tmp_path / "b2.npy")]

@@ -119,7 +119,7 @@ def test_bad_network_files_give_one_line(tmp_path, capsys):
     assert "NaN" in capsys.readouterr().err
     np.save(weights, np.eye(3))
     assert main(common + ["--weights", str(weights), "--activation", "tanh"]) == 2
-    assert "--bias has shape" in capsys.readouterr().err
+    assert "--weights/--bias: LoopedNet `b` must have shape (d,) = (3,)" in capsys.readouterr().err
     np.save(weights, np.eye(2))
     assert main(common + ["--weights", str(weights), "--activation", "swish"]) == 2
     assert "unknown activation 'swish'" in capsys.readouterr().err

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..._misc import check_positive, check_positive_int
+from ..._validation import check_count
 from ...looped import LoopedNet
 from .._streaming import DirectoryStore, MemoryStore
 from ._ends import AT_INFINITY, FAILED, FINITE, SINGULAR, classify, newton, shared_ends
@@ -119,8 +120,7 @@ def _check(lanes, chunk_size, max_steps, tolerance, max_step, max_retries):
     check_positive_int(max_steps, "max_steps")
     check_positive(tolerance, "tolerance")
     check_positive(max_step, "max_step")
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"`max_retries` must be a non-negative integer, got {max_retries!r}.")
+    check_count(max_retries, "max_retries", minimum=0)
 
 
 def track_all_paths(
