@@ -22,6 +22,7 @@ import optimistix as optx
 from jaxtyping import Array, Bool, Int, PyTree
 
 from .._misc import cast_like
+from .._solver.mixing import affine_mixing_weights
 from .._validation import (
     check_count,
     check_linear_solver_tolerance,
@@ -215,8 +216,7 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
             scale = jnp.max(jnp.where(filled, jnp.real(jnp.diag(gram)), 0.0))
             regulariser = jnp.where(filled, self.ridge * scale + jnp.finfo(small).tiny, 1.0)
             regulariser = cast_like(regulariser, gram)  # real, and the Gram matrix may be complex
-            weights = jnp.linalg.solve(gram + jnp.diag(regulariser), filled.astype(small))
-            weights = (weights / jnp.sum(weights)).astype(dtype)
+            weights = affine_mixing_weights(gram + jnp.diag(regulariser), filled).astype(dtype)
             v = weights @ values
             g = image(v)
             slot = step % m

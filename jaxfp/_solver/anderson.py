@@ -13,6 +13,7 @@ from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
 from .._validation import check_count, check_real, residual_dtype, solve_dtype
 from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .mixing import affine_mixing_weights
 from .progress import Progress
 
 
@@ -179,7 +180,7 @@ class Anderson(AbstractFixedPointSolver):
     def _coefficients(self, gram, head, count):
         """Solve min |sum_i alpha_i g_i|^2 + ridge * scale |alpha|^2 subject to sum(alpha) = 1.
 
-        `gram` is Hermitian (G[i, j] = <g_i, g_j>), so the KKT system below holds for complex
+        `gram` is Hermitian (G[i, j] = <g_i, g_j>), so the same weights hold for complex
         states as for real ones. Only the newest `min(count, history)` ring-buffer entries
         (ending at `head`) count.
         """
@@ -189,11 +190,5 @@ class Anderson(AbstractFixedPointSolver):
         eye = jnp.eye(m, dtype=gram.dtype)
         # The real ridge is cast to the (possibly complex) Gram dtype: no implicit promotion.
         ridge = (self.ridge * scale + jnp.finfo(gram.dtype).tiny).astype(gram.dtype)
-        regularised = gram + ridge * eye
-        regularised = jnp.where(valid[:, None] & valid[None, :], regularised, eye)
-        ones = valid.astype(gram.dtype)
-        kkt = jnp.block(
-            [[jnp.zeros((1, 1), gram.dtype), ones[None, :]], [ones[:, None], regularised]]
-        )
-        rhs = jnp.concatenate([jnp.ones(1, gram.dtype), jnp.zeros(m, gram.dtype)])
-        return jnp.linalg.solve(kkt, rhs)[1:]
+        regularised = jnp.where(valid[:, None] & valid[None, :], gram + ridge * eye, eye)
+        return affine_mixing_weights(regularised, valid)
