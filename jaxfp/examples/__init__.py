@@ -23,6 +23,7 @@ from ._digits_mlp import TanhCell as TanhCell
 from ._digits_mlp import accuracy as accuracy
 from ._digits_training import ADJOINTS as ADJOINTS
 from ._digits_training import MODELS as MODELS
+from ._digits_training import NORMS as NORMS
 from ._digits_training import DigitsTrainingConfig as DigitsTrainingConfig
 from ._digits_training import DigitsTrainingResult as DigitsTrainingResult
 from ._digits_training import EpochRecord as EpochRecord

@@ -25,6 +25,8 @@ def test_train_deq_conv_model_uses_its_defaults(capsys):
     report = json.loads(capsys.readouterr().out)
     config = report["config"]
     assert config["model"] == "conv" and config["augment"] and config["learning_rate"] == 2e-3
+    # Options not given take the conv model's defaults, not the dense model's.
+    assert config["tolerance"] == 5e-4 and config["norm"] == "rms" and config["max_steps"] == 5
     assert 0.0 <= report["history"][0]["inexact_fraction"] <= 1.0
 
 
@@ -35,6 +37,7 @@ def test_train_deq_conv_model_uses_its_defaults(capsys):
         (["--batch-size", "5000"], "batch-size"),
         (["--test-fraction", "2"], "test-fraction"),
         (["--model", "resnet"], "model"),
+        (["--norm", "l1"], "norm"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):
