@@ -106,7 +106,8 @@ def fixed_point(
         y0: the initial value, any pytree of floating or complex arrays (complex states: residuals
             measured by `|f(y) - y|`; Newton, Broyden assume `fn` holomorphic).
         args: passed to `fn`; differentiable inputs go here (or are closed over).
-        max_steps: the most steps taken (rounded up to a multiple of `check_every`).
+        max_steps: the most steps taken (rounded up to a multiple of `check_every`), at most
+            2**24 (the solvers count steps in their float progress tracker).
         adjoint: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
             `OneStepAdjoint`, `UnrolledAdjoint`.
         throw: raise (inside jit, with the result's message) when the solve fails; with `False`,

@@ -7,11 +7,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
-from jaxtyping import Array, Bool, Float, Int, Scalar
+from jaxtyping import Array, Bool, Float, Scalar
 
 from .._misc import all_finite
 from .._solution import RESULTS, Solution, Stats, from_optimistix
-from .progress import check_stopping_options
+from .progress import MAX_COUNT, check_stopping_options
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
@@ -34,6 +34,10 @@ class MonitorOptions(eqx.Module):
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 kind = "positive" if minimum else "non-negative"
                 raise ValueError(f"`{name}` must be a {kind} integer, got {value!r}.")
+        if self.max_steps > MAX_COUNT:  # the step count is kept in the solver's float tracker
+            raise ValueError(
+                f"`max_steps` must be at most 2**24 = {MAX_COUNT}, got {self.max_steps}."
+            )
         check_stopping_options(self.stagnation_patience, self.divergence_ratio)
         if not isinstance(self.best_effort, bool):
             raise ValueError(f"`best_effort` must be True or False, got {self.best_effort!r}.")
@@ -48,88 +52,84 @@ class MonitorOptions(eqx.Module):
 
 
 class _Carry(eqx.Module):
-    num_steps: Int[Array, ""]
+    # What a step changes, plus `input_ok` and `running`. The loop's verdict is not carried but
+    # read off the final state by the solver's `terminate` (a function of the state alone), the
+    # scaled residual is the state's and the step count its tracker's, so a step costs few
+    # bookkeeping kernels of its own. `running` is carried rather than recomputed by the loop's
+    # condition: under `vmap` the loop's select of every carried leaf would recompute
+    # `terminate` once per leaf.
     y: Any
     state: Any
     aux: Any
-    residual: Scalar
     best: Scalar
     best_y: Any  # the iterate of residual `best` (`best_effort` only, else None)
     best_aux: Any
     trace: Float[Array, " trace"]
-    result: RESULTS
-    terminated: Bool[Array, ""]  # the solver's `terminate` said stop
-    running: Bool[Array, ""]
+    input_ok: Bool[Array, ""]  # `y0`, `args` and the arrays of `fn` are finite
+    running: Bool[Array, ""]  # the loop takes another `check_every` steps
 
 
 def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
-    """The loop state before the first step (result `nonfinite_input` if inputs are bad)."""
+    """The loop state before the first step (`input_ok` False if inputs are not finite)."""
     f_struct, aux_struct = jax.eval_shape(fn, y0, args)
     state0 = solver.init(fn, y0, args, options.solver_options, f_struct, aux_struct, frozenset())
     aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_struct)
     dtype = jnp.result_type(*jax.tree.leaves(f_struct))
-    inf = jnp.array(jnp.inf, dtype)
-    finite_input = all_finite(eqx.filter((y0, args, fn), eqx.is_inexact_array))
+    input_ok = all_finite(eqx.filter((y0, args, fn), eqx.is_inexact_array))
     return _Carry(
-        num_steps=jnp.array(0),
         y=y0,
         state=state0,
         aux=aux0,
-        residual=inf,
-        best=inf,
+        best=jnp.array(jnp.inf, state0.scaled_residual.dtype),
         best_y=y0 if options.best_effort else None,
         best_aux=aux0 if options.best_effort else None,
         trace=jnp.full(options.trace_length, jnp.nan, dtype),
-        result=RESULTS.where(finite_input, RESULTS.successful, RESULTS.nonfinite_input),
-        terminated=jnp.array(False),
-        running=finite_input,
+        input_ok=input_ok,
+        running=input_ok,
     )
 
 
 def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     """Take `check_every` solver steps, then ask the solver's `terminate` whether to stop."""
-    y, state, aux, trace, steps = carry.y, carry.state, carry.aux, carry.trace, carry.num_steps
-    dtype = carry.residual.dtype
+    y, state, aux, trace = carry.y, carry.state, carry.aux, carry.trace
     solver_options = options.solver_options
     for _ in range(options.check_every):
         # The residual measured in a step belongs to its input `tested` (and so does `aux`);
         # on convergence the loop keeps the step's output (then the solver's `postprocess`).
-        tested = y
+        tested, steps = y, state.progress.num_steps
         y, state, aux = solver.step(fn, y, args, solver_options, state, frozenset())
         if options.trace_length:
-            trace = trace.at[steps].set(state.scaled_residual.astype(dtype), mode="drop")
-        steps = steps + 1
-    residual = state.scaled_residual.astype(dtype)
-    terminated, solver_result = solver.terminate(
-        fn, tested, args, solver_options, state, frozenset()
-    )
-    result = from_optimistix(solver_result)
+            trace = trace.at[steps].set(state.scaled_residual.astype(trace.dtype), mode="drop")
+    residual = state.scaled_residual
     best_y, best_aux = carry.best_y, carry.best_aux
     if options.best_effort:
         better = residual < carry.best
         best_y, best_aux = jtu.tree_map(
             lambda new, old: jnp.where(better, new, old), (tested, aux), (best_y, best_aux)
         )
+    stop, _ = solver.terminate(fn, tested, args, solver_options, state, frozenset())
     return _Carry(
-        num_steps=steps,
         y=y,
         state=state,
         aux=aux,
-        residual=residual,
         best=jnp.minimum(carry.best, residual),
         best_y=best_y,
         best_aux=best_aux,
         trace=trace,
-        result=result,
-        terminated=terminated,
-        running=~terminated & (steps < options.max_steps),
+        input_ok=carry.input_ok,
+        running=~stop & (state.progress.num_steps < options.max_steps),
     )
 
 
 def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution:
     """Turn the final loop state into a `Solution` (a run that never ended is max-steps)."""
-    ran_out = ~carry.terminated & (carry.result == RESULTS.successful)
-    result = RESULTS.where(ran_out, RESULTS.max_steps_reached, carry.result)
+    # `terminate` reads the state alone (its `y` argument is unused), so the verdict of the last
+    # test interval is read off the final state.
+    terminated, solver_result = solver.terminate(
+        fn, carry.y, args, options.solver_options, carry.state, frozenset()
+    )
+    result = RESULTS.where(terminated, from_optimistix(solver_result), RESULTS.max_steps_reached)
+    result = RESULTS.where(carry.input_ok, result, RESULTS.nonfinite_input)
     y, aux, _ = solver.postprocess(
         fn, carry.y, carry.aux, args, options.solver_options, carry.state, frozenset(), None
     )
@@ -144,8 +144,8 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
             (y, aux),
         )
     stats = Stats(
-        num_steps=carry.num_steps,
-        residual=carry.residual,
+        num_steps=carry.state.progress.num_steps,
+        residual=carry.state.scaled_residual,
         best_residual=carry.best,
         trace=carry.trace if options.trace_length else None,
     )
