@@ -14,7 +14,7 @@ import time
 import jax
 import numpy as np
 
-from ._checks import fill_defaults, reject_options
+from ._checks import fill_defaults, int_at_least, reject_options
 from ._errors import UserInputError
 from .enumerate_complete import check_against_branch_and_bound, complete_box
 from .enumerate_report import HEADERS, add_output_options, print_summary, report, write_outputs
@@ -33,8 +33,8 @@ _METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bo
 # The options each method takes (argparse destinations; each defaults to None when not given).
 _TAKES = {
     "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
-    "exact-regions": {"chunk_size", "no_prune", "devices", "part"},
-    "homotopy": {"chunk_size", "checkpoint", "resume"},
+    "exact-regions": {"chunk_size", "no_prune", "max_regions", "devices", "part"},
+    "homotopy": {"chunk_size", "max_paths", "checkpoint", "resume"},
     "branch-and-bound": {"certify_complete", "box"},
 }
 _CHECKED = set().union(*_TAKES.values())
@@ -80,6 +80,20 @@ def register(subparsers) -> None:
         help="exact-regions: solve every region (skip the interval pruning)",
     )
     parser.add_argument(
+        "--max-regions",
+        type=int_at_least(1),
+        metavar="N",
+        help="exact-regions: refuse, before any work, a network with more than N activation "
+        "regions per part (default 2^24)",
+    )
+    parser.add_argument(
+        "--max-paths",
+        type=int_at_least(1),
+        metavar="N",
+        help="homotopy: refuse a network with more than N paths, and auto: run homotopy only up "
+        "to N paths (default 10^6)",
+    )
+    parser.add_argument(
         "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
     )
     add_starts_arguments(parser)
@@ -94,10 +108,9 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
-def _method_names(requested: str, net, checked: bool, part: bool) -> tuple[str, ...]:
-    """The methods that will run, in order (what `auto` chooses, resolved here so that options
-    the run would ignore are refused before any work)."""
-    from ..enumeration import Auto
+def _method_names(requested: str, net, checked: bool, part: bool, auto) -> tuple[str, ...]:
+    """The methods that will run, in order (what `auto` (an `Auto`) chooses, resolved here so
+    that options the run would ignore are refused before any work)."""
     from ..enumeration._pwl_networks import is_piecewise_linear
 
     requested = "starts" if requested == "iterative" else requested
@@ -113,7 +126,7 @@ def _method_names(requested: str, net, checked: bool, part: bool) -> tuple[str, 
         )
     if requested != "auto":
         return (requested,)
-    chosen = tuple(method.name for method in Auto().choose(net)[0])
+    chosen = tuple(method.name for method in auto.choose(net)[0])
     if checked and chosen[0] == "exact-regions":
         raise UserInputError(
             "--certify-complete and --box apply to --method starts; the exact-regions list "
@@ -139,7 +152,9 @@ def _plan(namespace: argparse.Namespace, net):
     from ..enumeration import Auto, BranchAndBound, ExactRegions, Homotopy
 
     checked = bool(namespace.certify_complete) or namespace.box is not None
-    names = _method_names(namespace.method, net, checked, namespace.part is not None)
+    limits = {"max_paths": namespace.max_paths} if namespace.max_paths is not None else {}
+    auto = Auto(**limits)
+    names = _method_names(namespace.method, net, checked, namespace.part is not None, auto)
     _refuse_ignored(namespace, names)
     if namespace.chunk_size is not None and namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
@@ -155,16 +170,19 @@ def _plan(namespace: argparse.Namespace, net):
         run_options.update(starts_run_options(namespace))
     if "exact-regions" in names:
         methods["exact_regions"] = ExactRegions(
-            chunk_size=namespace.chunk_size, prune=not namespace.no_prune
+            chunk_size=namespace.chunk_size,
+            prune=not namespace.no_prune,
+            **({} if namespace.max_regions is None else {"max_regions": namespace.max_regions}),
         )
     if "homotopy" in names:
         if namespace.resume and namespace.checkpoint is None:
             raise UserInputError("--resume needs --checkpoint DIR (the run to continue).")
-        methods["homotopy"] = Homotopy(**homotopy_chunk)
+        methods["homotopy"] = Homotopy(**homotopy_chunk, **limits)
         run_options.update(starts_run_options(namespace))
     if namespace.method == "auto" and not checked and namespace.part is None:
         fields = Auto.__dataclass_fields__
-        return Auto(**{k: v for k, v in methods.items() if k in fields}), run_options, False
+        parts = {k: v for k, v in methods.items() if k in fields}
+        return Auto(**parts, **limits), run_options, False
     if names == ("branch-and-bound",):
         ones = np.ones(net.dim)
         bounds = None if box is None else (box[0] * ones, box[1] * ones)

@@ -22,6 +22,27 @@ from .norms import max_abs
 # Grid spacing as a fraction of the tolerance: points in one grid cell are merged outright, and
 # cells are linked with a slack of one spacing (so the tolerance holds up to 0.1%).
 _GRID_FRACTION = 1e-3
+# Cell indices from this size on would overflow int64 (or are inf): such coordinates key on their
+# own value instead, so only exact duplicates share a cell there.
+_LARGEST_CELL = 2.0**62
+
+
+def _cell_keys(points: Float[np.ndarray, "n d"], spacing: float) -> Int[np.ndarray, "n k"]:
+    """Integer keys, one row per point, equal exactly when two points share a grid cell.
+
+    A coordinate whose cell index would not fit in an int64 (|x| / spacing ≥ 2^62, e.g. 1e8 with
+    a tolerance of 1e-12) keys on its float64 bits in a second block of columns, with 0 in the
+    first; others key on their cell index, with 0 (the bits of +0.0) in the second. A large
+    coordinate is never 0.0, so the two kinds never collide.
+    """
+    with np.errstate(over="ignore"):  # an overflow to inf is a large cell, handled below
+        cells = np.floor(np.divide(points, spacing))
+    exact = ~(np.abs(cells) < _LARGEST_CELL)
+    keys = np.where(exact, 0.0, cells).astype(np.int64)
+    if exact.any():
+        values = np.where(exact, points, 0.0).view(np.int64)
+        keys = np.concatenate([keys, values], axis=1)
+    return np.ascontiguousarray(keys)
 
 
 def group_points(
@@ -59,9 +80,7 @@ def group_points(
     norms = np.abs(points).max(axis=1) if points.shape[1] else np.zeros(n)
     spacing = _GRID_FRACTION * (atol + rtol * float(norms.min()))
     if spacing > 0:
-        scaled = np.floor(np.divide(points, spacing))
-        keys = np.ascontiguousarray(scaled.astype(np.int64))
-        del scaled
+        keys = _cell_keys(points, spacing)
         rows = keys.view(np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))).ravel()
         _, cell_first, cells = np.unique(rows, return_index=True, return_inverse=True)
         del keys, rows

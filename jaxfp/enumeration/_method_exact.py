@@ -113,8 +113,8 @@ def solve_regions(
         raise ValueError(
             f"ExactRegions would solve up to {regions:.3g} activation regions (d = {net.dim})"
             f"{per_part}, over the limit max_regions={method.max_regions:.3g} per run: raise "
-            "`max_regions` to run it anyway, split it in more parts, or use Starts(sample=N) "
-            "for a sampled, incomplete search."
+            "`max_regions` (`--max-regions` on the command line) to run it anyway, split it in "
+            "more parts, or use Starts(sample=N) for a sampled, incomplete search."
         )
     return solve_pwl_regions(
         *pwl_arrays(net),

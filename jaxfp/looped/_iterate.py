@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
+from .._validation import check_count
+
 
 def iterate(net: Callable[[Array], Array], x0: ArrayLike, steps: int) -> Float[Array, "steps+1 d"]:
     """The trajectory x_0, F(x_0), …, F^steps(x_0) (a `jax.lax.scan`; jit/vmap friendly).
@@ -27,8 +29,7 @@ def iterate(net: Callable[[Array], Array], x0: ArrayLike, steps: int) -> Float[A
         >>> path.shape, round(float(path[-1, 0]), 6)
         ((31, 1), 1.0)
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"`steps` must be a non-negative integer, got {steps!r}.")
+    steps = check_count(steps, "steps", minimum=0)
     x0 = jnp.asarray(x0)
 
     def step(x, _):

@@ -13,6 +13,7 @@ from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson
+from .._validation import check_count
 from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
 from ._precision import with_cell_dtype
 from ._preparable import prepare_cell
@@ -110,12 +111,7 @@ class DEQ(eqx.Module):
 
     def __check_init__(self):
         check_positive_int(self.max_steps, "max_steps")
-        if isinstance(self.trace_length, bool) or not (
-            isinstance(self.trace_length, int) and self.trace_length >= 0
-        ):
-            raise ValueError(
-                f"`trace_length` must be a non-negative integer, got {self.trace_length!r}."
-            )
+        check_count(self.trace_length, "trace_length", minimum=0)
         if not (callable(self.initial_state) or self.initial_state in ("zeros", "input")):
             raise ValueError(
                 "`initial_state` must be 'zeros', 'input' or a callable x -> z0; got "

@@ -36,3 +36,11 @@ def test_homotopy_refuses_before_any_work(extra, message, capsys):
     assert main(["enumerate", *extra, "--dim", "2", "--method", "homotopy"]) == 2
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
+
+
+def test_max_paths_refuses_a_homotopy_over_the_limit(capsys):
+    # P1's (P) at d = 3 has 3^3 = 27 paths.
+    argv = ["enumerate", "--dim", "3", "--method", "homotopy", "--max-paths", "26"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "27" in error and "max_paths" in error and error.count("\n") == 1

@@ -90,3 +90,25 @@ def test_bad_inputs_are_one_line(tmp_path, capsys):
 def test_exact_regions_refuses_a_smooth_activation(capsys):
     exact = ["enumerate", "--net", "poly", "--dim", "2", "--method", "exact-regions"]
     assert "needs a piecewise-linear activation" in _error(capsys, exact)
+
+
+def test_max_regions_refuses_before_any_work_and_can_be_raised(capsys):
+    argv = ["enumerate", "--net", "random", "--dim", "3", "--activation", "relu"]
+    assert cli.main(argv + ["--max-regions", "4"]) == 2
+    assert "max_regions=4 per run" in capsys.readouterr().err
+    summary = _json(capsys, argv + ["--max-regions", "8", "--json", "-"])
+    assert summary["complete"] is True
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "many"])
+def test_max_regions_takes_a_positive_integer(capsys, value):
+    argv = ["enumerate", "--net", "random", "--dim", "3", "--activation", "relu"]
+    assert cli.main(argv + ["--max-regions", value]) == 2
+    error = capsys.readouterr().err
+    assert "--max-regions" in error and error.count("\n") == 1
+
+
+def test_max_paths_is_refused_where_no_homotopy_runs(capsys):
+    argv = ["enumerate", "--net", "random", "--dim", "3", "--activation", "relu"]
+    assert cli.main(argv + ["--max-paths", "10"]) == 2
+    assert "--max-paths" in capsys.readouterr().err

@@ -180,7 +180,8 @@ def track_all_paths(
     if num_paths > max_paths:
         raise ValueError(
             f"the total-degree homotopy has {degree}^{net.dim} = {num_paths} paths, more than "
-            f"max_paths={max_paths}; raise max_paths or use another enumeration method."
+            f"max_paths={max_paths}; raise max_paths (`--max-paths` on the command line) or "
+            "use another enumeration method."
         )
     chunk_size = min(chunk_size, num_paths)  # no padding lanes on small runs
     system = make_system(net, coefficients, seed)
