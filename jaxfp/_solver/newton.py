@@ -35,11 +35,12 @@ class Newton(AbstractFixedPointSolver):
     operator (pair it with `lineax.GMRES(...)`) for large states. A failed linear solve
     (singular J_g) stops the solve with `RESULTS.linear_solve_failed`.
 
-    The default `linear_solver=None` chooses LU with partial pivoting: for a dense J_g of at
-    most 16 (float32) or 8 (float64) unknowns an elimination written in `jax.numpy` whose
-    steps are vectorised across a `vmap`ped batch (Newton over many starts: 1.2-3x faster than
-    LAPACK per matrix, `benchmarks/batched_newton.py`), otherwise `lineax.LU()`. Pass
-    `lineax.LU()` to always use LAPACK.
+    The default `linear_solver=None` chooses LU with partial pivoting: on CPU, for a dense J_g
+    of at most 8 unknowns (float32 or float64), an elimination written in `jax.numpy` whose
+    steps are vectorised across a `vmap`ped batch (Newton over many starts: 1.3-3.7x faster
+    than LAPACK once per matrix, `benchmarks/batched_newton.py`); otherwise (and on
+    accelerators, where it is not measured) `lineax.LU()`. Pass `lineax.LU()` to always use
+    LAPACK.
     bfloat16 and float16 states are solved in float32 (LAPACK has no such kernels) and cast
     back; complex states assume `fn` holomorphic (J_g complex-linear), as in optimistix.
 
@@ -89,7 +90,8 @@ class Newton(AbstractFixedPointSolver):
     def _linear_solver(self, size: int, dtype) -> lx.AbstractLinearSolver:
         if self.linear_solver is not None:
             return self.linear_solver
-        if self.jacobian == "dense" and size <= SIZE_LIMITS.get(jnp.dtype(dtype), 0):
+        small = size <= SIZE_LIMITS.get(jnp.dtype(dtype), 0)
+        if self.jacobian == "dense" and small and jax.default_backend() == "cpu":
             return VectorizedLU()
         return lx.LU()
 

@@ -14,9 +14,11 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, Inexact
 
-# Largest system, per real dtype, for which the vectorised LU beat batched LAPACK in the
-# Newton benchmark on CPU (`benchmarks/batched_newton.py`, benchmarks/README.md).
-SIZE_LIMITS = {jnp.dtype(jnp.float32): 16, jnp.dtype(jnp.float64): 8}
+# Largest system, per real dtype, that `jaxfp.Newton` solves with it by default: on CPU it beat
+# batched LAPACK in the Newton benchmark up to 8 unknowns in float64 (slower at 16) and up to 16
+# in float32, but at 16 in float32 rounding flipped 10% of the chaotic starts of a tanh network
+# to other outcomes, so float32 stops at 8 too (`benchmarks/batched_newton.py`).
+SIZE_LIMITS = {jnp.dtype(jnp.float32): 8, jnp.dtype(jnp.float64): 8}
 
 
 def _solve_batch_last(
