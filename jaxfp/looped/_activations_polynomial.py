@@ -152,19 +152,16 @@ def _monotone_tails(coefficients, edges) -> tuple[bool, bool]:
     one sign (Descartes' rule of signs: no sign change, no positive root)."""
     derivative = [Fraction(k) * Fraction(c) for k, c in enumerate(coefficients)][1:]
 
-    def signs(edge: float, direction: int) -> set[int]:
-        # Signs of the Taylor coefficients of p'(edge + direction·t) in t (synthetic division,
-        # exact).
+    def constant_sign(edge: float, direction: int) -> bool:
+        # Taylor coefficients of p'(edge + direction·t) in t, by synthetic division (exact).
         shifted, point = list(derivative), Fraction(edge)
         for k in range(len(shifted)):
             for j in range(len(shifted) - 2, k - 1, -1):
                 shifted[j] += point * shifted[j + 1]
-        return {(1 if d > 0 else -1) * direction**k for k, d in enumerate(shifted) if d != 0}
+        signs = {(1 if d > 0 else -1) * direction**k for k, d in enumerate(shifted) if d != 0}
+        return len(signs) <= 1
 
-    if len(edges) == 2:  # no critical point: one piece, the whole line (both halves, one sign)
-        whole = len(signs(0.0, -1) | signs(0.0, 1)) <= 1
-        return whole, whole
-    return len(signs(float(edges[1]), -1)) <= 1, len(signs(float(edges[-2]), 1)) <= 1
+    return constant_sign(float(edges[1]), -1), constant_sign(float(edges[-2]), 1)
 
 
 def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
