@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
 from ._adjoint import AbstractAdjoint, ImplicitAdjoint
+from ._adjoint.base import ForwardSolve
 from ._misc import WithoutAux, as_inexact
 from ._solution import RESULTS, Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
@@ -150,10 +151,10 @@ def fixed_point(
         raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
     fn, y0, args = prepare(fn, y0, args, has_aux)
 
-    def forward(fn, y0, args, *, while_loop):
+    def run(fn, y0, args, *, while_loop):
         return run_loop(fn, solver, y0, args, options, while_loop=while_loop)
 
-    solution = adjoint.apply(forward, fn, y0, args, throw=throw, best_effort=best_effort)
+    solution = adjoint.apply(ForwardSolve(run, throw, best_effort), fn, y0, args)
     failed = failed_result(solution.result, best_effort)
     value, aux = nan_derivative_where(failed, (solution.value, solution.aux))
     solution = dataclasses.replace(solution, value=value, aux=aux)

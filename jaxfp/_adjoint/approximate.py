@@ -31,17 +31,7 @@ class _StraightThroughAdjoint(AbstractAdjoint):
     def surrogate(self, fn: Callable, root: Any, args: Any) -> Any:
         """The map of the (not differentiated) fixed point `root` whose derivative is used."""
 
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
-        del throw, best_effort  # no backward solve of its own
+    def apply(self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any) -> Solution:
         solution = forward(fn, y0, args, while_loop=lax_while_loop)
         root = jax.lax.stop_gradient(solution.value)
         value = _value_with_gradient_of(root, self.surrogate(fn, root, args))

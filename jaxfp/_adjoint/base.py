@@ -9,14 +9,25 @@ import jax
 
 from .._solution import Solution
 
-# forward(fn, y0, args, *, while_loop) -> Solution: the forward solve, as optimistix hands it
-# to its adjoints.
-#   fn: `fn(y, args) -> (f(y), aux)`, a closure-converted pytree whose array leaves include
-#       every closed-over array (so they are differentiable inputs, like `args`).
-#   while_loop: `while_loop(cond_fun, body_fun, init_val, *, max_steps)` runs the solver's
-#       loop: `lax_while_loop` (fast, not reverse-differentiable) or a reverse-differentiable
-#       loop such as `equinox.internal.while_loop(..., kind="checkpointed")`.
-ForwardSolve = Callable[..., Solution]
+
+class ForwardSolve(eqx.Module):
+    """The forward solve handed to an adjoint (as optimistix hands it to its adjoints), and the
+    entry point's failure policy, which the adjoint's own backward solves follow too.
+
+    `forward(fn, y0, args, while_loop=...)` returns the forward `Solution`, where
+    `fn(y, args) -> (f(y), aux)` is a closure-converted pytree whose array leaves include every
+    closed-over array (so they are differentiable inputs, like `args`), and
+    `while_loop(cond_fun, body_fun, init_val, *, max_steps)` runs the solver's loop:
+    `lax_while_loop` (fast, not reverse-differentiable) or a reverse-differentiable loop such as
+    `equinox.internal.while_loop(..., kind="checkpointed")`.
+    """
+
+    run: Callable[..., Solution]
+    throw: bool = eqx.field(static=True)
+    best_effort: bool = eqx.field(static=True, default=False)
+
+    def __call__(self, fn: Callable, y0: Any, args: Any, *, while_loop: Callable) -> Solution:
+        return self.run(fn, y0, args, while_loop=while_loop)
 
 
 def lax_while_loop(cond_fun, body_fun, init_val, *, max_steps):
@@ -33,18 +44,7 @@ class AbstractAdjoint(eqx.Module):
     """
 
     @abc.abstractmethod
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
+    def apply(self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any) -> Solution:
         """Run `forward(fn, y0, args, while_loop=...)`; return its Solution with a
-        differentiable `value`.
-
-        `throw` and `best_effort` are the entry point's failure policy, for the strategy's
-        own backward solves (the forward solve already follows it)."""
+        differentiable `value`, solving any backward problem under `forward`'s failure policy
+        (`forward.throw`, `forward.best_effort`)."""

@@ -71,19 +71,8 @@ class ImplicitAdjoint(AbstractAdjoint):
     def __check_init__(self):
         as_linear_fixed_point_solver(self.linear_solver)
 
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
-        solution = _implicit_fixed_point(
-            (fn, args), y0, forward=forward, adjoint=self, throw=throw, best_effort=best_effort
-        )
+    def apply(self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any) -> Solution:
+        solution = _implicit_fixed_point((fn, args), y0, forward=forward, adjoint=self)
         return with_differentiable_aux(solution, fn, args)
 
     def backward_solve(
@@ -130,21 +119,19 @@ def _linear_solve_checked(solver, operator, rhs, throw: bool, best_effort: bool)
 
 
 @eqx.filter_custom_jvp
-def _implicit_fixed_point(inputs, y0, *, forward, adjoint, throw, best_effort):
-    del adjoint, throw, best_effort
+def _implicit_fixed_point(inputs, y0, *, forward, adjoint):
+    del adjoint
     fn, args = inputs
     return forward(fn, y0, args, while_loop=lax_while_loop)
 
 
 @_implicit_fixed_point.def_jvp
-def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw, best_effort):
+def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint):
     inputs, y0 = primals
     t_inputs, _ = tangents
     fn, args = inputs
     # Recursing (instead of calling `forward`) keeps higher derivatives implicit as well.
-    solution = _implicit_fixed_point(
-        inputs, y0, forward=forward, adjoint=adjoint, throw=throw, best_effort=best_effort
-    )
+    solution = _implicit_fixed_point(inputs, y0, forward=forward, adjoint=adjoint)
     root = solution.value
 
     differentiated = jtu.tree_map(lambda t: t is not None, t_inputs, is_leaf=lambda x: x is None)
@@ -168,7 +155,9 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint, throw, bes
         return v - jfu.ravel_pytree(map_jvp(unravel(v)))[0]
 
     def solve(operator, b):
-        return _linear_solve_checked(solver, lambda v: v - operator(v), b, throw, best_effort)
+        return _linear_solve_checked(
+            solver, lambda v: v - operator(v), b, forward.throw, forward.best_effort
+        )
 
     t_root = unravel(jax.lax.custom_linear_solve(identity_minus_jacobian, flat_rhs, solve, solve))
     no_tangent = jtu.tree_map(lambda _: None, solution)

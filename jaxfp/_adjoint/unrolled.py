@@ -44,16 +44,6 @@ class UnrolledAdjoint(AbstractAdjoint):
         converter=ft.partial(check_count, name="checkpoints", allow_none=True),
     )
 
-    def apply(
-        self,
-        forward: ForwardSolve,
-        fn: Callable,
-        y0: Any,
-        args: Any,
-        *,
-        throw: bool,
-        best_effort: bool = False,
-    ) -> Solution:
-        del throw, best_effort  # no backward solve of its own
+    def apply(self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any) -> Solution:
         while_loop = ft.partial(eqxi.while_loop, kind="checkpointed", checkpoints=self.checkpoints)
         return forward(fn, y0, args, while_loop=while_loop)
