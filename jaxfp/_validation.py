@@ -27,6 +27,9 @@ import numpy as np
 # The largest step or iteration count accepted: step counters are 32-bit integers unless
 # float64 is enabled, and 2**31 - 1 steps is far beyond any practical solve.
 MAX_COUNT = 2**31 - 1
+# The largest `max_steps` of a fixed-point loop: the loop keeps its step count in the solver's
+# float progress tracker (at least float32), whose integers are exact up to 2**24.
+MAX_STEPS = 2**24
 
 # lineax's iterative solvers, whose `rtol`, `atol` must lie above the state's precision.
 _ITERATIVE_LINEAR_SOLVERS = (lx.GMRES, lx.BiCGStab, lx.CG)
@@ -116,8 +119,10 @@ def check_real(value, name: str, lower=None, upper=None, *, open_lower=False, op
         raise ValueError(message)
 
 
-def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False) -> int | None:
-    """`value` as a Python int when it is an integer in `[minimum, MAX_COUNT]`.
+def check_count(
+    value, name: str, *, minimum: int = 1, maximum: int = MAX_COUNT, allow_none: bool = False
+) -> int | None:
+    """`value` as a Python int when it is an integer in `[minimum, maximum]`.
 
     Python and NumPy integers are accepted (bools are not); `None` only with `allow_none`.
 
@@ -130,7 +135,7 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
         >>> check_count(2**31, "max_steps")
         Traceback (most recent call last):
         ...
-        ValueError: `max_steps` must be at most 2147483647 (2**31 - 1), got 2147483648.
+        ValueError: `max_steps` must be at most 2147483647, got 2147483648.
     """
     if value is None and allow_none:
         return None
@@ -142,8 +147,8 @@ def check_count(value, name: str, *, minimum: int = 1, allow_none: bool = False)
         raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
-    if value > MAX_COUNT:
-        raise ValueError(f"`{name}` must be at most {MAX_COUNT} (2**31 - 1), got {value!r}.")
+    if value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}, got {value!r}.")
     return int(value)
 
 
@@ -302,7 +307,7 @@ def with_array_inputs(entry_point):
             if isinstance(value, np.integer):
                 options[name] = int(value)
         if "max_steps" in options:
-            options["max_steps"] = check_count(options["max_steps"], "max_steps")
+            options["max_steps"] = check_count(options["max_steps"], "max_steps", maximum=MAX_STEPS)
         return jitted(fn, solver, as_array_leaves(y0), as_array_leaves(args), **options)
 
     return wrapper

@@ -193,14 +193,15 @@ def _plan(namespace: argparse.Namespace, net):
 
 def _proving_hint(net) -> str:
     """Which method would prove a starts list complete, in words."""
+    from ..enumeration._method_bnb import has_a_priori_box
     from ..enumeration._pwl_networks import is_piecewise_linear
 
     if is_piecewise_linear(net):
         return "--method exact-regions proves the list complete"
     if net.activation.polynomial_coefficients is not None:
         return "--method homotopy proves the list complete (every path accounted for)"
-    if all(np.isfinite(net.activation.output_range)):
-        return "--method branch-and-bound proves the list complete (sigma's range box)"
+    if has_a_priori_box(net):
+        return "--method branch-and-bound proves the list complete (the a-priori box)"
     return "--box=LO,HI proves every fixed point inside a box you give, and only there"
 
 

@@ -43,15 +43,16 @@ def complete_box(namespace: argparse.Namespace, net) -> tuple[float, float] | No
     """The scalar box (LO, HI) of `--box`, or None for the automatic one; `--box` alone turns
     the mode on. Raises `UserInputError` (one line) for a malformed box, LO >= HI, a non-finite
     end, or an unbounded activation without `--box`."""
+    from ..enumeration._method_bnb import has_a_priori_box
+
     if namespace.box is None:
-        if namespace.certify_complete:
+        if namespace.certify_complete and not has_a_priori_box(net):
             low, high = net.activation.output_range
-            if not (math.isfinite(low) and math.isfinite(high)):
-                raise UserInputError(
-                    f"--certify-complete: activation {net.activation.name!r} is unbounded (range "
-                    f"({low}, {high})), so no box holds every fixed point a priori; give one with "
-                    "--box=LO,HI."
-                )
+            raise UserInputError(
+                f"--certify-complete: activation {net.activation.name!r} is unbounded (range "
+                f"({low}, {high})) and no finite box follows from it, so no box holds every fixed "
+                "point a priori; give one with --box=LO,HI."
+            )
         return None
     namespace.certify_complete = True
     try:  # a wrong count of numbers is a ValueError of the unpacking

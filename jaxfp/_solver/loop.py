@@ -11,7 +11,8 @@ from jaxtyping import Array, Bool, Float, Scalar
 
 from .._misc import all_finite
 from .._solution import RESULTS, Solution, Stats, from_optimistix
-from .progress import MAX_COUNT, check_stopping_options
+from .._validation import MAX_STEPS, check_count
+from .progress import check_stopping_options
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
@@ -29,15 +30,9 @@ class MonitorOptions(eqx.Module):
     best_effort: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
-        for name, minimum in (("max_steps", 1), ("check_every", 1), ("trace_length", 0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                kind = "positive" if minimum else "non-negative"
-                raise ValueError(f"`{name}` must be a {kind} integer, got {value!r}.")
-        if self.max_steps > MAX_COUNT:  # the step count is kept in the solver's float tracker
-            raise ValueError(
-                f"`max_steps` must be at most 2**24 = {MAX_COUNT}, got {self.max_steps}."
-            )
+        check_count(self.max_steps, "max_steps", maximum=MAX_STEPS)
+        check_count(self.check_every, "check_every")
+        check_count(self.trace_length, "trace_length", minimum=0)
         check_stopping_options(self.stagnation_patience, self.divergence_ratio)
         if not isinstance(self.best_effort, bool):
             raise ValueError(f"`best_effort` must be True or False, got {self.best_effort!r}.")

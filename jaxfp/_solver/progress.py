@@ -78,9 +78,8 @@ def stopping_options(options: dict[str, Any] | None) -> tuple[int | None, float 
 # The tracker's entries, packed in one small array so that a step updates all of them in one
 # kernel: separate scalars cost a kernel each, and XLA:CPU runs a loop body of more than 8
 # kernels through its slower concurrent executor. Counts and flags are stored as floats of at
-# least float32, so counts are exact up to `MAX_COUNT`.
+# least float32, so counts are exact up to `jaxfp._validation.MAX_STEPS` = 2**24.
 _BEST_NORM, _REFERENCE, _SINCE_PROGRESS, _SLOW_DECREASE, _STAGNATED, _DIVERGED, _STEPS = range(7)
-MAX_COUNT = 2**24
 
 
 class Progress(eqx.Module):
@@ -117,7 +116,7 @@ class Progress(eqx.Module):
 
     @property
     def num_steps(self) -> Int[Array, ""]:
-        """The steps taken (updates of the tracker), exact up to `MAX_COUNT`."""
+        """The steps taken (updates of the tracker), exact up to 2**24."""
         return self.values[_STEPS].astype(int)
 
     @property

@@ -11,7 +11,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from .._exported import exported_jit
 from .._numerics.diagnostics import _bucket
 from ..looped import LoopedNet
-from ..looped._rounding import add, point_matmul, round_down, round_up
+from ._a_priori import a_priori_box
 from ._box import check_box, check_radii, radii_as_arrays
 from ._branch import run_search
 
@@ -123,36 +123,17 @@ class CompleteCertificate(eqx.Module):
         return jnp.where(in_searched, index, -2)
 
 
-# The a-priori box is widened by this fraction of its width (at least of 1): every fixed point
-# lies in the closed box, so the claim stays true, and fixed points on the range's boundary
-# (hard clips in their flat parts, say) lie inside the searched box, where they can be proved.
-_A_PRIORI_MARGIN = 1e-7
-
-
 def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
-    """A box holding every fixed point, from σ's own range: σ(ℝ)^d for σ(Wx + b), and
-    W·σ(ℝ)^d + b for W σ(x) + b (outward rounded, closed, widened by `_A_PRIORI_MARGIN`)."""
-    low, high = net.activation.output_range
-    if not (math.isfinite(low) and math.isfinite(high)):
+    """`a_priori_box(net)`, or a ValueError saying that a box must be given."""
+    box = a_priori_box(net)
+    if box is None:
+        low, high = net.activation.output_range
         raise ValueError(
-            f"activation {net.activation.name!r} is unbounded (output range ({low}, {high})), "
-            "so there is no a-priori box holding every fixed point: pass `lower` and `upper`."
+            f"activation {net.activation.name!r} is unbounded (output range ({low}, {high})) and "
+            "the interval iteration X <- F(X) ∩ X from its range box stays infinite, so there "
+            "is no a-priori box holding every fixed point: pass `lower` and `upper`."
         )
-    ones = np.ones(net.dim, dtype=net.W.dtype)
-    return _widened_range_box(net.W, net.b, low * ones, high * ones, net.form == "sigma-affine")
-
-
-@eqx.filter_jit
-def _widened_range_box(weight, bias, low, high, sigma_affine: bool) -> tuple[Array, Array]:
-    """σ(ℝ)^d = [low, high] or W·[low, high] + b, outward rounded and widened (one compiled
-    program: its few operations would otherwise compile one by one)."""
-    if sigma_affine:
-        lower, upper = round_down(low), round_up(high)
-    else:
-        image_low, image_high = point_matmul(weight, low, high)
-        lower, upper = add(image_low, image_high, bias, bias)
-    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
-    return lower - margin, upper + margin
+    return box
 
 
 @exported_jit

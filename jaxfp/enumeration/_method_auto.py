@@ -29,6 +29,13 @@ _AGREEMENT = 1e-6
 HOMOTOPY_HINT = "Homotopy() would prove completeness (raise max_paths)"
 
 
+def _boxed(net: LoopedNet) -> str:
+    """How the a-priori box of `net` arises, in words."""
+    if all(math.isfinite(v) for v in net.activation.output_range):
+        return "bounded σ"
+    return "σ bounded on one side, with a finite box from the interval iteration X ← F(X) ∩ X"
+
+
 class AutoStats(eqx.Module):
     """What `Auto` chose and why, and each method's own statistics (`runs`, in order)."""
 
@@ -53,10 +60,11 @@ class Auto(AbstractEnumerationMethod):
       B = Π deg_i, `jaxfp.enumeration._bezout`); if that does not close the list and
       k^d ≤ `max_paths`, `Homotopy` over all k^d paths (complete when every path is accounted
       for and every point of the starts is among its points);
-    - bounded σ and d ≤ `max_dim_branch_and_bound` (8) → `BranchAndBound` over the a-priori
-      box, with its budget `max_boxes`: complete when the search finishes (its own proof, so
-      Starts is not run); when the budget runs out, `Starts` too, and the evidence says the
-      list is not proven (budget exhausted). The limit 8 is measured
+    - an a-priori box (σ bounded, or bounded on one side with a finite interval iteration
+      X ← F(X) ∩ X, as for P1's (E)) and d ≤ `max_dim_branch_and_bound` (8) →
+      `BranchAndBound` over that box, with its budget `max_boxes`: complete when the search
+      finishes (its own proof, so Starts is not run); when the budget runs out, `Starts` too,
+      and the evidence says the list is not proven (budget exhausted). The limit 8 is measured
       (benchmarks/branch_and_bound.py): on 2 shared CPU cores the search compiles once per
       shape in 10–20 s and finishes tanh nets with up to 3^8 = 6561 fixed points (about 26 000
       boxes) in seconds after that, while beyond d = 8 the boxes needed grow about 3× per
@@ -108,19 +116,20 @@ class Auto(AbstractEnumerationMethod):
             )
         if has_a_priori_box(net) and dim <= self.max_dim_branch_and_bound:
             return (self.branch_and_bound, self.starts), (
-                f"bounded σ and d = {dim} ≤ {self.max_dim_branch_and_bound}: branch and bound "
-                f"over σ's range box (budget max_boxes = {self.branch_and_bound.max_boxes}); "
+                f"{_boxed(net)} and d = {dim} ≤ {self.max_dim_branch_and_bound}: branch and "
+                f"bound over that box (budget max_boxes = {self.branch_and_bound.max_boxes}); "
                 "Starts only if it does not finish"
             )
         if has_a_priori_box(net):
             return (self.starts,), (
-                f"bounded σ but d = {dim} > max_dim_branch_and_bound = "
+                f"{_boxed(net)} but d = {dim} > max_dim_branch_and_bound = "
                 f"{self.max_dim_branch_and_bound}: ran Starts (not a proof); BranchAndBound() "
                 "would prove completeness (raise max_dim_branch_and_bound or run it directly)"
             )
         return (self.starts,), (
-            "σ is neither piecewise linear, nor polynomial, nor bounded: ran Starts (not a "
-            "proof); BranchAndBound(box=...) proves every fixed point inside a box you give"
+            "σ is neither piecewise linear, nor polynomial, and no box holding every fixed point "
+            "follows from its range: ran Starts (not a proof); BranchAndBound(box=...) proves "
+            "every fixed point inside a box you give"
         )
 
     def run(self, net: LoopedNet, **run_options) -> FixedPoints:

@@ -8,6 +8,7 @@ import equinox as eqx
 import numpy as np
 
 from ..certify import CompleteCertificate, certify_complete
+from ..certify._a_priori import a_priori_box
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._fixed_points import Evidence, FixedPoints, Proof
@@ -35,17 +36,19 @@ class BranchAndBoundStats(eqx.Module):
 
 
 def has_a_priori_box(net: LoopedNet) -> bool:
-    """Whether σ is bounded, so that a box provably holding every fixed point is known."""
-    return all(math.isfinite(v) for v in net.activation.output_range)
+    """Whether a box provably holding every fixed point follows from σ's range (σ bounded, or
+    bounded on one side with a finite interval iteration: `jaxfp.certify._a_priori`)."""
+    return a_priori_box(net) is not None
 
 
 class BranchAndBound(AbstractEnumerationMethod):
     """Find and prove every fixed point in a box by interval branch and bound.
 
-    With `box=None` the box is the a-priori one (bounded σ only): every fixed point of σ(Wx + b)
-    lies in σ's range box, every one of W σ(x) + b in W·range + b; a finished search there is a
-    proof of completeness. With a user `box=(lower, upper)` the search proves every fixed point
-    inside that box only, so the list is not claimed complete for the whole space.
+    With `box=None` the box is the a-priori one: every fixed point of σ(Wx + b) lies in σ's range
+    box, every one of W σ(x) + b in W·range + b, and where that box has infinite sides (σ bounded
+    on one side only) the interval iteration X ← F(X) ∩ X may make it finite; a finished search
+    there is a proof of completeness. With a user `box=(lower, upper)` the search proves every
+    fixed point inside that box only, so the list is not claimed complete for the whole space.
 
     Args (hyperparameters): `box`, `max_boxes`, `batch_size`, `min_width` (see
     `jaxfp.certify.certify_complete`). No run options.
@@ -72,8 +75,9 @@ class BranchAndBound(AbstractEnumerationMethod):
         if self.box is None and not has_a_priori_box(net):
             raise ValueError(
                 f"BranchAndBound needs a box: the activation {net.activation.name!r} is unbounded "
-                f"(output range {net.activation.output_range}), so no box provably holds every "
-                "fixed point; pass BranchAndBound(box=(lower, upper)) (CLI: --box)."
+                f"(output range {net.activation.output_range}) and the interval iteration from "
+                "its range box stays infinite, so no box provably holds every fixed point; pass "
+                "BranchAndBound(box=(lower, upper)) (CLI: --box)."
             )
         if self.box is None:
             certificate = certify_complete(
@@ -98,10 +102,13 @@ class BranchAndBound(AbstractEnumerationMethod):
         lower = np.asarray(certificate.searched_lower).tolist()
         upper = np.asarray(certificate.searched_upper).tolist()
         proof = None
+        bounded = all(math.isfinite(v) for v in net.activation.output_range)
+        narrowed = "" if bounded else ", narrowed by the interval iteration X ← F(X) ∩ X"
         if finished and source == "a-priori":
             proof = Proof(
                 "branch-and-bound",
-                f"every fixed point lies in σ's range box [{lower}, {upper}]; branch and bound "
+                f"every fixed point lies in the a-priori box [{lower}, {upper}] (σ's range box"
+                f"{narrowed}); branch and bound "
                 f"there finished ({certificate.boxes_processed} boxes examined): each box was "
                 "excluded or proved to hold exactly one fixed point",
             )

@@ -10,6 +10,7 @@ point a mean-value form. The union is the exact range up to a few ulps.
 """
 
 import math
+from fractions import Fraction
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -131,9 +132,39 @@ def _horner(coefficients, x) -> Array:
 
 
 def _point(coefficients, x) -> _Pair:
-    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n+4} error bound."""
+    """Rigorous enclosure of p(x) at points: Horner plus the γ_{2n+4} error bound. At x = ±∞
+    it is p's limit there (±∞ for degree ≥ 1), so that the hull over a monotone piece that
+    reaches infinity is its range."""
     value = _horner(coefficients, x)
-    return _widen(coefficients, value, value, jnp.abs(x))
+    low, high = _widen(coefficients, value, value, jnp.abs(x))
+    degree = len(coefficients) - 1
+    if degree == 0:
+        return low, high
+    limit = math.copysign(math.inf, coefficients[-1]) * jnp.sign(x) ** degree
+    at_infinity = jnp.isinf(x)
+    return jnp.where(at_infinity, limit, low), jnp.where(at_infinity, limit, high)
+
+
+def _monotone_tails(coefficients, edges) -> tuple[bool, bool]:
+    """Whether p is proved monotone on (−∞, edges[1]] and on [edges[-2], ∞), the two unbounded
+    pieces, where the enclosure of p' cannot decide it. Exactly, in rational arithmetic: p'
+    shifted to the edge, p'(a ± t) = Σ d_k t^k, has constant sign for t ≥ 0 when all d_k share
+    one sign (Descartes' rule of signs: no sign change, no positive root)."""
+    derivative = [Fraction(k) * Fraction(c) for k, c in enumerate(coefficients)][1:]
+
+    def signs(edge: float, direction: int) -> set[int]:
+        # Signs of the Taylor coefficients of p'(edge + direction·t) in t (synthetic division,
+        # exact).
+        shifted, point = list(derivative), Fraction(edge)
+        for k in range(len(shifted)):
+            for j in range(len(shifted) - 2, k - 1, -1):
+                shifted[j] += point * shifted[j + 1]
+        return {(1 if d > 0 else -1) * direction**k for k, d in enumerate(shifted) if d != 0}
+
+    if len(edges) == 2:  # no critical point: one piece, the whole line (both halves, one sign)
+        whole = len(signs(0.0, -1) | signs(0.0, 1)) <= 1
+        return whole, whole
+    return len(signs(float(edges[1]), -1)) <= 1, len(signs(float(edges[-2]), 1)) <= 1
 
 
 def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
@@ -161,7 +192,10 @@ def polynomial_interval(coefficients, critical_points, lower, upper) -> _Pair:
     # Monotone pieces: the hull of the endpoint values.
     start_low, start_high = _point(coefficients, start)
     stop_low, stop_high = _point(coefficients, stop)
-    monotone = ((slope_low > 0) | (slope_high < 0)) & ~is_box
+    left_tail, right_tail = _monotone_tails(coefficients, edges)
+    tail = np.zeros(edges.size - 1, dtype=bool)
+    tail[0], tail[-1] = left_tail, right_tail
+    monotone = ((slope_low > 0) | (slope_high < 0) | jnp.asarray(tail)) & ~is_box
     piece_low = jnp.where(monotone, jnp.minimum(start_low, stop_low), naive_low)
     piece_high = jnp.where(monotone, jnp.maximum(start_high, stop_high), naive_high)
     # Tiny boxes around critical points: the mean-value form p(m) + σ'([t])·([t] − m).
@@ -291,10 +325,12 @@ class ExpPolynomial(Activation):
 
     def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         low, high = self.exponent.interval(lower, upper)
-        return (
-            jnp.maximum(round_down(jnp.exp2(low), exp2_ulps(low)), 0.0),
-            round_up(jnp.exp2(high), exp2_ulps(high)),
-        )
+        # 2^(−∞) = 0 and 2^∞ = ∞ exactly; the ulp allowance of exp2 is for finite arguments.
+        finite_low, finite_high = jnp.isfinite(low), jnp.isfinite(high)
+        low, high = jnp.where(finite_low, low, 0.0), jnp.where(finite_high, high, 0.0)
+        value_low = jnp.maximum(round_down(jnp.exp2(low), exp2_ulps(low)), 0.0)
+        value_high = round_up(jnp.exp2(high), exp2_ulps(high))
+        return jnp.where(finite_low, value_low, 0.0), jnp.where(finite_high, value_high, jnp.inf)
 
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         ln2 = math.log(2.0)
