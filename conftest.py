@@ -1,26 +1,35 @@
-"""Test configuration for the tests and the docstring examples: float64, one compilation cache
-shared by the run's processes, and --runslow."""
+"""Test configuration for the tests and the docstring examples: float64, a compilation cache
+per test process for the run, and --runslow."""
 
 import os
 import shutil
 import tempfile
 
-# One XLA compilation cache for the whole run: the controller makes it when pytest starts, and
-# both xdist workers and the processes they start (notebook kernels, CLI subprocesses) inherit it
-# through the environment, so a program that one of them compiled is loaded, not compiled again,
-# by the others. It starts empty in every run and is removed at the end.
+# An XLA compilation cache for the run: the controller makes its folder when pytest starts and
+# removes it at the end; each xdist worker keeps its own subfolder, which the processes it starts
+# (notebook kernels, CLI subprocesses) inherit through the environment, so a program compiled once
+# is loaded, not compiled again, by them. Workers never share one folder: JAX writes a cache entry
+# without a lock or an atomic rename, so one process could read another's half-written entry.
 if "JAXFP_TEST_COMPILATION_CACHE" not in os.environ:
     os.environ["JAXFP_TEST_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="jaxfp-tests-xla-")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.environ["JAXFP_TEST_COMPILATION_CACHE"])
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:  # a folder the user chose is kept
+        os.environ["JAXFP_TEST_CACHE_PER_PROCESS"] = "1"
     _OWNS_THE_CACHE = True
 else:
     _OWNS_THE_CACHE = False
+if os.environ.get("JAXFP_TEST_CACHE_PER_PROCESS") == "1":
+    process = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
+        os.environ["JAXFP_TEST_COMPILATION_CACHE"], process
+    )
 
-import jax  # noqa: E402  (reads the cache settings above when it is imported)
+import jax  # noqa: E402
 import pytest  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+if "JAX_COMPILATION_CACHE_DIR" in os.environ:  # in case a plugin imported jax before this file
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAX_COMPILATION_CACHE_DIR"])
 # The `jaxfp` command's persistent compilation cache stays off in tests (never the real home);
 # the tests of the cache give their subprocesses a temporary directory.
 os.environ["JAXFP_CACHE_DIR"] = "off"
