@@ -47,11 +47,13 @@ class Broyden(AbstractFixedPointSolver):
         ValueError: for a bad tolerance, norm or `memory`.
 
     Example:
-        >>> import jax.numpy as jnp, jaxfp
-        >>> fn = lambda y, a: jnp.tanh(0.99 * y[::-1] + a)
-        >>> sol = jaxfp.fixed_point(fn, jaxfp.Broyden(1e-8, 1e-8), jnp.zeros(3), jnp.ones(3))
-        >>> bool(sol.result == jaxfp.RESULTS.successful)
-        True
+        The fixed point y* = a of f(y) = 2y − a repels the plain iteration (f' = 2); Broyden's
+        secant step finds it:
+
+        >>> import jaxfp
+        >>> sol = jaxfp.fixed_point(lambda y, a: 2.0 * y - a, jaxfp.Broyden(1e-8, 1e-8), 0.0, 1.0)
+        >>> float(sol.value), int(sol.stats.num_steps)
+        (1.0, 3)
     """
 
     rtol: float
