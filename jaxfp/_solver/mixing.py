@@ -19,7 +19,9 @@ def affine_mixing_weights(
     definite matrix), unrolled over the static size m: a few dozen element-wise operations
     that XLA fuses, instead of a LAPACK LU (with its pivot loop) in every solver step. A
     matrix that has lost definiteness to rounding gives non-finite or huge weights, which
-    the solvers' restart tests catch.
+    the solvers' restart tests catch. (It is not `vectorized_lu`'s batch-last elimination
+    with the pivoting left out: on one list of scalars per entry XLA fuses more; that variant
+    made a vmapped Anderson solve, 1024 lanes, d = 8, history 5, 29-32% slower on CPU.)
 
     Example:
         >>> import jax.numpy as jnp
