@@ -76,8 +76,8 @@ class FenceDoctests(griffe.Extension):
     """Fence the doctests of every docstring griffe loads.
 
     Public re-exports shadowed by a private submodule of the same name are re-pointed to the
-    object. Re-exported objects of other libraries (`jaxfp.nn.WeightNorm` is equinox's) keep
-    their text but lose their cross-references, whose targets live in those libraries' sites.
+    object. Objects of other libraries that griffe loads keep their text but lose their
+    cross-references, whose targets live in those libraries' sites.
     """
 
     def on_package(self, *, pkg, **kwargs) -> None:

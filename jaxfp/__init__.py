@@ -8,10 +8,6 @@ Public namespaces: `jaxfp` (solvers, `fixed_point`, adjoints, enumeration entry 
 `jaxfp.certify`, `jaxfp.probe`, `jaxfp.kernels`.
 """
 
-from optimistix import max_norm as max_norm
-from optimistix import rms_norm as rms_norm
-from optimistix import two_norm as two_norm
-
 from . import certify as certify
 from . import enumeration as enumeration
 from . import kernels as kernels

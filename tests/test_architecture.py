@@ -39,8 +39,8 @@ MAX_LINES = 400
 # Files still over MAX_LINES, each allowed its present size until it is split (they may shrink,
 # never grow); a new file over the limit fails.
 OVERSIZE = {}
-# The public surface may not grow past its present size; the target is under 120.
-MAX_PUBLIC_NAMES = 114
+# The public surface may not grow past its present size; the target is well under 120.
+MAX_PUBLIC_NAMES = 105
 
 
 def _module_name(path: pathlib.Path) -> str:

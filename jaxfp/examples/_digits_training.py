@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import optimistix as optx
 
 from .. import (
     Anderson,
@@ -19,8 +20,6 @@ from .. import (
     OneStepAdjoint,
     PhantomAdjoint,
     UnrolledAdjoint,
-    max_norm,
-    rms_norm,
 )
 from ..nn import DEQ, jacobian_penalty
 from ._digits_conv import ConvDigitsDEQ
@@ -36,7 +35,7 @@ ADJOINTS = {
 }
 
 # The norms of the forward stopping rule `DigitsTrainingConfig.norm` names (the CLI's `--norm`).
-NORMS = {"max": max_norm, "rms": rms_norm}
+NORMS = {"max": optx.max_norm, "rms": optx.rms_norm}
 
 # The models `DigitsTrainingConfig.model` names (also the CLI's `--model` choices), each with
 # the settings `DigitsTrainingConfig.for_model` starts from.
@@ -70,8 +69,8 @@ class DigitsTrainingConfig:
     - `epochs`, `batch_size`, `learning_rate`: Adam with cosine decay.
     - `jacobian_penalty`: weight of the Hutchinson ‖J‖_F² / width penalty at z* (0 = off).
     - `tolerance`: rtol = atol of the forward Anderson solve.
-    - `norm`: the norm of its stopping rule, one of `NORMS`: "max" (`jaxfp.max_norm`, every
-      entry within tolerance) or "rms" (`jaxfp.rms_norm`, their root mean square).
+    - `norm`: the norm of its stopping rule, one of `NORMS`: "max" (`optimistix.max_norm`, every
+      entry within tolerance) or "rms" (`optimistix.rms_norm`, their root mean square).
     - `max_steps`: most forward steps.
     - `adjoint`: one of `ADJOINTS` ("implicit", "phantom", "one-step", "unrolled").
     - `backward_tolerance`, `backward_max_steps`: rtol (atol a tenth of it) and most steps of

@@ -1,8 +1,10 @@
 """Looped networks F(x) = σ(Wx + b) and W σ(x) + b, their activations, and P1's constructions.
 
-Every activation has a name that `activation_from_name` parses (`"leaky_relu:0.1"`, `"p1_exp"`,
-`"poly:0,3,0,-4"`, `"pwl:..."`); the classes are there to build one from numbers and to test
-an activation's kind (`PiecewiseLinear` is what the exact region method needs).
+Every activation has a name that `activation_from_name` parses (`"sigmoid"`, `"exp"`, `"sin"`,
+`"square"`, `"cube"`, `"leaky_relu:0.1"`, `"p1_exp"`, `"poly:0,3,0,-4"`, `"pwl:..."`). The
+classes are there to build one from numbers (`Polynomial`, `PiecewiseLinear`) or of your own
+(`Activation`), and to test an activation's kind (`PiecewiseLinear` is what the exact region
+method needs); `Tanh`, the usual one, is a class too.
 """
 
 from ._activation_base import Activation as Activation
@@ -11,11 +13,6 @@ from ._activations_piecewise import PiecewiseLinear as PiecewiseLinear
 from ._activations_piecewise import hardtanh as hardtanh
 from ._activations_piecewise import relu as relu
 from ._activations_polynomial import Polynomial as Polynomial
-from ._activations_smooth import Cube as Cube
-from ._activations_smooth import Exp as Exp
-from ._activations_smooth import Sigmoid as Sigmoid
-from ._activations_smooth import Sin as Sin
-from ._activations_smooth import Square as Square
 from ._activations_smooth import Tanh as Tanh
 from ._builders import exp_network as exp_network
 from ._builders import poly_network as poly_network

@@ -71,7 +71,7 @@ class Sigmoid(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.Sigmoid()(0.0))
+        >>> float(jaxfp.looped.activation_from_name("sigmoid")(0.0))
         0.5
     """
 
@@ -102,7 +102,7 @@ class Exp(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.Exp()(0.0))
+        >>> float(jaxfp.looped.activation_from_name("exp")(0.0))
         1.0
     """
 
@@ -154,7 +154,7 @@ class Sin(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.Sin().derivative(0.0))
+        >>> float(jaxfp.looped.activation_from_name("sin").derivative(0.0))
         1.0
     """
 
@@ -184,7 +184,8 @@ class Square(Activation):
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
-        >>> lower, upper = jaxfp.looped.Square().interval(jnp.array(-1.0), jnp.array(2.0))
+        >>> square = jaxfp.looped.activation_from_name("square")
+        >>> lower, upper = square.interval(jnp.array(-1.0), jnp.array(2.0))
         >>> float(lower), float(upper) >= 4.0
         (0.0, True)
     """
@@ -223,7 +224,7 @@ class Cube(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.Cube()(2.0))
+        >>> float(jaxfp.looped.activation_from_name("cube")(2.0))
         8.0
     """
 

@@ -1,8 +1,7 @@
 """Equilibrium layers for Equinox models: the DEQ layer, its training utilities (regularizers,
-weight and spectral normalization, variational dropout, the prepare-once hook) and a monotone
-cell. Worked models live in `jaxfp.examples`."""
-
-from equinox.nn import WeightNorm as WeightNorm
+spectral normalization, variational dropout, the prepare-once hook) and a monotone cell. Weight
+normalization is equinox's `equinox.nn.WeightNorm`, which works in a cell as it is. Worked
+models live in `jaxfp.examples`."""
 
 from ._deq import DEQ as DEQ
 from ._deq import DEQStats as DEQStats

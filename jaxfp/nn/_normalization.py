@@ -1,6 +1,6 @@
 """Weight reparameterizations that keep an equilibrium cell well behaved.
 
-Weight normalization is `equinox.nn.WeightNorm` (re-exported as `jaxfp.nn.WeightNorm`): it is
+Weight normalization is `equinox.nn.WeightNorm` (use it as it is, from equinox): it is
 stateless and works inside a fixed-point solve as it is. Equinox's spectral normalization keeps
 its power-iteration vectors in an `eqx.nn.State`, which a cell called inside a solver loop cannot
 thread; `SpectralNorm` below is the stateless equivalent.

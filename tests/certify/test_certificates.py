@@ -150,7 +150,7 @@ def test_exp_construction_certifies(poly):
 
 
 def test_overflowing_image_proves_no_fixed_point():
-    net = looped.LoopedNet(jnp.eye(1) * 800.0, jnp.zeros(1), looped.Exp())
+    net = looped.LoopedNet(jnp.eye(1) * 800.0, jnp.zeros(1), looped.activation_from_name("exp"))
     cert = certify.certify_box(net, jnp.array([1.0]), jnp.array([2.0]))
     assert not bool(cert.certified)
     assert cert.reason == CertificateReason.no_fixed_point

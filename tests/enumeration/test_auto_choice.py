@@ -46,7 +46,7 @@ def test_the_choice_reads_properties_not_names():
     disguised = jaxfp.looped.Polynomial([0.0, 1.0, 0.0, -0.25], label="tanh")
     assert _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, disguised))[0] == ("starts", "homotopy")
     # ... and a bounded σ (tanh, sin) gets branch and bound for small d only.
-    for activation in (jaxfp.looped.Tanh(), jaxfp.looped.Sin()):
+    for activation in (jaxfp.looped.Tanh(), jaxfp.looped.activation_from_name("sin")):
         chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, activation))
         assert chosen == ("branch-and-bound", "starts") and "bounded σ and d = 2" in reason
     nine = jaxfp.looped.LoopedNet(jnp.eye(9), jnp.zeros(9), jaxfp.looped.Tanh())
@@ -55,7 +55,9 @@ def test_the_choice_reads_properties_not_names():
 
 
 def test_unbounded_non_polynomial_gets_starts_and_what_would_finish():
-    chosen, reason = _chosen(jaxfp.looped.LoopedNet(EYE2, ZERO2, jaxfp.looped.Exp()))
+    chosen, reason = _chosen(
+        jaxfp.looped.LoopedNet(EYE2, ZERO2, jaxfp.looped.activation_from_name("exp"))
+    )
     assert chosen == ("starts",) and "BranchAndBound(box=...)" in reason
 
 

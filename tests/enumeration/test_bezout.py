@@ -22,7 +22,9 @@ def test_degrees_are_k_per_nonzero_row_and_one_per_zero_row(form):
         weight, jnp.ones(3), jaxfp.looped.Polynomial([0.0, 3.0, 0.0, -4.0]), form
     )
     assert equation_degrees(net) == (3, 1, 3)
-    square = jaxfp.looped.LoopedNet(weight, jnp.ones(3), jaxfp.looped.Square(), form)
+    square = jaxfp.looped.LoopedNet(
+        weight, jnp.ones(3), jaxfp.looped.activation_from_name("square"), form
+    )
     assert equation_degrees(square) == (2, 1, 2)
 
 

@@ -108,7 +108,9 @@ def test_zero_row_sends_paths_to_infinity():
 
 @pytest.mark.slow
 def test_square_and_cube_activations_are_recognised():
-    net = jaxfp.looped.LoopedNet(0.7 * jnp.eye(2), jnp.array([0.1, -0.05]), jaxfp.looped.Square())
+    net = jaxfp.looped.LoopedNet(
+        0.7 * jnp.eye(2), jnp.array([0.1, -0.05]), jaxfp.looped.activation_from_name("square")
+    )
     paths = track_all_paths(net)
     assert paths.degree == 2 and paths.accounted and paths.real_solutions.shape == (4, 2)
 

@@ -22,7 +22,7 @@ def test_spectral_norm_sets_the_largest_singular_value():
 def test_normalised_cells_make_a_contractive_deq_with_gradients():
     keys = jax.random.split(jax.random.key(2), 3)
     spectral = jaxfp.nn.SpectralNorm(eqx.nn.Linear(4, 4, key=keys[0]), scale=0.9, key=keys[1])
-    weight_norm = jaxfp.nn.WeightNorm(eqx.nn.Linear(4, 4, key=keys[2]))
+    weight_norm = eqx.nn.WeightNorm(eqx.nn.Linear(4, 4, key=keys[2]))
     for linear in (spectral, weight_norm):
         deq = jaxfp.nn.DEQ(
             lambda z, x, lin=linear: jnp.tanh(0.5 * lin(z) + x),

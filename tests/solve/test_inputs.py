@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import numpy as np
+import optimistix as optx
 import pytest
 
 import jaxfp
@@ -94,7 +95,7 @@ def test_pytree_state_with_float32_and_float64_leaves_converges(solver_class):
     np.testing.assert_allclose(sol.value["high"], fn(sol.value, None)["high"], atol=1e-4)
 
 
-@pytest.mark.parametrize("norm", [jaxfp.max_norm, jaxfp.two_norm, jaxfp.rms_norm])
+@pytest.mark.parametrize("norm", [optx.max_norm, optx.two_norm, optx.rms_norm])
 def test_fused_norms_match_the_norm_on_mixed_dtypes(norm):
     y0 = (jnp.zeros(2, jnp.float32), jnp.zeros(3))
     fn = lambda y, a: (jnp.cos(y[0]), jnp.cos(y[1]))  # noqa: E731
