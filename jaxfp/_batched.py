@@ -22,19 +22,39 @@ _MIN_WIDTH = 4
 
 class _Lanes(eqx.Module):
     carry: Any  # the per-lane loop state, leading axis `lanes`
-    args: Any  # each lane's own arguments
+    args: Any  # each lane's own arguments (`_per_problem`: the shared ones are not copied)
     problem: Int[Array, " lanes"]  # the problem a lane solves; -1 when idle
     next_problem: Int[Array, ""]
     outputs: Solution  # leading axis `num_problems`
 
 
+def _is_none(node) -> bool:
+    return node is None
+
+
 def _select_args(args, args_axes, index):
     """Problem `index`'s arguments: leaves under axis 0 are indexed, under None shared."""
+    return _join_args(_per_problem(args, args_axes, index), args, args_axes)
+
+
+def _per_problem(args, args_axes, index):
+    """Problem `index`'s own arguments (the parts under axis 0); the shared parts are None."""
     return jax.tree.map(
-        lambda axis, sub: sub if axis is None else jax.tree.map(lambda a: a[index], sub),
+        lambda axis, sub: None if axis is None else jax.tree.map(lambda a: a[index], sub),
         args_axes,
         args,
-        is_leaf=lambda node: node is None,
+        is_leaf=_is_none,
+    )
+
+
+def _join_args(own, args, args_axes):
+    """A problem's arguments from its own parts (`_per_problem`) and the shared parts of `args`."""
+    return jax.tree.map(
+        lambda axis, mine, shared: shared if axis is None else mine,
+        args_axes,
+        own,
+        args,
+        is_leaf=_is_none,
     )
 
 
@@ -155,10 +175,13 @@ def fixed_point_batched(
     fn, _, _ = prepare(fn, jax.tree.map(lambda a: a[0], y0s), first_args, has_aux)
     fn = _stop_gradient(fn)
 
+    # A lane holds its problem's own arguments only: shared ones stay unbatched, so that `fn`
+    # sees them as under `vmap` with `in_axes=None` (one matrix product for all lanes, not a
+    # batch of matrix-vector products over per-lane copies).
     def start(index):
         y0 = jax.tree.map(lambda a: a[index], y0s)
-        lane_args = _select_args(args, args_axes, index)
-        return initial_carry(fn, solver, y0, lane_args, options), lane_args
+        own = _per_problem(args, args_axes, index)
+        return initial_carry(fn, solver, y0, _join_args(own, args, args_axes), options), own
 
     first = jnp.arange(lanes)
     carry, lane_args = jax.vmap(start)(first)
@@ -169,16 +192,16 @@ def fixed_point_batched(
     outputs = jax.tree.map(lambda s: jnp.zeros((num_problems, *s.shape), s.dtype), template)
     state = _Lanes(carry, lane_args, first, jnp.array(lanes), outputs)
 
-    def advance_if_running(carry, lane_args):
-        # A lane whose problem never started (non-finite input) is written out untouched.
-        return jax.lax.cond(
-            carry.running,
-            lambda c: advance(c, fn, solver, lane_args, options),
-            lambda c: c,
-            carry,
-        )
+    def advance_if_running(carry, own):
+        # A lane whose problem never started (non-finite input) is written out untouched. (Not
+        # a `lax.cond`: under `vmap` it turns into this select anyway, after broadcasting the
+        # shared arguments it closes over to every lane.)
+        advanced = advance(carry, fn, solver, _join_args(own, args, args_axes), options)
+        return jax.tree.map(lambda new, old: jnp.where(carry.running, new, old), advanced, carry)
 
-    def advance_rounds(carry, lane_args):
+    def advance_rounds(carry, own):
+        lane_args = _join_args(own, args, args_axes)
+
         # Up to `_SHRINK` test intervals; a lane stops at the interval its problem finishes.
         def more(operands):
             carry, rounds = operands
@@ -193,9 +216,9 @@ def fixed_point_batched(
     def write_out(lanes_state, carry):
         """Write the lanes whose problem finished; returns the outputs and which finished."""
         done = (lanes_state.problem >= 0) & ~carry.running
-        solutions = jax.vmap(lambda c, a: finish(c, fn, solver, a, options))(
-            carry, lanes_state.args
-        )
+        solutions = jax.vmap(
+            lambda c, own: finish(c, fn, solver, _join_args(own, args, args_axes), options)
+        )(carry, lanes_state.args)
         solutions = eqx.tree_at(lambda s: s.state, solutions, None)
         target = jnp.where(done, lanes_state.problem, num_problems)
         outputs = jax.tree.map(
