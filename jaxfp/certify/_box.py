@@ -125,6 +125,38 @@ def _margin(net, lower, upper, weight_radius, bias_radius):
     return _margin_of_image(lower, upper, image_low, image_high)
 
 
+def _face_misses(net, lower, upper, jac_low, jac_high, weight_radius, bias_radius) -> Array:
+    """Whether some component g_i = x_i − F_i(x) provably has no zero in X, by monotonicity in
+    its own coordinate: where ∂g_i/∂x_i = 1 − ∂F_i/∂x_i keeps one sign over X (from J_F's
+    enclosure), g_i's range over X lies between its ranges over the two faces x_i = lower_i and
+    x_i = upper_i, which the interval extension bounds without the dependency between x_i and
+    F_i(x) that X − F(X) loses (for σ(Wx + b) and W σ(x) + b with monotone σ those face bounds
+    are the exact ranges, up to rounding). Rigorous: only enclosures are compared."""
+    dim = lower.shape[0]
+    own = jnp.eye(dim, dtype=bool)
+
+    def on_face(value):
+        """F's enclosure on each face x_i = value_i; the i-th component of the i-th face."""
+        face_lower = jnp.where(own, value[:, None], lower[None, :])
+        face_upper = jnp.where(own, value[:, None], upper[None, :])
+        image_low, image_high = jax.vmap(
+            lambda low, high: net.interval(low, high, weight_radius, bias_radius)
+        )(face_lower, face_upper)
+        return jnp.diagonal(image_low), jnp.diagonal(image_high)
+
+    at_lower_low, at_lower_high = on_face(lower)
+    at_upper_low, at_upper_high = on_face(upper)
+    # g_i on the faces: [value_i − F_i^high, value_i − F_i^low], outward rounded.
+    g_lower = subtract(lower, lower, at_lower_low, at_lower_high)
+    g_upper = subtract(upper, upper, at_upper_low, at_upper_high)
+    slope_low, slope_high = subtract(1.0, 1.0, jnp.diagonal(jac_low), jnp.diagonal(jac_high))
+    increasing, decreasing = slope_low > 0, slope_high < 0
+    # Increasing in x_i: g_i(X) ⊆ [min over the lower face, max over the upper face].
+    positive = (increasing & (g_lower[0] > 0)) | (decreasing & (g_upper[0] > 0))
+    negative = (increasing & (g_upper[1] < 0)) | (decreasing & (g_lower[1] < 0))
+    return jnp.any(positive | negative)
+
+
 def preconditioner_at(net: LoopedNet, point: Array) -> Array:
     """C ≈ (I − J_F(point))⁻¹ for Krawczyk (the identity when singular: any C is rigorous)."""
     eye = jnp.eye(net.dim, dtype=point.dtype)
@@ -173,8 +205,11 @@ def certify_box(
       and uniqueness in X for any kind of fixed point (saddles and repellers too).
 
     Both see every fixed point in X inside F(X) and K(X): if either misses X the box provably
-    holds none (`reason == no_fixed_point`). With `weight_radius`/`bias_radius` the tests hold
-    for every W', b' within those entrywise radii (robustness to parameter noise).
+    holds none (`reason == no_fixed_point`); so does a component g_i = x_i − F_i(x) that
+    is monotone in x_i over X and keeps one sign on both faces x_i = lower_i, upper_i (a
+    tighter range of g_i than X_i − F_i(X), which loses the dependency between them). With
+    `weight_radius`/`bias_radius` the tests hold for every W', b' within those entrywise
+    radii (robustness to parameter noise).
     Written for one box; batch with `jax.vmap`; jit-friendly.
 
     Args:
@@ -224,6 +259,7 @@ def certify_box_unchecked(
     invariant = jnp.all(image_low >= lower) & jnp.all(image_high <= upper)
     contracting = bound < 1
     misses = jnp.any(image_high < lower) | jnp.any(image_low > upper)
+    misses = misses | _face_misses(net, lower, upper, jac_low, jac_high, weight_radius, bias_radius)
 
     if method == "contraction":  # skip the Krawczyk work entirely
         k_low, k_high = jnp.full_like(lower, -jnp.inf), jnp.full_like(upper, jnp.inf)

@@ -172,7 +172,7 @@ def certify_complete(
     lower: Float[Array, " d"] | None = None,
     upper: Float[Array, " d"] | None = None,
     *,
-    max_boxes: int = 200_000,
+    max_boxes: int = 1_500_000,
     batch_size: int = 256,
     min_width: float = 1e-10,
     weight_radius=None,

@@ -64,7 +64,7 @@ class BranchAndBound(AbstractEnumerationMethod):
     """
 
     box: tuple | None = None
-    max_boxes: int = 200_000
+    max_boxes: int = 1_500_000
     batch_size: int = 256
     min_width: float = 1e-10
 
