@@ -2,10 +2,10 @@
 independent dense Newton search, on random small nets with bounded activations.
 
 Usage: `python benchmarks/completeness_fuzz.py [--nets N] [--seed S] [--minutes M]
-[--out PATH]`. Writes benchmarks/results/completeness_fuzz.json (the load average before and
-after, per net: activation, form, d, gain, bias scale, the method chosen, complete, the number
-of points listed and found by the dense search, the points missing from the list, the listed
-points that are not fixed points, and the time of the call).
+[--near-folds] [--out PATH]`. Writes benchmarks/results/completeness_fuzz.json (the load
+average before and after, per net: activation, form, d, gain, bias scale, the method chosen,
+complete, the number of points listed and found by the dense search, the points missing from
+the list, the listed points that are not fixed points, and the time of the call).
 
 Nets: F(x) = σ(Wx + b) or W σ(x) + b (both forms of `jaxfp.looped.LoopedNet`), σ one of tanh,
 sigmoid, sin, a hard clip (hardtanh, a piecewise-linear σ: Auto takes exact regions) and erf
@@ -46,7 +46,7 @@ FORMS = ("sigma-affine", "affine-sigma")
 DIMS = (2, 3, 4, 5, 6)
 # W's shape: Gaussian (mostly rotations: few fixed points), symmetric (real eigenvalues, many
 # fixed points at high gain) or g·(I + noise) (up to 3^d fixed points, close pairs near folds).
-FAMILIES = ("gaussian", "symmetric", "near-identity")
+FAMILIES = ("gaussian", "symmetric", "near-identity")  # and "near-fold" (`--near-folds`)
 # A fixed point of the dense search is a listed one within this (absolute, per coordinate,
 # relative to 1 + |x|); a listed point is a fixed point when its residual is below RESIDUAL.
 MATCH = 1e-6
@@ -147,6 +147,45 @@ def random_case(rng: np.random.Generator) -> dict:
         gain=float(np.exp(rng.uniform(np.log(0.5), np.log(8.0)))),
         bias_scale=float(rng.uniform(0.0, 2.0)),
     )
+
+
+def near_fold_case(rng: np.random.Generator, n_random: int, seed: int) -> dict:
+    """A net a bias step away from a fold (two fixed points about to merge): σ = tanh, sin or
+    erf, W = g·(I + noise) with d = 2 … 4, b = t·b₀, and t bisected (on the dense search's
+    count) to within 1e-7 of where the count changes, on the side with more points. Such
+    near-coincident pairs, nearly singular I − J, are where a proof is hardest."""
+    while True:
+        case = make_case(
+            rng,
+            activation=str(rng.choice(("tanh", "sin", "erf"))),
+            form=str(rng.choice(FORMS)),
+            dim=int(rng.choice((2, 3, 4))),
+            family="near-identity",
+            gain=float(rng.uniform(1.5, 4.0)),
+            bias_scale=1.0,
+        )
+        direction = case["b"]
+
+        def count(t, case=case, direction=direction):
+            return len(dense_search(dict(case, b=t * direction), n_random, seed))
+
+        grid = np.linspace(0.0, 1.5, 16)
+        counts = [count(t) for t in grid]
+        changes = [i for i in range(len(grid) - 1) if counts[i] != counts[i + 1]]
+        if not changes:
+            continue
+        i = int(rng.choice(changes))
+        low, high, at_low, at_high = grid[i], grid[i + 1], counts[i], counts[i + 1]
+        while high - low > 1e-7:
+            middle = 0.5 * (low + high)
+            at_middle = count(middle)
+            if at_middle == at_low:
+                low = middle
+            else:
+                high, at_high = middle, at_middle
+        t = low if at_low > at_high else high
+        case.update(b=t * direction, family="near-fold", bias_scale=float(t))
+        return case
 
 
 def _map(name: str, form: str):
@@ -308,7 +347,8 @@ def _summary(records: list[dict]) -> dict:
             warm.append(record)
         seen.add(key)
     out = {"all": block(records), "warm": block(warm)}
-    groups = (("activation", ACTIVATIONS), ("family", FAMILIES), ("d", DIMS), ("form", FORMS))
+    families = (*FAMILIES, "near-fold")
+    groups = (("activation", ACTIVATIONS), ("family", families), ("d", DIMS), ("form", FORMS))
     for key, values in groups:
         for value in values:
             rows = [r for r in records if r[key] == value]
@@ -317,11 +357,14 @@ def _summary(records: list[dict]) -> dict:
     return out
 
 
-def main(nets: int, seed: int, minutes: float, n_random: int, out: pathlib.Path) -> int:
+def main(
+    nets: int, seed: int, minutes: float, n_random: int, out: pathlib.Path, near_folds: bool
+) -> int:
     rng = np.random.default_rng(seed)
     results = {
         "seed": seed,
         "n_random_starts": n_random,
+        "near_folds": near_folds,
         "load_average_before": list(os.getloadavg()),
         "records": [],
     }
@@ -329,7 +372,7 @@ def main(nets: int, seed: int, minutes: float, n_random: int, out: pathlib.Path)
     for index in range(nets):
         if time.perf_counter() > deadline:
             break
-        case = random_case(rng)
+        case = near_fold_case(rng, 400, seed) if near_folds else random_case(rng)
         record = check_case(case, n_random, seed + index)
         record["index"] = index
         results["records"].append(record)
@@ -364,5 +407,10 @@ if __name__ == "__main__":
         type=pathlib.Path,
         default=pathlib.Path(__file__).parent / "results" / "completeness_fuzz.json",
     )
+    parser.add_argument(
+        "--near-folds", action="store_true", help="nets a bias step away from a fold"
+    )
     args = parser.parse_args()
-    sys.exit(main(args.nets, args.seed, args.minutes, args.random_starts, args.out))
+    sys.exit(
+        main(args.nets, args.seed, args.minutes, args.random_starts, args.out, args.near_folds)
+    )
