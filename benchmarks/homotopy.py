@@ -7,13 +7,22 @@ run stopped at that cap shows the target speed-up without waiting for phc to fin
 benchmarks/results/homotopy.json with the load average. Usage:
 python benchmarks/homotopy.py [--dims 4 5 6 7 8] [--target 5] [--phc-cap 45]
 (the defaults fit in 5 minutes).
+
+`--parts N` instead times the split run on the command line, interleaved with the one-process
+run, `--rounds` times per d: `jaxfp enumerate --method homotopy` in one process against N
+processes `jaxfp enumerate --method homotopy --part I/N` started together, then `jaxfp merge`
+(wall time of each whole command, compilation included, persistent cache off), checks that the
+merged points are the one-process points, and writes benchmarks/results/homotopy_parts.json
+with the load average before each run.
 """
 
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +33,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 import jaxfp  # noqa: E402
+from jaxfp.enumeration import load_part  # noqa: E402
 from jaxfp.enumeration._homotopy._run import track_all_paths  # noqa: E402
 
 CUBIC = (0.0, 1.5, 0.0, -0.5)
@@ -85,12 +95,94 @@ def run_jaxfp(net):
     }
 
 
+_CLI = "import sys; from jaxfp._cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+
+def _cli(*argv: str) -> subprocess.Popen:
+    """`jaxfp ARGV` of this checkout in a new process (no persistent compilation cache)."""
+    root = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": str(root), "JAXFP_CACHE_DIR": "off"}
+    command = [sys.executable, "-c", _CLI, *argv]
+    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+
+
+def _wall(*processes: subprocess.Popen) -> float:
+    """Seconds until every one of `processes` (started just now) has succeeded."""
+    start = time.perf_counter()
+    codes = [process.wait() for process in processes]
+    if any(codes):
+        raise RuntimeError(f"a jaxfp command failed: exit codes {codes}")
+    return time.perf_counter() - start
+
+
+def run_split(dim: int, count: int, rounds: int) -> dict:
+    """One process against `count` parts and their merge on the CLI, interleaved."""
+    folder = Path(tempfile.mkdtemp())
+    net = network(dim)
+    np.save(folder / "W.npy", np.asarray(net.W))
+    np.save(folder / "b.npy", np.asarray(net.b))
+    given = ["enumerate", "--weights", str(folder / "W.npy"), "--bias", str(folder / "b.npy")]
+    given += ["--activation", "poly:0,1.5,0,-0.5", "--method", "homotopy"]
+    times = {"one_process_s": [], "parts_s": [], "merge_s": [], "split_total_s": []}
+    loads = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        one = [*given, "--out", str(folder / "one.npz"), "--json", str(folder / "one.json")]
+        times["one_process_s"].append(_wall(_cli(*one)))
+        loads.append(os.getloadavg()[0])
+        start = time.perf_counter()
+        parts = [
+            _cli(*given, "--part", f"{i}/{count}", "--out", str(folder / f"part{i}.npz"))
+            for i in range(count)
+        ]
+        times["parts_s"].append(_wall(*parts))
+        files = [str(folder / f"part{i}.npz") for i in range(count)]
+        merge = ["merge", *files, "--out", str(folder / "all.npz")]
+        times["merge_s"].append(_wall(_cli(*merge, "--json", str(folder / "all.json"))))
+        times["split_total_s"].append(time.perf_counter() - start)
+    with np.load(folder / "one.npz") as one, np.load(folder / "all.npz") as merged:
+        same = one["points"].shape == merged["points"].shape and bool(
+            np.allclose(one["points"], merged["points"], atol=1e-12, rtol=0)
+        )
+    summaries = [json.loads((folder / f"{name}.json").read_text()) for name in ("one", "all")]
+    inside = {"one_process": [summaries[0][f"{n}_seconds"] for n in ("compile", "tracking")]}
+    for index in range(count):  # the last round's parts: (compile, tracking) seconds inside
+        tracked = load_part(folder / f"part{index}.npz").result[0]
+        inside[f"part{index}"] = [tracked.compile_seconds, tracked.tracking_seconds]
+    shutil.rmtree(folder)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    return {
+        "d": dim,
+        "paths": 3**dim,
+        "parts": count,
+        "rounds": rounds,
+        "median": medians,
+        "runs": times,
+        "speedup_split_over_one": medians["one_process_s"] / medians["split_total_s"],
+        "same_points": same,
+        "complete": [summary["complete"] for summary in summaries],
+        "n_fixed_points": [summary["n_fixed_points"] for summary in summaries],
+        "load_before_each_run": loads,
+        "compile_and_tracking_s_last_round": inside,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dims", type=int, nargs="+", default=[4, 5, 6, 7, 8])
     parser.add_argument("--target", type=float, default=5.0)
     parser.add_argument("--phc-cap", type=float, default=45.0)
+    parser.add_argument("--parts", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
+    if arguments.parts is not None:
+        rows = [run_split(dim, arguments.parts, arguments.rounds) for dim in arguments.dims]
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        output = Path(__file__).parent / "results" / "homotopy_parts.json"
+        results = {"machine": f"{os.cpu_count()} CPU cores shared with other work", "rows": rows}
+        output.write_text(json.dumps({**results, "load_at_end": os.getloadavg()}, indent=2))
+        return
     has_phc = shutil.which("phc") is not None
     rows = []
     for dim in arguments.dims:

@@ -34,7 +34,7 @@ _METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bo
 _TAKES = {
     "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
     "exact-regions": {"chunk_size", "no_prune", "max_regions", "devices", "part"},
-    "homotopy": {"chunk_size", "max_paths", "checkpoint", "resume"},
+    "homotopy": {"chunk_size", "max_paths", "checkpoint", "resume", "part"},
     "branch-and-bound": {"certify_complete", "box"},
 }
 _CHECKED = set().union(*_TAKES.values())
@@ -132,7 +132,10 @@ def _method_names(requested: str, net, checked: bool, part: bool, auto) -> tuple
             "--certify-complete and --box apply to --method starts; the exact-regions list "
             "is already exact and complete."
         )
-    # A check against branch and bound, or one part of a run, is a run of the starts method.
+    # One part of a run is a part of the method that proves (homotopy) where auto would run it,
+    # otherwise (like a check against branch and bound) a run of the starts method.
+    if part and "homotopy" in chosen:
+        return ("homotopy",)
     if checked or part:
         return ("starts",) if "starts" in chosen else chosen[:1]
     return chosen

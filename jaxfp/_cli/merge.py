@@ -1,11 +1,14 @@
 """Parts of an enumeration on the command line: `jaxfp enumerate ... --part I/N --out PART.npz`
 runs part I of N (starts: the orthants o with o % N == I; exact regions: the I-th of N blocks of
-the regions left after pruning), and `jaxfp merge PART.npz ... --out all.npz` merges the N part
-files into the result of the whole run (`jaxfp.enumeration.merge_parts`).
+the regions left after pruning; homotopy: the I-th of N contiguous ranges of the k^d paths),
+and `jaxfp merge PART.npz ... --out all.npz` merges the N part files into the result of the
+whole run (`jaxfp.enumeration.merge_parts`).
 
 Every part must be run with the same method, network and options (checked by the merge). A starts
-part can have its own `--checkpoint DIR` and resumes with `--resume` after a kill. See
-docs/multiprocess.md for SLURM and multi-host GPU/TPU jobs.
+or homotopy part can have its own `--checkpoint DIR` and resumes with `--resume` after a kill.
+`--method auto --part I/N` on a polynomial σ runs homotopy parts wherever auto would run homotopy
+(k^d ≤ `--max-paths`), so the merge can prove the list complete. See docs/multiprocess.md for
+SLURM and multi-host GPU/TPU jobs.
 """
 
 import argparse
@@ -32,13 +35,15 @@ def parse_part(text: str) -> tuple[int, int]:
 
 
 def add_part_argument(group) -> None:
-    """Add `--part I/N` (starts and exact regions) to the options of `jaxfp enumerate`."""
+    """Add `--part I/N` (starts, exact regions and homotopy) to the options of `jaxfp
+    enumerate`."""
     group.add_argument(
         "--part",
         metavar="I/N",
         help="run part I of N (starts: the orthants o %% N == I, no face starts, no --sample; "
-        "exact-regions: the I-th of N blocks of regions); needs --out PART.npz; merge the N part "
-        "files with `jaxfp merge`",
+        "exact-regions: the I-th of N blocks of regions; homotopy, and auto on a polynomial "
+        "sigma: the I-th of N ranges of paths); needs --out PART.npz; merge the N part files "
+        "with `jaxfp merge`",
     )
 
 
@@ -88,7 +93,9 @@ def register(subparsers) -> None:
             "once). Starts: the fixed points are deduplicated across parts, and the index check "
             "runs on the merged list (a consistency check: starts never prove the list "
             "complete). Exact regions: the regions' records are assembled in order, complete "
-            "with the one-process proof when every region was solved or pruned."
+            "with the one-process proof when every region was solved or pruned. Homotopy: "
+            "the failed and jumped paths of the whole run are re-tracked and every path "
+            "accounted for, complete with the homotopy proof only when every path is."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -55,6 +55,13 @@ def check_polynomial(net: LoopedNet, method: str) -> tuple[float, ...]:
     return tuple(coefficients)
 
 
+def check_seed(seed) -> int:
+    """`seed` when it is an integer (not a bool), or a ValueError."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"`seed` must be an integer, got {seed!r}.")
+    return seed
+
+
 def _proof(paths: HomotopyPaths, seed: int) -> Proof:
     finite, at_infinity, _, _ = paths.counts
     return Proof(
@@ -94,6 +101,10 @@ class Homotopy(AbstractEnumerationMethod):
     Run options: `checkpoint` (a directory: a killed run resumes at its first unfinished
     chunk), `resume`, `progress` (called with `(chunks done, number of chunks)`).
 
+    Split over processes: `jaxfp.enumeration.enumerate_part(net, (I, N), method=Homotopy(...))`
+    tracks the I-th of N contiguous ranges of the paths (the same γ in every part, from `seed`)
+    and `merge_parts` accounts for all of them: the one-process result.
+
     Example:
         >>> import jax
         >>> jax.config.update("jax_enable_x64", True)
@@ -120,8 +131,7 @@ class Homotopy(AbstractEnumerationMethod):
         began = time.perf_counter()
         check_polynomial(net, "Homotopy")
         restarts = check_count(self.gamma_restarts, "gamma_restarts", minimum=0)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"`seed` must be an integer, got {self.seed!r}.")
+        check_seed(self.seed)
         seeds = []
         for attempt in range(restarts + 1):
             seeds.append(self.seed + attempt)
@@ -135,40 +145,51 @@ class Homotopy(AbstractEnumerationMethod):
             )
             if paths.accounted or paths.counts[3] == 0:
                 break  # accounted, or only singular ends: a new γ does not change those
-        finite, at_infinity, singular, failed = paths.counts
-        findings = [
-            f"{paths.num_paths} homotopy paths: {finite} finite nonsingular, {at_infinity} at "
-            f"infinity, {singular} singular, {failed} failed ({paths.retried} re-tracked, "
-            f"{len(seeds)} γ tried)"
-        ]
-        caveats, hints = [], []
-        if singular:
-            caveats.append(
-                f"{singular} singular end(s): a multiple solution or a curve of solutions, "
-                f"so completeness is not claimed ({paths.singular_real.shape[0]} real singular "
-                "point(s) listed, uncertified)"
-            )
-        elif failed:
-            caveats.append("paths failed, so completeness is not claimed")
-            hints.append("raise max_steps")
-        candidates = np.concatenate([paths.real_solutions, paths.singular_real])
-        check = bezout_check(net, candidates, self.name)
-        proof = check.proof
-        if proof is None and paths.accounted:
-            proof = _proof(paths, seeds[-1])
-        if check.proof is None and check.evidence:
-            findings.append(check.evidence)
-        return assemble_fixed_points(
-            net,
-            candidates,
-            method=self.name,
-            stats=HomotopyStats(paths, tuple(seeds)),
-            proof=proof,
-            evidence=Evidence(findings=tuple(findings), caveats=tuple(caveats), hints=tuple(hints)),
-            tolerance=1e-8,
-            diagnostics={
-                "certified": check.certified,
-                "certificate_margin": check.certificate_margin,
-            },
-            began=began,
+        return homotopy_fixed_points(net, paths, tuple(seeds), began=began)
+
+
+def homotopy_fixed_points(
+    net: LoopedNet, paths: HomotopyPaths, seeds: tuple[int, ...], *, began: float, note=None
+) -> FixedPoints:
+    """The `Homotopy` result of tracked paths (`seeds`: the γ seeds tried, the last one
+    `paths`'): the real ends (and real points of singular ends) deduplicated, classified and
+    certified, the Bézout check, and the homotopy proof when every path is accounted for.
+    `note` (a sentence, or None) is added to the findings (a merged run says so)."""
+    finite, at_infinity, singular, failed = paths.counts
+    findings = [
+        f"{paths.num_paths} homotopy paths: {finite} finite nonsingular, {at_infinity} at "
+        f"infinity, {singular} singular, {failed} failed ({paths.retried} re-tracked, "
+        f"{len(seeds)} γ tried)"
+    ]
+    findings += [] if note is None else [note]
+    caveats, hints = [], []
+    if singular:
+        caveats.append(
+            f"{singular} singular end(s): a multiple solution or a curve of solutions, "
+            f"so completeness is not claimed ({paths.singular_real.shape[0]} real singular "
+            "point(s) listed, uncertified)"
         )
+    elif failed:
+        caveats.append("paths failed, so completeness is not claimed")
+        hints.append("raise max_steps")
+    candidates = np.concatenate([paths.real_solutions, paths.singular_real])
+    check = bezout_check(net, candidates, Homotopy.name)
+    proof = check.proof
+    if proof is None and paths.accounted:
+        proof = _proof(paths, seeds[-1])
+    if check.proof is None and check.evidence:
+        findings.append(check.evidence)
+    return assemble_fixed_points(
+        net,
+        candidates,
+        method=Homotopy.name,
+        stats=HomotopyStats(paths, tuple(seeds)),
+        proof=proof,
+        evidence=Evidence(findings=tuple(findings), caveats=tuple(caveats), hints=tuple(hints)),
+        tolerance=1e-8,
+        diagnostics={
+            "certified": check.certified,
+            "certificate_margin": check.certificate_margin,
+        },
+        began=began,
+    )

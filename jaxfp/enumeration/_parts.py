@@ -1,17 +1,20 @@
 """An enumeration split into parts, one per process or host, and the merge of the parts.
 
-Two methods split: `Starts` (part I of N takes the orthants o with o % N == I,
-`jaxfp.enumeration._parts_starts`) and `ExactRegions` (part I of N solves the I-th of N
-contiguous blocks of the regions left after pruning, `jaxfp.enumeration._parts_regions`). Each
-part runs on its own process's local devices (a starts part with its own checkpoint) and is saved
-to a file (`save_part`). One file format and one merge path serve both: `merge_parts` checks that
-the files are the N parts of one run (same method, network and options, every index once, the
-method's work covered exactly once) and hands them to the method's merge, which gives the
-one-process answer point for point (tested with two real processes under `jax.distributed`): the
-starts merge deduplicates across parts and runs the index check on the merged list (never a
-proof); the exact-regions merge assembles the regions' records in order, with the one-process
-completeness proof (every region solved or pruned, each exactly once; singular regions
-classified).
+Three methods split: `Starts` (part I of N takes the orthants o with o % N == I,
+`jaxfp.enumeration._parts_starts`), `ExactRegions` (part I of N solves the I-th of N contiguous
+blocks of the regions left after pruning, `jaxfp.enumeration._parts_regions`) and `Homotopy`
+(part I of N tracks the I-th of N contiguous ranges of the k^d start paths,
+`jaxfp.enumeration._parts_homotopy`). Each part runs on its own process's local devices (a
+starts or homotopy part with its own checkpoint) and is saved to a file (`save_part`). One file
+format and one merge path serve all three: `merge_parts` checks that the files are the N parts
+of one run (same method, network and options, every index once, the method's work covered
+exactly once) and hands them to the method's merge, which gives the one-process answer point for
+point (tested with two real processes under `jax.distributed`): the starts merge deduplicates
+across parts and runs the index check on the merged list (never a proof); the exact-regions merge
+assembles the regions' records in order, with the one-process completeness proof (every region
+solved or pruned, each exactly once; singular regions classified); the homotopy merge re-tracks
+the failed and jumped paths of the whole run and accounts for every path, complete with the
+homotopy proof only when every path of every part is accounted for.
 
 Under `jax.distributed` (one process per host, or per GPU), `enumerate_part(net)` takes its part
 from `jax.process_index()` and `jax.process_count()` and its devices from `jax.local_devices()`.
@@ -28,9 +31,11 @@ import numpy as np
 
 from .._validation import check_part
 from ..looped import LoopedNet
-from . import _parts_regions, _parts_starts
+from . import _parts_homotopy, _parts_regions, _parts_starts
 from ._fixed_points import FixedPoints
+from ._method_auto import Auto
 from ._method_exact import ExactRegions
+from ._method_homotopy import Homotopy
 from ._method_starts import Starts
 
 _FORMAT = "jaxfp-enumeration-part/2"
@@ -39,6 +44,7 @@ _META = "__part__"
 _METHODS = {
     _parts_starts.NAME: (Starts, _parts_starts),
     _parts_regions.NAME: (ExactRegions, _parts_regions),
+    _parts_homotopy.NAME: (Homotopy, _parts_homotopy),
 }
 
 
@@ -47,9 +53,10 @@ class EnumerationPart:
     """Part `index` of `count` of an enumeration split over processes (see the module docstring).
 
     Attributes:
-        result: the part's own record: an `IterativeFixedPoints` (starts: its orthants only) or a
-            `RegionsPart` (exact regions: its block of regions and the network).
-        method: the method's name (`"starts"`, `"exact-regions"`).
+        result: the part's own record: an `IterativeFixedPoints` (starts: its orthants only), a
+            `RegionsPart` (exact regions: its block of regions and the network) or a pair
+            (`TrackedRange`, network) (homotopy: its range of paths, W, b and σ's coefficients).
+        method: the method's name (`"starts"`, `"exact-regions"`, `"homotopy"`).
         index: the part's index I, 0 ≤ I < count.
         count: the number of parts N.
         network: a digest of the network (W, b, the activation and its parameters, the form):
@@ -93,18 +100,22 @@ def enumerate_part(
     devices=None,
     progress=None,
 ) -> EnumerationPart:
-    """Enumerate part `part = (I, N)` of `net`'s fixed points with a `Starts` or `ExactRegions`
-    method.
+    """Enumerate part `part = (I, N)` of `net`'s fixed points with a `Starts`, `ExactRegions`
+    or `Homotopy` method.
 
     Args:
         net: the looped network.
         part: `(index, count)`; `None` takes `(jax.process_index(), jax.process_count())`, the
             part of this process in a `jax.distributed` job.
         method: a `jaxfp.enumeration.Starts` (default `Starts()`; parts split its orthants, so
-            face starts and samples are refused) or `ExactRegions` (parts split its regions; it
-            keeps no checkpoint). Every part must use the same.
-        checkpoint: a directory for this part's resumable checkpoint (starts only; one per part;
-            a killed part resumes with `resume=True`).
+            face starts and samples are refused), `ExactRegions` (parts split its regions; it
+            keeps no checkpoint) or `Homotopy` (parts split its k^d paths; every part draws the
+            same γ from the method's `seed`), or an `Auto`, which takes the part of the method
+            it would run that splits and proves where it can (homotopy on a polynomial σ with
+            k^d ≤ its `max_paths`, exact regions on a piecewise-linear σ, otherwise starts).
+            Every part must use the same.
+        checkpoint: a directory for this part's resumable checkpoint (starts and homotopy; one
+            per part; a killed part resumes with `resume=True`).
         resume: continue this part's checkpoint.
         devices: the devices to use (default: this process's local devices).
         progress: called after each chunk, as the method's run calls it.
@@ -125,11 +136,14 @@ def enumerate_part(
         4
     """
     method = Starts() if method is None else method
+    if isinstance(method, Auto):
+        method = _split_of_auto(method, net)
     kinds = [name for name, (kind, _) in _METHODS.items() if type(method) is kind]
     if not kinds:
         raise ValueError(
-            "`method` must be a jaxfp.enumeration.Starts (parts split its orthants) or "
-            f"ExactRegions (parts split its regions), got {method!r}."
+            "`method` must be a jaxfp.enumeration.Starts (parts split its orthants), "
+            f"ExactRegions (parts split its regions) or Homotopy (parts split its paths), got "
+            f"{method!r}."
         )
     part = check_part((jax.process_index(), jax.process_count()) if part is None else part)
     result, options = _METHODS[kinds[0]][1].run(
@@ -142,6 +156,14 @@ def enumerate_part(
         progress=progress,
     )
     return EnumerationPart(result, kinds[0], part[0], part[1], network_digest(net), options)
+
+
+def _split_of_auto(auto: Auto, net: LoopedNet):
+    """The method of `auto`'s choice for `net` that a part runs: the proving one where it
+    splits (homotopy, exact regions), otherwise its starts."""
+    chosen = auto.choose(net)[0]
+    proving = [method for method in chosen if isinstance(method, (Homotopy, ExactRegions))]
+    return proving[0] if proving else auto.starts
 
 
 def save_part(part: EnumerationPart, path) -> Path:
@@ -228,7 +250,9 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> FixedPoints:
         never complete: starts are no proof) every orthant enumerated, the points deduplicated
         across parts, the index check on the merged list, and `stats.run` holding the per-start
         arrays in the global start order; for exact regions every region's record assembled in
-        order, complete with the exact-regions proof when every region was solved or pruned.
+        order, complete with the exact-regions proof when every region was solved or pruned;
+        for homotopy every path of the whole run accounted for (the failed and jumped paths
+        re-tracked here), complete with the homotopy (or Bézout) proof only when every path is.
 
     Raises:
         ValueError: if the parts are not the N parts of one run (another method, network or

@@ -1,7 +1,7 @@
 """One process of the two-process enumeration tests, run from the repository root as
 `python -m tests.enumeration._multiprocess_worker PORT PROCESS_ID NUM_PROCESSES OUT.npz DIR
 [METHOD]` (METHOD: `starts`, the default, on P1's (P); `exact-regions` on `_pwl_cases.split_net`,
-with no checkpoint)."""
+with no checkpoint; `homotopy` on `_polynomial_cases.cubic_network_3`, chunks of 4 paths)."""
 
 import sys
 
@@ -24,14 +24,19 @@ def main(
         process_id=int(process_id),
         local_device_ids=[0],
     )
-    from jaxfp.enumeration import ExactRegions, Starts, enumerate_part, save_part
+    from jaxfp.enumeration import ExactRegions, Homotopy, Starts, enumerate_part, save_part
 
     from ._iterative_cases import BUILDERS, STARTS_PER_ORTHANT
+    from ._polynomial_cases import cubic_network_3
     from ._pwl_cases import split_net
 
     assert jax.process_count() == int(num_processes)
     if method == "exact-regions":
         part = enumerate_part(split_net(), method=ExactRegions())
+    elif method == "homotopy":
+        part = enumerate_part(
+            cubic_network_3(), method=Homotopy(chunk_size=4), checkpoint=checkpoint
+        )
     else:
         part = enumerate_part(
             BUILDERS["poly"](),

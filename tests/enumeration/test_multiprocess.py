@@ -179,7 +179,8 @@ def test_damaged_part_file_is_one_clear_error(tmp_path):
 def test_cli_parts_and_merge_equal_the_one_process_run(single, tmp_path, capsys):
     from jaxfp._cli.main import main
 
-    network = ["--net", "poly", "--dim", "3", "--starts-per-orthant", str(STARTS_PER_ORTHANT)]
+    network = ["--net", "poly", "--dim", "3", "--method", "starts"]
+    network += ["--starts-per-orthant", str(STARTS_PER_ORTHANT)]
     for index in (1, 0):
         out = str(tmp_path / f"part{index}.npz")
         argv = ["enumerate", *network, "--no-certify", "--part", f"{index}/2", "--out", out]
@@ -203,9 +204,17 @@ def test_cli_parts_and_merge_equal_the_one_process_run(single, tmp_path, capsys)
         (["--part", "2/2", "--out", "p.npz"], "--part must be I/N with 0 <= I < N"),
         (["--part", "one/2", "--out", "p.npz"], "--part must be I/N"),
         (["--part", "0/2"], "--part needs --out PART.npz"),
-        (["--part", "0/2", "--out", "p.npz", "--faces"], "--part cannot be combined with --faces"),
+        (
+            ["--part", "0/2", "--out", "p.npz", "--method", "starts", "--faces"],
+            "--part cannot be combined with --faces",
+        ),
+        # auto on a polynomial σ takes homotopy parts (3^2 paths): starts options are refused
+        (
+            ["--part", "0/2", "--out", "p.npz", "--starts-per-orthant", "4"],
+            "--starts-per-orthant does not apply here: the homotopy run ignores it",
+        ),
     ],
-    ids=["index-too-large", "not-a-number", "no-out", "faces"],
+    ids=["index-too-large", "not-a-number", "no-out", "faces", "auto-takes-homotopy-parts"],
 )
 def test_cli_part_errors_are_one_line(extra, message, tmp_path, capsys, monkeypatch):
     from jaxfp._cli.main import main

@@ -14,11 +14,17 @@ the same end: a new γ for some paths only would break the one-to-one account of
 Every path is accounted for when each ends finite and nonsingular (all distinct) or at infinity;
 then, with probability one over γ, the finite ends are all isolated solutions of x = F(x) and
 there are no others (Sommese & Wampler 2005, Theorem 8.4.1; docs/theory.md, "Completeness").
+
+A split run (one part per process) tracks the first pass of the I-th of N contiguous ranges of
+paths in each part (`track_path_range`, chunks of the same size and the same compiled tracker as
+the one-process run) and re-tracks and accounts for the paths of all the parts together
+(`finish_paths`): jumping is seen across parts, and the result is the one-process result.
 """
 
 import contextlib
 import functools
 import hashlib
+import inspect
 import math
 import time
 
@@ -123,6 +129,146 @@ def _check(lanes, chunk_size, max_steps, tolerance, max_step, max_retries):
     check_count(max_retries, "max_retries", minimum=0)
 
 
+class TrackedRange(eqx.Module):
+    """The first pass over the paths `begin` … `end − 1` (one part of a split run, or all of
+    them): `kind` per path (int8, `END_NAMES` order, before any re-tracking), the paths with a
+    finite end (`finite_index`, global numbers) and their ends (`finite_point`, complex), the
+    total `num_paths` = k^d, and the seconds compiling and tracking took."""
+
+    begin: int
+    end: int
+    num_paths: int
+    kind: np.ndarray
+    finite_index: np.ndarray
+    finite_point: np.ndarray
+    compile_seconds: float
+    tracking_seconds: float
+
+
+class _Tracker:
+    """One network's homotopy: the checks, γ, the compiled tracker and its timing."""
+
+    def __init__(self, net, seed, lanes, chunk_size, tolerance, max_step, max_steps, max_paths):
+        coefficients = polynomial_coefficients(net.activation)
+        if coefficients is None or len(coefficients) < 3:
+            raise ValueError(
+                "homotopy continuation needs a polynomial activation of degree ≥ 2 "
+                f"(jaxfp.looped.Polynomial, Square or Cube), got {net.activation.name!r}."
+            )
+        self.net, self.coefficients = net, tuple(coefficients)
+        self.degree = len(coefficients) - 1
+        self.num_paths = self.degree**net.dim
+        if self.num_paths > max_paths:
+            raise ValueError(
+                f"the total-degree homotopy has {self.degree}^{net.dim} = {self.num_paths} paths, "
+                f"more than max_paths={max_paths}; raise max_paths (`--max-paths` on the command "
+                "line) or use another enumeration method."
+            )
+        self.chunk_size = min(chunk_size, self.num_paths)  # no padding lanes on small runs
+        self.lanes, self.max_steps = min(lanes, self.chunk_size), max_steps
+        self.tolerance, self.max_step = tolerance, max_step
+        self.fingerprint = _fingerprint(net, coefficients, seed, chunk_size, tolerance, max_step)
+        self.system = make_system(net, coefficients, seed)
+        self.timing = {"compile": 0.0, "tracking": 0.0}
+
+    def chunk(self, indices: np.ndarray, scale: float) -> dict:
+        """Track the paths `indices` (at most one chunk) with the step bounds times `scale`."""
+        net = self.net
+        compiled, seconds = _compiled_tracker(
+            net.dim, self.coefficients, net.form, self.chunk_size, self.lanes
+        )
+        self.timing["compile"] += seconds
+        began = time.perf_counter()
+        options = TrackOptions(
+            jnp.asarray(self.tolerance * scale),
+            jnp.asarray(self.max_step * scale),
+            jnp.asarray(self.max_steps),
+        )
+        padded = np.zeros(self.chunk_size, np.int64)
+        padded[: indices.size] = indices
+        ends = compiled(self.system, jnp.asarray(padded), jnp.asarray(indices.size), options)
+        ends = {name: np.asarray(getattr(ends, name))[: indices.size] for name in ends.__dict__}
+        self.timing["tracking"] += time.perf_counter() - began
+        return _chunk_record(net, self.coefficients, ends)
+
+    def track_range(self, begin: int, end: int, checkpoint, resume, progress) -> TrackedRange:
+        """The first pass over paths `begin` … `end − 1`, chunk by chunk (resumable)."""
+        size = self.chunk_size
+        num_chunks = math.ceil((end - begin) / size)
+        if checkpoint is None:
+            store = contextlib.nullcontext(MemoryStore(num_chunks))
+        else:
+            whole = (begin, end) == (0, self.num_paths)
+            fingerprint = self.fingerprint + ("" if whole else f"|paths {begin}-{end}")
+            store = DirectoryStore(checkpoint, fingerprint, num_chunks, resume)
+        kind = np.empty(end - begin, np.int8)
+        finite_index, finite_point = [np.zeros(0, np.int64)], [np.zeros((0, self.net.dim), complex)]
+        with store as chunks:
+            for index in range(num_chunks):
+                first = begin + index * size
+                if index >= chunks.completed:
+                    chunks.save(index, self.chunk(np.arange(first, min(first + size, end)), 1.0))
+                record = chunks.load(index)
+                kind[first - begin : first - begin + record["kind"].size] = record["kind"]
+                finite_index.append(record["index"] + first)
+                finite_point.append(record["point"])
+                if progress is not None:
+                    progress(index + 1, num_chunks)
+        return TrackedRange(
+            begin=begin,
+            end=end,
+            num_paths=self.num_paths,
+            kind=kind,
+            finite_index=np.concatenate(finite_index),
+            finite_point=np.concatenate(finite_point),
+            compile_seconds=self.timing["compile"],
+            tracking_seconds=self.timing["tracking"],
+        )
+
+    def finish(self, ranges: list[TrackedRange], max_retries: int, spent=(0.0, 0.0)):
+        """Re-track failed and jumped paths over all `ranges` (which tile 0 … k^d − 1, in
+        order) and account for every path: a `HomotopyPaths` (its seconds: this tracker's and
+        `spent`, the (compile, tracking) seconds of the ranges tracked elsewhere)."""
+        net, coefficients, size = self.net, self.coefficients, self.chunk_size
+        kind = np.concatenate([tracked.kind for tracked in ranges])
+        ends = _Ends(
+            np.concatenate([tracked.finite_index for tracked in ranges]),
+            np.concatenate([tracked.finite_point for tracked in ranges]),
+        )
+        retried = 0
+        for attempt in range(1, max_retries + 1):
+            redo = ends.to_redo(kind)
+            if redo.size == 0:
+                break
+            retried += redo.size
+            for start in range(0, redo.size, size):
+                batch = redo[start : start + size]
+                record = self.chunk(batch, 0.25**attempt)
+                kind[batch] = record["kind"]
+                ends.replace(batch, batch[record["index"]], record["point"])
+        kind[ends.to_redo(kind)] = FAILED
+        counts = tuple(int(np.sum(kind == value)) for value in range(4))
+        finite = ends.of_kind(kind, FINITE)
+        real = newton(net, coefficients, real_part(finite))
+        return HomotopyPaths(
+            real_solutions=real,
+            singular_real=real_part(ends.of_kind(kind, SINGULAR)),
+            finite_solutions=finite,
+            counts=counts,
+            num_paths=self.num_paths,
+            degree=self.degree,
+            retried=retried,
+            compile_seconds=self.timing["compile"] + spent[0],
+            tracking_seconds=self.timing["tracking"] + spent[1],
+            accounted=counts[FINITE] + counts[AT_INFINITY] == self.num_paths,
+        )
+
+
+def _tracker(net, seed, lanes, chunk_size, tolerance, max_step, max_steps, max_retries, max_paths):
+    _check(lanes, chunk_size, max_steps, tolerance, max_step, max_retries)
+    return _Tracker(net, seed, lanes, chunk_size, tolerance, max_step, max_steps, max_paths)
+
+
 def track_all_paths(
     net: LoopedNet,
     *,
@@ -168,88 +314,77 @@ def track_all_paths(
         >>> paths.accounted, sorted(round(float(x), 6) for x in paths.real_solutions[:, 0])
         (True, [-1.0, 0.0, 1.0])
     """
-    coefficients = polynomial_coefficients(net.activation)
-    if coefficients is None or len(coefficients) < 3:
-        raise ValueError(
-            "homotopy continuation needs a polynomial activation of degree ≥ 2 "
-            f"(jaxfp.looped.Polynomial, Square or Cube), got {net.activation.name!r}."
-        )
-    _check(lanes, chunk_size, max_steps, tolerance, max_step, max_retries)
-    degree = len(coefficients) - 1
-    num_paths = degree**net.dim
-    if num_paths > max_paths:
-        raise ValueError(
-            f"the total-degree homotopy has {degree}^{net.dim} = {num_paths} paths, more than "
-            f"max_paths={max_paths}; raise max_paths (`--max-paths` on the command line) or "
-            "use another enumeration method."
-        )
-    chunk_size = min(chunk_size, num_paths)  # no padding lanes on small runs
-    system = make_system(net, coefficients, seed)
-    num_chunks = math.ceil(num_paths / chunk_size)
-    timing = {"compile": 0.0, "tracking": 0.0}
+    options = (seed, lanes, chunk_size, tolerance, max_step, max_steps, max_retries, max_paths)
+    tracker = _tracker(net, *options)
+    tracked = tracker.track_range(0, tracker.num_paths, checkpoint, resume, progress)
+    return tracker.finish([tracked], max_retries)
 
-    def run(indices, scale):
-        compiled, seconds = _compiled_tracker(
-            net.dim, tuple(coefficients), net.form, chunk_size, min(lanes, chunk_size)
-        )
-        timing["compile"] += seconds
-        began = time.perf_counter()
-        options = TrackOptions(
-            jnp.asarray(tolerance * scale), jnp.asarray(max_step * scale), jnp.asarray(max_steps)
-        )
-        padded = np.zeros(chunk_size, np.int64)
-        padded[: indices.size] = indices
-        ends = compiled(system, jnp.asarray(padded), jnp.asarray(indices.size), options)
-        ends = {name: np.asarray(getattr(ends, name))[: indices.size] for name in ends.__dict__}
-        timing["tracking"] += time.perf_counter() - began
-        return _chunk_record(net, coefficients, ends)
 
-    if checkpoint is None:
-        store = contextlib.nullcontext(MemoryStore(num_chunks))
-    else:
-        fingerprint = _fingerprint(net, coefficients, seed, chunk_size, tolerance, max_step)
-        store = DirectoryStore(checkpoint, fingerprint, num_chunks, resume)
-    kind = np.empty(num_paths, np.int8)
-    finite_index, finite_point = [], []
-    with store as chunks:
-        for index in range(num_chunks):
-            first = index * chunk_size
-            if index >= chunks.completed:
-                chunks.save(index, run(np.arange(first, min(first + chunk_size, num_paths)), 1.0))
-            record = chunks.load(index)
-            kind[first : first + record["kind"].size] = record["kind"]
-            finite_index.append(record["index"] + first)
-            finite_point.append(record["point"])
-            if progress is not None:
-                progress(index + 1, num_chunks)
-    ends = _Ends(np.concatenate(finite_index), np.concatenate(finite_point))
-    retried = 0
-    for attempt in range(1, max_retries + 1):
-        redo = ends.to_redo(kind)
-        if redo.size == 0:
-            break
-        retried += redo.size
-        for start in range(0, redo.size, chunk_size):
-            batch = redo[start : start + chunk_size]
-            record = run(batch, 0.25**attempt)
-            kind[batch] = record["kind"]
-            ends.replace(batch, batch[record["index"]], record["point"])
-    kind[ends.to_redo(kind)] = FAILED
-    counts = tuple(int(np.sum(kind == value)) for value in range(4))
-    finite = ends.of_kind(kind, FINITE)
-    real = newton(net, coefficients, _real_part(finite))
-    return HomotopyPaths(
-        real_solutions=real,
-        singular_real=_real_part(ends.of_kind(kind, SINGULAR)),
-        finite_solutions=finite,
-        counts=counts,
-        num_paths=num_paths,
-        degree=degree,
-        retried=retried,
-        compile_seconds=timing["compile"],
-        tracking_seconds=timing["tracking"],
-        accounted=counts[FINITE] + counts[AT_INFINITY] == num_paths,
-    )
+def part_range(num_paths: int, part: tuple[int, int]) -> tuple[int, int]:
+    """The paths of part `part = (I, N)`: the I-th of N contiguous ranges of 0 … num_paths − 1."""
+    index, count = part
+    return num_paths * index // count, num_paths * (index + 1) // count
+
+
+def track_path_range(
+    net: LoopedNet,
+    part: tuple[int, int],
+    *,
+    checkpoint=None,
+    resume: bool = False,
+    progress=None,
+    **options,
+) -> TrackedRange:
+    """The first pass of part `part = (I, N)` of `track_all_paths`: the I-th of N contiguous
+    ranges of the k^d paths (`part_range`), chunk by chunk, with its own resumable checkpoint.
+    `finish_paths` turns the N ranges into the `HomotopyPaths` of the whole run. `options` are
+    `track_all_paths`'s (every part must use the same).
+
+    Example:
+        >>> import jaxfp
+        >>> net = jaxfp.looped.poly_network(2)
+        >>> ranges = [track_path_range(net, (i, 2)) for i in range(2)]
+        >>> [(r.begin, r.end) for r in ranges], finish_paths(net, ranges).accounted
+        ([(0, 4), (4, 9)], True)
+    """
+    tracker = _tracker(net, **_with_defaults(options))
+    begin, end = part_range(tracker.num_paths, part)
+    return tracker.track_range(begin, end, checkpoint, resume, progress)
+
+
+def finish_paths(net: LoopedNet, ranges: list[TrackedRange], **options) -> HomotopyPaths:
+    """The `HomotopyPaths` of a split run from its N `TrackedRange`s (sorted, tiling every path
+    once): failed and jumped paths of the whole run re-tracked (as `track_all_paths` does, so
+    the result is the one-process result), then every path accounted for.
+
+    Raises:
+        ValueError: if the ranges do not tile 0 … k^d − 1 in order.
+    """
+    options = _with_defaults(options)
+    tracker = _tracker(net, **options)
+    bounds = [(0, 0)] + [(tracked.begin, tracked.end) for tracked in ranges]
+    tiled = all(prev[1] == this[0] for prev, this in zip(bounds, bounds[1:], strict=False))
+    if not tiled or bounds[-1][1] != tracker.num_paths:
+        raise ValueError(
+            f"the path ranges {bounds[1:]} do not cover the {tracker.num_paths} paths once."
+        )
+    spent = tuple(sum(getattr(t, f"{name}_seconds") for t in ranges) for name in _TIMES)
+    return tracker.finish(list(ranges), options["max_retries"], spent)
+
+
+_TIMES = ("compile", "tracking")
+_RUN_OPTIONS = ("checkpoint", "resume", "progress")
+
+
+def _with_defaults(options: dict) -> dict:
+    """`options` completed with `track_all_paths`'s defaults (the hyperparameters only)."""
+    parameters = inspect.signature(track_all_paths).parameters
+    defaults = {name: p.default for name, p in parameters.items() if name not in _RUN_OPTIONS}
+    del defaults["net"]
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"unknown homotopy options {unknown}.")
+    return {**defaults, **options}
 
 
 class _Ends:
@@ -276,7 +411,8 @@ class _Ends:
         return np.union1d(np.flatnonzero(kind == FAILED), jumped).astype(np.int64)
 
 
-def _real_part(points: np.ndarray) -> np.ndarray:
+def real_part(points: np.ndarray) -> np.ndarray:
+    """The real parts of the (complex) `points` that are real to `_REAL_TOLERANCE`."""
     scale = np.maximum(1.0, np.abs(points).max(axis=1, initial=0.0))
     real = np.abs(points.imag).max(axis=1, initial=0.0) <= _REAL_TOLERANCE * scale
     return points[real].real.astype(np.float64)
