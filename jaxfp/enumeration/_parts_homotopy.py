@@ -25,13 +25,12 @@ import numpy as np
 
 from ..looped import LoopedNet, Polynomial, activation_from_name
 from ._fixed_points import FixedPoints
-from ._homotopy._ends import END_NAMES, FAILED, FINITE, newton
+from ._homotopy._ends import END_NAMES, FAILED, FINITE, newton, real_part
 from ._homotopy._run import (
     HomotopyPaths,
     TrackedRange,
     finish_paths,
     part_range,
-    real_part,
     track_path_range,
 )
 from ._method_homotopy import Homotopy, check_polynomial, check_seed, homotopy_fixed_points

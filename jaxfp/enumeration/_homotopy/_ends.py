@@ -26,6 +26,8 @@ _SINGULAR_CONDITION = 1e10
 # Ends closer than this (atol = rtol, on real and imaginary parts) are the same point.
 SAME_POINT = 1e-8
 _POLISH_ITERATIONS = 4
+# A finite end is real when ‖Im x‖∞ ≤ this · max(1, ‖x‖∞).
+_REAL_TOLERANCE = 1e-8
 
 
 def affine_jacobian(net: LoopedNet, coefficients, x: np.ndarray) -> np.ndarray:
@@ -92,3 +94,34 @@ def shared_ends(points: np.ndarray) -> np.ndarray:
     stacked = np.concatenate([points.real, points.imag], axis=1)
     labels, _ = group_points(stacked, SAME_POINT, SAME_POINT)
     return np.bincount(labels)[labels] > 1
+
+
+class Ends:
+    """The paths with a finite end (`index`, sorted) and their ends (`point`, complex)."""
+
+    def __init__(self, index: np.ndarray, point: np.ndarray):
+        order = np.argsort(index)
+        self.index, self.point = index[order], point[order]
+
+    def of_kind(self, kind: np.ndarray, which: int) -> np.ndarray:
+        return self.point[kind[self.index] == which]
+
+    def replace(self, paths: np.ndarray, index: np.ndarray, point: np.ndarray) -> None:
+        """The ends of `paths` re-tracked: the old ones dropped, the new finite ones added."""
+        keep = ~np.isin(self.index, paths)
+        self.__init__(
+            np.concatenate([self.index[keep], index]), np.concatenate([self.point[keep], point])
+        )
+
+    def to_redo(self, kind: np.ndarray) -> np.ndarray:
+        """Paths to track again: failed ones, and finite nonsingular ones sharing their end."""
+        finite = kind[self.index] == FINITE
+        jumped = self.index[finite][shared_ends(self.point[finite])]
+        return np.union1d(np.flatnonzero(kind == FAILED), jumped).astype(np.int64)
+
+
+def real_part(points: np.ndarray) -> np.ndarray:
+    """The real parts of the (complex) `points` that are real to `_REAL_TOLERANCE`."""
+    scale = np.maximum(1.0, np.abs(points).max(axis=1, initial=0.0))
+    real = np.abs(points.imag).max(axis=1, initial=0.0) <= _REAL_TOLERANCE * scale
+    return points[real].real.astype(np.float64)

@@ -37,15 +37,13 @@ from ..._misc import check_positive, check_positive_int
 from ..._validation import check_count
 from ...looped import LoopedNet
 from .._streaming import DirectoryStore, MemoryStore
-from ._ends import AT_INFINITY, FAILED, FINITE, SINGULAR, classify, newton, shared_ends
+from ._ends import AT_INFINITY, FAILED, FINITE, SINGULAR, Ends, classify, newton, real_part
 from ._system import HomogeneousSystem, make_system, polynomial_coefficients
 from ._track import TrackOptions, track_paths
 
 # Compiled trackers kept (one per network shape, chunk and lanes), oldest dropped first.
 _KEEP_COMPILED = 8
 _COMPILED: dict = {}
-# A finite end is real when ‖Im x‖∞ ≤ this · max(1, ‖x‖∞).
-_REAL_TOLERANCE = 1e-8
 
 
 class HomotopyPaths(eqx.Module):
@@ -231,7 +229,7 @@ class _Tracker:
         `spent`, the (compile, tracking) seconds of the ranges tracked elsewhere)."""
         net, coefficients, size = self.net, self.coefficients, self.chunk_size
         kind = np.concatenate([tracked.kind for tracked in ranges])
-        ends = _Ends(
+        ends = Ends(
             np.concatenate([tracked.finite_index for tracked in ranges]),
             np.concatenate([tracked.finite_point for tracked in ranges]),
         )
@@ -385,34 +383,3 @@ def _with_defaults(options: dict) -> dict:
     if unknown:
         raise TypeError(f"unknown homotopy options {unknown}.")
     return {**defaults, **options}
-
-
-class _Ends:
-    """The paths with a finite end (`index`, sorted) and their ends (`point`, complex)."""
-
-    def __init__(self, index: np.ndarray, point: np.ndarray):
-        order = np.argsort(index)
-        self.index, self.point = index[order], point[order]
-
-    def of_kind(self, kind: np.ndarray, which: int) -> np.ndarray:
-        return self.point[kind[self.index] == which]
-
-    def replace(self, paths: np.ndarray, index: np.ndarray, point: np.ndarray) -> None:
-        """The ends of `paths` re-tracked: the old ones dropped, the new finite ones added."""
-        keep = ~np.isin(self.index, paths)
-        self.__init__(
-            np.concatenate([self.index[keep], index]), np.concatenate([self.point[keep], point])
-        )
-
-    def to_redo(self, kind: np.ndarray) -> np.ndarray:
-        """Paths to track again: failed ones, and finite nonsingular ones sharing their end."""
-        finite = kind[self.index] == FINITE
-        jumped = self.index[finite][shared_ends(self.point[finite])]
-        return np.union1d(np.flatnonzero(kind == FAILED), jumped).astype(np.int64)
-
-
-def real_part(points: np.ndarray) -> np.ndarray:
-    """The real parts of the (complex) `points` that are real to `_REAL_TOLERANCE`."""
-    scale = np.maximum(1.0, np.abs(points).max(axis=1, initial=0.0))
-    real = np.abs(points.imag).max(axis=1, initial=0.0) <= _REAL_TOLERANCE * scale
-    return points[real].real.astype(np.float64)
