@@ -33,6 +33,6 @@ from ._solver import Anderson as Anderson
 from ._solver import Broyden as Broyden
 from ._solver import Newton as Newton
 from ._solver import Picard as Picard
-from .enumeration import enumerate_fixed_points as enumerate_fixed_points
+from .enumeration._dispatch import enumerate_fixed_points as enumerate_fixed_points
 
 __version__ = "0.1.0"

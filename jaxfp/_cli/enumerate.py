@@ -235,7 +235,7 @@ def _checked(net, found, box, started: float):
 
 
 def run(namespace: argparse.Namespace) -> int:
-    from ..enumeration import enumerate_fixed_points
+    from ..enumeration._dispatch import enumerate_fixed_points
 
     if namespace.net is None and namespace.weights is None:  # the default: P1's (P), d = 10
         namespace.net, namespace.dim = "poly", namespace.dim or 10

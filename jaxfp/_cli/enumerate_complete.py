@@ -104,7 +104,8 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     arrays for `--out` (the proven boxes), and the search's `Proof` of completeness when the list
     is certified complete over the a-priori box (None otherwise: a user box proves that box only).
     """
-    from ..enumeration import BranchAndBound, enumerate_fixed_points
+    from ..enumeration import BranchAndBound
+    from ..enumeration._dispatch import enumerate_fixed_points
 
     if box is None:
         searched = enumerate_fixed_points(net, method=BranchAndBound())

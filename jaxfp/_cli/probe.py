@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import probe
-from ..enumeration import enumerate_fixed_points
+from ..enumeration._dispatch import enumerate_fixed_points
 from ._checks import (
     check_memory,
     finite_float,

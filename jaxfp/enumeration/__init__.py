@@ -10,7 +10,6 @@ or exact-regions run splits into parts over processes or hosts (`enumerate_part`
 """
 
 from ._assemble import assemble_fixed_points as assemble_fixed_points
-from ._dispatch import enumerate_fixed_points as enumerate_fixed_points
 from ._fixed_points import FixedPoints as FixedPoints
 from ._fixed_points import Proof as Proof
 from ._method_auto import Auto as Auto

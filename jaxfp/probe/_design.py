@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .. import certify
 from .._misc import check_positive, check_positive_int
-from ..enumeration import enumerate_fixed_points
+from ..enumeration._dispatch import enumerate_fixed_points
 from ..looped import LoopedNet
 from ._common import check_net
 

@@ -4,7 +4,8 @@ import jax.numpy as jnp
 import pytest
 
 import jaxfp
-from jaxfp.enumeration import BranchAndBound, ExactRegions, enumerate_fixed_points
+from jaxfp import enumerate_fixed_points
+from jaxfp.enumeration import BranchAndBound, ExactRegions
 from jaxfp.enumeration._iterative import enumerate_iterative
 from jaxfp.enumeration._solve_starts import SolveOptions
 
