@@ -24,9 +24,12 @@ from .._numerics import bisect
 from ._activation_type import KernelActivation
 from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation, gaussian_rule
+from ._theorem1 import slope_stability
 
 # χ₁ within this of 1 is "critical".
 CRITICAL_TOLERANCE = 1e-9
+# χ₁ is the c-map's slope at its fixed point c = 1: the phase is that point's stability.
+_PHASES = {"stable": "ordered", "neutral": "critical", "unstable": "chaotic"}
 _Q_GRID = 160
 _Q_MAX = 1e8
 _Q_MIN = 1e-12
@@ -281,10 +284,6 @@ def signal_propagation(
             "finite fixed point: the pre-activation variance grows without bound. Lower "
             "`sigma_w2`."
         )
-    if abs(chi1 - 1.0) <= CRITICAL_TOLERANCE:
-        phase = "critical"
-    else:
-        phase = "ordered" if chi1 < 1.0 else "chaotic"
     defined = q_star > 0.0
     return SignalPropagation(
         sigma_w2=sigma_w2,
@@ -296,7 +295,7 @@ def signal_propagation(
         c_star=c_star if defined else None,
         c_slope=c_slope if defined else None,
         depth_scale_c=_depth_scale(c_slope) if defined else None,
-        phase=phase,
+        phase=_PHASES[slope_stability(chi1, CRITICAL_TOLERANCE)],
     )
 
 

@@ -51,6 +51,14 @@ def _evaluate(function, architecture: Architecture, points) -> np.ndarray:
     return np.concatenate(values) if values else np.zeros(0)
 
 
+def slope_stability(slope: float, tolerance: float) -> str:
+    """What the slope m of a 1-D map at its fixed point says of the point: `"stable"` for
+    |m| < 1, `"unstable"` for |m| > 1, `"neutral"` for |m| = 1 within `tolerance`."""
+    if abs(abs(slope) - 1.0) <= tolerance:
+        return "neutral"
+    return "stable" if abs(slope) < 1.0 else "unstable"
+
+
 class KernelFixedPoint(eqx.Module):
     """A fixed point ρ = κ(ρ) on [−1, 1] with its slope κ'(ρ) and stability.
 
@@ -207,12 +215,10 @@ def analyze_kernel(
     points = []
     for root, slope in zip(roots, root_slopes, strict=True):
         slope = float(slope)
-        if abs(abs(slope) - 1.0) <= slope_tolerance:
-            stability = "neutral"
-        else:
-            stability = "stable" if abs(slope) < 1.0 else "unstable"
         is_star = abs(root - rho_star) <= 1e-8
-        points.append(KernelFixedPoint(root, slope, stability, is_star))
+        points.append(
+            KernelFixedPoint(root, slope, slope_stability(slope, slope_tolerance), is_star)
+        )
     return KernelAnalysis(
         architecture=architecture,
         normalization_constant=constant,
