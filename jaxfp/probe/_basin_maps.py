@@ -55,11 +55,23 @@ class BasinMap(eqx.Module):
         return counts / self.labels.size
 
 
-def _solve_starts(net, starts, max_steps, lanes, tolerance):
+@eqx.filter_jit
+def _labels(solution, points, match_tolerance):
+    converged = solution.result == RESULTS.successful
+    return match_points(solution.value, points, match_tolerance, 0.0, valid=converged)
+
+
+def _iterate_and_match(net, starts, points, max_steps, tolerance, match_tolerance, lanes):
+    """The plain iteration (`jaxfp.Picard`, rtol = atol = `tolerance`) from every start, and
+    the index into `points` of the limit each reaches (−1: none); the options checked here."""
+    max_steps = check_positive_int(max_steps, "max_steps")
+    lanes = check_positive_int(lanes, "lanes")
+    tolerance = check_positive(tolerance, "tolerance")
     solver = Picard(rtol=tolerance, atol=tolerance)
-    return fixed_point_batched(
+    solution = fixed_point_batched(
         net.fixed_point_fn, solver, starts, lanes=min(lanes, len(starts)), max_steps=max_steps
     )
+    return solution, _labels(solution, points, match_tolerance)
 
 
 def _slice(net: LoopedNet, plane, origin):
@@ -147,15 +159,13 @@ def basin_map(
     u_low, u_high = _range(extent, "extent")
     v_low, v_high = _range(extent if extent_v is None else extent_v, "extent_v")
     resolution = check_positive_int(resolution, "resolution")
-    max_steps = check_positive_int(max_steps, "max_steps")
-    lanes = check_positive_int(lanes, "lanes")
-    tolerance = check_positive(tolerance, "tolerance")
     u = np.linspace(u_low, u_high, resolution)
     v = np.linspace(v_low, v_high, resolution)
     uu, vv = np.meshgrid(u, v)
     starts = origin + uu.reshape(-1, 1) * directions[0] + vv.reshape(-1, 1) * directions[1]
-    solution = _solve_starts(net, starts, max_steps, lanes, tolerance)
-    labels = _labels(solution, points, match_tolerance)
+    solution, labels = _iterate_and_match(
+        net, starts, points, max_steps, tolerance, match_tolerance, lanes
+    )
     shape = (resolution, resolution)
     return BasinMap(
         u=jnp.asarray(u),
@@ -187,12 +197,6 @@ class BasinVolumes(eqx.Module):
     unmatched: Int[Array, ""]
     num_samples: int = eqx.field(static=True)
     confidence: float = eqx.field(static=True)
-
-
-@eqx.filter_jit
-def _labels(solution, points, match_tolerance):
-    converged = solution.result == RESULTS.successful
-    return match_points(solution.value, points, match_tolerance, 0.0, valid=converged)
 
 
 def basin_volumes(
@@ -248,15 +252,14 @@ def basin_volumes(
     if not bool(np.all(np.asarray(low) < np.asarray(high))):
         raise ValueError("`lower` must be below `upper` in every coordinate.")
     num_samples = check_positive_int(num_samples, "num_samples")
-    max_steps = check_positive_int(max_steps, "max_steps")
-    lanes = check_positive_int(lanes, "lanes")
-    tolerance = check_positive(tolerance, "tolerance")
     if not 0 < confidence < 1:
         raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)
-    solution = _solve_starts(net, starts, max_steps, lanes, tolerance)
-    labels = np.asarray(_labels(solution, points, match_tolerance))
+    _, labels = _iterate_and_match(
+        net, starts, points, max_steps, tolerance, match_tolerance, lanes
+    )
+    labels = np.asarray(labels)
     counts = np.sum(labels[:, None] == np.arange(len(points)), axis=0)
     interval_low, interval_high = wilson_interval(counts, num_samples, confidence)
     return BasinVolumes(

@@ -115,3 +115,16 @@ def test_basin_map_errors(diagonal):
         jaxfp.probe.basin_volumes(net, points, lower=1.0, upper=-1.0)
     with pytest.raises(ValueError, match="confidence"):
         wilson_interval(3, 10, confidence=1.5)
+
+
+@pytest.mark.parametrize(
+    "option, value", [("max_steps", 0), ("lanes", 0), ("tolerance", 0.0), ("tolerance", -1e-9)]
+)
+def test_the_iteration_options_are_checked_by_the_map_and_the_volumes(diagonal, option, value):
+    net, points, _ = diagonal
+    with pytest.raises(ValueError, match=f"`{option}`"):
+        jaxfp.probe.basin_map(net, points, resolution=2, **{option: value})
+    with pytest.raises(ValueError, match=f"`{option}`"):
+        jaxfp.probe.basin_volumes(
+            net, points, lower=-1.0, upper=1.0, num_samples=4, **{option: value}
+        )
