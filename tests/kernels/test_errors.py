@@ -95,35 +95,23 @@ def test_bad_signal_propagation_arguments():
         jk.signal_propagation("tanh", 1.0, 0.0)
 
 
-def test_bad_simulator_arguments():
-    key = jax.random.key(0)
-    with pytest.raises(ValueError, match="`width` must be an integer >= 2"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"), [0.5], width=1, depth=2, num_seeds=1, key=key
-        )
-    with pytest.raises(ValueError, match="`depth` must be an integer >= 1"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"), [0.5], width=8, depth=0, num_seeds=1, key=key
-        )
-    with pytest.raises(ValueError, match="`num_seeds` must be an integer >= 1"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"), [0.5], width=8, depth=2, num_seeds=0, key=key
-        )
-    with pytest.raises(ValueError, match="`rho0` must lie in"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"), [1.5], width=8, depth=2, num_seeds=1, key=key
-        )
-    with pytest.raises(ValueError, match="`rho0` must be a non-empty 1-D"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"), 0.5, width=8, depth=2, num_seeds=1, key=key
-        )
-    with pytest.raises(ValueError, match="`weights` must be one of"):
-        jk.simulate_similarity(
-            jk.get_activation("relu"),
-            [0.5],
-            width=8,
-            depth=2,
-            num_seeds=1,
-            key=key,
-            weights="cauchy",
-        )
+SIMULATION = dict(rho0=[0.5], width=8, depth=2, num_seeds=1)
+
+
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ({"width": 1}, "`width` must be an integer >= 2"),
+        ({"depth": 0}, "`depth` must be an integer >= 1"),
+        ({"num_seeds": 0}, "`num_seeds` must be an integer >= 1"),
+        ({"rho0": [1.5]}, "`rho0` must lie in"),
+        ({"rho0": 0.5}, "`rho0` must be a non-empty 1-D"),
+        ({"weights": "cauchy"}, "`weights` must be one of"),
+        ({"progress": 3}, "`progress` must be callable"),
+    ],
+)
+def test_bad_simulator_arguments(change, match):
+    arguments = {**SIMULATION, **change}
+    rho0 = arguments.pop("rho0")
+    with pytest.raises(ValueError, match=match):
+        jk.simulate_similarity(jk.get_activation("relu"), rho0, key=jax.random.key(0), **arguments)

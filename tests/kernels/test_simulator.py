@@ -71,19 +71,6 @@ def test_progress_hears_of_every_layer_once_per_run_not_per_seed():
     assert seen == list(range(1, 13))
 
 
-def test_progress_that_is_not_callable_is_refused():
-    with pytest.raises(ValueError, match="`progress` must be callable"):
-        jk.simulate_similarity(
-            jk.get_activation("tanh"),
-            [0.5],
-            width=8,
-            depth=2,
-            num_seeds=1,
-            key=jax.random.key(0),
-            progress=3,
-        )
-
-
 def test_an_undefined_cosine_is_reported_not_hidden_in_the_deviation():
     # A state vector that underflowed to 0 (deep float32 networks without normalisation) gives
     # NaN cosines from that layer on: the deviation is NaN, not -inf or a finite number.
