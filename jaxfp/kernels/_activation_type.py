@@ -63,6 +63,16 @@ class KernelActivation(eqx.Module):
         return jnp.vectorize(jax.grad(scalar))(jnp.asarray(x, dtype=float))
 
 
+def check_kernel_activation(activation) -> None:
+    """A `ValueError` that says how to get one unless `activation` is a `KernelActivation` (a
+    `jaxfp.looped` activation, for looped networks, is the usual mistake)."""
+    if not isinstance(activation, KernelActivation):
+        raise ValueError(
+            "`activation` must be a jaxfp.kernels.KernelActivation (for example "
+            f"jaxfp.kernels.get_activation('tanh')), got {type(activation).__name__}."
+        )
+
+
 def activation_from_function(
     function: Callable[[Array], Array],
     *,

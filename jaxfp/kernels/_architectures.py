@@ -16,7 +16,7 @@ import equinox as eqx
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._activation_type import KernelActivation
+from ._activation_type import KernelActivation, check_kernel_activation
 
 NORMALIZATIONS = ("none", "ln-pre", "ln-post", "rms-pre", "rms-post")
 
@@ -46,11 +46,7 @@ class Architecture(eqx.Module):
     normalization: str = eqx.field(static=True, default="none")
 
     def __check_init__(self):
-        if not isinstance(self.activation, KernelActivation):
-            raise ValueError(
-                f"`activation` must be a jaxfp.kernels.KernelActivation, got "
-                f"{type(self.activation).__name__}."
-            )
+        check_kernel_activation(self.activation)
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(
                 f"`normalization` must be one of {NORMALIZATIONS}, got {self.normalization!r}."
@@ -77,6 +73,6 @@ def as_architecture(model: KernelActivation | Architecture) -> Architecture:
     if isinstance(model, KernelActivation):
         return Architecture(model)
     raise ValueError(
-        "`model` must be a jaxfp.kernels.KernelActivation or Architecture, got "
-        f"{type(model).__name__}."
+        "`model` must be a jaxfp.kernels.KernelActivation (for example "
+        f"jaxfp.kernels.get_activation('tanh')) or Architecture, got {type(model).__name__}."
     )

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
 from .._numerics import bisect
-from ._activation_type import KernelActivation
+from ._activation_type import KernelActivation, check_kernel_activation
 from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation, gaussian_rule
 from ._theorem1 import slope_stability
@@ -69,11 +69,7 @@ def _derivative_moment(activation: KernelActivation, q: Array) -> Array:
 
 
 def _check_activation(activation: KernelActivation) -> None:
-    if not isinstance(activation, KernelActivation):
-        raise ValueError(
-            "`activation` must be a jaxfp.kernels.KernelActivation, got "
-            f"{type(activation).__name__}."
-        )
+    check_kernel_activation(activation)
     if not activation.continuous:
         raise ValueError(
             f"`activation` {activation.name!r} is discontinuous: χ₁ = σ_w² E φ'² is undefined."

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
+import jaxfp
 import jaxfp.kernels as jk
 from jaxfp.kernels._hermite import hermite_series_kernel, normalized_hermite
 
@@ -48,6 +49,24 @@ def test_bad_architecture():
         jk.Architecture(jnp.tanh)
     with pytest.raises(ValueError, match="`model` must be"):
         jk.kernel_map("relu", 0.3)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda sigma: jk.Architecture(sigma),
+        lambda sigma: jk.kernel_map(sigma, 0.3),
+        lambda sigma: jk.signal_propagation(sigma, 1.0, 0.0),
+    ],
+    ids=["Architecture", "kernel_map", "signal_propagation"],
+)
+def test_a_looped_activation_is_refused_with_the_kernels_lookup_named(call):
+    # jaxfp.looped.Tanh and jaxfp.kernels' tanh are different types: the message says which
+    # one the kernels take and how to get it.
+    with pytest.raises(
+        ValueError, match=r"get_activation\('tanh'\)\)(?: or Architecture)?, got Tanh"
+    ):
+        call(jaxfp.looped.Tanh())
 
 
 def test_rho_out_of_range_fails_inside_jit():
