@@ -76,6 +76,14 @@ def _checked_rho(rho: ArrayLike) -> Array:
     return jnp.clip(rho, -1.0, 1.0)
 
 
+def _prepared(model, rho) -> tuple[Architecture, Array, Array]:
+    """The architecture of `model`, `rho` checked and clipped, and r² of the residual branch:
+    what every kernel map starts from, κ_res = (1 − r²) κ_branch + r² ρ."""
+    architecture = as_architecture(model)
+    residual = jnp.asarray(architecture.residual, dtype=float)
+    return architecture, _checked_rho(rho), residual**2
+
+
 @eqx.filter_jit
 def kernel_map(
     model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
@@ -102,9 +110,7 @@ def kernel_map(
         >>> round(float(jk.kernel_map(jk.get_activation("relu"), 0.0)), 6)  # 1/pi
         0.31831
     """
-    architecture = as_architecture(model)
-    rho = _checked_rho(rho)
-    r2 = jnp.asarray(architecture.residual, dtype=float) ** 2
+    architecture, rho, r2 = _prepared(model, rho)
     value = (1.0 - r2) * _branch_kernel(architecture, rho) + r2 * rho
     # |κ(ρ)| <= κ(1) = 1 (Cauchy–Schwarz): clipping removes quadrature round-off only.
     return jnp.clip(value, -1.0, 1.0)
@@ -129,9 +135,7 @@ def kernel_map_derivative(
         >>> float(jk.kernel_map_derivative(jk.get_activation("relu"), 1.0))
         1.0
     """
-    architecture = as_architecture(model)
-    rho = _checked_rho(rho)
-    r2 = jnp.asarray(architecture.residual, dtype=float) ** 2
+    architecture, rho, r2 = _prepared(model, rho)
     return (1.0 - r2) * _branch_kernel_derivative(architecture, rho) + r2
 
 
@@ -152,9 +156,7 @@ def kernel_map_second_derivative(
         >>> round(float(kernel_map_second_derivative(jk.get_activation("exp"), 0.5)), 6)  # e^{-1/2}
         0.606531
     """
-    architecture = as_architecture(model)
-    rho = _checked_rho(rho)
-    r2 = jnp.asarray(architecture.residual, dtype=float) ** 2
+    architecture, rho, r2 = _prepared(model, rho)
 
     def branch_derivative(r):
         return _branch_kernel_derivative(architecture, r)
