@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Int
 
 from .._exported import exported_jit
 from ._box import certify_box_unchecked
@@ -41,22 +41,44 @@ _FOUND_BATCHES = 2
 _KEEP_BATCHES = 4
 
 
-class SearchState(eqx.Module):
-    """Device buffers of the search (rows past each count are scratch)."""
+class Rows(eqx.Module):
+    """A fixed-capacity buffer of rows: the first `count` rows of every column are in use, the
+    others scratch. On the device inside the loop, and as NumPy arrays on the host between runs."""
 
-    pending_lower: Float[Array, "p d"]
-    pending_upper: Float[Array, "p d"]
-    n_pending: Int[Array, ""]
-    found_lower: Float[Array, "f d"]
-    found_upper: Float[Array, "f d"]
-    found_enclosure_lower: Float[Array, "f d"]
-    found_enclosure_upper: Float[Array, "f d"]
-    found_method: Int[Array, " f"]
-    found_margin: Float[Array, " f"]
-    n_found: Int[Array, ""]
-    small_lower: Float[Array, "s d"]
-    small_upper: Float[Array, "s d"]
-    n_small: Int[Array, ""]
+    columns: dict[str, Array]
+    count: Int[Array, ""]
+
+    @property
+    def capacity(self) -> int:
+        return next(iter(self.columns.values())).shape[0]
+
+    def has_room(self, batch_size: int) -> Bool[Array, ""]:
+        """Whether `batch_size` more rows fit."""
+        return self.count + batch_size <= self.capacity
+
+    def append(self, rows: dict[str, Array], keep: Bool[Array, " b"]) -> "Rows":
+        """`rows[keep]` written after the first `count` rows (prefix-sum positions)."""
+        positions = self.count + jnp.cumsum(keep) - 1
+        positions = jnp.where(keep, positions, self.capacity)  # out of range: dropped
+        columns = {
+            name: column.at[positions].set(rows[name], mode="drop")
+            for name, column in self.columns.items()
+        }
+        return Rows(columns, self.count + jnp.sum(keep, dtype=jnp.int32))
+
+    def take(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """A copy of rows `start … stop − 1` of every column (on the host)."""
+        return {name: column[start:stop].copy() for name, column in self.columns.items()}
+
+
+class SearchState(eqx.Module):
+    """Device buffers of the search: the stack of pending boxes (columns lower, upper), the
+    proven boxes (with their enclosures, certificate methods and margins) and the boxes left at
+    the size limit; and the number of boxes examined."""
+
+    pending: Rows
+    found: Rows
+    small: Rows
     processed: Int[Array, ""]
 
 
@@ -65,36 +87,25 @@ def initial_state(lower: Array, upper: Array, batch_size: int) -> SearchState:
 
     lower, upper = np.asarray(lower), np.asarray(upper)
 
-    def rows(count):
-        return jnp.asarray(np.tile(lower, (count, 1))), jnp.asarray(np.tile(upper, (count, 1)))
+    def boxes(batches):
+        rows = batches * batch_size
+        return {"lower": np.tile(lower, (rows, 1)), "upper": np.tile(upper, (rows, 1))}
 
-    pending_lower, pending_upper = rows(_PENDING_BATCHES * batch_size)
-    found_lower, found_upper = rows(_FOUND_BATCHES * batch_size)
-    small_lower, small_upper = rows(_FOUND_BATCHES * batch_size)
-    one, zero = jnp.asarray(np.int32(1)), jnp.asarray(np.int32(0))
-    return SearchState(
-        pending_lower=pending_lower,
-        pending_upper=pending_upper,
-        n_pending=one,
-        found_lower=found_lower,
-        found_upper=found_upper,
-        found_enclosure_lower=found_lower,
-        found_enclosure_upper=found_upper,
-        found_method=jnp.asarray(np.zeros(found_lower.shape[0], np.int32)),
-        found_margin=jnp.asarray(np.zeros(found_lower.shape[0], lower.dtype)),
-        n_found=zero,
-        small_lower=small_lower,
-        small_upper=small_upper,
-        n_small=zero,
+    found = boxes(_FOUND_BATCHES)
+    found.update(
+        enclosure_lower=found["lower"],
+        enclosure_upper=found["upper"],
+        method=np.zeros(found["lower"].shape[0], np.int32),
+        margin=np.zeros(found["lower"].shape[0], lower.dtype),
+    )
+    zero = np.int32(0)
+    state = SearchState(
+        pending=Rows(boxes(_PENDING_BATCHES), np.int32(1)),
+        found=Rows(found, zero),
+        small=Rows(boxes(_FOUND_BATCHES), zero),
         processed=zero,
     )
-
-
-def _append(buffer: Array, count: Array, rows: Array, keep: Array) -> tuple[Array, Array]:
-    """Write `rows[keep]` after the first `count` rows of `buffer` (prefix-sum positions)."""
-    positions = count + jnp.cumsum(keep) - 1
-    positions = jnp.where(keep, positions, buffer.shape[0])  # out of range: dropped
-    return buffer.at[positions].set(rows, mode="drop"), count + jnp.sum(keep, dtype=jnp.int32)
+    return jax.tree.map(jnp.asarray, state)
 
 
 def _children(lower, upper, enclosure_lower, enclosure_upper, min_width):
@@ -120,10 +131,12 @@ def _children(lower, upper, enclosure_lower, enclosure_upper, min_width):
 
 
 def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_radius, batch_size):
-    take = jnp.minimum(jnp.minimum(state.n_pending, batch_size), max_boxes - state.processed)
-    start = state.n_pending - take
-    lower = jax.lax.dynamic_slice_in_dim(state.pending_lower, start, batch_size)
-    upper = jax.lax.dynamic_slice_in_dim(state.pending_upper, start, batch_size)
+    take = jnp.minimum(jnp.minimum(state.pending.count, batch_size), max_boxes - state.processed)
+    start = state.pending.count - take
+    lower, upper = (
+        jax.lax.dynamic_slice_in_dim(state.pending.columns[side], start, batch_size)
+        for side in ("lower", "upper")
+    )
     live = jnp.arange(batch_size) < take
 
     certificate = jax.vmap(
@@ -143,66 +156,36 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
     low, high, too_small, shrank, left_upper, right_lower = _children(
         lower, upper, enclosure_lower, enclosure_upper, min_width
     )
-    small = rest & too_small
-    again = rest & ~too_small & shrank
     split = rest & ~too_small & ~shrank
-
-    found_lower, n_found = _append(state.found_lower, state.n_found, lower, proven)
-    found_upper, _ = _append(state.found_upper, state.n_found, upper, proven)
-    found_enclosure_lower, _ = _append(
-        state.found_enclosure_lower, state.n_found, enclosure_lower, proven
+    found = state.found.append(
+        {
+            "lower": lower,
+            "upper": upper,
+            "enclosure_lower": enclosure_lower,
+            "enclosure_upper": enclosure_upper,
+            "method": method,
+            "margin": certificate.margin,
+        },
+        proven,
     )
-    found_enclosure_upper, _ = _append(
-        state.found_enclosure_upper, state.n_found, enclosure_upper, proven
-    )
-    found_method, _ = _append(state.found_method, state.n_found, method, proven)
-    found_margin, _ = _append(state.found_margin, state.n_found, certificate.margin, proven)
-    small_lower, n_small = _append(state.small_lower, state.n_small, low, small)
-    small_upper, _ = _append(state.small_upper, state.n_small, high, small)
-
+    small = state.small.append({"lower": low, "upper": high}, rest & too_small)
     # Children overwrite the popped rows: first child of every box kept (the shrunk box or the
     # left half), then the right halves.
-    first_keep = again | split
-    first_upper = jnp.where(split[:, None], left_upper, high)
-    pending_lower, n_pending = _append(state.pending_lower, start, low, first_keep)
-    pending_upper, _ = _append(state.pending_upper, start, first_upper, first_keep)
-    pending_lower, n_pending_after = _append(pending_lower, n_pending, right_lower, split)
-    pending_upper, _ = _append(pending_upper, n_pending, high, split)
-    return SearchState(
-        pending_lower=pending_lower,
-        pending_upper=pending_upper,
-        n_pending=n_pending_after,
-        found_lower=found_lower,
-        found_upper=found_upper,
-        found_enclosure_lower=found_enclosure_lower,
-        found_enclosure_upper=found_enclosure_upper,
-        found_method=found_method,
-        found_margin=found_margin,
-        n_found=n_found,
-        small_lower=small_lower,
-        small_upper=small_upper,
-        n_small=n_small,
-        processed=state.processed + take,
-    )
-
-
-def _has_room(state: SearchState, batch_size: int) -> tuple[Array, Array, Array]:
-    """Whether one more step fits in each buffer (pending, found, small)."""
-    pending = state.n_pending + batch_size <= state.pending_lower.shape[0]
-    found = state.n_found + batch_size <= state.found_lower.shape[0]
-    small = state.n_small + batch_size <= state.small_lower.shape[0]
-    return pending, found, small
+    first = {"lower": low, "upper": jnp.where(split[:, None], left_upper, high)}
+    pending = Rows(state.pending.columns, start).append(first, rest & ~too_small)
+    pending = pending.append({"lower": right_lower, "upper": high}, split)
+    return SearchState(pending, found, small, state.processed + take)
 
 
 @exported_jit
 def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size, spilled):
     def keep_going(state):
-        pending, found, small = _has_room(state, batch_size)
-        work = (state.n_pending > 0) & (state.processed < max_boxes)
+        room = [rows.has_room(batch_size) for rows in (state.pending, state.found, state.small)]
+        work = (state.pending.count > 0) & (state.processed < max_boxes)
         # With rows spilled to the host, a short stack goes back to the host to be refilled,
         # so that every batch is the one an unbounded stack would pop.
-        full_batch = (state.n_pending >= batch_size) | ~spilled
-        return work & pending & found & small & full_batch
+        full_batch = (state.pending.count >= batch_size) | ~spilled
+        return work & room[0] & room[1] & room[2] & full_batch
 
     def step(state):
         return _step(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size)
@@ -211,37 +194,19 @@ def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_siz
 
 
 class SearchResult(eqx.Module):
-    """The finished search, on the host: proven boxes (with their enclosures, certificate
-    methods and robustness margins), boxes left at the size limit, boxes still pending, and
-    the number of boxes examined."""
+    """The finished search, on the host: proven boxes (columns lower, upper, enclosure_lower,
+    enclosure_upper, method, margin), boxes left at the size limit and boxes still pending
+    (columns lower, upper), and the number of boxes examined."""
 
-    found_lower: np.ndarray
-    found_upper: np.ndarray
-    found_enclosure_lower: np.ndarray
-    found_enclosure_upper: np.ndarray
-    found_method: np.ndarray
-    found_margin: np.ndarray
-    small_lower: np.ndarray
-    small_upper: np.ndarray
-    pending_lower: np.ndarray
-    pending_upper: np.ndarray
+    found: dict[str, np.ndarray]
+    small: dict[str, np.ndarray]
+    pending: dict[str, np.ndarray]
     processed: int
 
 
-_FOUND = (
-    "found_lower",
-    "found_upper",
-    "found_enclosure_lower",
-    "found_enclosure_upper",
-    "found_method",
-    "found_margin",
-)
-_SMALL = ("small_lower", "small_upper")
-_PENDING = ("pending_lower", "pending_upper")
-
-
-def _take(buffers: dict, names: tuple[str, ...], start: int, stop: int) -> list[np.ndarray]:
-    return [buffers[name][start:stop].copy() for name in names]
+def concatenate_rows(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The rows of `parts` (dicts with the same columns), one after the other."""
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def run_search(
@@ -254,45 +219,44 @@ def run_search(
     state = initial_state(lower, upper, batch_size)
     budget = jnp.asarray(np.int32(max_boxes))
     width = jnp.asarray(np.asarray(min_width, np.asarray(lower).dtype))
-    found: list[list[np.ndarray]] = []
-    small: list[list[np.ndarray]] = []
-    spilled: list[list[np.ndarray]] = []
+    emptied: dict[str, list[dict[str, np.ndarray]]] = {"found": [], "small": []}
+    spilled: list[dict[str, np.ndarray]] = []
     keep = _KEEP_BATCHES * batch_size
     while True:
         state = _run(
             net, state, budget, width, weight_radius, bias_radius, batch_size,
             jnp.asarray(bool(spilled)),
         )  # fmt: skip
-        buffers = {name: np.asarray(getattr(state, name)) for name in state.__dataclass_fields__}
-        n_pending, n_found, n_small = (int(buffers[n]) for n in ("n_pending", "n_found", "n_small"))
-        processed = int(buffers["processed"])
+        host = jax.tree.map(np.asarray, state)
+        processed = int(host.processed)
+        n_pending = int(host.pending.count)
         finished = (n_pending == 0 and not spilled) or processed >= max_boxes
-        if finished or n_found + batch_size > buffers["found_lower"].shape[0]:
-            found.append(_take(buffers, _FOUND, 0, n_found))
-            n_found = 0
-        if finished or n_small + batch_size > buffers["small_lower"].shape[0]:
-            small.append(_take(buffers, _SMALL, 0, n_small))
-            n_small = 0
+        buffers = {}
+        for name, parts in emptied.items():
+            rows = getattr(host, name)
+            if finished or not rows.has_room(batch_size):
+                parts.append(rows.take(0, int(rows.count)))
+                rows = Rows(rows.columns, np.int32(0))
+            buffers[name] = rows
         if finished:
-            stack = [*spilled, _take(buffers, _PENDING, 0, n_pending)]
             return SearchResult(
-                *(np.concatenate(column) for column in zip(*found, strict=True)),
-                *(np.concatenate(column) for column in zip(*small, strict=True)),
-                *(np.concatenate(column) for column in zip(*stack, strict=True)),
+                found=concatenate_rows(emptied["found"]),
+                small=concatenate_rows(emptied["small"]),
+                pending=concatenate_rows([*spilled, host.pending.take(0, n_pending)]),
                 processed=processed,
             )
-        if n_pending + batch_size > buffers["pending_lower"].shape[0]:
-            spilled.append(_take(buffers, _PENDING, 0, n_pending - keep))
-            for name in _PENDING:
-                buffers[name][:keep] = buffers[name][n_pending - keep : n_pending]
+        pending = {name: np.array(column) for name, column in host.pending.columns.items()}
+        if n_pending + batch_size > host.pending.capacity:
+            spilled.append(host.pending.take(0, n_pending - keep))
+            for column in pending.values():
+                column[:keep] = column[n_pending - keep : n_pending]
             n_pending = keep
         elif n_pending < batch_size and spilled:
-            rows = spilled.pop()
-            count = rows[0].shape[0]
-            for name, below in zip(_PENDING, rows, strict=True):
-                buffers[name][count : count + n_pending] = buffers[name][:n_pending].copy()
-                buffers[name][:count] = below
+            below = spilled.pop()
+            count = below["lower"].shape[0]
+            for name, column in pending.items():
+                column[count : count + n_pending] = column[:n_pending].copy()
+                column[:count] = below[name]
             n_pending += count
-        counts = {"n_pending": n_pending, "n_found": n_found, "n_small": n_small}
-        buffers.update({name: np.int32(value) for name, value in counts.items()})
-        state = SearchState(**{name: jnp.asarray(value) for name, value in buffers.items()})
+        host = SearchState(Rows(pending, np.int32(n_pending)), **buffers, processed=host.processed)
+        state = jax.tree.map(jnp.asarray, host)

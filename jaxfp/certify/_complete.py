@@ -13,7 +13,7 @@ from .._numerics.diagnostics import _bucket
 from ..looped import LoopedNet
 from ._a_priori import a_priori_box
 from ._box import check_box, check_radii, radii_as_arrays
-from ._branch import run_search
+from ._branch import concatenate_rows, run_search
 
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
@@ -247,25 +247,21 @@ def certify_complete(
         weight_radius=weight_radius,
         bias_radius=bias_radius,
     )
-    enclosures_lower = jnp.asarray(search.found_enclosure_lower)
-    enclosures_upper = jnp.asarray(search.found_enclosure_upper)
-    points = _polished(net, search.found_enclosure_lower, search.found_enclosure_upper)
-    too_small = np.concatenate(
-        [np.ones(len(search.small_lower), bool), np.zeros(len(search.pending_lower), bool)]
-    )
+    found, undecided = search.found, concatenate_rows([search.small, search.pending])
+    too_small = np.arange(len(undecided["lower"])) < len(search.small["lower"])
     return CompleteCertificate(
         searched_lower=lower,
         searched_upper=upper,
-        boxes_lower=jnp.asarray(search.found_lower),
-        boxes_upper=jnp.asarray(search.found_upper),
-        enclosures_lower=enclosures_lower,
-        enclosures_upper=enclosures_upper,
-        points=points,
-        methods=jnp.asarray(search.found_method),
-        margins=jnp.asarray(search.found_margin),
+        boxes_lower=jnp.asarray(found["lower"]),
+        boxes_upper=jnp.asarray(found["upper"]),
+        enclosures_lower=jnp.asarray(found["enclosure_lower"]),
+        enclosures_upper=jnp.asarray(found["enclosure_upper"]),
+        points=_polished(net, found["enclosure_lower"], found["enclosure_upper"]),
+        methods=jnp.asarray(found["method"]),
+        margins=jnp.asarray(found["margin"]),
         complete=jnp.asarray(len(too_small) == 0),
-        undecided_lower=jnp.asarray(np.concatenate([search.small_lower, search.pending_lower])),
-        undecided_upper=jnp.asarray(np.concatenate([search.small_upper, search.pending_upper])),
+        undecided_lower=jnp.asarray(undecided["lower"]),
+        undecided_upper=jnp.asarray(undecided["upper"]),
         undecided_too_small=jnp.asarray(too_small),
         boxes_processed=search.processed,
         max_boxes=max_boxes,
