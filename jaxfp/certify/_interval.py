@@ -24,6 +24,17 @@ def _bounds(value) -> tuple[Array, Array]:
     return value, value
 
 
+def _lifted(operation):
+    """The method `self ∘ other` of `Interval` for a bounds operation
+    `operation(lower, upper, other_lower, other_upper) -> (lower, upper)`; `other` is an
+    `Interval` or a point array."""
+
+    def method(self, other) -> "Interval":
+        return Interval(*operation(self.lower, self.upper, *_bounds(other)))
+
+    return method
+
+
 class Interval(eqx.Module):
     """Elementwise intervals [lower, upper] of any shape, with outward-rounded arithmetic.
 
@@ -89,27 +100,16 @@ class Interval(eqx.Module):
     def width(self) -> Float[Array, "..."]:
         return self.upper - self.lower
 
-    def __add__(self, other) -> "Interval":
-        return Interval(*add(self.lower, self.upper, *_bounds(other)))
-
-    __radd__ = __add__
-
-    def __sub__(self, other) -> "Interval":
-        return Interval(*subtract(self.lower, self.upper, *_bounds(other)))
+    __add__ = __radd__ = _lifted(add)
+    __sub__ = _lifted(subtract)
+    __mul__ = __rmul__ = _lifted(multiply)
+    __matmul__ = _lifted(interval_matmul)
 
     def __rsub__(self, other) -> "Interval":
         return Interval(*subtract(*_bounds(other), self.lower, self.upper))
 
     def __neg__(self) -> "Interval":
         return Interval(-self.upper, -self.lower)
-
-    def __mul__(self, other) -> "Interval":
-        return Interval(*multiply(self.lower, self.upper, *_bounds(other)))
-
-    __rmul__ = __mul__
-
-    def __matmul__(self, other) -> "Interval":
-        return Interval(*interval_matmul(self.lower, self.upper, *_bounds(other)))
 
     def __rmatmul__(self, matrix) -> "Interval":
         return Interval(*point_matmul(matrix, self.lower, self.upper))

@@ -79,25 +79,16 @@ class BranchAndBound(AbstractEnumerationMethod):
                 "its range box stays infinite, so no box provably holds every fixed point; pass "
                 "BranchAndBound(box=(lower, upper)) (CLI: --box)."
             )
-        if self.box is None:
-            certificate = certify_complete(
-                net,
-                max_boxes=self.max_boxes,
-                batch_size=self.batch_size,
-                min_width=self.min_width,
-            )
-            source = "a-priori"
-        else:
-            if not (isinstance(self.box, tuple) and len(self.box) == 2):
-                raise ValueError(f"`box` must be a pair (lower, upper), got {self.box!r}.")
-            certificate = certify_complete(
-                net,
-                *self.box,
-                max_boxes=self.max_boxes,
-                batch_size=self.batch_size,
-                min_width=self.min_width,
-            )
-            source = "user"
+        if self.box is not None and not (isinstance(self.box, tuple) and len(self.box) == 2):
+            raise ValueError(f"`box` must be a pair (lower, upper), got {self.box!r}.")
+        source = "a-priori" if self.box is None else "user"
+        certificate = certify_complete(
+            net,
+            *(self.box or ()),
+            max_boxes=self.max_boxes,
+            batch_size=self.batch_size,
+            min_width=self.min_width,
+        )
         finished = bool(certificate.complete)
         lower = np.asarray(certificate.searched_lower).tolist()
         upper = np.asarray(certificate.searched_upper).tolist()
