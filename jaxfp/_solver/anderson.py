@@ -9,19 +9,15 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
+from jaxtyping import Array, Inexact, Int, PyTree, Scalar
 
 from .._validation import check_count, check_real, residual_dtype, solve_dtype
-from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
+from .base import AbstractFixedPointSolver, AbstractSolverState, Convergence, residuals
 from .mixing import affine_mixing_weights
-from .progress import Progress
 
 
 class AndersonState(AbstractSolverState):
-    scaled_residual: Scalar
-    residual_norm: Scalar
-    failed: Bool[Array, ""]
-    progress: Progress
+    convergence: Convergence
     iterates: Inexact[Array, "history n"]
     differences: Inexact[Array, "history n"]
     gram: Inexact[Array, "history history"]  # in `solve_dtype` of the state (≥ float32)
@@ -96,10 +92,7 @@ class Anderson(AbstractFixedPointSolver):
         dtype = residual_dtype(flat)
         inf = jnp.array(jnp.inf, dtype)
         return AndersonState(
-            scaled_residual=inf,
-            residual_norm=inf,
-            failed=jnp.array(False),
-            progress=Progress.start(dtype),
+            convergence=Convergence.start(dtype),
             iterates=jnp.zeros((m, n), flat.dtype),
             differences=jnp.zeros((m, n), flat.dtype),
             gram=jnp.zeros((m, m), solve_dtype(flat.dtype)),
@@ -150,10 +143,7 @@ class Anderson(AbstractFixedPointSolver):
         alpha = alpha.astype(flat_y.dtype)
         flat_next = alpha @ iterates + self.mixing * (alpha @ differences)
         new_state = AndersonState(
-            scaled_residual=scaled,
-            residual_norm=raw,
-            failed=jnp.array(False),
-            progress=state.progress.update(scaled, raw, options),
+            convergence=state.convergence.after(scaled, raw, options),
             iterates=iterates,
             differences=differences,
             gram=gram,

@@ -2,7 +2,8 @@
 
 Every solver implements optimistix's fixed-point protocol (`init / step / terminate /
 postprocess`), so `optimistix.fixed_point(fn, jaxfp.Anderson(...), y0)` works too. On top of
-the protocol, each solver's state carries the residual of the iterate it just evaluated:
+the protocol, each solver's state carries, as its `convergence` (a `Convergence`), what the
+stopping rule reads of the iterate it just evaluated:
 
 - `scaled_residual = norm((f(y) - y) / (atol + rtol * |f(y)|))`: the stopping rule, `< 1`
   means converged. This is the one stopping rule of every jaxfp solver.
@@ -29,13 +30,39 @@ from .._validation import check_scalar_norm, check_tolerances, residual_dtype
 from .progress import Progress
 
 
-class AbstractSolverState(eqx.Module):
-    """Fields every jaxfp solver state has (see the module docstring)."""
+class Convergence(eqx.Module):
+    """What the stopping rule reads of the iterate a solver evaluated last (see the module
+    docstring); every jaxfp solver state carries one as its `convergence`."""
 
-    scaled_residual: eqx.AbstractVar[Scalar]
-    residual_norm: eqx.AbstractVar[Scalar]
-    failed: eqx.AbstractVar[Bool[Array, ""]]
-    progress: eqx.AbstractVar[Progress]
+    scaled_residual: Scalar
+    residual_norm: Scalar
+    failed: Bool[Array, ""]
+    progress: Progress
+
+    @classmethod
+    def start(cls, dtype) -> "Convergence":
+        """Before the first step: infinite residuals of the real `dtype`, a fresh tracker."""
+        inf = jnp.array(jnp.inf, dtype)
+        return cls(inf, inf, jnp.array(False), Progress.start(dtype))
+
+    def after(self, scaled: Scalar, raw: Scalar, options, failed=False) -> "Convergence":
+        """After a step whose iterate had scaled residual `scaled` and norm `raw` (`residuals`);
+        `failed`: the step could not be taken; `options`: the solver's."""
+        progress = self.progress.update(scaled, raw, options)
+        return Convergence(scaled, raw, jnp.asarray(failed), progress)
+
+
+class AbstractSolverState(eqx.Module):
+    """A jaxfp solver's state: its `convergence`, and whatever else the solver carries."""
+
+    convergence: eqx.AbstractVar[Convergence]
+
+
+class SolverState(AbstractSolverState):
+    """The state of a solver that carries nothing from step to step but its `convergence`
+    (`Picard`, `Newton`)."""
+
+    convergence: Convergence
 
 
 def _squared_magnitude(x):
@@ -151,10 +178,11 @@ class AbstractFixedPointSolver(optx.AbstractFixedPointSolver):
         """
         del fn, y, args, options, tags
         results = optx.RESULTS
-        residual, norm = state.scaled_residual, state.residual_norm
+        convergence = state.convergence
+        residual, norm = convergence.scaled_residual, convergence.residual_norm
         converged = residual < 1
-        progress = state.progress
-        result = results.where(state.failed, results.singular, results.successful)
+        progress = convergence.progress
+        result = results.where(convergence.failed, results.singular, results.successful)
         result = results.where(progress.stagnated, results.stagnation, result)
         result = results.where(progress.diverged, results.nonlinear_divergence, result)
         result = results.where(converged, results.successful, result)

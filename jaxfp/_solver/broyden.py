@@ -10,15 +10,11 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Bool, Inexact, Int, PyTree, Scalar
 
 from .._validation import check_count, residual_dtype
-from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
-from .progress import Progress
+from .base import AbstractFixedPointSolver, AbstractSolverState, Convergence, residuals
 
 
 class BroydenState(AbstractSolverState):
-    scaled_residual: Scalar
-    residual_norm: Scalar
-    failed: Bool[Array, ""]
-    progress: Progress
+    convergence: Convergence
     left: Inexact[Array, "memory n"]
     right: Inexact[Array, "memory n"]
     count: Int[Array, ""]
@@ -64,14 +60,9 @@ class Broyden(AbstractFixedPointSolver):
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, f_struct, aux_struct, tags
         flat, _ = ravel_pytree(y)
-        dtype = residual_dtype(flat)
-        inf = jnp.array(jnp.inf, dtype)
         zeros = jnp.zeros((self.memory, flat.size), flat.dtype)
         return BroydenState(
-            inf,
-            inf,
-            jnp.array(False),
-            Progress.start(dtype),
+            Convergence.start(residual_dtype(flat)),
             zeros,
             zeros,
             jnp.array(0),
@@ -116,8 +107,6 @@ class Broyden(AbstractFixedPointSolver):
         count = count + usable.astype(count.dtype)
 
         flat_next = flat_y - apply_h(g, left, right)
-        progress = state.progress.update(scaled, raw, options)
-        new_state = BroydenState(
-            scaled, raw, jnp.array(False), progress, left, right, count, flat_y, g, jnp.array(True)
-        )
+        convergence = state.convergence.after(scaled, raw, options)
+        new_state = BroydenState(convergence, left, right, count, flat_y, g, jnp.array(True))
         return unravel(flat_next), new_state, aux

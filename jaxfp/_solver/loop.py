@@ -75,7 +75,7 @@ def initial_carry(fn, solver, y0, args, options: MonitorOptions) -> _Carry:
         y=y0,
         state=state0,
         aux=aux0,
-        best=jnp.array(jnp.inf, state0.scaled_residual.dtype),
+        best=jnp.array(jnp.inf, state0.convergence.scaled_residual.dtype),
         best_y=y0 if options.best_effort else None,
         best_aux=aux0 if options.best_effort else None,
         trace=jnp.full(options.trace_length, jnp.nan, dtype),
@@ -91,11 +91,13 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
     for _ in range(options.check_every):
         # The residual measured in a step belongs to its input `tested` (and so does `aux`);
         # on convergence the loop keeps the step's output (then the solver's `postprocess`).
-        tested, steps = y, state.progress.num_steps
+        tested, steps = y, state.convergence.progress.num_steps
         y, state, aux = solver.step(fn, y, args, solver_options, state, frozenset())
         if options.trace_length:
-            trace = trace.at[steps].set(state.scaled_residual.astype(trace.dtype), mode="drop")
-    residual = state.scaled_residual
+            trace = trace.at[steps].set(
+                state.convergence.scaled_residual.astype(trace.dtype), mode="drop"
+            )
+    residual = state.convergence.scaled_residual
     best_y, best_aux = carry.best_y, carry.best_aux
     if options.best_effort:
         better = residual < carry.best
@@ -112,7 +114,7 @@ def advance(carry: _Carry, fn, solver, args, options: MonitorOptions) -> _Carry:
         best_aux=best_aux,
         trace=trace,
         input_ok=carry.input_ok,
-        running=~stop & (state.progress.num_steps < options.max_steps),
+        running=~stop & (state.convergence.progress.num_steps < options.max_steps),
     )
 
 
@@ -139,8 +141,8 @@ def finish(carry: _Carry, fn, solver, args, options: MonitorOptions) -> Solution
             (y, aux),
         )
     stats = Stats(
-        num_steps=carry.state.progress.num_steps,
-        residual=carry.state.scaled_residual,
+        num_steps=carry.state.convergence.progress.num_steps,
+        residual=carry.state.convergence.scaled_residual,
         best_residual=carry.best,
         trace=carry.trace if options.trace_length else None,
     )

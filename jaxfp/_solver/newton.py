@@ -8,19 +8,11 @@ import jax.numpy as jnp
 import lineax as lx
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
-from jaxtyping import Array, Bool, PyTree, Scalar
+from jaxtyping import PyTree, Scalar
 
 from .._validation import check_linear_solver_tolerance, check_real, residual_dtype, solve_dtype
-from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
-from .progress import Progress
+from .base import AbstractFixedPointSolver, Convergence, SolverState, residuals
 from .vectorized_lu import SIZE_LIMITS, VectorizedLU
-
-
-class NewtonState(AbstractSolverState):
-    scaled_residual: Scalar
-    residual_norm: Scalar
-    failed: Bool[Array, ""]
-    progress: Progress
 
 
 class Newton(AbstractFixedPointSolver):
@@ -83,9 +75,7 @@ class Newton(AbstractFixedPointSolver):
         check_linear_solver_tolerance(
             self.linear_solver, solve_dtype(state_dtype), "Newton's `linear_solver`"
         )
-        dtype = residual_dtype(f_struct)
-        inf = jnp.array(jnp.inf, dtype)
-        return NewtonState(inf, inf, jnp.array(False), Progress.start(dtype))
+        return SolverState(Convergence.start(residual_dtype(f_struct)))
 
     def _linear_solver(self, size: int, dtype) -> lx.AbstractLinearSolver:
         if self.linear_solver is not None:
@@ -121,5 +111,5 @@ class Newton(AbstractFixedPointSolver):
         delta = solution.value.astype(flat_y.dtype)
         failed = (solution.result != lx.RESULTS.successful) | ~jnp.all(jnp.isfinite(delta))
         flat_next = jnp.where(failed, flat_y, flat_y + self.damping * delta)
-        progress = state.progress.update(scaled, raw, options)
-        return unravel(flat_next), NewtonState(scaled, raw, failed, progress), aux
+        convergence = state.convergence.after(scaled, raw, options, failed)
+        return unravel(flat_next), SolverState(convergence), aux

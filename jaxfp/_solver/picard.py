@@ -2,21 +2,12 @@
 
 from collections.abc import Callable
 
-import jax.numpy as jnp
 import jax.tree_util as jtu
 import optimistix as optx
-from jaxtyping import Array, Bool, PyTree, Scalar
+from jaxtyping import PyTree, Scalar
 
 from .._validation import check_real, residual_dtype
-from .base import AbstractFixedPointSolver, AbstractSolverState, residuals
-from .progress import Progress
-
-
-class PicardState(AbstractSolverState):
-    scaled_residual: Scalar
-    residual_norm: Scalar
-    failed: Bool[Array, ""]
-    progress: Progress
+from .base import AbstractFixedPointSolver, Convergence, SolverState, residuals
 
 
 class Picard(AbstractFixedPointSolver):
@@ -51,9 +42,7 @@ class Picard(AbstractFixedPointSolver):
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags
-        dtype = residual_dtype(f_struct)
-        inf = jnp.array(jnp.inf, dtype)
-        return PicardState(inf, inf, jnp.array(False), Progress.start(dtype))
+        return SolverState(Convergence.start(residual_dtype(f_struct)))
 
     def step(self, fn, y, args, options, state, tags):
         del tags
@@ -63,5 +52,4 @@ class Picard(AbstractFixedPointSolver):
             new_y = fy
         else:
             new_y = jtu.tree_map(lambda a, b: (1 - self.damping) * a + self.damping * b, fy, y)
-        progress = state.progress.update(scaled, raw, options)
-        return new_y, PicardState(scaled, raw, jnp.array(False), progress), aux
+        return new_y, SolverState(state.convergence.after(scaled, raw, options)), aux

@@ -145,6 +145,6 @@ def test_anderson_returns_the_iterate_it_tested(problem, entry_point):
         tested = float(sol.stats.residual)
     else:
         sol = optx.fixed_point(fn, solver, y0, args)
-        tested = float(sol.state.scaled_residual)
+        tested = float(sol.state.convergence.scaled_residual)
     assert tested < 1
     assert _scaled_residual(fn, sol.value, args, tol) == pytest.approx(tested, rel=1e-6)
