@@ -9,10 +9,11 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .. import AbstractAdjoint, AbstractFixedPointSolver, Anderson, ImplicitAdjoint
+from .. import AbstractAdjoint, AbstractFixedPointSolver
 from ..nn import DEQ
 from ._channels_last import ChannelsLastConv, ChannelsLastGroupNorm
 from ._digits_data import IMAGE_SIDE, NUM_CLASSES
+from ._digits_model import AbstractDigitsDEQ, digits_deq
 
 
 class ConvCell(eqx.Module):
@@ -55,7 +56,7 @@ class ConvCell(eqx.Module):
         return self.norm3(jax.nn.relu(z + self.norm2(x + self.conv2(y))))
 
 
-class ConvDigitsDEQ(eqx.Module):
+class ConvDigitsDEQ(AbstractDigitsDEQ):
     """Conv encoder → DEQ(`ConvCell`) → linear head: a 10-class classifier of one 8×8 image.
 
     Args:
@@ -94,10 +95,8 @@ class ConvDigitsDEQ(eqx.Module):
         key_encoder, key_cell, key_head = jax.random.split(key, 3)
         self.encoder = eqx.nn.Conv2d(1, channels, 3, padding=1, key=key_encoder)
         self.encoder_norm = eqx.nn.GroupNorm(groups, channels)
-        solver = Anderson(rtol=1e-3, atol=1e-3) if solver is None else solver
-        adjoint = ImplicitAdjoint() if adjoint is None else adjoint
         cell = ConvCell(channels, hidden, groups=groups, key=key_cell)
-        self.deq = DEQ(cell, solver, adjoint, max_steps)
+        self.deq = digits_deq(cell, solver, adjoint, max_steps)
         self.head_norm = ChannelsLastGroupNorm(groups, channels)
         self.head = eqx.nn.Linear(channels * IMAGE_SIDE**2, NUM_CLASSES, key=key_head)
 
@@ -109,9 +108,3 @@ class ConvDigitsDEQ(eqx.Module):
     def classify(self, z: Float[Array, "8 8 c"]) -> Float[Array, " 10"]:
         """Class logits of an equilibrium state."""
         return self.head(jnp.ravel(self.head_norm(z)))
-
-    def __call__(self, image: Float[Array, " 64"], *, return_stats: bool = False):
-        """Class logits (and the DEQ's `DEQStats` with `return_stats=True`)."""
-        z, stats = self.deq(self.features(image), return_stats=True)
-        logits = self.classify(z)
-        return (logits, stats) if return_stats else logits

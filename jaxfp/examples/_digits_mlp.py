@@ -5,9 +5,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .. import AbstractAdjoint, AbstractFixedPointSolver, Anderson, ImplicitAdjoint
+from .. import AbstractAdjoint, AbstractFixedPointSolver
 from ..nn import DEQ, SpectralNorm
 from ._digits_data import NUM_CLASSES, NUM_PIXELS
+from ._digits_model import AbstractDigitsDEQ, digits_deq
 
 
 class TanhCell(eqx.Module):
@@ -34,7 +35,7 @@ class TanhCell(eqx.Module):
         return jnp.tanh(self.linear(z) + x)
 
 
-class DigitsDEQ(eqx.Module):
+class DigitsDEQ(AbstractDigitsDEQ):
     """Encoder → DEQ(`TanhCell`) → linear head: a 10-class classifier of one 8×8 image.
 
     Args:
@@ -66,9 +67,7 @@ class DigitsDEQ(eqx.Module):
     ):
         key_encoder, key_cell, key_head = jax.random.split(key, 3)
         self.encoder = eqx.nn.Linear(NUM_PIXELS, width, key=key_encoder)
-        solver = Anderson(rtol=1e-3, atol=1e-3) if solver is None else solver
-        adjoint = ImplicitAdjoint() if adjoint is None else adjoint
-        self.deq = DEQ(TanhCell(width, key=key_cell), solver, adjoint, max_steps)
+        self.deq = digits_deq(TanhCell(width, key=key_cell), solver, adjoint, max_steps)
         self.head = eqx.nn.Linear(width, NUM_CLASSES, key=key_head)
 
     def features(self, image: Float[Array, " 64"]) -> Float[Array, " width"]:
@@ -78,12 +77,6 @@ class DigitsDEQ(eqx.Module):
     def classify(self, z: Float[Array, " width"]) -> Float[Array, " 10"]:
         """Class logits of an equilibrium state."""
         return self.head(z)
-
-    def __call__(self, image: Float[Array, " 64"], *, return_stats: bool = False):
-        """Class logits (and the DEQ's `DEQStats` with `return_stats=True`)."""
-        z, stats = self.deq(self.features(image), return_stats=True)
-        logits = self.classify(z)
-        return (logits, stats) if return_stats else logits
 
 
 def accuracy(model: DigitsDEQ, images: Float[Array, "n 64"], labels) -> Float[Array, ""]:
