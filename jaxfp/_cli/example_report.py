@@ -65,6 +65,19 @@ def make_config(namespace: argparse.Namespace, config_class: type, factory: Call
         raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
 
 
+def example_handler(
+    config_class: type, train: Callable, figures: Callable[[object], dict]
+) -> Callable[[argparse.Namespace], int]:
+    """The handler of a command that only trains and reports: the `config_class` the options
+    ask for (`make_config`), `train(config)`, then `report` of `figures(result)`."""
+
+    def handler(namespace: argparse.Namespace) -> int:
+        config = make_config(namespace, config_class)
+        return report(figures(train(config)), config, namespace.json)
+
+    return handler
+
+
 def _label(name: str) -> str:
     """A figure's name as a table label: `wall_time_s` -> `wall time (s)`."""
     if name.endswith("_s"):

@@ -1,10 +1,8 @@
 """`jaxfp fit-image`: fit an implicit neural representation (a DEQ) to a bundled photograph and
 compare its PSNR with the same model unrolled."""
 
-import argparse
-
-from ..examples import ImageFitConfig, fit_image
-from .example_report import add_example_command, make_config, report
+from ..examples import ImageFitConfig, ImageFitResult, fit_image
+from .example_report import add_example_command, example_handler
 
 
 def register(subparsers) -> None:
@@ -28,14 +26,12 @@ def register(subparsers) -> None:
             "max_steps": "most DEQ forward steps",
             "unrolled_steps": "steps of the unrolled baseline (default: --max-steps)",
         },
-        handler=run,
+        handler=example_handler(ImageFitConfig, fit_image, _figures),
     )
 
 
-def run(namespace: argparse.Namespace) -> int:
-    config = make_config(namespace, ImageFitConfig)
-    result = fit_image(config)
-    figures = {
+def _figures(result: ImageFitResult) -> dict:
+    return {
         "deq_psnr_db": result.deq_psnr,
         "unrolled_psnr_db": result.unrolled_psnr,
         "deq_forward_steps": result.deq_forward_steps,
@@ -44,4 +40,3 @@ def run(namespace: argparse.Namespace) -> int:
         "deq_seconds": result.deq_seconds,
         "unrolled_seconds": result.unrolled_seconds,
     }
-    return report(figures, config, namespace.json)

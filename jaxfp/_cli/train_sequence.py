@@ -1,9 +1,7 @@
 """`jaxfp train-sequence`: train the sequence DEQ on running parity and report its accuracy."""
 
-import argparse
-
-from ..examples import SequenceTrainingConfig, train_parity_deq
-from .example_report import add_example_command, make_config, report
+from ..examples import SequenceTrainingConfig, SequenceTrainingResult, train_parity_deq
+from .example_report import add_example_command, example_handler
 
 
 def register(subparsers) -> None:
@@ -25,18 +23,15 @@ def register(subparsers) -> None:
             "width": "state width",
             "iterations": "Adam iterations",
         },
-        handler=run,
+        handler=example_handler(SequenceTrainingConfig, train_parity_deq, _figures),
     )
 
 
-def run(namespace: argparse.Namespace) -> int:
-    config = make_config(namespace, SequenceTrainingConfig)
-    result = train_parity_deq(config)
-    figures = {
+def _figures(result: SequenceTrainingResult) -> dict:
+    return {
         "sequence_accuracy": result.sequence_accuracy,
         "position_accuracy": result.position_accuracy,
         "forward_steps": result.forward_steps,
         "final_loss": result.losses[-1],
         "wall_time_s": result.wall_time,
     }
-    return report(figures, config, namespace.json)
