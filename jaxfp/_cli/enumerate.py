@@ -34,7 +34,7 @@ _METHOD_CHOICES = ("auto", "starts", "exact-regions", "homotopy", "branch-and-bo
 _TAKES = {
     "starts": {*STARTS_DEFAULTS, "chunk_size", "devices", "part", "certify_complete", "box"},
     "exact-regions": {"chunk_size", "no_prune", "max_regions", "devices", "part"},
-    "homotopy": {"chunk_size", "max_paths", "checkpoint", "resume", "part"},
+    "homotopy": {"chunk_size", "max_paths", "gamma_seed", "checkpoint", "resume", "part"},
     "branch-and-bound": {"certify_complete", "box"},
 }
 _CHECKED = set().union(*_TAKES.values())
@@ -92,6 +92,13 @@ def register(subparsers) -> None:
         metavar="N",
         help="homotopy: refuse a network with more than N paths, and auto: run homotopy only up "
         "to N paths (default 10^6)",
+    )
+    parser.add_argument(
+        "--gamma-seed",
+        type=int_at_least(0),
+        metavar="S",
+        help="homotopy: seed of the random gamma and chart (default 0; a one-process run that "
+        "still has failed paths retries with S+1; every part of a split run needs the same S)",
     )
     parser.add_argument(
         "--devices", type=int, metavar="N", help="use the first N local devices (default: all)"
@@ -180,7 +187,8 @@ def _plan(namespace: argparse.Namespace, net):
     if "homotopy" in names:
         if namespace.resume and namespace.checkpoint is None:
             raise UserInputError("--resume needs --checkpoint DIR (the run to continue).")
-        methods["homotopy"] = Homotopy(**homotopy_chunk, **limits)
+        seed = {} if namespace.gamma_seed is None else {"seed": namespace.gamma_seed}
+        methods["homotopy"] = Homotopy(**homotopy_chunk, **limits, **seed)
         run_options.update(starts_run_options(namespace))
     if namespace.method == "auto" and not checked and namespace.part is None:
         fields = Auto.__dataclass_fields__

@@ -176,7 +176,8 @@ def merge(parts) -> FixedPoints:
         if paths.counts[FAILED] and options["gamma_restarts"]:
             note += (
                 f"; {paths.counts[FAILED]} path(s) still failed with γ of seed {options['seed']}:"
-                f" run every part again with Homotopy(seed={options['seed'] + 1}), as a "
+                f" run every part again with the next seed (Homotopy(seed={options['seed'] + 1})"
+                f", or `jaxfp enumerate ... --gamma-seed {options['seed'] + 1}`), as a "
                 "one-process run would"
             )
         return homotopy_fixed_points(net, paths, (options["seed"],), began=began, note=note)

@@ -44,3 +44,47 @@ def test_max_paths_refuses_a_homotopy_over_the_limit(capsys):
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert "27" in error and "max_paths" in error and error.count("\n") == 1
+
+
+def test_gamma_seed_reaches_the_homotopy_method(capsys):
+    argv = ["enumerate", "--net", "poly", "--dim", "2", "--method", "homotopy", "--json"]
+    assert main([*argv, "--gamma-seed", "7"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["gamma_seeds"] == [7] and summary["complete"] is True
+
+
+def test_parts_run_with_a_gamma_seed_merge_with_that_seed(tmp_path, capsys):
+    network = ["--net", "poly", "--dim", "2", "--method", "homotopy", "--gamma-seed", "5"]
+    parts = [str(tmp_path / f"part{index}.npz") for index in range(2)]
+    for index, out in enumerate(parts):
+        assert main(["enumerate", *network, "--part", f"{index}/2", "--out", out]) == 0
+    capsys.readouterr()
+    assert main(["merge", *parts, "--json", "-"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["gamma_seeds"] == [5] and summary["n_fixed_points"] == 9
+    assert summary["complete"] is True
+
+
+@pytest.mark.parametrize(
+    ("net", "method"),
+    [
+        ("poly", "starts"),
+        ("hardtanh-identity", "exact-regions"),
+        ("exp", "branch-and-bound"),
+        ("hardtanh-identity", "auto"),
+    ],
+)
+def test_gamma_seed_is_refused_where_homotopy_does_not_run(net, method, capsys):
+    argv = ["enumerate", "--net", net, "--dim", "2", "--method", method, "--gamma-seed", "1"]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "--gamma-seed does not apply here" in error and error.count("\n") == 1
+    assert "apply to --method homotopy only" in error
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "seven"])
+def test_a_bad_gamma_seed_is_refused(value, capsys):
+    argv = ["enumerate", "--net", "poly", "--dim", "2", "--method", "homotopy"]
+    assert main([*argv, "--gamma-seed", value]) == 2
+    error = capsys.readouterr().err
+    assert "--gamma-seed" in error and value in error and error.count("\n") == 1

@@ -132,11 +132,13 @@ def test_merge_refuses_missing_repeated_and_foreign_parts(net, parts):
 
 
 def test_merge_with_failed_paths_is_not_complete(net):
-    method = Homotopy(chunk_size=4, max_steps=3, max_retries=1)
+    method = Homotopy(seed=4, chunk_size=4, max_steps=3, max_retries=1)
     merged = merge_parts([enumerate_part(net, (i, 2), method=method) for i in range(2)])
     assert not merged.complete and merged.proof is None
-    assert merged.stats.paths.counts[3] > 0
-    assert any("run every part again with Homotopy(seed=1)" in f for f in merged.evidence.findings)
+    assert merged.stats.paths.counts[3] > 0 and merged.stats.seeds == (4,)
+    (note,) = [f for f in merged.evidence.findings if "run every part again" in f]
+    assert "still failed with γ of seed 4" in note
+    assert "Homotopy(seed=5)" in note and "--gamma-seed 5" in note  # the API and the CLI form
 
 
 def test_parts_refuse_a_non_polynomial_network():
