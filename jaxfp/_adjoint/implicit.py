@@ -135,8 +135,10 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint):
     root = solution.value
 
     differentiated = jtu.tree_map(lambda t: t is not None, t_inputs, is_leaf=lambda x: x is None)
+    no_tangent = jtu.tree_map(lambda _: None, solution)
     if not any(jtu.tree_leaves(differentiated)):
-        return solution, None
+        # Only y0 is differentiated: the fixed point does not depend on it (zero tangent).
+        return solution, no_tangent
     diff_inputs, static_inputs = eqx.partition(inputs, differentiated)
     diff_tangents, _ = eqx.partition(t_inputs, differentiated, is_leaf=lambda x: x is None)
 
@@ -160,5 +162,4 @@ def _implicit_fixed_point_jvp(primals, tangents, *, forward, adjoint):
         )
 
     t_root = unravel(jax.lax.custom_linear_solve(identity_minus_jacobian, flat_rhs, solve, solve))
-    no_tangent = jtu.tree_map(lambda _: None, solution)
     return solution, dataclasses.replace(no_tangent, value=t_root)

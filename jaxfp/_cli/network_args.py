@@ -139,10 +139,6 @@ def _checked_array(option: str, path: str, array: np.ndarray) -> np.ndarray:
 
 def _load_archive(path: str, given_bias: str | None) -> tuple[np.ndarray, np.ndarray]:
     """W and b from an .npz archive holding arrays named exactly W and b."""
-    if given_bias is not None:
-        raise UserInputError(
-            f"--bias: --weights {path} is an .npz archive, which holds b itself; drop --bias."
-        )
     if not Path(path).is_file():
         raise UserInputError(f"--weights: file not found: {path}")
     try:
@@ -152,6 +148,11 @@ def _load_archive(path: str, given_bias: str | None) -> tuple[np.ndarray, np.nda
         raise UserInputError(
             f"--weights: cannot read {path} as an .npz archive ({error})."
         ) from error
+    if given_bias is not None:
+        raise UserInputError(
+            f"--bias: --weights {path} is an .npz archive, which must hold both W and b (it "
+            f"holds {sorted(arrays)}); drop --bias, or give W as a .npy file."
+        )
     if sorted(arrays) != ["W", "b"]:
         raise UserInputError(
             f"--weights: the archive {path} must hold exactly two arrays named W and b, "

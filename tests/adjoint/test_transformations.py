@@ -98,3 +98,18 @@ def test_float32_gradients_are_accurate():
         )
         assert got.dtype == jnp.float32
         np.testing.assert_allclose(got, reference, rtol=FLOAT32_TOL, atol=FLOAT32_TOL)
+
+
+@pytest.mark.parametrize(
+    "adjoint",
+    [jaxfp.ImplicitAdjoint(), jaxfp.PhantomAdjoint(), jaxfp.OneStepAdjoint()],
+    ids=lambda adjoint: type(adjoint).__name__,
+)
+def test_derivative_with_respect_to_the_initial_guess_is_zero(adjoint):
+    # Only y0 is differentiated (args a Python int): the fixed point does not depend on y0.
+    def root(y0):
+        cell = lambda y, a: 0.5 * jnp.cos(y) * a
+        return jaxfp.fixed_point(cell, jaxfp.Picard(1e-10, 1e-10), y0, 1, adjoint=adjoint).value
+
+    assert float(jax.grad(root)(jnp.array(0.5))) == 0.0
+    assert float(jax.jvp(root, (jnp.array(0.5),), (jnp.array(1.0),))[1]) == 0.0

@@ -86,6 +86,8 @@ def test_npz_archive_with_w_and_b_gives_the_network(tmp_path):
     [
         ({"weights": np.eye(2), "bias": np.zeros(2)}, [], "exactly two arrays named W and b"),
         ({"W": np.eye(2), "b": np.zeros(2)}, ["--bias", "b.npy"], "drop --bias"),
+        # An archive of W alone with --bias: the message does not claim it holds b.
+        ({"W": np.eye(2)}, ["--bias", "b.npy"], "must hold both W and b (it holds ['W'])"),
         ({"W": np.eye(2), "b": np.zeros(2, complex)}, [], "holds complex numbers"),
     ],
 )
