@@ -13,8 +13,9 @@ the slope between the last two samples estimates the order at which z_0 → 0 (S
 2005, §10.3, power-series endgame): a positive order means the path goes to infinity.
 
 `track_paths` runs `lanes` paths at a time inside one `jax.lax.while_loop`: every step, lanes
-whose path ended write it out and take the next path (their start solution is computed from the
-path's number), so the work is the total number of steps, not lanes × the slowest path.
+whose path ended write their state out (one `jax.tree.map`) and take the next path (their start
+solution is computed from the path's number), so the work is the total number of steps, not
+lanes × the slowest path. The endgame slope is read off the written states after the loop.
 """
 
 import equinox as eqx
@@ -193,14 +194,10 @@ def track_paths(
     def init():
         slot = jnp.arange(lanes)
         slot = jnp.where(slot < count, slot, -1)
-        outputs = TrackedPaths(
-            z=jnp.zeros((size + 1, dim + 1), jnp.complex128),
-            t=jnp.zeros(size + 1),
-            steps=jnp.zeros(size + 1, jnp.int64),
-            status=jnp.full(size + 1, RUNNING, jnp.int64),
-            slope=jnp.zeros(size + 1),
-        )
         paths = new_paths(jnp.where(slot >= 0, indices[jnp.maximum(slot, 0)], 0))
+        # Each path's final state, one row per path (row `size`: the discard row of the lanes
+        # that did not finish); padding rows stay zero: RUNNING, slope 0.
+        outputs = jax.tree.map(lambda a: jnp.zeros((size + 1, *a.shape[1:]), a.dtype), paths)
         return paths, slot, jnp.minimum(lanes, count), outputs
 
     def cond(carry):
@@ -213,13 +210,7 @@ def track_paths(
         paths = _select(active, step(paths), paths)
         done = active & (paths.status != RUNNING)
         target = jnp.where(done, slot, size)
-        outputs = TrackedPaths(
-            z=outputs.z.at[target].set(paths.z),
-            t=outputs.t.at[target].set(paths.t),
-            steps=outputs.steps.at[target].set(paths.steps),
-            status=outputs.status.at[target].set(paths.status),
-            slope=outputs.slope.at[target].set(jax.vmap(_slope)(paths)),
-        )
+        outputs = jax.tree.map(lambda out, new: out.at[target].set(new), outputs, paths)
         free = done | ~active
         candidate = next_slot + jnp.cumsum(free) - 1
         takes = free & (candidate < count)
@@ -229,4 +220,6 @@ def track_paths(
         return paths, slot, next_slot + jnp.sum(takes), outputs
 
     _, _, _, outputs = jax.lax.while_loop(cond, body, init())
-    return jax.tree.map(lambda array: array[:size], outputs)
+    ends = jax.tree.map(lambda array: array[:size], outputs)
+    # The slope of each path's last state: computed once here, not for every lane every step.
+    return TrackedPaths(ends.z, ends.t, ends.steps, ends.status, jax.vmap(_slope)(ends))
