@@ -55,13 +55,6 @@ def check_polynomial(net: LoopedNet, method: str) -> tuple[float, ...]:
     return tuple(coefficients)
 
 
-def check_seed(seed) -> int:
-    """`seed` when it is an integer (not a bool), or a ValueError."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"`seed` must be an integer, got {seed!r}.")
-    return seed
-
-
 def _proof(paths: HomotopyPaths, seed: int) -> Proof:
     finite, at_infinity, _, _ = paths.counts
     return Proof(
@@ -131,7 +124,7 @@ class Homotopy(AbstractEnumerationMethod):
         began = time.perf_counter()
         check_polynomial(net, "Homotopy")
         restarts = check_count(self.gamma_restarts, "gamma_restarts", minimum=0)
-        check_seed(self.seed)
+        check_count(self.seed, "seed", minimum=0)
         seeds = []
         for attempt in range(restarts + 1):
             seeds.append(self.seed + attempt)

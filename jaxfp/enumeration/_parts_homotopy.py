@@ -23,6 +23,7 @@ import time
 import jax
 import numpy as np
 
+from .._validation import check_count
 from ..looped import LoopedNet, Polynomial, activation_from_name
 from ._fixed_points import FixedPoints
 from ._homotopy._ends import END_NAMES, FAILED, FINITE, newton, real_part
@@ -33,7 +34,7 @@ from ._homotopy._run import (
     part_range,
     track_path_range,
 )
-from ._method_homotopy import Homotopy, check_polynomial, check_seed, homotopy_fixed_points
+from ._method_homotopy import Homotopy, check_polynomial, homotopy_fixed_points
 
 NAME = Homotopy.name
 _RANGE = ("kind", "finite_index", "finite_point")
@@ -43,7 +44,7 @@ def run(net, part, method: Homotopy, *, checkpoint, resume, devices, progress):
     """Track part `part` of `net`'s paths: (the part's `TrackedRange` and network, the options
     that every part of the run must share)."""
     coefficients = check_polynomial(net, "Homotopy")
-    check_seed(method.seed)
+    check_count(method.seed, "seed", minimum=0)
     options = method.hyperparameters()
     device = contextlib.nullcontext() if devices is None else jax.default_device(devices[0])
     with jax.enable_x64(True), device:

@@ -54,7 +54,8 @@ def test_non_polynomial_activation_is_refused_with_the_alternatives():
         ({"max_steps": 0}, "`max_steps` must be a positive integer"),
         ({"max_retries": -1}, "`max_retries` must be a non-negative integer"),
         ({"gamma_restarts": True}, "`gamma_restarts` must be a non-negative integer"),
-        ({"seed": 0.5}, "`seed` must be an integer"),
+        ({"seed": 0.5}, "`seed` must be a non-negative integer"),
+        ({"seed": -1}, "`seed` must be a non-negative integer"),
         ({"max_paths": 8}, "3\\^2 = 9 paths, more than max_paths=8"),
     ],
 )
