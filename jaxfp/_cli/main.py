@@ -35,7 +35,12 @@ class _OneLineParser(argparse.ArgumentParser):
     """
 
     def error(self, message):
-        raise UserInputError(f"{message.rstrip('.')} (see `{self.prog} --help`)")
+        message = message.rstrip(".")
+        if message.startswith("argument ") and message.endswith(": expected one argument"):
+            # `--box -1,1`: argparse takes a value starting with '-' for an option.
+            option = message.removeprefix("argument ").split(":")[0].split("/")[0]
+            message += f"; a value that starts with '-' goes after '=', e.g. {option}=-1,1"
+        raise UserInputError(f"{message} (see `{self.prog} --help`)")
 
 
 def build_parser() -> argparse.ArgumentParser:

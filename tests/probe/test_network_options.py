@@ -110,3 +110,11 @@ def test_solve_huge_batch_is_refused_with_the_memory_it_needs(capsys):
     assert main(["solve", "--batch", "1e9"]) == 2
     err = _one_line_error(capsys)
     assert "--batch 1000000000 would need at least" in err and "TB" in err
+
+
+def test_option_value_starting_with_a_minus_sign_gets_the_equals_hint(capsys):
+    # `--box -1,1` reads -1,1 as an option; the message says to write --box=-1,1.
+    assert main(["enumerate", "--net", "tanh-identity", "--dim", "2", "--box", "-1,1"]) == 2
+    assert "--box: expected one argument; a value that starts with '-' goes after '='" in (
+        _one_line_error(capsys)
+    )
