@@ -189,7 +189,9 @@ def check_output_file(path: str, suffixes: Iterable[str] | None = None) -> str:
             raise UserInputError(f"{path}: expected a file name ending in {endings}.")
     folder = target.resolve().parent
     if not folder.is_dir():
-        raise UserInputError(f"the folder of {path} does not exist.")
+        # `file.txt/out.npz`: the "folder" exists but is a file.
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise UserInputError(f"the folder of {path} {what}.")
     if target.exists():
         if not target.is_file() or not os.access(target, os.W_OK):
             raise UserInputError(f"{path} exists and cannot be overwritten.")

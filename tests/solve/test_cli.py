@@ -161,7 +161,8 @@ def test_json_writes_nonfinite_numbers_as_null():
     "name, message",
     [
         ("folder", "is a folder"),
-        ("missing/out.png", "the folder of"),
+        ("missing/out.png", "the folder of .* does not exist"),
+        ("file.png/out.png", "the folder of .* is a file, not a folder"),
         ("out.jpg", "ending in .png"),
     ],
 )
@@ -170,6 +171,7 @@ def test_output_file_refuses_paths_it_cannot_write(tmp_path, name, message):
     from jaxfp._cli._errors import UserInputError
 
     (tmp_path / "folder").mkdir()
+    (tmp_path / "file.png").write_text("")
     with pytest.raises(UserInputError, match=message):
         check_output_file(str(tmp_path / name), (".png",))
 
