@@ -58,8 +58,26 @@ def _join_args(own, args, args_axes):
     )
 
 
+@jax.custom_jvp
+def _not_differentiated(x):
+    return x
+
+
+@_not_differentiated.defjvp
+def _refuse_derivative(primals, tangents):
+    # Called only for an input that carries a tangent (JAX skips it for symbolic zeros).
+    raise ValueError(
+        "`fixed_point_batched` is not differentiable (its lanes are refilled as problems "
+        "finish); differentiate `jax.vmap(jaxfp.fixed_point)` instead."
+    )
+
+
 def _stop_gradient(tree):
+    """`tree` whose arrays raise a `ValueError` when differentiated, instead of a silent 0."""
     dynamic, static = eqx.partition(tree, eqx.is_array)
+    dynamic = jax.tree.map(
+        lambda x: _not_differentiated(x) if eqx.is_inexact_array(x) else x, dynamic
+    )
     return eqx.combine(jax.lax.stop_gradient(dynamic), static)
 
 
@@ -138,7 +156,8 @@ def fixed_point_batched(
         `jax.vmap(jaxfp.fixed_point)` for gradients).
 
     Raises:
-        ValueError: for inconsistent leading axes, bad `args_axes` or options.
+        ValueError: for inconsistent leading axes, bad `args_axes` or options, and when
+            differentiated (`jax.grad`, `jax.jvp`) with respect to `y0s`, `args` or `fn`.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp

@@ -120,3 +120,18 @@ def test_zero_problems_give_an_empty_solution():
     # `fn`'s mistakes are still reported with zero problems.
     with pytest.raises(ValueError, match="shapes of `y0`"):
         jaxfp.fixed_point_batched(lambda y, a: y[:2], jaxfp.Picard(1e-6, 1e-6), jnp.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("transform", ["grad", "jvp"])
+def test_differentiating_fixed_point_batched_raises_instead_of_a_silent_zero(transform):
+    def total(gain):
+        fn = lambda y, gain: jnp.cos(gain * y)
+        solver = jaxfp.Picard(1e-10, 1e-10)
+        return jaxfp.fixed_point_batched(fn, solver, jnp.ones((2, 2)), gain).value.sum()
+
+    with pytest.raises(ValueError, match=r"differentiate `jax.vmap\(jaxfp.fixed_point\)`"):
+        if transform == "grad":
+            jax.grad(total)(1.0)
+        else:
+            jax.jvp(total, (1.0,), (1.0,))
+    assert jnp.isfinite(total(1.0))  # undifferentiated calls are unaffected
