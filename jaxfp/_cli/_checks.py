@@ -65,8 +65,8 @@ def _integer(text: str) -> int:
     return int(value)
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer ≥ `minimum` (`1e8` is read as 100000000).
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer ≥ `minimum` (and ≤ `maximum`; `1e8` is read as 100000000).
 
     Example:
         >>> int_at_least(2)("1e3")
@@ -75,8 +75,9 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         value = _integer(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"in {minimum} … {maximum}"
+            raise argparse.ArgumentTypeError(f"expected an integer {bounds}, got {text!r}")
         return value
 
     parse.__name__ = f"integer >= {minimum}"  # argparse names the type in some messages
@@ -85,6 +86,9 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 nonnegative_int = int_at_least(0)
+# `--max-steps`: the solvers' limit, `jaxfp._validation.MAX_STEPS` (not imported: it needs JAX).
+MAX_STEPS = 2**24
+max_steps_int = int_at_least(1, MAX_STEPS)
 
 
 def finite_float(text: str) -> float:

@@ -16,6 +16,7 @@ from ._checks import (
     finite_float,
     float_list,
     int_list,
+    max_steps_int,
     nonnegative_int,
     output_file,
     positive_float,
@@ -115,7 +116,9 @@ def _register_basin_map(commands) -> None:
         help="LOW,HIGH of both grid axes (write --extent=-2,2)",
     )
     parser.add_argument("--resolution", type=positive_int, default=64, help="grid points per axis")
-    parser.add_argument("--max-steps", type=positive_int, default=1000, help="iterations per start")
+    parser.add_argument(
+        "--max-steps", type=max_steps_int, default=1000, help="iterations per start"
+    )
     parser.add_argument(
         "--out", metavar="FILE.png", type=output_file((".png",)), help="save the basin map picture"
     )

@@ -217,3 +217,21 @@ def test_subcommands_do_not_import_the_dispatcher():
     for path in pathlib.Path(jaxfp._cli.__file__).parent.glob("*.py"):
         text = path.read_text()
         assert "from .main import" not in text and "importlib" not in text, path.name
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["solve", "--max-steps", "1e12"],
+        ["probe", "basin-map", "--net", "tanh-identity", "--dim", "2", "--max-steps", "1e12"],
+    ],
+)
+def test_max_steps_above_the_solvers_limit_is_refused_naming_the_option(argv, capsys):
+    from jaxfp._cli import _checks
+    from jaxfp._cli.main import main
+    from jaxfp._validation import MAX_STEPS
+
+    assert _checks.MAX_STEPS == MAX_STEPS  # the CLI's copy (kept free of JAX) is the solvers'
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"argument --max-steps: expected an integer in 1 … {MAX_STEPS}" in err
