@@ -28,9 +28,9 @@ class Newton(AbstractFixedPointSolver):
     (singular J_g) stops the solve with `RESULTS.linear_solve_failed`.
 
     The default `linear_solver=None` chooses LU with partial pivoting: on CPU, for a dense J_g
-    of at most 8 unknowns (float32 or float64), an elimination written in `jax.numpy` whose
-    steps are vectorised across a `vmap`ped batch (Newton over many starts: 1.3-3.7x faster
-    than LAPACK once per matrix, `benchmarks/batched_newton.py`); otherwise (and on
+    of at most 16 unknowns in float64 (8 in float32), an elimination written in `jax.numpy`
+    whose steps are vectorised across a `vmap`ped batch (Newton over many starts: 1.1-3.7x
+    faster than LAPACK once per matrix, `benchmarks/batched_newton.py`); otherwise (and on
     accelerators, where it is not measured) `lineax.LU()`. Pass `lineax.LU()` to always use
     LAPACK.
     bfloat16 and float16 states are solved in float32 (LAPACK has no such kernels) and cast

@@ -3,8 +3,9 @@
 Under `jax.vmap`, `jnp.linalg.solve` (and `lineax.LU`) call LAPACK once per matrix: for
 systems of a few unknowns the per-call overhead, not the arithmetic, sets the cost. Here the
 batch axis is moved last, so every step of the elimination is one elementwise operation over
-the whole batch that XLA vectorises in SIMD lanes. `benchmarks/batched_newton.py` measures it
-against LAPACK; `jaxfp.Newton` uses it for small dense Jacobians (`SIZE_LIMITS`).
+the whole batch that XLA vectorises in SIMD lanes, run over cache-sized chunks of the batch.
+`benchmarks/batched_newton.py` measures it against LAPACK; `jaxfp.Newton` uses it for small
+dense Jacobians (`SIZE_LIMITS`).
 """
 
 from typing import Any
@@ -14,11 +15,12 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, Inexact
 
-# Largest system, per real dtype, that `jaxfp.Newton` solves with it by default: on CPU it beat
-# batched LAPACK in the Newton benchmark up to 8 unknowns in float64 (slower at 16) and up to 16
-# in float32, but at 16 in float32 rounding flipped 10% of the chaotic starts of a tanh network
-# to other outcomes, so float32 stops at 8 too (`benchmarks/batched_newton.py`).
-SIZE_LIMITS = {jnp.dtype(jnp.float32): 8, jnp.dtype(jnp.float64): 8}
+# Largest system, per real dtype, that `jaxfp.Newton` solves with it by default: on CPU, solved
+# in cache-sized chunks of the batch, it beat batched LAPACK in the Newton benchmark up to 16
+# unknowns (1.1-1.8x at 16; slower at 32). In float32 at 16 rounding flipped 10% of the chaotic
+# starts of a tanh network to other outcomes than with LAPACK, so float32 stops at 8
+# (`benchmarks/batched_newton.py`).
+SIZE_LIMITS = {jnp.dtype(jnp.float32): 8, jnp.dtype(jnp.float64): 16}
 
 
 def _solve_batch_last(
@@ -55,6 +57,40 @@ def _solve_batch_last(
     return jnp.stack(solution[::-1])
 
 
+# Bytes of the augmented block (rows x columns x lanes) that one pass of the elimination works on:
+# small enough to stay in a core's L2 cache (1 MiB on the benchmark machine) between the d steps.
+CHUNK_BYTES = 2**18
+
+
+def _solve_in_chunks(
+    matrix: Inexact[Array, "n n batch"], vector: Inexact[Array, "n batch"]
+) -> Inexact[Array, "n batch"]:
+    """`_solve_batch_last` over chunks of the batch, one after the other (`lax.map`).
+
+    Each step of the elimination streams the whole trailing block; over the full batch that block
+    outgrows the cache from d = 16 (1024 lanes, float64: 2.2 MB), and the solve runs at memory
+    speed. A chunk of at most `CHUNK_BYTES` stays in cache for all d steps. The batch is padded
+    with identity systems to a whole number of chunks.
+    """
+    size, batch = vector.shape
+    lane_bytes = size * (size + 1) * matrix.dtype.itemsize
+    chunk = max(8, 1 << max(0, (CHUNK_BYTES // lane_bytes).bit_length() - 1))
+    if batch <= chunk:
+        return _solve_batch_last(matrix, vector)
+    chunks = -(-batch // chunk)
+    padding = chunks * chunk - batch
+    if padding:
+        identity = jnp.broadcast_to(
+            jnp.eye(size, dtype=matrix.dtype)[..., None], (size, size, padding)
+        )
+        matrix = jnp.concatenate([matrix, identity], axis=-1)
+        vector = jnp.concatenate([vector, jnp.zeros((size, padding), vector.dtype)], axis=-1)
+    matrix = jnp.moveaxis(matrix.reshape(size, size, chunks, chunk), 2, 0)
+    vector = jnp.moveaxis(vector.reshape(size, chunks, chunk), 1, 0)
+    solution = jax.lax.map(lambda pair: _solve_batch_last(*pair), (matrix, vector))
+    return jnp.moveaxis(solution, 0, 1).reshape(size, chunks * chunk)[:, :batch]
+
+
 @jax.custom_batching.custom_vmap
 def vectorized_solve(matrix: Inexact[Array, "n n"], vector: Inexact[Array, " n"]):
     """x with matrix @ x = vector (LU with partial pivoting); under `vmap` the batch is
@@ -78,7 +114,7 @@ def _vectorized_solve_batched(axis_size, in_batched, matrix, vector):
     if not vector_batched:
         vector = jnp.broadcast_to(vector, (axis_size, *vector.shape))
     dtype = jnp.result_type(matrix, vector)
-    solution = _solve_batch_last(
+    solution = _solve_in_chunks(
         jnp.moveaxis(matrix.astype(dtype), 0, -1), jnp.moveaxis(vector.astype(dtype), 0, -1)
     )
     return jnp.moveaxis(solution, -1, 0), True

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 import jaxfp
-from jaxfp._solver.vectorized_lu import SIZE_LIMITS, VectorizedLU, vectorized_solve
+from jaxfp._solver.vectorized_lu import (
+    SIZE_LIMITS,
+    VectorizedLU,
+    _solve_batch_last,
+    _solve_in_chunks,
+    vectorized_solve,
+)
 
 # Relative agreement with LAPACK: a few hundred ulps times the condition number.
 AGREEMENT = {jnp.float64: 1e-10, jnp.float32: 1e-3}
@@ -42,6 +48,16 @@ def test_agrees_with_lapack(size, dtype):
         scale = condition * (1.0 + jnp.abs(reference))
         assert bool(jnp.all(solution.result == lx.RESULTS.successful))
         assert float(jnp.max(jnp.abs(solution.value - reference) / scale)) < AGREEMENT[dtype]
+
+
+def test_chunks_with_a_padded_last_chunk_give_the_whole_batch_solve():
+    # 16 unknowns in float64: chunks of 64 systems, so 200 systems take 4 chunks, the last padded.
+    matrices, vectors = _batch(16, 1e3, jnp.float64)
+    matrices, vectors = jnp.moveaxis(matrices[:200], 0, -1), vectors[:200].T
+    chunked = jax.jit(_solve_in_chunks)(matrices, vectors)
+    assert chunked.shape == (16, 200)
+    whole = jax.jit(_solve_batch_last)(matrices, vectors)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)
 
 
 def test_pivoting_handles_a_zero_leading_entry():
