@@ -45,7 +45,7 @@ def _solve_batch_last(
         pivot_row = jnp.take_along_axis(block, pivot[None, None, :], axis=0)[0]
         below = jnp.arange(1, rows)[:, None, None] == pivot[None, None, :]
         rest = jnp.where(below, block[0][None], block[1:])
-        factor = rest[:, 0] / pivot_row[0]
+        factor = rest[:, 0] / pivot_row[:1]  # (rows - 1, batch) / (1, batch): no rank promotion
         block = rest[:, 1:] - factor[:, None] * pivot_row[None, 1:]
         pivot_rows.append(pivot_row)
     solution = []
