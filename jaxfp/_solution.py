@@ -7,11 +7,25 @@ imports none of them.
 from typing import Any, Generic, TypeVar
 
 import equinox as eqx
+import jax
+import numpy as np
 import optimistix as optx
 from jaxtyping import Array, Float, Int
 
 
-class RESULTS(eqx.Enumeration):
+class _ResultsMeta(type(eqx.Enumeration)):
+    """equinox's enumeration metaclass, but `RESULTS[item]` (hence `repr(item)`) of an empty
+    batch of codes is `[]`: equinox maps the codes with `np.vectorize`, which refuses size-0
+    arrays (the result of `fixed_point_batched` over zero problems)."""
+
+    def __getitem__(cls, item) -> str:
+        if isinstance(item, cls) and not isinstance(item._value, jax.core.Tracer):
+            if isinstance(item._value, (np.ndarray, Array)) and item._value.size == 0:
+                return str(np.asarray(item._value))
+        return super().__getitem__(item)
+
+
+class RESULTS(eqx.Enumeration, metaclass=_ResultsMeta):
     """Why a solve stopped. `RESULTS[code]` gives the message; `successful` has none.
 
     Compare with `sol.result == jaxfp.RESULTS.successful`; under `vmap` this is elementwise.

@@ -135,3 +135,18 @@ def test_differentiating_fixed_point_batched_raises_instead_of_a_silent_zero(tra
         else:
             jax.jvp(total, (1.0,), (1.0,))
     assert jnp.isfinite(total(1.0))  # undifferentiated calls are unaffected
+
+
+def test_repr_of_zero_problems_shows_an_empty_result():
+    # equinox's `Enumeration` maps codes to messages with `np.vectorize`, which refused the
+    # size-0 array: `repr(sol)` raised.
+    sol = jaxfp.fixed_point_batched(
+        lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), jnp.zeros((0, 3))
+    )
+    assert "RESULTS<[]>" in repr(sol)
+    assert jaxfp.RESULTS[sol.result] == "[]"
+    one = jaxfp.fixed_point_batched(
+        lambda y, a: jnp.cos(y), jaxfp.Picard(1e-6, 1e-6), jnp.zeros((1, 3))
+    )
+    assert jaxfp.RESULTS[one.result] == "['']"
+    assert repr(jaxfp.RESULTS.max_steps_reached).startswith("jaxfp._solution.RESULTS<The ")
