@@ -164,7 +164,7 @@ def preconditioner_at(net: LoopedNet, point: Array) -> Array:
     return jnp.where(jnp.all(jnp.isfinite(inverse)), inverse, eye)
 
 
-def _krawczyk(net, lower, upper, weight_radius, bias_radius, preconditioner):
+def krawczyk(net, lower, upper, weight_radius, bias_radius, preconditioner):
     """K(X) for x − F(x) = 0 and the bound ‖I − C(I − J(X))‖_∞."""
     eye = jnp.eye(net.dim, dtype=lower.dtype)
     middle, _ = midpoint_radius(lower, upper)
@@ -265,7 +265,7 @@ def certify_box_unchecked(
         k_low, k_high = jnp.full_like(lower, -jnp.inf), jnp.full_like(upper, jnp.inf)
         k_bound = jnp.full_like(bound, jnp.inf)
     else:
-        k_low, k_high, k_bound = _krawczyk(
+        k_low, k_high, k_bound = krawczyk(
             net, lower, upper, weight_radius, bias_radius, preconditioner
         )
     krawczyk_inside = jnp.all(k_low > lower) & jnp.all(k_high < upper)

@@ -13,6 +13,7 @@ from ._box import (
     Method,
     certify_box_unchecked,
     check_radii,
+    krawczyk,
     preconditioner_at,
     radii_as_arrays,
 )
@@ -23,6 +24,10 @@ from ._results import Certificate, CertificateMethod, CertificateReason
 _CHUNK = 1024
 # Radii tried when `radius=None`, relative to 1 + ‖x*‖_∞ (plus the smallest sensible radius).
 _LADDER = (1e-1, 1e-2, 1e-3, 1e-5, 1e-8)
+# Rounds of tightening of a certified enclosure, at most, and the width (in ulps of
+# 1 + ‖x*‖_∞) below which it is not tightened further: a polished point stays inside.
+_TIGHTEN_ROUNDS = 16
+_TIGHTEST_ULPS = 1024
 
 
 @exported_jit
@@ -31,6 +36,51 @@ def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certifica
         lambda point: _one(net, point, radius, method, weight_radius, bias_radius),
         points,
         batch_size=min(points.shape[0], _CHUNK),
+    )
+
+
+def _tightened(
+    net, certificate, point, method, weight_radius, bias_radius, preconditioner
+) -> Certificate:
+    """`certificate` with its enclosure E of the unique fixed point x̂ tightened, then asked
+    whether it holds `point`. x̂ ∈ E gives x̂ = F(x̂) ∈ F(E) and x̂ ∈ K(E) (Krawczyk, unless
+    `method` is "contraction"), so E ← E ∩ F(E) ∩ K(E), outward rounded, still holds x̂, and
+    so does E widened (within the last E) to `_TIGHTEST_ULPS` about its centre; the rounds stop
+    when E stops halving. Without this a point
+    far from x̂ could lie in the loose first enclosure of a large certified box."""
+    floor = _TIGHTEST_ULPS * jnp.finfo(point.dtype).eps * (1.0 + max_abs(point))
+    if method != "contraction" and preconditioner is None:
+        preconditioner = preconditioner_at(net, point)  # any C is rigorous: one for all rounds
+
+    def shrink(carry):
+        low, high, _, rounds = carry
+        image_low, image_high = net.interval(low, high, weight_radius, bias_radius)
+        new_low, new_high = jnp.maximum(low, image_low), jnp.minimum(high, image_high)
+        if method != "contraction":
+            k_low, k_high, _ = krawczyk(net, low, high, weight_radius, bias_radius, preconditioner)
+            new_low = jnp.maximum(new_low, jnp.where(jnp.isnan(k_low), -jnp.inf, k_low))
+            new_high = jnp.minimum(new_high, jnp.where(jnp.isnan(k_high), jnp.inf, k_high))
+        # Widened back to the floor around its centre (a superset: still rigorous), so that a
+        # point within the floor of x̂ is never cut off by a round that overshoots.
+        centre = 0.5 * (new_low + new_high)
+        new_low = jnp.maximum(low, jnp.minimum(new_low, round_down(centre - floor)))
+        new_high = jnp.minimum(high, jnp.maximum(new_high, round_up(centre + floor)))
+        halved = max_abs(new_high - new_low) <= 0.5 * max_abs(high - low)
+        return new_low, new_high, halved, rounds + 1
+
+    def keep_going(carry):
+        low, high, halved, rounds = carry
+        return halved & (rounds < _TIGHTEN_ROUNDS)
+
+    start = (certificate.enclosure_lower, certificate.enclosure_upper, certificate.certified, 0)
+    low, high, _, _ = jax.lax.while_loop(keep_going, shrink, start)
+    encloses = jnp.all((low <= point) & (point <= high))
+    farthest = jnp.maximum(round_up(point - low), round_up(high - point))
+    distance = jnp.where(certificate.certified, max_abs(farthest), jnp.inf)
+    return eqx.tree_at(
+        lambda c: (c.enclosure_lower, c.enclosure_upper, c.encloses_point, c.point_distance),
+        certificate,
+        (low, high, encloses, distance),
     )
 
 
@@ -48,6 +98,16 @@ def _about_point(certificate: Certificate) -> Certificate:
     )
 
 
+def _certify_at(net, point, low, high, method, weight_radius, bias_radius, preconditioner=None):
+    """The certificate of the box [low, high] built around `point`, about `point`."""
+    certificate = certify_box_unchecked(
+        net, low, high, method, weight_radius, bias_radius, preconditioner, point
+    )
+    return _about_point(
+        _tightened(net, certificate, point, method, weight_radius, bias_radius, preconditioner)
+    )
+
+
 @eqx.filter_jit
 def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     def box(r):
@@ -55,9 +115,7 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
 
     if radius is not None:
         low, high = box(radius)
-        return _about_point(
-            certify_box_unchecked(net, low, high, method, weight_radius, bias_radius, point=point)
-        )
+        return _certify_at(net, point, low, high, method, weight_radius, bias_radius)
     preconditioner = None if method == "contraction" else preconditioner_at(net, point)
     newton_step = (
         jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
@@ -70,10 +128,8 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
 
     def attempt(index):
         low, high = box(radii[index])
-        return _about_point(
-            certify_box_unchecked(
-                net, low, high, method, weight_radius, bias_radius, preconditioner, point
-            )
+        return _certify_at(
+            net, point, low, high, method, weight_radius, bias_radius, preconditioner
         )
 
     # Largest radius first, stopping at the first certified one (so a batch of attracting
@@ -105,9 +161,11 @@ def certify_fixed_point(
     """Certify a (numerically found) fixed point with a box X = x* ± r (`certify_box`).
 
     The answer is about the given point: `certified` is True only when X provably holds
-    exactly one fixed point x̂ **and** x* lies in x̂'s enclosure X ∩ F(X) ∩ K(X)
-    (`encloses_point`); `point_distance` bounds ‖x* − x̂‖_∞ rigorously. A point near a fixed
-    point but outside its enclosure gets `reason == point_not_enclosed`.
+    exactly one fixed point x̂ **and** x* lies in x̂'s enclosure (`encloses_point`): X ∩ F(X) ∩
+    K(X), tightened by rounds of E ← E ∩ F(E) ∩ K(E) while it halves (down to about a thousand
+    ulps of 1 + ‖x*‖_∞, so a polished point stays inside); `point_distance` bounds ‖x* − x̂‖_∞
+    rigorously. A point near a fixed point but outside its enclosure gets
+    `reason == point_not_enclosed`.
 
     With `radius=None` the radius is chosen automatically: it tries the radii
     (1 + ‖x*‖_∞)·{10⁻¹, 10⁻², 10⁻³, 10⁻⁵, 10⁻⁸} and the smallest sensible radius (4× the Newton

@@ -44,3 +44,26 @@ def test_refused_box_has_infinite_point_distance():
     cert = certify.certify_box(net, jnp.full(2, -1.0), jnp.full(2, 1.0))  # nine fixed points
     assert not bool(cert.certified)
     assert float(cert.point_distance) == float("inf")
+
+
+def test_point_inside_a_large_certified_box_is_not_certified_unless_near_the_fixed_point():
+    # The automatic ladder certifies a box around (0.3, -0.2) that holds the one fixed point 0;
+    # the box's first enclosure X ∩ F(X) is loose enough to hold the point, the tightened one
+    # is not: the answer is about the point.
+    net = looped.tanh_identity_network(2, gain=0.5)
+    cert = certify.certify_fixed_point(net, jnp.array([0.3, -0.2]))
+    assert not bool(cert.certified)
+    assert cert.reason == CertificateReason.point_not_enclosed
+    assert 0.3 <= float(cert.point_distance) < 0.31
+    assert float(jnp.max(cert.enclosure_upper - cert.enclosure_lower)) < 1e-9
+
+
+def test_polished_points_stay_inside_their_tightened_enclosures():
+    # Points one or two ulps from the exact fixed points still certify (the floor of the
+    # tightening), with a distance bound of about a thousand ulps.
+    net = looped.tanh_identity_network(3, gain=2.0)
+    points = looped.reference_fixed_points("tanh-identity", 3)
+    for nudged in (points, np.nextafter(points, np.inf), np.nextafter(points, -np.inf)):
+        certs = certify.certify_fixed_point(net, jnp.asarray(nudged))
+        assert bool(jnp.all(certs.certified))
+        assert float(jnp.max(certs.point_distance)) < 1e-11
