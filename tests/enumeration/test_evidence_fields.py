@@ -3,19 +3,12 @@ its text is derived from those fields: nothing is parsed back out of prose."""
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 import pytest
 
 import jaxfp
 from jaxfp.enumeration import Auto, ExactRegions, Starts, assemble_fixed_points
 from jaxfp.enumeration._fixed_points import Evidence
-
-
-@pytest.fixture(scope="module", autouse=True)
-def float64():
-    with jax.enable_x64(True):
-        yield
 
 
 def _index_sentences(evidence: Evidence) -> list[str]:

@@ -5,7 +5,6 @@ the parts of one run, and a merge with paths unaccounted for is not complete."""
 import dataclasses
 import json
 
-import jax
 import numpy as np
 import pytest
 
@@ -25,12 +24,6 @@ POINT_TOLERANCE = 1e-12
 
 class Killed(Exception):
     pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def float64():
-    with jax.enable_x64(True):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ parts of one run."""
 import dataclasses
 import json
 
-import jax
 import numpy as np
 import pytest
 
@@ -14,12 +13,6 @@ from jaxfp.enumeration import ExactRegions, Starts, enumerate_part, merge_parts,
 
 from ._pwl_cases import split_net
 from .test_multiprocess import run_two_processes
-
-
-@pytest.fixture(scope="module", autouse=True)
-def float64():
-    with jax.enable_x64(True):
-        yield
 
 
 @pytest.fixture(scope="module")
