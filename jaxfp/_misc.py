@@ -5,6 +5,7 @@ Nothing here knows of solvers or networks; every module of the package may impor
 
 import numbers
 from collections.abc import Callable
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -138,7 +139,15 @@ def split_spec(spec: str) -> tuple[str, str | None]:
     return head, (tail if colon else None)
 
 
-def split_name(text, kind: str, valid: str) -> tuple[str, str | None]:
+class Name(NamedTuple):
+    """A by-name lookup's `NAME` or `NAME:PARAMETER`, split by `split_name`."""
+
+    text: str  # the whole name without surrounding spaces (what error messages quote)
+    head: str  # NAME, lower-cased
+    parameter: str | None  # PARAMETER, None when there is no colon
+
+
+def split_name(text, kind: str, valid: str) -> Name:
     """`text` split by `split_spec`, its head lower-cased: the first step of every by-name
     lookup (activations, parameters).
 
@@ -148,7 +157,7 @@ def split_name(text, kind: str, valid: str) -> tuple[str, str | None]:
 
     Example:
         >>> split_name(" Bias:2 ", "parameter", "gain, bias:I")
-        ('bias', '2')
+        Name(text='Bias:2', head='bias', parameter='2')
     """
     if not isinstance(text, str):
         raise ValueError(f"{kind} name must be a string, got {type(text).__name__}.")
@@ -157,4 +166,4 @@ def split_name(text, kind: str, valid: str) -> tuple[str, str | None]:
     except ValueError as error:
         message = f"{kind} {text.strip()!r} is not of the form NAME or NAME:PARAMETER"
         raise ValueError(f"{message}; valid {kind}s: {valid}.") from error
-    return head.lower(), tail
+    return Name(text.strip(), head.lower(), tail)

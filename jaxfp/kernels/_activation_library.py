@@ -177,7 +177,7 @@ def get_activation(name: str) -> KernelActivation:
         >>> float(jk.get_activation("leaky_relu:0.2")(-1.0))
         -0.2
     """
-    base, parameter = split_name(name, "activation", ", ".join(ACTIVATION_NAMES))
+    _, base, parameter = split_name(name, "activation", ", ".join(ACTIVATION_NAMES))
     base = _ALIASES.get(base, base)
     if parameter is None and base in _NO_PARAMETER:
         function, kinks, continuous, closed_form = _NO_PARAMETER[base]

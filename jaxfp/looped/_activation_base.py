@@ -1,8 +1,10 @@
 """The activation interface every looped network uses."""
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
+from equinox import AbstractVar
 from jaxtyping import Array, ArrayLike, Float
 
 
@@ -22,6 +24,9 @@ class Activation(eqx.Module):
       unbounded (used as the search box of certified-complete enumeration).
     - `name`: the spelling `jaxfp.looped.activation_from_name` parses back to this activation.
 
+    `output_range` and `name` are a class attribute (`name: ClassVar[str] = "tanh"`) when they
+    are constants, a property when they depend on the activation's parameters.
+
     Optional: `polynomial_coefficients` (c_0, …, c_k) when σ is a polynomial Σ c_j u^j (the
     enumeration chooses its method from it), else None (the default).
 
@@ -32,6 +37,10 @@ class Activation(eqx.Module):
         >>> bool(lower[0] <= jnp.tanh(-1.0)) and bool(upper[0] >= jnp.tanh(2.0))
         True
     """
+
+    output_range: AbstractVar[tuple[float, float]]
+    name: AbstractVar[str]
+    polynomial_coefficients: ClassVar[tuple[float, ...] | None] = None
 
     @abc.abstractmethod
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]: ...
@@ -48,16 +57,3 @@ class Activation(eqx.Module):
     def derivative_interval(
         self, lower: ArrayLike, upper: ArrayLike
     ) -> tuple[Float[Array, "..."], Float[Array, "..."]]: ...
-
-    @property
-    @abc.abstractmethod
-    def output_range(self) -> tuple[float, float]: ...
-
-    @property
-    @abc.abstractmethod
-    def name(self) -> str: ...
-
-    @property
-    def polynomial_coefficients(self) -> tuple[float, ...] | None:
-        """(c_0, …, c_k) when σ(u) = Σ c_j u^j exactly, else None."""
-        return None

@@ -84,23 +84,23 @@ def activation_from_name(text: str) -> Activation:
         >>> jaxfp.looped.activation_from_name("leaky_relu:0.1").name
         'leaky_relu:0.1'
     """
-    head, tail = split_name(text, "activation", _VALID)
-    full, sep = text.strip(), tail is not None
-    key = head.replace("-", "_")
+    name = split_name(text, "activation", _VALID)
+    key = name.head.replace("-", "_")
     if key == "absolute":
         key = "abs"
-    if key == "poly" and sep:
+    if name.parameter is None:
+        if key in _SIMPLE:
+            return _SIMPLE[key]()
+    elif key == "poly":
         try:
-            return Polynomial(_numbers(tail, "coefficients", full))
+            return Polynomial(_numbers(name.parameter, "coefficients", name.text))
         except ValueError as error:
-            raise ValueError(f"activation {full!r}: {error}") from error
-    if key == "pwl" and sep:
-        return _piecewise(tail, full)
-    if key == "leaky_relu" and sep:
-        values = _numbers(tail, "the slope", full)
+            raise ValueError(f"activation {name.text!r}: {error}") from error
+    elif key == "pwl":
+        return _piecewise(name.parameter, name.text)
+    elif key == "leaky_relu":
+        values = _numbers(name.parameter, "the slope", name.text)
         if len(values) != 1:
-            raise ValueError(f"activation {full!r}: leaky_relu takes one slope.")
+            raise ValueError(f"activation {name.text!r}: leaky_relu takes one slope.")
         return leaky_relu(values[0])
-    if key in _SIMPLE and not sep:
-        return _SIMPLE[key]()
-    raise ValueError(f"unknown activation {full!r}; valid activations: {_VALID}.")
+    raise ValueError(f"unknown activation {name.text!r}; valid activations: {_VALID}.")

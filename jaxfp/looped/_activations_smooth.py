@@ -1,9 +1,11 @@
 """Smooth standard activations: tanh, sigmoid, exp, sin, square, cube."""
 
 import math
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+from equinox import AbstractClassVar
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_base import Activation
@@ -36,7 +38,21 @@ def _unimodal(fn, peak: float, lower, upper, floor=-jnp.inf, ceiling=jnp.inf) ->
     return jnp.clip(low, floor, ceiling), jnp.clip(high, floor, ceiling)
 
 
-class Tanh(Activation):
+class _AbstractSigmoidal(Activation):
+    """An increasing σ onto the bounded `output_range` whose derivative rises to its peak
+    `derivative_peak` = σ'(0) and falls after it: its range and its derivative's range over a
+    box follow from the end points (and 0)."""
+
+    derivative_peak: AbstractClassVar[float]
+
+    def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
+        return _increasing(self, lower, upper, *self.output_range)
+
+    def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
+        return _unimodal(self.derivative, 0.0, lower, upper, 0.0, self.derivative_peak)
+
+
+class Tanh(_AbstractSigmoidal):
     """σ(u) = tanh(u); σ'(u) = sech²(u) ∈ (0, 1], peak at 0; output range (−1, 1).
 
     Example:
@@ -45,28 +61,18 @@ class Tanh(Activation):
         1.0
     """
 
+    name: ClassVar[str] = "tanh"
+    output_range: ClassVar[tuple[float, float]] = (-1.0, 1.0)
+    derivative_peak: ClassVar[float] = 1.0
+
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return jnp.tanh(as_float(u))
 
     def derivative(self, u: ArrayLike) -> Float[Array, "..."]:
         return 1.0 / jnp.cosh(as_float(u)) ** 2
 
-    def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
-        return _increasing(jnp.tanh, lower, upper, -1.0, 1.0)
 
-    def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
-        return _unimodal(self.derivative, 0.0, lower, upper, 0.0, 1.0)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (-1.0, 1.0)
-
-    @property
-    def name(self) -> str:
-        return "tanh"
-
-
-class Sigmoid(Activation):
+class Sigmoid(_AbstractSigmoidal):
     """σ(u) = 1 / (1 + e^{−u}); σ' = σ(u)σ(−u) ∈ (0, 1/4], peak at 0; output range (0, 1).
 
     Example:
@@ -75,26 +81,16 @@ class Sigmoid(Activation):
         0.5
     """
 
+    name: ClassVar[str] = "sigmoid"
+    output_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    derivative_peak: ClassVar[float] = 0.25
+
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return jax.nn.sigmoid(as_float(u))
 
     def derivative(self, u: ArrayLike) -> Float[Array, "..."]:
         u = as_float(u)
         return jax.nn.sigmoid(u) * jax.nn.sigmoid(-u)
-
-    def interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
-        return _increasing(jax.nn.sigmoid, lower, upper, 0.0, 1.0)
-
-    def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
-        return _unimodal(self.derivative, 0.0, lower, upper, 0.0, 0.25)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (0.0, 1.0)
-
-    @property
-    def name(self) -> str:
-        return "sigmoid"
 
 
 class Exp(Activation):
@@ -105,6 +101,9 @@ class Exp(Activation):
         >>> float(jaxfp.looped.activation_from_name("exp")(0.0))
         1.0
     """
+
+    name: ClassVar[str] = "exp"
+    output_range: ClassVar[tuple[float, float]] = (0.0, math.inf)
 
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return jnp.exp(as_float(u))
@@ -117,14 +116,6 @@ class Exp(Activation):
 
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         return self.interval(lower, upper)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (0.0, math.inf)
-
-    @property
-    def name(self) -> str:
-        return "exp"
 
 
 def _sinusoid_interval(fn, peak_phase: float, lower, upper) -> _Pair:
@@ -158,6 +149,9 @@ class Sin(Activation):
         1.0
     """
 
+    name: ClassVar[str] = "sin"
+    output_range: ClassVar[tuple[float, float]] = (-1.0, 1.0)
+
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return jnp.sin(as_float(u))
 
@@ -170,14 +164,6 @@ class Sin(Activation):
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         return _sinusoid_interval(jnp.cos, 0.0, lower, upper)
 
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (-1.0, 1.0)
-
-    @property
-    def name(self) -> str:
-        return "sin"
-
 
 class Square(Activation):
     """σ(u) = u², σ' = 2u; output range [0, ∞).
@@ -189,6 +175,10 @@ class Square(Activation):
         >>> float(lower), float(upper) >= 4.0
         (0.0, True)
     """
+
+    name: ClassVar[str] = "square"
+    output_range: ClassVar[tuple[float, float]] = (0.0, math.inf)
+    polynomial_coefficients: ClassVar[tuple[float, ...]] = (0.0, 0.0, 1.0)
 
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return as_float(u) ** 2
@@ -206,18 +196,6 @@ class Square(Activation):
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         return round_down(2.0 * as_float(lower)), round_up(2.0 * as_float(upper))
 
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (0.0, math.inf)
-
-    @property
-    def polynomial_coefficients(self) -> tuple[float, ...]:
-        return (0.0, 0.0, 1.0)
-
-    @property
-    def name(self) -> str:
-        return "square"
-
 
 class Cube(Activation):
     """σ(u) = u³ (increasing), σ' = 3u²; output range ℝ.
@@ -227,6 +205,10 @@ class Cube(Activation):
         >>> float(jaxfp.looped.activation_from_name("cube")(2.0))
         8.0
     """
+
+    name: ClassVar[str] = "cube"
+    output_range: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    polynomial_coefficients: ClassVar[tuple[float, ...]] = (0.0, 0.0, 0.0, 1.0)
 
     def __call__(self, u: ArrayLike) -> Float[Array, "..."]:
         return as_float(u) ** 3
@@ -240,15 +222,3 @@ class Cube(Activation):
     def derivative_interval(self, lower: ArrayLike, upper: ArrayLike) -> _Pair:
         low, high = Square().interval(lower, upper)
         return jnp.maximum(round_down(3.0 * low), 0.0), round_up(3.0 * high)
-
-    @property
-    def output_range(self) -> tuple[float, float]:
-        return (-math.inf, math.inf)
-
-    @property
-    def polynomial_coefficients(self) -> tuple[float, ...]:
-        return (0.0, 0.0, 0.0, 1.0)
-
-    @property
-    def name(self) -> str:
-        return "cube"

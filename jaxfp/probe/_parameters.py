@@ -1,9 +1,11 @@
 """Scalar parameters of a looped network that continuation can follow."""
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
+from equinox import AbstractVar
 from jaxtyping import Array, ArrayLike, Float
 
 from .._misc import split_name
@@ -12,17 +14,16 @@ from ..looped import LoopedNet
 
 class AbstractParameter(eqx.Module):
     """A scalar parameter λ of a looped network: `value(net)` reads it, `replace(net, λ)` gives
-    the network with λ set (differentiable in λ), `name` is its CLI spelling."""
+    the network with λ set (differentiable in λ), `name` is its CLI spelling (a class attribute
+    when it is a constant, a property when it names an index)."""
+
+    name: AbstractVar[str]
 
     @abc.abstractmethod
     def value(self, net: LoopedNet) -> Float[Array, ""]: ...
 
     @abc.abstractmethod
     def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet: ...
-
-    @property
-    @abc.abstractmethod
-    def name(self) -> str: ...
 
     def check(self, net: LoopedNet) -> None:
         """Raise `ValueError` if the parameter does not exist in `net` (default: always ok)."""
@@ -45,15 +46,13 @@ class Gain(AbstractParameter):
         [[1.0]]
     """
 
+    name: ClassVar[str] = "gain"
+
     def value(self, net: LoopedNet) -> Float[Array, ""]:
         return jnp.ones((), net.W.dtype)
 
     def replace(self, net: LoopedNet, value: ArrayLike) -> LoopedNet:
         return eqx.tree_at(lambda n: n.W, net, value * net.W)
-
-    @property
-    def name(self) -> str:
-        return "gain"
 
 
 class Bias(AbstractParameter):
@@ -138,12 +137,11 @@ def parameter_from_name(text: str) -> AbstractParameter:
         >>> jaxfp.probe.parameter_from_name("weight:0,1").name
         'weight:0,1'
     """
-    head, tail = split_name(text, "parameter", _SPELLINGS)
-    full, sep = text.strip(), tail is not None
-    if head == "gain" and not sep:
+    name = split_name(text, "parameter", _SPELLINGS)
+    if name.head == "gain" and name.parameter is None:
         return Gain()
-    if head == "bias" and sep:
-        return Bias(*_indices(tail, 1, full))
-    if head == "weight" and sep:
-        return Weight(*_indices(tail, 2, full))
-    raise ValueError(f"unknown parameter {full!r}; valid parameters: {_SPELLINGS}.")
+    if name.head == "bias" and name.parameter is not None:
+        return Bias(*_indices(name.parameter, 1, name.text))
+    if name.head == "weight" and name.parameter is not None:
+        return Weight(*_indices(name.parameter, 2, name.text))
+    raise ValueError(f"unknown parameter {name.text!r}; valid parameters: {_SPELLINGS}.")
