@@ -182,21 +182,37 @@ def basin_map(
 class BasinVolumes(eqx.Module):
     """Monte Carlo estimates of the basin volumes inside a box, with Wilson intervals.
 
-    - `fraction`: fraction of uniform starts reaching each fixed point, shape (n,).
-    - `lower`, `upper`: the Wilson score interval at `confidence` (Wilson 1927), shape (n,).
     - `counts`: starts reaching each fixed point, shape (n,).
-    - `unmatched`: starts that did not converge to a listed fixed point (cycles, other
-      points, non-convergence).
     - `num_samples`, `confidence`: as requested.
+
+    The estimates are computed from these: `fraction`, `lower` and `upper` (the Wilson score
+    interval at `confidence`, Wilson 1927), and `unmatched`.
     """
 
-    fraction: Float[Array, " n"]
-    lower: Float[Array, " n"]
-    upper: Float[Array, " n"]
     counts: Int[Array, " n"]
-    unmatched: Int[Array, ""]
     num_samples: int = eqx.field(static=True)
     confidence: float = eqx.field(static=True)
+
+    @property
+    def fraction(self) -> Float[Array, " n"]:
+        """Fraction of uniform starts reaching each fixed point, shape (n,)."""
+        return self.counts / self.num_samples
+
+    @property
+    def lower(self) -> Float[Array, " n"]:
+        """Lower end of each fraction's Wilson score interval at `confidence`, shape (n,)."""
+        return jnp.asarray(wilson_interval(self.counts, self.num_samples, self.confidence)[0])
+
+    @property
+    def upper(self) -> Float[Array, " n"]:
+        """Upper end of each fraction's Wilson score interval at `confidence`, shape (n,)."""
+        return jnp.asarray(wilson_interval(self.counts, self.num_samples, self.confidence)[1])
+
+    @property
+    def unmatched(self) -> Int[Array, ""]:
+        """Starts that did not converge to a listed fixed point (cycles, other points,
+        non-convergence)."""
+        return self.num_samples - jnp.sum(self.counts)
 
 
 def basin_volumes(
@@ -259,15 +275,5 @@ def basin_volumes(
     _, labels = _iterate_and_match(
         net, starts, points, max_steps, tolerance, match_tolerance, lanes
     )
-    labels = np.asarray(labels)
-    counts = np.sum(labels[:, None] == np.arange(len(points)), axis=0)
-    interval_low, interval_high = wilson_interval(counts, num_samples, confidence)
-    return BasinVolumes(
-        fraction=jnp.asarray(np.asarray(counts) / num_samples),
-        lower=interval_low,
-        upper=interval_high,
-        counts=jnp.asarray(counts),
-        unmatched=jnp.asarray(num_samples - int(np.sum(counts))),
-        num_samples=num_samples,
-        confidence=confidence,
-    )
+    counts = jnp.sum(labels[:, None] == jnp.arange(len(points)), axis=0)
+    return BasinVolumes(counts=counts, num_samples=num_samples, confidence=confidence)

@@ -55,7 +55,7 @@ class Branch(eqx.Module):
     - `parameter`, `states`: λ and x* at each accepted point, shapes (n,), (n, d).
     - `arclength`: cumulative pseudo-arclength, shape (n,).
     - `parameter_slope`: dλ/ds along the arc (changes sign at a fold), shape (n,).
-    - `spectral_radius`: ρ(J_F(x*)), shape (n,); `stable` is ρ < 1.
+    - `spectral_radius`: ρ(J_F(x*)), shape (n,); the property `stable` is ρ < 1.
     - `determinant`: det(I − J), shape (n,) (zero at a fold).
     - `folds`: where dλ/ds = 0 (the branch turns back), located on the arc.
     - `stability_changes`: where ρ(J) crosses 1, located on the arc.
@@ -68,11 +68,15 @@ class Branch(eqx.Module):
     arclength: Float[Array, " n"]
     parameter_slope: Float[Array, " n"]
     spectral_radius: Float[Array, " n"]
-    stable: Bool[Array, " n"]
     determinant: Float[Array, " n"]
     folds: Bifurcations
     stability_changes: Bifurcations
     status: str = eqx.field(static=True)
+
+    @property
+    def stable(self) -> Bool[Array, " n"]:
+        """Whether each point is attracting: ρ(J_F(x*)) < 1, shape (n,)."""
+        return self.spectral_radius < 1
 
 
 def _kind(eigenvalue: complex) -> str:
@@ -302,7 +306,6 @@ def continue_fixed_point(
         if int(iterations) <= _FAST_ITERATIONS:
             h = min(h * _GROWTH, max_step)
     states = jnp.asarray(np.stack(zs))
-    radius = jnp.asarray(np.stack([diag.spectral_radius for diag in diags]))
     dim, dtype = net.dim, x0.dtype
     return Branch(
         parameter_name=parameter.name,
@@ -310,8 +313,7 @@ def continue_fixed_point(
         states=states[:, :-1],
         arclength=jnp.asarray(lengths, dtype),
         parameter_slope=jnp.asarray(np.stack(tangents)[:, -1]),
-        spectral_radius=radius,
-        stable=radius < 1,
+        spectral_radius=jnp.asarray(np.stack([diag.spectral_radius for diag in diags])),
         determinant=jnp.asarray(np.stack([diag.determinant for diag in diags])),
         folds=_events(*folds, dim, dtype),
         stability_changes=_events(*changes, dim, dtype),

@@ -40,15 +40,16 @@ class EscapeResult(eqx.Module):
     """The smallest perturbation found that makes the iteration converge elsewhere.
 
     - `perturbation`: δ (added to x₀ in mode `"state"`, to b in mode `"bias"`), shape (d,).
-    - `size`: ‖δ‖ in the chosen norm.
+    - `size`: ‖δ‖ in the chosen norm (+inf when no candidate δ reached an allowed target).
     - `start_index`: the fixed point the unperturbed iteration reaches (−1: none).
     - `target_index`: the basin aimed at (with `target=None`, the nearest one found).
     - `reached_index`: the fixed point the plain iteration reaches from the perturbed problem,
       verified by `jaxfp.fixed_point` with `jaxfp.Picard` (−1: none; in mode `"bias"` the
       limit is matched to the nearest fixed point of the unperturbed network).
     - `reached_point`: where that iteration converged, shape (d,).
-    - `success`: `reached_index == target_index` (and ≠ `start_index`).
     - `mode`, `norm`: as requested.
+
+    The property `success` says whether the search worked.
     """
 
     perturbation: Float[Array, " d"]
@@ -57,9 +58,18 @@ class EscapeResult(eqx.Module):
     target_index: Int[Array, ""]
     reached_index: Int[Array, ""]
     reached_point: Float[Array, " d"]
-    success: Bool[Array, ""]
     mode: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
+
+    @property
+    def success(self) -> Bool[Array, ""]:
+        """A δ was found (`size` finite), its verified limit is the target
+        (`reached_index == target_index`), and the target is another basin than the start's."""
+        return (
+            jnp.isfinite(self.size)
+            & (self.reached_index == self.target_index)
+            & (self.target_index != self.start_index)
+        )
 
 
 _NORMS = ("l2", "linf", "l1")
@@ -202,8 +212,7 @@ def _escape(search: _Search, target):
     reached = _solve(net_p, start_p, 4 * search.verify_steps)
     ok = reached.result == RESULTS.successful
     reached_index = jnp.where(ok, _nearest(points, reached.value), -1)
-    success = jnp.isfinite(sizes[best]) & (reached_index == best) & (best != start_index)
-    return delta, sizes[best], start_index, best, reached_index, reached.value, success
+    return delta, sizes[best], start_index, best, reached_index, reached.value
 
 
 def _solve(net, x, max_steps):
@@ -312,5 +321,4 @@ def escape_basin(
         check_positive(penalty, "penalty"),
     )
     code = jnp.asarray(-1 if target is None else target)
-    delta, size, start, best, reached, point, success = _escape(search, code)
-    return EscapeResult(delta, size, start, best, reached, point, success, mode, norm)
+    return EscapeResult(*_escape(search, code), mode, norm)

@@ -28,10 +28,8 @@ class Sensitivities(eqx.Module):
     - `weight`: ∂x*_i/∂W_ab, shape (n, d, d, d) indexed `[k, i, a, b]`.
     - `bias`: ∂x*_i/∂b_a, shape (n, d, d) indexed `[k, i, a]`.
     - `input`: ∂x*_i/∂u_c for an input u entering as b + U u, shape (n, d, m), or `None`.
-    - `condition_number`: cond₂(I − J); it blows up as x* nears a fold, where the fixed point
-      stops depending smoothly on the parameters (the warning sign of a bifurcation).
-    - `smallest_singular_value`: σ_min(I − J), the distance of I − J to singularity (the
-      scale-aware warning sign; in one dimension the condition number is always 1).
+    - `singular_values`: the singular values of I − J, largest first, shape (n, d); the
+      `condition_number` and `smallest_singular_value` are read from them.
     - `determinant`: det(I − J); it changes sign across a saddle-node fold.
     - `residual`: max-norm of F(x*) − x* at the given points (0 up to round-off for true ones).
     """
@@ -40,10 +38,21 @@ class Sensitivities(eqx.Module):
     weight: Float[Array, "n d d d"]
     bias: Float[Array, "n d d"]
     input: Float[Array, "n d m"] | None
-    condition_number: Float[Array, " n"]
-    smallest_singular_value: Float[Array, " n"]
+    singular_values: Float[Array, "n d"]
     determinant: Float[Array, " n"]
     residual: Float[Array, " n"]
+
+    @property
+    def condition_number(self) -> Float[Array, " n"]:
+        """cond₂(I − J) = σ_max / σ_min; it blows up as x* nears a fold, where the fixed point
+        stops depending smoothly on the parameters (the warning sign of a bifurcation)."""
+        return self.singular_values[:, 0] / self.singular_values[:, -1]
+
+    @property
+    def smallest_singular_value(self) -> Float[Array, " n"]:
+        """σ_min(I − J), the distance of I − J to singularity (the scale-aware warning sign; in
+        one dimension the condition number is always 1)."""
+        return self.singular_values[:, -1]
 
     def weight_influence(self) -> Float[Array, "n d d"]:
         """‖∂x*/∂W_ab‖₂ per fixed point and weight entry: which weight moves x* most.
@@ -157,8 +166,7 @@ def _sensitivities(net, points, input_matrix, method, rtol, max_steps) -> Sensit
         weight=weight,
         bias=bias,
         input=None if input_matrix is None else bias @ input_matrix,
-        condition_number=jnp.linalg.cond(system),
-        smallest_singular_value=jnp.linalg.svd(system, compute_uv=False)[:, -1],
+        singular_values=jnp.linalg.svd(system, compute_uv=False),
         determinant=jnp.linalg.det(system),
         residual=residual,
     )
