@@ -62,9 +62,11 @@ def newton(net: LoopedNet, coefficients, x: np.ndarray) -> np.ndarray:
     return x
 
 
-def classify(net: LoopedNet, coefficients, ends: dict) -> tuple[np.ndarray, np.ndarray]:
-    """End kind per path (int8) and the polished affine end (complex, NaN where none)."""
-    z, status, slope = ends["z"], ends["status"], ends["slope"]
+def classify(
+    net: LoopedNet, coefficients, z: np.ndarray, status: np.ndarray, slope: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """End kind per path (int8) and the polished affine end (complex, NaN where none), from the
+    paths' last chart points `z`, tracking statuses and endgame slopes (`PathState`'s)."""
     ratio = np.abs(z[:, 0]) / np.maximum(np.abs(z).max(axis=1), 1e-300)
     kind = np.full(status.shape, FAILED, np.int8)
     reached = status == REACHED

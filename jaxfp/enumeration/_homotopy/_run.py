@@ -39,7 +39,7 @@ from ...looped import LoopedNet
 from .._streaming import DirectoryStore, MemoryStore
 from ._ends import AT_INFINITY, FAILED, FINITE, SINGULAR, Ends, classify, newton, real_part
 from ._system import HomogeneousSystem, make_system, polynomial_coefficients
-from ._track import TrackOptions, track_paths
+from ._track import TrackOptions, endgame_slope, track_paths
 
 # Compiled trackers kept (one per network shape, chunk and lanes), oldest dropped first.
 _KEEP_COMPILED = 8
@@ -112,8 +112,8 @@ def _compiled_tracker(dim: int, coefficients: tuple, form: str, chunk_size: int,
     return compiled, time.perf_counter() - began
 
 
-def _chunk_record(net, coefficients, ends: dict) -> dict:
-    kind, points = classify(net, coefficients, ends)
+def _chunk_record(net, coefficients, z, status, slope) -> dict:
+    kind, points = classify(net, coefficients, z, status, slope)
     keep = np.flatnonzero(np.isfinite(points).all(axis=1))
     return {"kind": kind, "index": keep.astype(np.int64), "point": points[keep]}
 
@@ -185,9 +185,11 @@ class _Tracker:
         padded = np.zeros(self.chunk_size, np.int64)
         padded[: indices.size] = indices
         ends = compiled(self.system, jnp.asarray(padded), jnp.asarray(indices.size), options)
-        ends = {name: np.asarray(getattr(ends, name))[: indices.size] for name in ends.__dict__}
+        z, status, slope = (
+            np.asarray(a)[: indices.size] for a in (ends.z, ends.status, endgame_slope(ends))
+        )
         self.timing["tracking"] += time.perf_counter() - began
-        return _chunk_record(net, self.coefficients, ends)
+        return _chunk_record(net, self.coefficients, z, status, slope)
 
     def track_range(self, begin: int, end: int, checkpoint, resume, progress) -> TrackedRange:
         """The first pass over paths `begin` … `end − 1`, chunk by chunk (resumable)."""

@@ -15,7 +15,8 @@ the slope between the last two samples estimates the order at which z_0 → 0 (S
 `track_paths` runs `lanes` paths at a time inside one `jax.lax.while_loop`: every step, lanes
 whose path ended write their state out (one `jax.tree.map`) and take the next path (their start
 solution is computed from the path's number), so the work is the total number of steps, not
-lanes × the slowest path. The endgame slope is read off the written states after the loop.
+lanes × the slowest path. The endgame slope (`endgame_slope`) is read off the written states
+after the loop, not for every lane every step.
 """
 
 import equinox as eqx
@@ -45,29 +46,36 @@ class TrackOptions(eqx.Module):
     max_steps: Int[Array, ""]  # accepted + rejected steps per path
 
 
-class _Path(eqx.Module):
-    z: Complex[Array, " n"]
-    t: Float[Array, ""]
-    step: Float[Array, ""]
-    steps: Int[Array, ""]
-    status: Int[Array, ""]
-    decade: Int[Array, ""]
-    sample_old: Float[Array, " 2"]
-    sample_new: Float[Array, " 2"]
+class PathState(eqx.Module):
+    """One path's tracking state; a batch of them, with a leading axis, is what `track_paths`
+    returns (each path's last state).
+
+    - `z`: the chart point; `t`: the homotopy parameter reached; `step`: the next step in t;
+      `steps`: steps taken (accepted + rejected); `status`: `RUNNING` or how tracking ended.
+    - `decade`, `sample_old`, `sample_new`: the endgame's record, the power of ten 1 − t last
+      passed and the last two samples (log(1 − t), log(|z_0| / ‖z‖)) (`endgame_slope`).
+    """
+
+    z: Complex[Array, "*p n"]
+    t: Float[Array, "*p"]
+    step: Float[Array, "*p"]
+    steps: Int[Array, "*p"]
+    status: Int[Array, "*p"]
+    decade: Int[Array, "*p"]
+    sample_old: Float[Array, "*p 2"]
+    sample_new: Float[Array, "*p 2"]
 
 
-class TrackedPaths(eqx.Module):
-    """Per-path ends of one batch: the chart point, how tracking ended, and the endgame slope."""
-
-    z: Complex[Array, "p n"]
-    t: Float[Array, " p"]
-    steps: Int[Array, " p"]
-    status: Int[Array, " p"]
-    slope: Float[Array, " p"]
+def endgame_slope(path: PathState) -> Float[Array, "*p"]:
+    """d log(|z_0|/‖z‖) / d log(1 − t) between the last two endgame samples (0 without two):
+    the order at which z_0 → 0, for one path or a batch."""
+    run = path.sample_new[..., 0] - path.sample_old[..., 0]
+    rise = path.sample_new[..., 1] - path.sample_old[..., 1]
+    return jnp.where((path.decade <= -2) & (run != 0), rise / run, 0.0)
 
 
-def _new_path(system: HomogeneousSystem, index, options: TrackOptions, dim: int) -> _Path:
-    return _Path(
+def _new_path(system: HomogeneousSystem, index, options: TrackOptions, dim: int) -> PathState:
+    return PathState(
         z=start_point(system, jnp.maximum(index, 0), dim),
         t=jnp.zeros((), jnp.float64),
         step=jnp.minimum(options.max_step, 0.05),
@@ -79,7 +87,7 @@ def _new_path(system: HomogeneousSystem, index, options: TrackOptions, dim: int)
     )
 
 
-def _step(system: HomogeneousSystem, path: _Path, options: TrackOptions, solve) -> _Path:
+def _step(system: HomogeneousSystem, path: PathState, options: TrackOptions, solve) -> PathState:
     def velocity(z, t):
         _, jacobian, derivative = system.homotopy(z, t)
         return -solve(jacobian, derivative)
@@ -147,7 +155,7 @@ def _step(system: HomogeneousSystem, path: _Path, options: TrackOptions, solve) 
         [REACHED, NOT_FINITE, STALLED_NEAR_END, STALLED, OUT_OF_STEPS],
         RUNNING,
     )
-    return _Path(
+    return PathState(
         z=z,
         t=t,
         step=new_step,
@@ -159,14 +167,7 @@ def _step(system: HomogeneousSystem, path: _Path, options: TrackOptions, solve) 
     )
 
 
-def _slope(path: _Path) -> Float[Array, ""]:
-    """d log(|z_0|/‖z‖) / d log(1 − t) between the last two endgame samples (0 without two)."""
-    run = path.sample_new[0] - path.sample_old[0]
-    has_two = path.decade <= -2
-    return jnp.where(has_two & (run != 0), (path.sample_new[1] - path.sample_old[1]) / run, 0.0)
-
-
-def _select(lanes: Bool[Array, " lanes"], new: _Path, old: _Path) -> _Path:
+def _select(lanes: Bool[Array, " lanes"], new: PathState, old: PathState) -> PathState:
     """`new`'s paths in the lanes where `lanes` holds, `old`'s elsewhere."""
     return jax.tree.map(
         lambda a, b: jnp.where(lanes.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old
@@ -180,10 +181,10 @@ def track_paths(
     options: TrackOptions,
     lanes: int,
     solver: str = "lapack",
-) -> TrackedPaths:
+) -> PathState:
     """Tracks paths `indices[:count]` (the rest is padding) in `lanes` lanes; see the module
-    docstring. Returns the ends in the order of `indices`. Pure: compile it with `jax.jit`
-    (`lanes` and `solver` static)."""
+    docstring. Returns each path's last state, in the order of `indices` (padding rows are
+    zero: `RUNNING`, slope 0). Pure: compile it with `jax.jit` (`lanes` and `solver` static)."""
     solve = SOLVERS[solver]
     size = indices.shape[0]
     dim = system.bias.shape[0]
@@ -220,6 +221,4 @@ def track_paths(
         return paths, slot, next_slot + jnp.sum(takes), outputs
 
     _, _, _, outputs = jax.lax.while_loop(cond, body, init())
-    ends = jax.tree.map(lambda array: array[:size], outputs)
-    # The slope of each path's last state: computed once here, not for every lane every step.
-    return TrackedPaths(ends.z, ends.t, ends.steps, ends.status, jax.vmap(_slope)(ends))
+    return jax.tree.map(lambda array: array[:size], outputs)
