@@ -23,30 +23,42 @@ class DesignResult(eqx.Module):
     - `net`: the trained `LoopedNet`.
     - `patterns`: the requested sign patterns (±1), shape (k, d); `forbidden`: the patterns
       that must hold no attracting fixed point, shape (m, d).
-    - `lower`, `upper`: the trained box around each requested fixed point, shape (k, d).
-    - `certified`: `jaxfp.certify.certify_box` proves exactly one fixed point in each box
-      (contraction, P1 Theorem 4.1), shape (k,).
-    - `margin`: the boxes' robustness margins δ (P1 Theorem 4.2, rigorous), shape (k,).
-    - `contraction_bound`: each box's certified bound on ‖J_F‖∞, shape (k,).
-    - `found`: the enumeration found an attracting fixed point with each requested pattern,
-      shape (k,); `forbidden_found`: … with each forbidden pattern, shape (m,).
+    - `certificates`: `jaxfp.certify.certify_box` on the trained box around each requested
+      fixed point: a `jaxfp.certify.Certificate` whose leaves have leading axis k, with the
+      boxes (`lower`, `upper`, shape (k, d)), their robustness margins δ (`margin`, P1
+      Theorem 4.2, rigorous) and their bounds on ‖J_F‖∞ (`contraction_bound`).
+    - `requested_margin`: the robustness margin δ asked for.
     - `fixed_points`, `attracting`: the enumeration's full list and its classification.
     - `loss`: the training loss per step.
+
+    Computed from these: `certified`, `found`, `forbidden_found` and `success`.
     """
 
     net: LoopedNet
     patterns: Int[Array, "k d"]
     forbidden: Int[Array, "m d"]
-    lower: Float[Array, "k d"]
-    upper: Float[Array, "k d"]
-    certified: Bool[Array, " k"]
-    margin: Float[Array, " k"]
-    contraction_bound: Float[Array, " k"]
-    found: Bool[Array, " k"]
-    forbidden_found: Bool[Array, " m"]
+    certificates: certify.Certificate
+    requested_margin: float = eqx.field(static=True)
     fixed_points: Float[Array, "n d"]
     attracting: Bool[Array, " n"]
     loss: Float[Array, " steps"]
+
+    @property
+    def certified(self) -> Bool[Array, " k"]:
+        """Each box provably holds exactly one fixed point (contraction, P1 Theorem 4.1) with
+        (up to 0.1%) the margin asked for."""
+        margin = self.certificates.margin
+        return self.certificates.certified & (margin >= self.requested_margin * 0.999)
+
+    @property
+    def found(self) -> Bool[Array, " k"]:
+        """The enumeration found an attracting fixed point with each requested pattern."""
+        return self._holds_attracting(self.patterns)
+
+    @property
+    def forbidden_found(self) -> Bool[Array, " m"]:
+        """The enumeration found an attracting fixed point with each forbidden pattern."""
+        return self._holds_attracting(self.forbidden)
 
     @property
     def success(self) -> bool:
@@ -57,6 +69,11 @@ class DesignResult(eqx.Module):
             and np.all(np.asarray(self.found))
             and not np.any(np.asarray(self.forbidden_found))
         )
+
+    def _holds_attracting(self, patterns) -> Bool[Array, " p"]:
+        points = np.asarray(self.fixed_points)[np.asarray(self.attracting, bool)]
+        signs = {tuple(row) for row in np.where(points > 0, 1, -1).tolist()}
+        return jnp.asarray([tuple(row) in signs for row in np.asarray(patterns).tolist()], bool)
 
 
 def _check_patterns(patterns, dim: int, name: str) -> Int[Array, "k d"]:
@@ -216,30 +233,16 @@ def design_network(
     centers = patterns.astype(dtype) * (radius + gap + margin + 0.5)
     (weight, bias, centers), losses = _train(net, targets, centers, steps, learning_rate)
     trained = LoopedNet(weight, bias, net.activation, net.form)
-    lower, upper = centers - radius, centers + radius
-    certificates = [
-        certify.certify_box(trained, lo, hi) for lo, hi in zip(lower, upper, strict=True)
-    ]
+    certify_around = lambda center: certify.certify_box(trained, center - radius, center + radius)
+    certificates = jax.vmap(certify_around)(centers)
     found = enumerate_fixed_points(trained, **(enumeration_options or {}))
-    points = np.asarray(found.points).reshape(-1, dim)
-    attracting = np.asarray(found.attracting, bool)
-    signs = {tuple(row) for row in np.where(points[attracting] > 0, 1, -1).tolist()}
     return DesignResult(
         net=trained,
         patterns=patterns,
         forbidden=forbidden,
-        lower=lower,
-        upper=upper,
-        certified=jnp.asarray(
-            [bool(c.certified) and float(c.margin) >= margin * 0.999 for c in certificates]
-        ),
-        margin=jnp.asarray([float(c.margin) for c in certificates]),
-        contraction_bound=jnp.asarray([float(c.contraction_bound) for c in certificates]),
-        found=jnp.asarray([tuple(row) in signs for row in np.asarray(patterns).tolist()]),
-        forbidden_found=jnp.asarray(
-            [tuple(row) in signs for row in np.asarray(forbidden).tolist()], bool
-        ),
-        fixed_points=jnp.asarray(points),
-        attracting=jnp.asarray(attracting),
+        certificates=certificates,
+        requested_margin=margin,
+        fixed_points=jnp.asarray(found.points).reshape(-1, dim),
+        attracting=jnp.asarray(found.attracting, bool),
         loss=losses,
     )

@@ -23,15 +23,16 @@ def test_design_reaches_its_targets_and_the_checks_confirm_it():
 def _check_verified(designed):
     assert designed.success
     assert np.all(np.asarray(designed.certified))
-    assert np.all(np.asarray(designed.margin) >= MARGIN * 0.999)
-    assert np.all(np.asarray(designed.contraction_bound) < 1)
+    assert np.all(np.asarray(designed.certificates.margin) >= MARGIN * 0.999)
+    assert np.all(np.asarray(designed.certificates.contraction_bound) < 1)
     assert float(designed.loss[-1]) < float(designed.loss[0])
 
 
 def _check_enumeration(designed):
     points = np.asarray(designed.fixed_points)
     attracting = np.asarray(designed.attracting)
-    for low, high, pattern in zip(designed.lower, designed.upper, PATTERNS, strict=True):
+    boxes = designed.certificates
+    for low, high, pattern in zip(boxes.lower, boxes.upper, PATTERNS, strict=True):
         inside = np.all((points >= np.asarray(low)) & (points <= np.asarray(high)), axis=1)
         assert inside.sum() == 1 and attracting[inside].all()
         assert np.all(np.sign(points[inside][0]) == pattern)
@@ -42,8 +43,8 @@ def _check_enumeration(designed):
 def _check_noisy_iteration(designed):
     # P1 Theorem 4.2: with ‖h_t‖∞ ≤ margin the noisy iteration never leaves the box.
     rng = np.random.default_rng(0)
-    net = designed.net
-    for low, high in zip(designed.lower, designed.upper, strict=True):
+    net, boxes = designed.net, designed.certificates
+    for low, high in zip(boxes.lower, boxes.upper, strict=True):
         x = 0.5 * (low + high)
         for _ in range(200):
             x = net(x) + jnp.asarray(rng.uniform(-MARGIN, MARGIN, 2))
