@@ -76,25 +76,6 @@ _NORMS = ("l2", "linf", "l1")
 _MODES = ("state", "bias")
 
 
-def _size(delta, norm):
-    """‖δ‖ for the norm with index `norm` in `_NORMS` (an array: one compilation for all)."""
-    sizes = jnp.stack(
-        [
-            jnp.sqrt(jnp.sum(delta**2) + jnp.finfo(delta.dtype).tiny),
-            jnp.max(jnp.abs(delta)),
-            jnp.sum(jnp.abs(delta)),
-        ]
-    )
-    return sizes[norm]
-
-
-def _perturbed(net: LoopedNet, x0, delta, mode):
-    """The perturbed (network, start) for the mode with index `mode` in `_MODES`."""
-    on_bias = (mode == 1).astype(delta.dtype)
-    net_p = eqx.tree_at(lambda n: n.b, net, net.b + on_bias * delta)
-    return net_p, x0 + (1 - on_bias) * delta
-
-
 def _unroll(net, x, steps: int):
     return jax.lax.fori_loop(0, steps, lambda _, y: net(y), x)
 
@@ -103,22 +84,46 @@ def _nearest(points, x):
     return jnp.argmin(jnp.max(jnp.abs(points - x), axis=-1))
 
 
-def _lands_in(net, x0, delta, points, target, mode, steps):
-    """Does the plain iteration (`steps` steps) from the perturbed problem converge next to
-    fixed point `target` (nearest among `points`)?"""
-    net_p, start = _perturbed(net, x0, delta, mode)
-    end = _unroll(net_p, start, steps)
-    threshold = default_tolerance(end.dtype, _CONVERGED, 1e-4)
-    converged = max_abs(net_p(end) - end) < threshold
-    return converged & (_nearest(points, end) == target)
+class _Problem(eqx.Module):
+    """What is perturbed and measured: the start x₀ of `net`, its fixed points, and the mode
+    and norm as indices into `_MODES`, `_NORMS` (arrays: one compilation serves all)."""
 
-
-class _Search(eqx.Module):
     net: LoopedNet
     x0: Float[Array, " d"]
     points: Float[Array, "n d"]
     mode: Int[Array, ""]
     norm: Int[Array, ""]
+
+    def size(self, delta):
+        """‖δ‖ in the problem's norm."""
+        sizes = jnp.stack(
+            [
+                jnp.sqrt(jnp.sum(delta**2) + jnp.finfo(delta.dtype).tiny),
+                jnp.max(jnp.abs(delta)),
+                jnp.sum(jnp.abs(delta)),
+            ]
+        )
+        return sizes[self.norm]
+
+    def perturbed(self, delta):
+        """The perturbed (network, start): δ added to the bias or to x₀."""
+        on_bias = (self.mode == 1).astype(delta.dtype)
+        net_p = eqx.tree_at(lambda n: n.b, self.net, self.net.b + on_bias * delta)
+        return net_p, self.x0 + (1 - on_bias) * delta
+
+    def lands(self, delta, target, steps: int):
+        """Does the plain iteration (`steps` steps) from the perturbed problem converge next to
+        fixed point `target` (nearest among `points`)?"""
+        net_p, start = self.perturbed(delta)
+        end = _unroll(net_p, start, steps)
+        threshold = default_tolerance(end.dtype, _CONVERGED, 1e-4)
+        converged = max_abs(net_p(end) - end) < threshold
+        return converged & (_nearest(self.points, end) == target)
+
+
+class _Search(eqx.Module):
+    """How `escape_basin` searches: its checked options (the problem is an argument)."""
+
     unroll_steps: int = eqx.field(static=True)
     verify_steps: int = eqx.field(static=True)
     optimizer_steps: int = eqx.field(static=True)
@@ -126,41 +131,42 @@ class _Search(eqx.Module):
     learning_rate: float
     penalty: float
 
-    def lands(self, delta, target, steps=None):
+    def lands(self, problem: _Problem, delta, target, steps=None):
         steps = self.verify_steps if steps is None else steps
-        return _lands_in(self.net, self.x0, delta, self.points, target, self.mode, steps)
+        return problem.lands(delta, target, steps)
 
-    def surrogate(self, delta, target, separation, reference):
+    def surrogate(self, problem: _Problem, delta, target, separation, reference):
         """‖δ‖ (relative to the first perturbation) + penalty · hinge on the distances of
         F^T(perturbed start) to the target and to the nearest other fixed point."""
-        net_p, start = _perturbed(self.net, self.x0, delta, self.mode)
+        net_p, start = problem.perturbed(delta)
         end = _unroll(net_p, start, self.unroll_steps)
-        squared = jnp.sum((self.points - end) ** 2, axis=-1)
+        squared = jnp.sum((problem.points - end) ** 2, axis=-1)
         others = jnp.min(jnp.where(jnp.arange(squared.shape[0]) == target, jnp.inf, squared))
         hinge = jax.nn.relu((squared[target] - others) / separation + _MARGIN)
-        return _size(delta, self.norm) / reference + self.penalty * hinge
+        return problem.size(delta) / reference + self.penalty * hinge
 
-    def towards(self, target):
+    def towards(self, problem: _Problem, target):
         """Search for the smallest δ reaching `target`: (δ, size, found)."""
-        direction = self.points[target] - self.x0
-        scales = jnp.asarray(_INITIAL_SCALES, self.x0.dtype)
-        feasible = jax.vmap(lambda c: self.lands(c * direction, target))(scales)
+        points = problem.points
+        direction = points[target] - problem.x0
+        scales = jnp.asarray(_INITIAL_SCALES, problem.x0.dtype)
+        feasible = jax.vmap(lambda c: self.lands(problem, c * direction, target))(scales)
         delta0 = scales[jnp.argmax(feasible)] * direction
         found = jnp.any(feasible)
-        reference = _size(delta0, self.norm)
-        distances = jnp.sum((self.points - self.points[target]) ** 2, axis=-1)
+        reference = problem.size(delta0)
+        distances = jnp.sum((points - points[target]) ** 2, axis=-1)
         separation = jnp.min(jnp.where(distances > 0, distances, jnp.inf))
         rate = self.learning_rate * jnp.max(jnp.abs(delta0))
         optimizer = optax.adam(optax.exponential_decay(rate, self.optimizer_steps, _FINAL_RATE))
-        loss_grad = jax.grad(lambda d: self.surrogate(d, target, separation, reference))
+        loss_grad = jax.grad(lambda d: self.surrogate(problem, d, target, separation, reference))
         check_steps = 4 * self.unroll_steps
 
         def step(carry, _):
             delta, state, best, best_size = carry
             updates, state = optimizer.update(loss_grad(delta), state)
             delta = optax.apply_updates(delta, updates)
-            size = _size(delta, self.norm)
-            reaches = self.lands(delta, target, check_steps)
+            size = problem.size(delta)
+            reaches = self.lands(problem, delta, target, check_steps)
             better = reaches & (size < best_size)
             best = jnp.where(better, delta, best)
             # A step that leaves the target's basin is rejected: the search hugs the boundary.
@@ -172,19 +178,20 @@ class _Search(eqx.Module):
         # The smallest δ seen and the last accepted one (which has slid furthest along the
         # boundary) are both pulled onto the boundary along their rays; the smaller wins.
         rays = jnp.stack([best, last])
-        rays = jnp.where(jax.vmap(lambda d: self.lands(d, target))(rays)[:, None], rays, delta0)
-        deltas = jax.vmap(lambda d: self.to_boundary(d, target))(rays)
-        sizes = jax.vmap(lambda d: _size(d, self.norm))(deltas)
+        reaching = jax.vmap(lambda d: self.lands(problem, d, target))(rays)
+        rays = jnp.where(reaching[:, None], rays, delta0)
+        deltas = jax.vmap(lambda d: self.to_boundary(problem, d, target))(rays)
+        sizes = jax.vmap(problem.size)(deltas)
         return deltas[jnp.argmin(sizes)], jnp.min(sizes), found
 
-    def to_boundary(self, delta, target):
+    def to_boundary(self, problem: _Problem, delta, target):
         """s·δ with the smallest s ∈ (0, 1] found by bisection whose iteration still reaches
         `target` (δ itself must reach it)."""
 
         def bisect(_, bounds):
             low, high = bounds
             middle = 0.5 * (low + high)
-            reaches = self.lands(middle * delta, target)
+            reaches = self.lands(problem, middle * delta, target)
             return jnp.where(reaches, low, middle), jnp.where(reaches, middle, high)
 
         one = jnp.ones((), delta.dtype)
@@ -196,19 +203,19 @@ class _Search(eqx.Module):
 
 
 @eqx.filter_jit
-def _escape(search: _Search, target):
+def _escape(search: _Search, problem: _Problem, target):
     """Searches every candidate target at once (vmap) and verifies the best one."""
-    net, x0, points = search.net, search.x0, search.points
+    net, points = problem.net, problem.points
     attracting = jax.vmap(lambda x: spectral_radius(net, x))(points) < 1
-    start = _solve(net, x0, search.verify_steps)
+    start = _solve(net, problem.x0, search.verify_steps)
     start_index = jnp.where(start.result == RESULTS.successful, _nearest(points, start.value), -1)
     candidates = jnp.arange(points.shape[0])
     allowed = jnp.where(target < 0, attracting & (candidates != start_index), candidates == target)
-    deltas, sizes, found = jax.vmap(search.towards)(candidates)
+    deltas, sizes, found = jax.vmap(lambda c: search.towards(problem, c))(candidates)
     sizes = jnp.where(allowed & found, sizes, jnp.inf)
     best = jnp.argmin(sizes)
     delta = deltas[best]
-    net_p, start_p = _perturbed(net, x0, delta, search.mode)
+    net_p, start_p = problem.perturbed(delta)
     reached = _solve(net_p, start_p, 4 * search.verify_steps)
     ok = reached.result == RESULTS.successful
     reached_index = jnp.where(ok, _nearest(points, reached.value), -1)
@@ -307,12 +314,10 @@ def escape_basin(
             f"`target` must be None or an index into `fixed_points` (0 … {len(points) - 1}), "
             f"got {target!r}."
         )
+    problem = _Problem(
+        net, x0, points, jnp.asarray(_MODES.index(mode)), jnp.asarray(_NORMS.index(norm))
+    )
     search = _Search(
-        net,
-        x0,
-        points,
-        jnp.asarray(_MODES.index(mode)),
-        jnp.asarray(_NORMS.index(norm)),
         check_positive_int(unroll_steps, "unroll_steps"),
         check_positive_int(verify_steps, "verify_steps"),
         check_positive_int(optimizer_steps, "optimizer_steps"),
@@ -321,4 +326,4 @@ def escape_basin(
         check_positive(penalty, "penalty"),
     )
     code = jnp.asarray(-1 if target is None else target)
-    return EscapeResult(*_escape(search, code), mode, norm)
+    return EscapeResult(*_escape(search, problem, code), mode, norm)
