@@ -209,10 +209,9 @@ class SignalPropagation(eqx.Module):
     """Mean-field signal propagation at (σ_w², σ_b²); built by `signal_propagation`.
 
     Its fields: `sigma_w2`, `sigma_b2`; `q_star` (fixed point of the q-map reached from q = 1);
-    `chi1` = σ_w² E φ'(sqrt(q*) Z)²; `q_slope` = q-map'(q*); `depth_scale_q` = −1/ln q_slope;
-    `c_star` (stable fixed point of the c-map; `None` when q* = 0, where the c-map is undefined);
-    `c_slope` = c-map'(c*) (χ₁ when c* = 1); `depth_scale_c` = −1/ln c_slope (infinite at
-    criticality); `phase`: `"ordered"`, `"critical"` or `"chaotic"`.
+    `chi1` = σ_w² E φ'(sqrt(q*) Z)²; `q_slope` = q-map'(q*); `c_star` (stable fixed point of
+    the c-map; `None` when q* = 0, where the c-map is undefined); `c_slope` = c-map'(c*) (χ₁
+    when c* = 1). Derived from them: `depth_scale_q`, `depth_scale_c` and `phase`.
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -225,11 +224,23 @@ class SignalPropagation(eqx.Module):
     q_star: float
     chi1: float
     q_slope: float
-    depth_scale_q: float
     c_star: float | None
     c_slope: float | None
-    depth_scale_c: float | None
-    phase: str
+
+    @property
+    def depth_scale_q(self) -> float:
+        """ξ_q = −1/ln |q_slope| (0 for a zero slope, infinite for |q_slope| ≥ 1)."""
+        return _depth_scale(self.q_slope)
+
+    @property
+    def depth_scale_c(self) -> float | None:
+        """ξ_c = −1/ln |c_slope| (infinite at criticality; `None` when q* = 0)."""
+        return None if self.c_slope is None else _depth_scale(self.c_slope)
+
+    @property
+    def phase(self) -> str:
+        """`"ordered"` (χ₁ < 1), `"critical"` (|χ₁ − 1| ≤ `CRITICAL_TOLERANCE`) or `"chaotic"`."""
+        return _PHASES[slope_stability(self.chi1, CRITICAL_TOLERANCE)]
 
 
 def _depth_scale(slope: float) -> float:
@@ -287,11 +298,8 @@ def signal_propagation(
         q_star=q_star,
         chi1=chi1,
         q_slope=q_slope,
-        depth_scale_q=_depth_scale(q_slope),
         c_star=c_star if defined else None,
         c_slope=c_slope if defined else None,
-        depth_scale_c=_depth_scale(c_slope) if defined else None,
-        phase=_PHASES[slope_stability(chi1, CRITICAL_TOLERANCE)],
     )
 
 
