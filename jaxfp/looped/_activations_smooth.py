@@ -76,9 +76,11 @@ class Sigmoid(_AbstractSigmoidal):
     """σ(u) = 1 / (1 + e^{−u}); σ' = σ(u)σ(−u) ∈ (0, 1/4], peak at 0; output range (0, 1).
 
     Example:
-        >>> import jaxfp
-        >>> float(jaxfp.looped.activation_from_name("sigmoid")(0.0))
-        0.5
+        >>> import jax.numpy as jnp, jaxfp
+        >>> sigmoid = jaxfp.looped.activation_from_name("sigmoid")
+        >>> low, high = sigmoid.derivative_interval(jnp.array(-1.0), jnp.array(2.0))
+        >>> float(high)  # the peak σ'(0) = 1/4 lies in [−1, 2]
+        0.25
     """
 
     name: ClassVar[str] = "sigmoid"
@@ -98,8 +100,9 @@ class Exp(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.activation_from_name("exp")(0.0))
-        1.0
+        >>> exp = jaxfp.looped.activation_from_name("exp")
+        >>> exp.output_range, bool(exp.derivative(1.5) == exp(1.5))
+        ((0.0, inf), True)
     """
 
     name: ClassVar[str] = "exp"
@@ -144,8 +147,10 @@ class Sin(Activation):
     """σ(u) = sin(u), σ' = cos(u); output range [−1, 1].
 
     Example:
-        >>> import jaxfp
-        >>> float(jaxfp.looped.activation_from_name("sin").derivative(0.0))
+        >>> import jax.numpy as jnp, jaxfp
+        >>> sin = jaxfp.looped.activation_from_name("sin")
+        >>> low, high = sin.interval(jnp.array(1.0), jnp.array(2.0))
+        >>> float(high)  # the maximum at π/2 lies in [1, 2]
         1.0
     """
 
@@ -202,8 +207,8 @@ class Cube(Activation):
 
     Example:
         >>> import jaxfp
-        >>> float(jaxfp.looped.activation_from_name("cube")(2.0))
-        8.0
+        >>> jaxfp.looped.activation_from_name("cube").polynomial_coefficients  # for enumeration
+        (0.0, 0.0, 0.0, 1.0)
     """
 
     name: ClassVar[str] = "cube"
