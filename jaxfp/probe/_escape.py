@@ -39,10 +39,12 @@ _FINAL_RATE = 0.01
 class EscapeResult(eqx.Module):
     """The smallest perturbation found that makes the iteration converge elsewhere.
 
-    - `perturbation`: δ (added to x₀ in mode `"state"`, to b in mode `"bias"`), shape (d,).
+    - `perturbation`: δ (added to x₀ in mode `"state"`, to b in mode `"bias"`), shape (d,);
+      zeros when no δ was found.
     - `size`: ‖δ‖ in the chosen norm (+inf when no candidate δ reached an allowed target).
     - `start_index`: the fixed point the unperturbed iteration reaches (−1: none).
-    - `target_index`: the basin aimed at (with `target=None`, the nearest one found).
+    - `target_index`: the basin aimed at (with `target=None`, the nearest one found; −1 when
+      none was found).
     - `reached_index`: the fixed point the plain iteration reaches from the perturbed problem,
       verified by `jaxfp.fixed_point` with `jaxfp.Picard` (−1: none; in mode `"bias"` the
       limit is matched to the nearest fixed point of the unperturbed network).
@@ -213,13 +215,17 @@ def _escape(search: _Search, problem: _Problem, target):
     allowed = jnp.where(target < 0, attracting & (candidates != start_index), candidates == target)
     deltas, sizes, found = jax.vmap(lambda c: search.towards(problem, c))(candidates)
     sizes = jnp.where(allowed & found, sizes, jnp.inf)
-    best = jnp.argmin(sizes)
-    delta = deltas[best]
+    nearest = jnp.argmin(sizes)
+    # With no δ found, the result names the target asked for (−1: none) and δ = 0, not the
+    # first candidate's unverified attempt.
+    any_found = jnp.isfinite(sizes[nearest])
+    best = jnp.where(any_found, nearest, target)
+    delta = jnp.where(any_found, deltas[nearest], jnp.zeros_like(problem.x0))
     net_p, start_p = problem.perturbed(delta)
     reached = _solve(net_p, start_p, 4 * search.verify_steps)
     ok = reached.result == RESULTS.successful
     reached_index = jnp.where(ok, _nearest(points, reached.value), -1)
-    return delta, sizes[best], start_index, best, reached_index, reached.value
+    return delta, sizes[nearest], start_index, best, reached_index, reached.value
 
 
 def _solve(net, x, max_steps):

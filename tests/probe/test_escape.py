@@ -85,3 +85,13 @@ def test_escape_errors(plane):
         jaxfp.probe.escape_basin(net, jnp.ones(3), points)
     with pytest.raises(ValueError, match="optimizer_steps"):
         jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=0)
+
+
+def test_no_other_basin_names_no_target():
+    # tanh(x/2) has one fixed point, 0: there is no other basin to reach, so the result says so
+    # (no target, δ = 0, size +inf) instead of naming fixed point 0 as the target.
+    net = jaxfp.looped.tanh_identity_network(1, gain=0.5)
+    out = jaxfp.probe.escape_basin(net, jnp.array([0.4]), jnp.array([[0.0]]))
+    assert not bool(out.success)
+    assert int(out.start_index) == 0 and int(out.target_index) == -1
+    assert np.isinf(float(out.size)) and np.all(np.asarray(out.perturbation) == 0.0)
