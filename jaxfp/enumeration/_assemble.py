@@ -124,17 +124,17 @@ def assemble_fixed_points(
             fields["certified"] = np.zeros(points.shape[0], bool)
             fields["certificate_margin"] = np.full(points.shape[0], np.nan)
     fields.setdefault("certificate_margin", np.full(points.shape[0], np.nan))
-    total, degree, consistent, index_words = index_evidence(net, fields["determinant_sign"])
-    complete = proof is not None and consistent is not False
+    check = index_evidence(net, fields["determinant_sign"])
+    complete = proof is not None and check.consistent is not False
     evidence = Evidence() if evidence is None else evidence
     if not isinstance(evidence, Evidence):
         raise ValueError(
             f"`evidence` must be an Evidence (the type of FixedPoints.evidence), got {evidence!r}."
         )
     caveats = evidence.caveats
-    if proof is not None and consistent is False:
+    if proof is not None and check.consistent is False:
         caveats += ("the proof is contradicted by the index check: not claimed complete",)
-    evidence = dataclasses.replace(evidence, caveats=caveats, index_check=index_words)
+    evidence = dataclasses.replace(evidence, caveats=caveats, index_check=check.words)
     return FixedPoints(
         points=points,
         residuals=np.asarray(fields["residuals"], np.float64),
@@ -147,9 +147,7 @@ def assemble_fixed_points(
         complete=complete,
         proof=proof if complete else None,
         evidence=evidence,
-        index_sum=total,
-        expected_degree=degree,
-        index_consistent=consistent,
+        index=check,
         method=method,
         stats=stats,
         seconds=time.perf_counter() - began,

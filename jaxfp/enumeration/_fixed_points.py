@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 
 from .._numerics import ATTRACTING, NON_HYPERBOLIC, REPELLING, SADDLE
+from ._index_check import IndexCheck, IndexCheckFields
 
 # The keys of `PointRows.point_counts`.
 POINT_COUNTS = (
@@ -100,7 +101,7 @@ POINT_DIAGNOSTICS = tuple(field.name for field in dataclasses.fields(PointRows))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FixedPoints(PointRows):
+class FixedPoints(PointRows, IndexCheckFields):
     """The fixed points one enumeration method found, classified and certified.
 
     Per fixed point (n rows, one per distinct point):
@@ -120,8 +121,9 @@ class FixedPoints(PointRows):
     - `evidence`: what else is known, as an `Evidence` (fields: Auto's reason, the methods'
       findings, caveats, the index check (consistent or inconsistent; a consistent index check
       is never a proof), hints); `evidence.text()` says it in words.
-    - `index_sum`, `expected_degree` (None when unknown), `index_consistent` (None when the
-      degree is unknown).
+    - `index`: the index check of the list, an `IndexCheck` (its words are
+      `evidence.index_check`); read as `index_sum`, `expected_degree` (None when unknown) and
+      `index_consistent` (None when undecided).
     - `method`: the method that ran (for `Auto`, e.g. "auto: starts + branch-and-bound").
     - `stats`: the method's own statistics (`StartsStats`, `ExactRegionsStats`,
       `BranchAndBoundStats`, `AutoStats`, ...), each with a `summary()`.
@@ -132,9 +134,7 @@ class FixedPoints(PointRows):
     complete: bool
     proof: Proof | None
     evidence: Evidence
-    index_sum: int
-    expected_degree: int | None
-    index_consistent: bool | None
+    index: IndexCheck
     method: str
     stats: object
     seconds: float

@@ -22,6 +22,7 @@ incomplete"). Equality does not prove completeness (a missing pair of opposite i
 but it catches every odd number of missing points.
 """
 
+import dataclasses
 import math
 
 import jax.numpy as jnp
@@ -136,17 +137,71 @@ def index_verdict(total: int, degree: int | None, signs) -> tuple[bool | None, s
     )
 
 
-def index_evidence(net: LoopedNet, signs) -> tuple[int, int | None, bool | None, str]:
-    """The index check of a point list of `net` from its points' signs sign det(I − J): (index
-    sum, degree or None, consistent or None when undecided, in words; see `index_verdict`).
+@dataclasses.dataclass(frozen=True)
+class IndexCheck:
+    """The index check of a list of fixed points (see the module docstring).
+
+    - `index_sum`: Σ sign det(I − J(x*)) over the points.
+    - `expected_degree`: the Brouwer degree of x − F(x), `None` when it is not known.
+    - `consistent`: whether the two agree (`index_verdict`); `None` when undecided, `False` too
+      when the check is withheld (`withheld`: a part, or a sample, of a run).
+    - `words`: the verdict in words.
+
+    Example:
+        >>> check = IndexCheck.of([1, 1, -1], 1)
+        >>> check.index_sum, check.consistent, check.withheld("sampled").consistent
+        (1, True, False)
+    """
+
+    index_sum: int
+    expected_degree: int | None
+    consistent: bool | None
+    words: str
+
+    @classmethod
+    def of(cls, signs, degree: int | None) -> "IndexCheck":
+        """The check of the points whose signs sign det(I − J) are `signs`, against `degree`."""
+        total = index_sum(signs)
+        return cls(total, degree, *index_verdict(total, degree, signs))
+
+    def withheld(self, why: str) -> "IndexCheck":
+        """The same sum and degree, not claimed consistent, for the reason `why`."""
+        return dataclasses.replace(self, consistent=False, words=why)
+
+    def decided(self) -> "IndexCheck":
+        """An undecided check (`consistent` None) read as not consistent: a bool flag."""
+        return dataclasses.replace(self, consistent=bool(self.consistent))
+
+
+class IndexCheckFields:
+    """The index check's numbers of a record holding an `IndexCheck` as `index`, under the
+    names the results read (`FixedPoints`, the starts record)."""
+
+    index: IndexCheck
+
+    @property
+    def index_sum(self) -> int:
+        return self.index.index_sum
+
+    @property
+    def expected_degree(self) -> int | None:
+        return self.index.expected_degree
+
+    @property
+    def index_consistent(self) -> bool | None:
+        return self.index.consistent
+
+
+def index_evidence(net: LoopedNet, signs) -> IndexCheck:
+    """The `IndexCheck` of a point list of `net` from its points' signs sign det(I − J).
 
     Example:
         >>> import jaxfp
-        >>> index_evidence(jaxfp.looped.poly_network(1), [-1, 1, -1])[:3]
+        >>> check = index_evidence(jaxfp.looped.poly_network(1), [-1, 1, -1])
+        >>> check.index_sum, check.expected_degree, check.consistent
         (-1, 1, False)
     """
-    total, degree = index_sum(signs), expected_degree(net)
-    return (total, degree, *index_verdict(total, degree, signs))
+    return IndexCheck.of(signs, expected_degree(net))
 
 
 def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
@@ -180,5 +235,5 @@ def check_completeness(net: LoopedNet, points) -> tuple[int, int | None, bool]:
     if points.ndim != 2 or points.shape[1] != net.dim:
         raise ValueError(f"`points` must have shape (n, {net.dim}), got {points.shape}.")
     _, _, _, signs = classify_jacobians(jacobians(net, points))
-    total, degree, consistent, _ = index_evidence(net, signs)
-    return total, degree, consistent is True
+    check = index_evidence(net, signs)
+    return check.index_sum, check.expected_degree, check.consistent is True

@@ -94,13 +94,13 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     )
     newton = per_start["start_newton_root"]
     newton_hits = np.bincount(newton[newton >= 0], minlength=n_points)
-    total, degree, verdict, why = index_evidence(net, fields["determinant_sign"])
-    consistent = bool(verdict)
+    check = index_evidence(net, fields["determinant_sign"]).decided()
     if part is not None:
-        consistent = False
-        why = f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
+        check = check.withheld(
+            f"partial: part {part[0]} of {part[1]}; merge the parts for the index check"
+        )
     elif orthants is not None:
-        consistent, why = False, "sampled: only a sample of orthants was searched"
+        check = check.withheld("sampled: only a sample of orthants was searched")
     return IterativeFixedPoints(
         **{**fields, "certified": fields["certified"].astype(bool)},
         sign_patterns=patterns,
@@ -116,10 +116,7 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
         orthants_with_fixed_point=holding,
         orthant_fraction=fraction,
         orthant_fraction_interval=interval,
-        index_sum=total,
-        expected_degree=degree,
-        index_consistent=consistent,
-        index_check=why,
+        index=check,
         certification=certify,
         seconds=time.perf_counter() - began,
         devices=len(plan.devices),

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from ._fixed_points import Evidence, FixedPoints
-from ._index_check import index_sum, index_verdict
+from ._index_check import IndexCheck
 from ._iterative_merge import _POINT_FIELDS, dedupe_blocks, merged_rows
 from ._method_starts import NOT_A_PROOF, Starts, StartsStats
 from ._result import IterativeFixedPoints
@@ -72,10 +72,9 @@ def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
         orthants_with_fixed_point=holding,
         orthant_fraction=holding / max(n_orthants, 1),
         orthant_fraction_interval=(float("nan"), float("nan")),
-        index_sum=index_sum(saved["determinant_sign"]),
-        expected_degree=options["expected_degree"],
-        index_consistent=False,
-        index_check=f"partial: part {index} of {count}; merge the parts",
+        index=IndexCheck.of(saved["determinant_sign"], options["expected_degree"]).withheld(
+            f"partial: part {index} of {count}; merge the parts"
+        ),
         certification=bool(options["certification"]),
         seconds=float(numbers["seconds"]),
         devices=int(numbers["devices"]),
@@ -98,12 +97,12 @@ def check_coverage(parts) -> None:
 def partial(part) -> FixedPoints:
     """The part's own points (never complete: a part, and starts)."""
     run = part.result
-    consistent, words = index_verdict(run.index_sum, run.expected_degree, run.determinant_sign)
+    check = IndexCheck.of(run.determinant_sign, run.expected_degree)
     finding = (
         f"partial: part {part.index} of {part.count} ({run.n_starts} starts, {run.n_orthants} "
         "orthants); merge the parts"
     )
-    return _fixed_points(run, Evidence(findings=(finding,), index_check=words), consistent)
+    return _fixed_points(run, Evidence(findings=(finding,), index_check=check.words), check)
 
 
 def merge(parts) -> FixedPoints:
@@ -136,8 +135,7 @@ def merge(parts) -> FixedPoints:
     patterns = fields["sign_patterns"]
     inside = np.all(patterns != 0, axis=1)
     holding = int(np.unique(orthant_numbers(patterns[inside])).size) if dim <= 63 else 0
-    total, degree = index_sum(fields["determinant_sign"]), options["expected_degree"]
-    consistent, index_words = index_verdict(total, degree, fields["determinant_sign"])
+    check = IndexCheck.of(fields["determinant_sign"], options["expected_degree"])
     fraction = holding / (1 << dim)
     run = IterativeFixedPoints(
         **fields,
@@ -153,20 +151,19 @@ def merge(parts) -> FixedPoints:
         orthants_with_fixed_point=holding,
         orthant_fraction=fraction,
         orthant_fraction_interval=(fraction, fraction),
-        index_sum=total,
-        expected_degree=degree,
-        index_consistent=bool(consistent),
-        index_check=f"{index_words} (merged from {count} parts)",
+        index=dataclasses.replace(
+            check.decided(), words=f"{check.words} (merged from {count} parts)"
+        ),
         certification=results[0].certification,
         seconds=max(result.seconds for result in results),
         devices=sum(result.devices for result in results),
     )
     finding = f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts"
-    evidence = Evidence(findings=(finding,), index_check=index_words)
-    return _fixed_points(run, evidence, consistent)
+    evidence = Evidence(findings=(finding,), index_check=check.words)
+    return _fixed_points(run, evidence, check)
 
 
-def _fixed_points(run: IterativeFixedPoints, evidence: Evidence, consistent) -> FixedPoints:
+def _fixed_points(run: IterativeFixedPoints, evidence: Evidence, check) -> FixedPoints:
     """The `FixedPoints` of a starts record (its per-point fields; never complete)."""
     return FixedPoints(
         points=run.points,
@@ -174,9 +171,7 @@ def _fixed_points(run: IterativeFixedPoints, evidence: Evidence, consistent) -> 
         complete=False,
         proof=None,
         evidence=dataclasses.replace(evidence, caveats=(NOT_A_PROOF,)),
-        index_sum=run.index_sum,
-        expected_degree=run.expected_degree,
-        index_consistent=consistent,
+        index=check,
         method=NAME,
         stats=StartsStats(run),
         seconds=run.seconds,

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 
 from ._fixed_points import POINT_DIAGNOSTICS, PointRows
+from ._index_check import IndexCheck, IndexCheckFields
 
 # Outcome of a start's trajectory (and of its Newton solve): indices into OUTCOME_NAMES.
 OUTCOME_NAMES = (
@@ -32,7 +33,7 @@ OUTCOME_NAMES = (
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class IterativeFixedPoints(PointRows):
+class IterativeFixedPoints(PointRows, IndexCheckFields):
     """Every fixed point the iterative sign-basin enumeration found, classified and certified.
 
     Per fixed point (n rows, one per distinct point, in order of discovery):
@@ -66,10 +67,10 @@ class IterativeFixedPoints(PointRows):
     Run-level: `centre`, `starts_per_orthant`, `n_face_starts`, `orthants` (the orthant numbers
     enumerated, or `None` for all 2^d), `n_orthants`, `sampled`, `orthants_with_fixed_point`
     (enumerated orthants holding a found fixed point strictly inside), `orthant_fraction` and
-    `orthant_fraction_interval` (95% Wilson interval; exact when not sampled), `index_sum`,
-    `expected_degree` (`None` when unknown), `index_consistent` and `index_check` (the index sum
-    against the degree, in words: a consistency check, never a proof), `seconds`, `devices`,
-    `method` (`"iterative"`).
+    `orthant_fraction_interval` (95% Wilson interval; exact when not sampled), `index` (the index
+    sum against the degree, an `IndexCheck`: a consistency check, never a proof; read as
+    `index_sum`, `expected_degree` (`None` when unknown), `index_consistent` (a bool) and
+    `index_check` (in words)), `seconds`, `devices`, `method` (`"iterative"`).
     """
 
     sign_patterns: np.ndarray
@@ -89,10 +90,7 @@ class IterativeFixedPoints(PointRows):
     orthants_with_fixed_point: int
     orthant_fraction: float
     orthant_fraction_interval: tuple[float, float]
-    index_sum: int
-    expected_degree: int | None
-    index_consistent: bool
-    index_check: str
+    index: IndexCheck
     certification: bool
     seconds: float
     devices: int
@@ -102,6 +100,11 @@ class IterativeFixedPoints(PointRows):
         """The per-point diagnostics under `FixedPoints`' names (`residuals`, then
         `POINT_DIAGNOSTICS`), one row per point of `points`."""
         return {"residuals": self.residual, **{k: getattr(self, k) for k in POINT_DIAGNOSTICS}}
+
+    @property
+    def index_check(self) -> str:
+        """The index check in words."""
+        return self.index.words
 
     @property
     def n_starts(self) -> int:
