@@ -9,7 +9,7 @@ from ._activations_piecewise import (
     piecewise_linear_from_offset,
     relu,
 )
-from ._activations_polynomial import Polynomial, p1_exponential, p1_polynomial
+from ._activations_polynomial import ExpPolynomial, Polynomial, p1_exponential, p1_polynomial
 from ._activations_smooth import Cube, Exp, Sigmoid, Sin, Square, Tanh
 
 _SIMPLE = {
@@ -27,10 +27,13 @@ _SIMPLE = {
     "leaky_relu": leaky_relu,
 }
 
+# Activations given by polynomial coefficients c0,c1,... after the colon.
+_POLYNOMIALS = {"poly": Polynomial, "exp2poly": ExpPolynomial}
+
 _VALID = (
     "tanh, sigmoid, relu, exp, sin, square, cube, p1_poly (3z − 4z³), p1_exp "
     "(2^{3(2z−1)² − 2(2z−1)³}), hardtanh, abs, leaky_relu or leaky_relu:SLOPE, "
-    "poly:c0,c1,c2,... (σ(u) = Σ c_k u^k), "
+    "poly:c0,c1,c2,... (σ(u) = Σ c_k u^k), exp2poly:c0,c1,c2,... (σ(u) = 2^{Σ c_k u^k}), "
     "pwl:breakpoints=b1,...,bk;slopes=s0,...,sk;offset=σ(0)"
 )
 
@@ -72,7 +75,8 @@ def activation_from_name(text: str) -> Activation:
 
     Accepted: `tanh`, `sigmoid`, `relu`, `exp`, `sin`, `square`, `cube`, `p1_poly` (P1's
     3z − 4z³), `p1_exp` (P1's 2^{3(2z−1)² − 2(2z−1)³}), `hardtanh`, `abs`, `leaky_relu`
-    (slope 0.01) or `leaky_relu:SLOPE`, `poly:c0,c1,c2,...` (σ(u) = Σ c_k u^k) and
+    (slope 0.01) or `leaky_relu:SLOPE`, `poly:c0,c1,c2,...` (σ(u) = Σ c_k u^k),
+    `exp2poly:c0,c1,c2,...` (σ(u) = 2^{Σ c_k u^k}) and
     `pwl:breakpoints=b1,...,bk;slopes=s0,...,sk;offset=σ(0)` (a continuous piecewise-linear
     σ). Every activation's `name` parses back to an equal activation.
 
@@ -91,9 +95,9 @@ def activation_from_name(text: str) -> Activation:
     if name.parameter is None:
         if key in _SIMPLE:
             return _SIMPLE[key]()
-    elif key == "poly":
+    elif key in _POLYNOMIALS:
         try:
-            return Polynomial(_numbers(name.parameter, "coefficients", name.text))
+            return _POLYNOMIALS[key](_numbers(name.parameter, "coefficients", name.text))
         except ValueError as error:
             raise ValueError(f"activation {name.text!r}: {error}") from error
     elif key == "pwl":

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 import jaxfp.looped as looped
 from jaxfp.looped._activations_piecewise import absolute, leaky_relu
-from jaxfp.looped._activations_polynomial import p1_exponential, p1_polynomial
+from jaxfp.looped._activations_polynomial import ExpPolynomial, p1_exponential, p1_polynomial
 
 DERIVATIVE_TOLERANCE = 1e-9
 TIGHTNESS = 1e-9  # relative slack allowed between an enclosure and the exact range
@@ -157,6 +157,16 @@ def test_output_ranges():
 def test_name_round_trips(name):
     sigma = ACTIVATIONS[name]
     again = looped.activation_from_name(sigma.name)
+    u = jnp.linspace(-2.0, 2.0, 9)
+    np.testing.assert_allclose(again(u), sigma(u), rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "sigma", [looped.Polynomial([0.5, -1.0, 0.25]), ExpPolynomial([0.0, 0.5, -0.125])]
+)
+def test_unlabelled_polynomial_names_round_trip(sigma):
+    again = looped.activation_from_name(sigma.name)
+    assert type(again) is type(sigma) and again.name == sigma.name
     u = jnp.linspace(-2.0, 2.0, 9)
     np.testing.assert_allclose(again(u), sigma(u), rtol=1e-14)
 
