@@ -83,7 +83,7 @@ def _describe(lower: np.ndarray, upper: np.ndarray, source: str) -> tuple[list, 
 def _match(points: np.ndarray, result) -> np.ndarray:
     """For each point, the certified box holding it (the box of the nearest certified fixed
     point, if the point lies in it), or -1."""
-    boxes_lower, boxes_upper = np.asarray(result.boxes_lower), np.asarray(result.boxes_upper)
+    boxes_lower, boxes_upper = np.asarray(result.boxes.lower), np.asarray(result.boxes.upper)
     if len(points) == 0 or len(boxes_lower) == 0:
         return np.full(len(points), -1)
     _, nearest = cKDTree(np.asarray(result.points)).query(points, p=np.inf)
@@ -117,7 +117,7 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
         )
         source = "--box"
     result = searched.stats.certificate
-    lower, upper = np.asarray(result.searched_lower), np.asarray(result.searched_upper)
+    lower, upper = np.asarray(result.searched.lower), np.asarray(result.searched.upper)
     box_json, box_text = _describe(lower, upper, source)
     points = np.asarray(found.points).reshape(-1, net.dim)
     inside = np.all((points >= lower) & (points <= upper), axis=1)
@@ -133,7 +133,7 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     if not finished:
         verdict = (
             f"search stopped after {result.boxes_processed} boxes with "
-            f"{result.undecided_lower.shape[0]} undecided, so not certified complete"
+            f"{result.undecided.lower.shape[0]} undecided, so not certified complete"
         )
     elif certified:
         verdict = (
@@ -160,8 +160,8 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
         "n_enumerated_in_box": int(len(in_box)),
     }
     arrays = {
-        "complete_boxes_lower": np.asarray(result.boxes_lower),
-        "complete_boxes_upper": np.asarray(result.boxes_upper),
+        "complete_boxes_lower": np.asarray(result.boxes.lower),
+        "complete_boxes_upper": np.asarray(result.boxes.upper),
     }
     proof = searched.proof if certified and box is None else None
     return fields, f"certified-complete search over {box_text}: {verdict}", arrays, proof

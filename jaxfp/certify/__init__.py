@@ -6,6 +6,7 @@ from ._box import certify_box as certify_box
 from ._box import robustness_margin as robustness_margin
 from ._complete import CompleteCertificate as CompleteCertificate
 from ._complete import certify_complete as certify_complete
+from ._interval import Box as Box
 from ._interval import Interval as Interval
 from ._point import certify_fixed_point as certify_fixed_point
 from ._results import (

@@ -14,20 +14,21 @@ from ..looped._rounding import (
     add,
     as_float,
     interval_matmul,
-    midpoint_radius,
     point_matmul,
     round_down,
     round_up,
     subtract,
 )
+from ._interval import Box
 from ._results import Certificate, CertificateMethod, CertificateReason
 
 Method = Literal["auto", "contraction", "krawczyk"]
 _METHODS = ("auto", "contraction", "krawczyk")
 
 
-def check_box(net: LoopedNet, lower, upper) -> tuple[Array, Array]:
-    """Validate a box for `net` (shapes at trace time, values when concrete)."""
+def check_box(net: LoopedNet, lower, upper) -> Box:
+    """The box [lower, upper] for `net`, validated (shapes at trace time, values when
+    concrete)."""
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
     lower, upper = as_float(lower), as_float(upper)
@@ -43,7 +44,7 @@ def check_box(net: LoopedNet, lower, upper) -> tuple[Array, Array]:
             raise ValueError("box `lower` and `upper` must be finite.")
         if np.any(low > high):
             raise ValueError("box needs `lower` <= `upper` in every coordinate.")
-    return lower, upper
+    return Box(lower, upper)
 
 
 def check_radii(weight_radius, bias_radius) -> None:
@@ -106,43 +107,48 @@ def robustness_margin(
         >>> round(float(delta), 4)
         0.1513
     """
-    lower, upper = check_box(net, lower, upper)
+    box = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    return _margin(net, lower, upper, weight_radius, bias_radius)
+    return _margin(net, box, weight_radius, bias_radius)
 
 
-def _margin_of_image(lower, upper, image_low, image_high) -> Array:
-    """Rigorous lower bound of the ∞-norm margin of F(X) = [image_low, image_high] inside X."""
+def image(net: LoopedNet, box: Box, weight_radius, bias_radius) -> Box:
+    """F(X): the interval enclosure of F over the box X (outward rounded)."""
+    return Box(*net.interval(box.lower, box.upper, weight_radius, bias_radius))
+
+
+def _margin_of_image(box: Box, image: Box) -> Array:
+    """Rigorous lower bound of the ∞-norm margin of the image F(X) inside X."""
     return jnp.minimum(
-        jnp.min(round_down(image_low - lower)), jnp.min(round_down(upper - image_high))
+        jnp.min(round_down(image.lower - box.lower)), jnp.min(round_down(box.upper - image.upper))
     )
 
 
 @eqx.filter_jit
-def _margin(net, lower, upper, weight_radius, bias_radius):
-    image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
-    return _margin_of_image(lower, upper, image_low, image_high)
+def _margin(net, box, weight_radius, bias_radius):
+    return _margin_of_image(box, image(net, box, weight_radius, bias_radius))
 
 
-def _face_misses(net, lower, upper, jac_low, jac_high, weight_radius, bias_radius) -> Array:
+def _face_misses(net, box, jac_low, jac_high, weight_radius, bias_radius) -> Array:
     """Whether some component g_i = x_i − F_i(x) provably has no zero in X, by monotonicity in
     its own coordinate: where ∂g_i/∂x_i = 1 − ∂F_i/∂x_i keeps one sign over X (from J_F's
     enclosure), g_i's range over X lies between its ranges over the two faces x_i = lower_i and
     x_i = upper_i, which the interval extension bounds without the dependency between x_i and
     F_i(x) that X − F(X) loses (for σ(Wx + b) and W σ(x) + b with monotone σ those face bounds
     are the exact ranges, up to rounding). Rigorous: only enclosures are compared."""
+    lower, upper = box.lower, box.upper
     dim = lower.shape[0]
     own = jnp.eye(dim, dtype=bool)
 
     def on_face(value):
         """F's enclosure on each face x_i = value_i; the i-th component of the i-th face."""
-        face_lower = jnp.where(own, value[:, None], lower[None, :])
-        face_upper = jnp.where(own, value[:, None], upper[None, :])
-        image_low, image_high = jax.vmap(
-            lambda low, high: net.interval(low, high, weight_radius, bias_radius)
-        )(face_lower, face_upper)
-        return jnp.diagonal(image_low), jnp.diagonal(image_high)
+        faces = Box(
+            jnp.where(own, value[:, None], lower[None, :]),
+            jnp.where(own, value[:, None], upper[None, :]),
+        )
+        images = jax.vmap(lambda face: image(net, face, weight_radius, bias_radius))(faces)
+        return jnp.diagonal(images.lower), jnp.diagonal(images.upper)
 
     at_lower_low, at_lower_high = on_face(lower)
     at_upper_low, at_upper_high = on_face(upper)
@@ -164,10 +170,12 @@ def preconditioner_at(net: LoopedNet, point: Array) -> Array:
     return jnp.where(jnp.all(jnp.isfinite(inverse)), inverse, eye)
 
 
-def krawczyk(net, lower, upper, weight_radius, bias_radius, preconditioner):
-    """K(X) for x − F(x) = 0 and the bound ‖I − C(I − J(X))‖_∞."""
+def krawczyk(net, box: Box, weight_radius, bias_radius, preconditioner) -> tuple[Box, Array]:
+    """K(X) for x − F(x) = 0 and the bound ‖I − C(I − J(X))‖_∞. A NaN bound of K(X) (a
+    singular preconditioner) carries no information: it is replaced by ∓inf."""
+    lower, upper = box.lower, box.upper
     eye = jnp.eye(net.dim, dtype=lower.dtype)
-    middle, _ = midpoint_radius(lower, upper)
+    middle = box.midpoint
     if preconditioner is None:
         preconditioner = preconditioner_at(net, middle)
     image_low, image_high = net.interval(middle, middle, weight_radius, bias_radius)
@@ -181,7 +189,9 @@ def krawczyk(net, lower, upper, weight_radius, bias_radius, preconditioner):
     offset_low, offset_high = subtract(lower, upper, middle, middle)
     spread_low, spread_high = interval_matmul(slope_low, slope_high, offset_low, offset_high)
     k_low, k_high = add(newton_low, newton_high, spread_low, spread_high)
-    return k_low, k_high, _row_sum_bound(slope_low, slope_high)
+    k_low = jnp.where(jnp.isnan(k_low), -jnp.inf, k_low)
+    k_high = jnp.where(jnp.isnan(k_high), jnp.inf, k_high)
+    return Box(k_low, k_high), _row_sum_bound(slope_low, slope_high)
 
 
 def certify_box(
@@ -237,46 +247,45 @@ def certify_box(
     """
     if method not in _METHODS:
         raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}.")
-    lower, upper = check_box(net, lower, upper)
+    box = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    return certify_box_unchecked(net, lower, upper, method, weight_radius, bias_radius)
+    return certify_box_unchecked(net, box, method, weight_radius, bias_radius)
 
 
 @eqx.filter_jit
 def certify_box_unchecked(
-    net, lower, upper, method, weight_radius, bias_radius, preconditioner=None, point=None
+    net, box: Box, method, weight_radius, bias_radius, preconditioner=None, point=None
 ) -> Certificate:
     """`certify_box` after validation (compiled; also the body batched by the other entry
     points, which may pass a precomputed Krawczyk preconditioner and the point the box was
     built around, the midpoint by default)."""
+    lower, upper = box.lower, box.upper
     valid = jnp.all(lower <= upper) & jnp.all(jnp.isfinite(lower)) & jnp.all(jnp.isfinite(upper))
 
-    image_low, image_high = net.interval(lower, upper, weight_radius, bias_radius)
+    image_box = image(net, box, weight_radius, bias_radius)
     jac_low, jac_high = net.jacobian_interval(lower, upper, weight_radius, bias_radius)
-    margin = _margin_of_image(lower, upper, image_low, image_high)
+    margin = _margin_of_image(box, image_box)
     bound = _row_sum_bound(jac_low, jac_high)
-    invariant = jnp.all(image_low >= lower) & jnp.all(image_high <= upper)
+    invariant = jnp.all(image_box.lower >= lower) & jnp.all(image_box.upper <= upper)
     contracting = bound < 1
-    misses = jnp.any(image_high < lower) | jnp.any(image_low > upper)
-    misses = misses | _face_misses(net, lower, upper, jac_low, jac_high, weight_radius, bias_radius)
+    misses = jnp.any(image_box.upper < lower) | jnp.any(image_box.lower > upper)
+    misses = misses | _face_misses(net, box, jac_low, jac_high, weight_radius, bias_radius)
 
     if method == "contraction":  # skip the Krawczyk work entirely
-        k_low, k_high = jnp.full_like(lower, -jnp.inf), jnp.full_like(upper, jnp.inf)
+        k_box = Box(jnp.full_like(lower, -jnp.inf), jnp.full_like(upper, jnp.inf))
         k_bound = jnp.full_like(bound, jnp.inf)
     else:
-        k_low, k_high, k_bound = krawczyk(
-            net, lower, upper, weight_radius, bias_radius, preconditioner
-        )
-    krawczyk_inside = jnp.all(k_low > lower) & jnp.all(k_high < upper)
-    misses = misses | jnp.any(k_high < lower) | jnp.any(k_low > upper)
+        k_box, k_bound = krawczyk(net, box, weight_radius, bias_radius, preconditioner)
+    krawczyk_inside = jnp.all(k_box.lower > lower) & jnp.all(k_box.upper < upper)
+    misses = misses | jnp.any(k_box.upper < lower) | jnp.any(k_box.lower > upper)
 
     use_contraction = method in ("auto", "contraction")
     use_krawczyk = method in ("auto", "krawczyk")
     by_contraction = valid & invariant & contracting & use_contraction
     by_krawczyk = valid & krawczyk_inside & use_krawczyk & ~by_contraction
     certified = by_contraction | by_krawczyk
-    enclosures_finite = jnp.all(jnp.isfinite(image_low) & jnp.isfinite(image_high))
+    enclosures_finite = jnp.all(jnp.isfinite(image_box.lower) & jnp.isfinite(image_box.upper))
 
     if method == "krawczyk":
         failure = CertificateReason.krawczyk_failed
@@ -300,26 +309,27 @@ def certify_box_unchecked(
         CertificateMethod.contraction,
         CertificateMethod.where(by_krawczyk, CertificateMethod.krawczyk, CertificateMethod.none),
     )
-    # A NaN bound of K(X) (a singular preconditioner) carries no information: ignore it.
-    k_low = jnp.where(jnp.isnan(k_low), -jnp.inf, k_low)
-    k_high = jnp.where(jnp.isnan(k_high), jnp.inf, k_high)
-    enclosure_low = jnp.maximum(jnp.maximum(lower, image_low), k_low)
-    enclosure_high = jnp.minimum(jnp.minimum(upper, image_high), k_high)
+    enclosure = box.intersect(image_box).intersect(k_box)
     if point is None:
-        point = midpoint_radius(lower, upper)[0]
-    encloses = jnp.all((enclosure_low <= point) & (point <= enclosure_high))
-    farthest = jnp.maximum(round_up(point - enclosure_low), round_up(enclosure_high - point))
-    distance = jnp.where(certified, max_abs(farthest), jnp.inf)
+        point = box.midpoint
+    encloses, distance = point_in_enclosure(enclosure, point, certified)
     return Certificate(
         certified=certified,
         method=chosen,
         reason=reason,
         contraction_bound=jnp.where(by_krawczyk, k_bound, bound),
         margin=margin,
-        lower=lower,
-        upper=upper,
-        enclosure_lower=enclosure_low,
-        enclosure_upper=enclosure_high,
+        box=box,
+        enclosure=enclosure,
         encloses_point=encloses,
         point_distance=distance,
     )
+
+
+def point_in_enclosure(enclosure: Box, point: Array, certified: Array) -> tuple[Array, Array]:
+    """Whether `enclosure` holds `point`, and, when `certified` (the enclosure holds exactly one
+    fixed point x̂), a rigorous upper bound of ‖point − x̂‖_∞ (the farthest corner); +inf
+    otherwise."""
+    farthest = jnp.maximum(round_up(point - enclosure.lower), round_up(enclosure.upper - point))
+    distance = jnp.where(certified, max_abs(farthest), jnp.inf)
+    return enclosure.contains(point), distance

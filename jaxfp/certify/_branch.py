@@ -21,6 +21,7 @@ from jaxtyping import Array, Bool, Int
 
 from .._exported import exported_jit
 from ._box import certify_box_unchecked
+from ._interval import Box
 from ._results import CertificateMethod, CertificateReason
 
 # Boxes are split at this fraction of their widest side (off-centre, so a fixed point at a
@@ -140,9 +141,9 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
     live = jnp.arange(batch_size) < take
 
     certificate = jax.vmap(
-        lambda low, high: certify_box_unchecked(net, low, high, "auto", weight_radius, bias_radius)
-    )(lower, upper)
-    enclosure_lower, enclosure_upper = certificate.enclosure_lower, certificate.enclosure_upper
+        lambda box: certify_box_unchecked(net, box, "auto", weight_radius, bias_radius)
+    )(Box(lower, upper))
+    enclosure_lower, enclosure_upper = certificate.enclosure.lower, certificate.enclosure.upper
     method = certificate.method._value
     # The fixed point must be in the box's interior, so that neighbouring boxes never share it:
     # K(X) ⊆ interior(X) gives that; the contraction test needs F(X) strictly inside X.
@@ -210,15 +211,15 @@ def concatenate_rows(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray
 
 
 def run_search(
-    net, lower, upper, *, max_boxes, batch_size, min_width, weight_radius, bias_radius
+    net, box: Box, *, max_boxes, batch_size, min_width, weight_radius, bias_radius
 ) -> SearchResult:
     """Run the search to the end (stack empty or budget spent). Between compiled runs the
     host empties a full buffer of proven or size-limited boxes into host memory, spills the
     bottom of a full stack, and refills a short stack from the spilled rows (the most recently
     spilled first, so the stack order is kept); no buffer changes shape, so nothing recompiles."""
-    state = initial_state(lower, upper, batch_size)
+    state = initial_state(box.lower, box.upper, batch_size)
     budget = jnp.asarray(np.int32(max_boxes))
-    width = jnp.asarray(np.asarray(min_width, np.asarray(lower).dtype))
+    width = jnp.asarray(np.asarray(min_width, np.asarray(box.lower).dtype))
     emptied: dict[str, list[dict[str, np.ndarray]]] = {"found": [], "small": []}
     spilled: list[dict[str, np.ndarray]] = []
     keep = _KEEP_BATCHES * batch_size

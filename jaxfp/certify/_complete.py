@@ -14,6 +14,7 @@ from ..looped import LoopedNet
 from ._a_priori import a_priori_box
 from ._box import check_box, check_radii, radii_as_arrays
 from ._branch import concatenate_rows, run_search
+from ._interval import Box
 
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
@@ -22,10 +23,10 @@ _NEWTON_STEPS = 30
 class CompleteCertificate(eqx.Module):
     """The outcome of `certify_complete`.
 
-    - `searched_lower`, `searched_upper`: the box that was searched (shape (d,)).
-    - `boxes_lower`, `boxes_upper`: (n, d), one box per proven fixed point; each holds
-      exactly one fixed point, in its interior, and the boxes' interiors do not overlap.
-    - `enclosures_lower`, `enclosures_upper`: (n, d), tight boxes that hold those fixed points.
+    - `searched`: the `Box` that was searched (leaves of shape (d,)).
+    - `boxes`: n `Box`es (leaves (n, d)), one per proven fixed point; each holds exactly one
+      fixed point, in its interior, and the boxes' interiors do not overlap.
+    - `enclosures`: n tight `Box`es (leaves (n, d)) that hold those fixed points.
     - `points`: (n, d), each fixed point to working precision (Newton from the midpoint of its
       enclosure, kept inside it).
     - `methods`: (n,) `CertificateMethod` codes (1 contraction, 2 Krawczyk).
@@ -34,8 +35,8 @@ class CompleteCertificate(eqx.Module):
       as for a box proved by Krawczyk around a saddle or a repeller).
     - `complete`: True only when every box was excluded or proven: then the searched box holds
       **exactly** these n fixed points and no others.
-    - `undecided_lower`, `undecided_upper`: (m, d) boxes neither excluded nor proven; empty
-      when `complete`. They may hold fixed points that are not in `points`.
+    - `undecided`: m `Box`es (leaves (m, d)) neither excluded nor proven; none when
+      `complete`. They may hold fixed points that are not in `points`.
     - `undecided_too_small`: (m,) True for a box that reached the size limit `min_width`
       (typically around a singular fixed point, where I − J_F is singular: a fold, a
       bifurcation or a continuum), False for a box still pending when `max_boxes` ran out.
@@ -46,18 +47,14 @@ class CompleteCertificate(eqx.Module):
     outside the searched box.
     """
 
-    searched_lower: Float[Array, " d"]
-    searched_upper: Float[Array, " d"]
-    boxes_lower: Float[Array, "n d"]
-    boxes_upper: Float[Array, "n d"]
-    enclosures_lower: Float[Array, "n d"]
-    enclosures_upper: Float[Array, "n d"]
+    searched: Box
+    boxes: Box
+    enclosures: Box
     points: Float[Array, "n d"]
     methods: Int[Array, " n"]
     margins: Float[Array, " n"]
     complete: Bool[Array, ""]
-    undecided_lower: Float[Array, "m d"]
-    undecided_upper: Float[Array, "m d"]
+    undecided: Box
     undecided_too_small: Bool[Array, " m"]
     boxes_processed: int = eqx.field(static=True)
     max_boxes: int = eqx.field(static=True)
@@ -111,16 +108,10 @@ class CompleteCertificate(eqx.Module):
             >>> result.locate(jnp.array([[5.0]])).tolist()
             [-2]
         """
-        points = jnp.asarray(points, self.searched_lower.dtype).reshape(-1, self.points.shape[1])
-        inside = (points[:, None, :] >= self.boxes_lower[None] - atol) & (
-            points[:, None, :] <= self.boxes_upper[None] + atol
-        )
-        holding = jnp.all(inside, axis=-1)
+        points = jnp.asarray(points, self.searched.lower.dtype).reshape(-1, self.points.shape[1])
+        holding = self.boxes.contains(points[:, None, :], atol)
         index = jnp.where(jnp.any(holding, axis=1), jnp.argmax(holding, axis=1), -1)
-        in_searched = jnp.all(
-            (points >= self.searched_lower - atol) & (points <= self.searched_upper + atol), axis=1
-        )
-        return jnp.where(in_searched, index, -2)
+        return jnp.where(self.searched.contains(points, atol), index, -2)
 
 
 def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
@@ -234,13 +225,12 @@ def certify_complete(
         raise ValueError("give both `lower` and `upper` (the box to search), or neither.")
     if lower is None:
         lower, upper = _a_priori_box(net)
-    lower, upper = check_box(net, lower, upper)
+    searched = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     search = run_search(
         net,
-        lower,
-        upper,
+        searched,
         max_boxes=max_boxes,
         batch_size=batch_size,
         min_width=min_width,
@@ -250,18 +240,16 @@ def certify_complete(
     found, undecided = search.found, concatenate_rows([search.small, search.pending])
     too_small = np.arange(len(undecided["lower"])) < len(search.small["lower"])
     return CompleteCertificate(
-        searched_lower=lower,
-        searched_upper=upper,
-        boxes_lower=jnp.asarray(found["lower"]),
-        boxes_upper=jnp.asarray(found["upper"]),
-        enclosures_lower=jnp.asarray(found["enclosure_lower"]),
-        enclosures_upper=jnp.asarray(found["enclosure_upper"]),
+        searched=searched,
+        boxes=Box(jnp.asarray(found["lower"]), jnp.asarray(found["upper"])),
+        enclosures=Box(
+            jnp.asarray(found["enclosure_lower"]), jnp.asarray(found["enclosure_upper"])
+        ),
         points=_polished(net, found["enclosure_lower"], found["enclosure_upper"]),
         methods=jnp.asarray(found["method"]),
         margins=jnp.asarray(found["margin"]),
         complete=jnp.asarray(len(too_small) == 0),
-        undecided_lower=jnp.asarray(undecided["lower"]),
-        undecided_upper=jnp.asarray(undecided["upper"]),
+        undecided=Box(jnp.asarray(undecided["lower"]), jnp.asarray(undecided["upper"])),
         undecided_too_small=jnp.asarray(too_small),
         boxes_processed=search.processed,
         max_boxes=max_boxes,

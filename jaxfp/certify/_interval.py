@@ -1,4 +1,5 @@
-"""A small interval-arithmetic pytree with outward rounding."""
+"""Intervals and boxes: a small interval-arithmetic pytree with outward rounding, and the
+boxes in ℝ^d that the certificates report."""
 
 import equinox as eqx
 import jax
@@ -35,7 +36,28 @@ def _lifted(operation):
     return method
 
 
-class Interval(eqx.Module):
+class _Bounds(eqx.Module):
+    """Bounds [lower, upper] (broadcast together), with their midpoint, radius and width."""
+
+    lower: Float[Array, "..."]
+    upper: Float[Array, "..."]
+
+    @property
+    def midpoint(self) -> Float[Array, "..."]:
+        """A float midpoint, finite even where `lower + upper` overflows."""
+        return midpoint_radius(self.lower, self.upper)[0]
+
+    @property
+    def radius(self) -> Float[Array, "..."]:
+        """A radius r with [lower, upper] ⊆ [midpoint − r, midpoint + r]."""
+        return midpoint_radius(self.lower, self.upper)[1]
+
+    @property
+    def width(self) -> Float[Array, "..."]:
+        return self.upper - self.lower
+
+
+class Interval(_Bounds):
     """Elementwise intervals [lower, upper] of any shape, with outward-rounded arithmetic.
 
     Every operation returns an interval that contains the exact real result for every choice of
@@ -64,9 +86,6 @@ class Interval(eqx.Module):
         True
     """
 
-    lower: Float[Array, "..."]
-    upper: Float[Array, "..."]
-
     def __init__(self, lower: ArrayLike, upper: ArrayLike | None = None):
         lower = as_float(lower)
         upper = lower if upper is None else as_float(upper)
@@ -86,19 +105,6 @@ class Interval(eqx.Module):
     @property
     def shape(self) -> tuple[int, ...]:
         return self.lower.shape
-
-    @property
-    def midpoint(self) -> Float[Array, "..."]:
-        return midpoint_radius(self.lower, self.upper)[0]
-
-    @property
-    def radius(self) -> Float[Array, "..."]:
-        """A radius r with [lower, upper] ⊆ [midpoint − r, midpoint + r]."""
-        return midpoint_radius(self.lower, self.upper)[1]
-
-    @property
-    def width(self) -> Float[Array, "..."]:
-        return self.upper - self.lower
 
     __add__ = __radd__ = _lifted(add)
     __sub__ = _lifted(subtract)
@@ -146,3 +152,39 @@ class Interval(eqx.Module):
         object.__setattr__(interval, "lower", lower)
         object.__setattr__(interval, "upper", upper)
         return interval
+
+
+class Box(_Bounds):
+    """A closed axis-aligned box [lower, upper] in ℝ^d, or a batch of boxes: `lower` and
+    `upper` have shape (..., d), the last axis being the coordinate. The certificates report
+    their boxes as `Box`es (`Certificate.box`, `CompleteCertificate.boxes`, ...).
+
+    - `midpoint`, `radius`, `width`: per coordinate, shape (..., d).
+    - `contains(points)`: whether each point lies in the box, in every coordinate.
+    - `intersect(other)`: the box of points in both (check `is_empty()` before using it).
+    - `is_empty()`: whether some side is empty (lower > upper), as an intersection can be.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jaxfp.certify import Box
+        >>> boxes = Box(jnp.array([[0.0, 0.0], [1.0, -1.0]]), jnp.array([[1.0, 2.0], [3.0, 1.0]]))
+        >>> boxes.contains(jnp.array([0.5, 0.5])).tolist()  # one point, two boxes
+        [True, False]
+        >>> boxes.width.tolist(), boxes.is_empty().tolist()
+        ([[1.0, 2.0], [2.0, 2.0]], [False, False])
+    """
+
+    def contains(self, points: ArrayLike, atol: ArrayLike = 0.0) -> Bool[Array, "..."]:
+        """Whether lower − atol ≤ point ≤ upper + atol in every coordinate; `points` (..., d)
+        broadcasts against the boxes' batch shape."""
+        points = jnp.asarray(points)
+        inside = (self.lower - atol <= points) & (points <= self.upper + atol)
+        return jnp.all(inside, axis=-1)
+
+    def intersect(self, other: "Box") -> "Box":
+        """The boxes of points in both `self` and `other` (broadcast)."""
+        return Box(jnp.maximum(self.lower, other.lower), jnp.minimum(self.upper, other.upper))
+
+    def is_empty(self) -> Bool[Array, "*batch"]:
+        """Whether some side is empty (lower > upper)."""
+        return jnp.any(self.lower > self.upper, axis=-1)

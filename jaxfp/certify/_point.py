@@ -13,10 +13,13 @@ from ._box import (
     Method,
     certify_box_unchecked,
     check_radii,
+    image,
     krawczyk,
+    point_in_enclosure,
     preconditioner_at,
     radii_as_arrays,
 )
+from ._interval import Box
 from ._results import Certificate, CertificateMethod, CertificateReason
 
 # Points certified together (vmap) inside the sequential map over a batch: large enough to
@@ -53,34 +56,33 @@ def _tightened(
         preconditioner = preconditioner_at(net, point)  # any C is rigorous: one for all rounds
 
     def shrink(carry):
-        low, high, _, rounds = carry
-        image_low, image_high = net.interval(low, high, weight_radius, bias_radius)
-        new_low, new_high = jnp.maximum(low, image_low), jnp.minimum(high, image_high)
+        enclosure, _, rounds = carry
+        new = enclosure.intersect(image(net, enclosure, weight_radius, bias_radius))
         if method != "contraction":
-            k_low, k_high, _ = krawczyk(net, low, high, weight_radius, bias_radius, preconditioner)
-            new_low = jnp.maximum(new_low, jnp.where(jnp.isnan(k_low), -jnp.inf, k_low))
-            new_high = jnp.minimum(new_high, jnp.where(jnp.isnan(k_high), jnp.inf, k_high))
+            new = new.intersect(
+                krawczyk(net, enclosure, weight_radius, bias_radius, preconditioner)[0]
+            )
         # Widened back to the floor around its centre (a superset: still rigorous), so that a
         # point within the floor of x̂ is never cut off by a round that overshoots.
-        centre = 0.5 * (new_low + new_high)
-        new_low = jnp.maximum(low, jnp.minimum(new_low, round_down(centre - floor)))
-        new_high = jnp.minimum(high, jnp.maximum(new_high, round_up(centre + floor)))
-        halved = max_abs(new_high - new_low) <= 0.5 * max_abs(high - low)
-        return new_low, new_high, halved, rounds + 1
+        centre = 0.5 * (new.lower + new.upper)
+        new = Box(
+            jnp.maximum(enclosure.lower, jnp.minimum(new.lower, round_down(centre - floor))),
+            jnp.minimum(enclosure.upper, jnp.maximum(new.upper, round_up(centre + floor))),
+        )
+        halved = max_abs(new.width) <= 0.5 * max_abs(enclosure.width)
+        return new, halved, rounds + 1
 
     def keep_going(carry):
-        low, high, halved, rounds = carry
+        _, halved, rounds = carry
         return halved & (rounds < _TIGHTEN_ROUNDS)
 
-    start = (certificate.enclosure_lower, certificate.enclosure_upper, certificate.certified, 0)
-    low, high, _, _ = jax.lax.while_loop(keep_going, shrink, start)
-    encloses = jnp.all((low <= point) & (point <= high))
-    farthest = jnp.maximum(round_up(point - low), round_up(high - point))
-    distance = jnp.where(certificate.certified, max_abs(farthest), jnp.inf)
+    start = (certificate.enclosure, certificate.certified, 0)
+    enclosure, _, _ = jax.lax.while_loop(keep_going, shrink, start)
+    encloses, distance = point_in_enclosure(enclosure, point, certificate.certified)
     return eqx.tree_at(
-        lambda c: (c.enclosure_lower, c.enclosure_upper, c.encloses_point, c.point_distance),
+        lambda c: (c.enclosure, c.encloses_point, c.point_distance),
         certificate,
-        (low, high, encloses, distance),
+        (enclosure, encloses, distance),
     )
 
 
@@ -98,10 +100,10 @@ def _about_point(certificate: Certificate) -> Certificate:
     )
 
 
-def _certify_at(net, point, low, high, method, weight_radius, bias_radius, preconditioner=None):
-    """The certificate of the box [low, high] built around `point`, about `point`."""
+def _certify_at(net, point, box, method, weight_radius, bias_radius, preconditioner=None):
+    """The certificate of `box` built around `point`, about `point`."""
     certificate = certify_box_unchecked(
-        net, low, high, method, weight_radius, bias_radius, preconditioner, point
+        net, box, method, weight_radius, bias_radius, preconditioner, point
     )
     return _about_point(
         _tightened(net, certificate, point, method, weight_radius, bias_radius, preconditioner)
@@ -111,11 +113,10 @@ def _certify_at(net, point, low, high, method, weight_radius, bias_radius, preco
 @eqx.filter_jit
 def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     def box(r):
-        return round_down(point - r), round_up(point + r)
+        return Box(round_down(point - r), round_up(point + r))
 
     if radius is not None:
-        low, high = box(radius)
-        return _certify_at(net, point, low, high, method, weight_radius, bias_radius)
+        return _certify_at(net, point, box(radius), method, weight_radius, bias_radius)
     preconditioner = None if method == "contraction" else preconditioner_at(net, point)
     newton_step = (
         jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
@@ -127,9 +128,8 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     radii = jnp.maximum(radii, smallest)
 
     def attempt(index):
-        low, high = box(radii[index])
         return _certify_at(
-            net, point, low, high, method, weight_radius, bias_radius, preconditioner
+            net, point, box(radii[index]), method, weight_radius, bias_radius, preconditioner
         )
 
     # Largest radius first, stopping at the first certified one (so a batch of attracting

@@ -3,6 +3,8 @@
 import equinox as eqx
 from jaxtyping import Array, Bool, Float
 
+from ._interval import Box
+
 
 class CertificateMethod(eqx.Enumeration):
     """Which test proved the certificate (`none` when refused)."""
@@ -68,8 +70,9 @@ class Certificate(eqx.Module):
       (rigorous lower bound): F(X) + B(0, δ) ⊆ X when δ ≥ 0 (P1 Theorem 4.2); negative when
       F(X) leaves X. With `method == contraction`, noisy iterates x_{t+1} = F(x_t) + h_t,
       ‖h_t‖_∞ ≤ δ, stay in X and ‖x_t − x*‖ ≤ K^t‖x_0 − x*‖ + δ/(1 − K).
-    - `lower`, `upper`: the box X.
-    - `enclosure_lower`, `enclosure_upper`: X ∩ F(X) ∩ K(X), which holds every fixed point in X.
+    - `box`: the box X (a `Box`).
+    - `enclosure`: the `Box` X ∩ F(X) ∩ K(X), which holds every fixed point in X (it may be
+      empty, `enclosure.is_empty()`, when X holds none).
     - `encloses_point`: whether the point the box was built around (x* for
       `certify_fixed_point`, the box's midpoint for `certify_box`) lies in the enclosure.
     - `point_distance`: when the box provably holds exactly one fixed point x̂, a rigorous upper
@@ -81,9 +84,7 @@ class Certificate(eqx.Module):
     reason: CertificateReason
     contraction_bound: Float[Array, ""]
     margin: Float[Array, ""]
-    lower: Float[Array, " d"]
-    upper: Float[Array, " d"]
-    enclosure_lower: Float[Array, " d"]
-    enclosure_upper: Float[Array, " d"]
+    box: Box
+    enclosure: Box
     encloses_point: Bool[Array, ""]
     point_distance: Float[Array, ""]

@@ -13,7 +13,7 @@ A certificate of `jaxfp.certify.certify_fixed_point` proves a unique fixed point
 I − J_F nonsingular there (the contraction test: ‖J_F‖∞ < 1 on the box; Krawczyk's test
 K(X) ⊂ int X: every matrix of the interval Jacobian is then regular, Rump 2010, *Acta
 Numerica* 19), so each certified point is a nonsingular, hence isolated, complex solution.
-Certified points whose enclosures (`enclosure_lower`, `enclosure_upper`) are pairwise disjoint
+Certified points whose enclosures (`Certificate.enclosure`) are pairwise disjoint
 are distinct. B of them exhaust the bound: the solution set has no other component at all, so
 the list is complete. Uncertified points and points whose enclosures overlap are not counted.
 """

@@ -19,8 +19,8 @@ def _certify(net, points):
     return (
         certificate.certified,
         certificate.margin,
-        certificate.enclosure_lower,
-        certificate.enclosure_upper,
+        certificate.enclosure.lower,
+        certificate.enclosure.upper,
     )
 
 

@@ -27,11 +27,11 @@ class BranchAndBoundStats(eqx.Module):
         certificate = self.certificate
         return {
             "box_source": self.box_source,
-            "searched_lower": np.asarray(certificate.searched_lower).tolist(),
-            "searched_upper": np.asarray(certificate.searched_upper).tolist(),
+            "searched_lower": np.asarray(certificate.searched.lower).tolist(),
+            "searched_upper": np.asarray(certificate.searched.upper).tolist(),
             "finished": bool(certificate.complete),
             "boxes_processed": certificate.boxes_processed,
-            "n_undecided_boxes": int(certificate.undecided_lower.shape[0]),
+            "n_undecided_boxes": int(certificate.undecided.lower.shape[0]),
         }
 
 
@@ -90,8 +90,8 @@ class BranchAndBound(AbstractEnumerationMethod):
             min_width=self.min_width,
         )
         finished = bool(certificate.complete)
-        lower = np.asarray(certificate.searched_lower).tolist()
-        upper = np.asarray(certificate.searched_upper).tolist()
+        lower = np.asarray(certificate.searched.lower).tolist()
+        upper = np.asarray(certificate.searched.upper).tolist()
         proof = None
         bounded = all(math.isfinite(v) for v in net.activation.output_range)
         narrowed = "" if bounded else ", narrowed by the interval iteration X ← F(X) ∩ X"
@@ -114,7 +114,7 @@ class BranchAndBound(AbstractEnumerationMethod):
             evidence = Evidence(
                 findings=(
                     f"branch and bound stopped after {certificate.boxes_processed} boxes with "
-                    f"{certificate.undecided_lower.shape[0]} boxes undecided",
+                    f"{certificate.undecided.lower.shape[0]} boxes undecided",
                 ),
                 hints=("raise `max_boxes`",),
             )

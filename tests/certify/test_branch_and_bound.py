@@ -48,7 +48,7 @@ def _check_against_newton(net):
     assert np.all(residual < RESIDUAL)
     gaps = np.max(np.abs(points[:, None] - points[None]), axis=-1) + np.eye(len(points))
     assert np.all(gaps > SAME_POINT), "two proven fixed points coincide"
-    newton = _dense_newton_search(net, result.searched_lower, result.searched_upper)
+    newton = _dense_newton_search(net, result.searched.lower, result.searched.upper)
     located = np.asarray(result.locate(newton, atol=SAME_POINT))
     assert np.all(located >= 0), "Newton found a fixed point outside every proven box"
     assert len(newton) == result.n_fixed_points
@@ -79,8 +79,8 @@ def test_affine_sigma_form_searches_w_range_plus_b():
     other = looped.LoopedNet(net.W, net.b, net.activation, "affine-sigma")
     result = certify.certify_complete(other)
     bound = np.sum(np.abs(np.asarray(net.W)), axis=1)
-    assert np.all(np.asarray(result.searched_upper) >= np.asarray(net.b) + bound)
-    assert np.all(np.asarray(result.searched_lower) <= np.asarray(net.b) - bound)
+    assert np.all(np.asarray(result.searched.upper) >= np.asarray(net.b) + bound)
+    assert np.all(np.asarray(result.searched.lower) <= np.asarray(net.b) - bound)
     assert bool(result.complete)
     assert result.n_fixed_points == certify.certify_complete(net).n_fixed_points
 
@@ -89,7 +89,7 @@ def test_box_limit_hit_is_incomplete_and_says_raise_max_boxes():
     result = certify.certify_complete(_random_net("tanh", 2, 3.0, seed=3), max_boxes=5)
     assert not bool(result.complete)
     assert result.boxes_processed == 5
-    assert result.undecided_lower.shape[0] > 0
+    assert result.undecided.lower.shape[0] > 0
     assert not bool(jnp.any(result.undecided_too_small))
     assert "raise `max_boxes`" in result.evidence
 

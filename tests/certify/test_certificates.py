@@ -44,8 +44,8 @@ def test_construction_p_box_certifies_with_papers_constants(poly):
     assert abs(float(cert.margin) - 0.1513) < MARGIN_TOLERANCE
     delta = certify.robustness_margin(poly, *_box([1.0, -1.0], P_RADIUS))
     assert float(delta) == float(cert.margin)
-    assert bool(jnp.all(cert.enclosure_lower <= jnp.array([1.0, -1.0])))
-    assert bool(jnp.all(jnp.array([1.0, -1.0]) <= cert.enclosure_upper))
+    assert bool(jnp.all(cert.enclosure.lower <= jnp.array([1.0, -1.0])))
+    assert bool(jnp.all(jnp.array([1.0, -1.0]) <= cert.enclosure.upper))
 
 
 def test_largest_contracting_radius_is_sqrt_five_thirds_minus_one(poly):
@@ -140,7 +140,7 @@ def test_automatic_radius_certifies_every_fixed_point(tanh):
     assert np.all(methods[attracting] == CertificateMethod.contraction._value)
     assert np.all(methods[~attracting] == CertificateMethod.krawczyk._value)
     single = certify.certify_fixed_point(tanh, points[0])
-    assert bool(single.certified) and single.lower.shape == (2,)
+    assert bool(single.certified) and single.box.lower.shape == (2,)
 
 
 def test_exp_construction_certifies(poly):

@@ -18,14 +18,14 @@ def _sorted(points):
 def test_tanh_two_dimensions_has_exactly_nine_fixed_points():
     result = certify.certify_complete(looped.tanh_identity_network(2, gain=2.0))
     assert bool(result.complete) and result.n_fixed_points == 9
-    assert result.undecided_lower.shape == (0, 2)
+    assert result.undecided.lower.shape == (0, 2)
     expected = _sorted(looped.reference_fixed_points("tanh-identity", 2))
     np.testing.assert_allclose(_sorted(result.points), expected, atol=POINT_TOLERANCE)
     # The a-priori box of tanh is [-1, 1]^d (a hair wider), and it is recorded.
-    assert bool(jnp.all(result.searched_lower <= -1.0)) and bool(
-        jnp.all(result.searched_upper >= 1.0)
+    assert bool(jnp.all(result.searched.lower <= -1.0)) and bool(
+        jnp.all(result.searched.upper >= 1.0)
     )
-    inside = (result.boxes_lower <= result.points) & (result.points <= result.boxes_upper)
+    inside = (result.boxes.lower <= result.points) & (result.points <= result.boxes.upper)
     assert bool(jnp.all(inside))
 
 
@@ -36,7 +36,7 @@ def test_unbounded_activation_searches_the_users_box():
     np.testing.assert_allclose(
         np.sort(np.asarray(result.points[:, 0])), [-1.0, 0.0, 1.0], atol=POINT_TOLERANCE
     )
-    np.testing.assert_array_equal(result.searched_lower, [-1.5])
+    np.testing.assert_array_equal(result.searched.lower, [-1.5])
 
 
 def test_budget_exhausted_is_reported_incomplete():
@@ -44,7 +44,7 @@ def test_budget_exhausted_is_reported_incomplete():
         looped.tanh_identity_network(2, gain=2.0), max_boxes=3, batch_size=2
     )
     assert not bool(result.complete)
-    assert result.undecided_lower.shape[0] > 0
+    assert result.undecided.lower.shape[0] > 0
 
 
 @pytest.mark.parametrize(

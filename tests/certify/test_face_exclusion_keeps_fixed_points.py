@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxfp.looped as looped
-from jaxfp.certify import CertificateReason, certify_box
+from jaxfp.certify import Box, CertificateReason, certify_box
 from jaxfp.certify._box import _face_misses
 
 CASES = [
@@ -68,7 +68,7 @@ def test_faces_exclude_boxes_the_image_test_keeps():
         image_low, image_high = net.interval(low, high)
         by_image = jnp.any(image_high < low) | jnp.any(image_low > high)
         jac_low, jac_high = net.jacobian_interval(low, high)
-        return by_image, _face_misses(net, low, high, jac_low, jac_high, None, 0.0)
+        return by_image, _face_misses(net, Box(low, high), jac_low, jac_high, None, 0.0)
 
     by_image, by_faces = (np.asarray(v) for v in jax.jit(jax.vmap(tests))(lower, upper))
     assert np.sum(by_faces & ~by_image) >= 100

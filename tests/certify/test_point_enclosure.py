@@ -55,7 +55,7 @@ def test_point_inside_a_large_certified_box_is_not_certified_unless_near_the_fix
     assert not bool(cert.certified)
     assert cert.reason == CertificateReason.point_not_enclosed
     assert 0.3 <= float(cert.point_distance) < 0.31
-    assert float(jnp.max(cert.enclosure_upper - cert.enclosure_lower)) < 1e-9
+    assert float(jnp.max(cert.enclosure.upper - cert.enclosure.lower)) < 1e-9
 
 
 def test_polished_points_stay_inside_their_tightened_enclosures():
