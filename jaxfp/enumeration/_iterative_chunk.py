@@ -39,19 +39,20 @@ _RESULT_TO_OUTCOME = np.array(
 
 def _outcomes(solution: ChunkSolution, options: SolveOptions):
     """Trajectory and Newton outcomes per start, and the accepted limit/root values."""
-    outcome = _RESULT_TO_OUTCOME[solution.picard_result]
+    picard, polish, newton = solution.picard, solution.polish, solution.newton
+    outcome = _RESULT_TO_OUTCOME[picard.result]
     stuck = outcome == STAGNATED
     outcome = np.where(stuck & (solution.cycle_gap <= options.cycle_tolerance), TWO_CYCLE, outcome)
-    polished = (solution.polish_result == 0) & (solution.polish_residual <= options.accept_residual)
-    loose = solution.picard_residual <= options.accept_residual
+    polished = (polish.result == 0) & (polish.residual <= options.accept_residual)
+    loose = picard.residual <= options.accept_residual
     converged = outcome == FIXED_POINT
     limit_ok = converged & (polished | loose)
     outcome = np.where(converged & ~limit_ok, RESIDUAL_TOO_LARGE, outcome).astype(np.int8)
-    limit = np.where(polished[:, None], solution.polish_value, solution.picard_value)
-    limit_residual = np.where(polished, solution.polish_residual, solution.picard_residual)
+    limit = np.where(polished[:, None], polish.value, picard.value)
+    limit_residual = np.where(polished, polish.residual, picard.residual)
     if options.find_saddles:
-        newton_outcome = _RESULT_TO_OUTCOME[solution.newton_result]
-        accepted = solution.newton_residual <= options.accept_residual
+        newton_outcome = _RESULT_TO_OUTCOME[newton.result]
+        accepted = newton.residual <= options.accept_residual
         newton_ok = (newton_outcome == FIXED_POINT) & accepted
         newton_outcome = np.where(
             (newton_outcome == FIXED_POINT) & ~accepted, RESIDUAL_TOO_LARGE, newton_outcome
@@ -68,8 +69,9 @@ def process_chunk(net, solution, n_real, orthant, centre, options, certify):
     outcome, limit_ok, limit, limit_residual, newton_outcome, newton_ok = _outcomes(
         solution, options
     )
-    candidates = np.concatenate([limit[limit_ok], solution.newton_value[newton_ok]])
-    residuals = np.concatenate([limit_residual[limit_ok], solution.newton_residual[newton_ok]])
+    newton = solution.newton
+    candidates = np.concatenate([limit[limit_ok], newton.value[newton_ok]])
+    residuals = np.concatenate([limit_residual[limit_ok], newton.residual[newton_ok]])
     tol = options.dedupe_tolerance
     labels, representatives = group_points(candidates, tol, tol)
     points = candidates[representatives]

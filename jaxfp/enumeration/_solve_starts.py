@@ -71,20 +71,26 @@ class SolveOptions(eqx.Module):
                 raise ValueError(f"SolveOptions `{name}` must be a positive number, got {value!r}.")
 
 
-class ChunkSolution(eqx.Module):
-    """Raw per-start results of one chunk (leading axis: the starts)."""
+class SolveEnds(eqx.Module):
+    """Where one batched solve left each start (leading axis: the starts): its result code
+    (`jaxfp.RESULTS`), value and relative residual ‖F(x) − x‖_∞ / (1 + ‖x‖_∞)."""
 
-    picard_result: Int[Array, " n"]
+    result: Int[Array, " n"]
+    value: Float[Array, "n d"]
+    residual: Float[Array, " n"]
+
+
+class ChunkSolution(eqx.Module):
+    """Raw per-start results of one chunk (leading axis: the starts): the Picard trajectory's
+    end (`picard`, with its step count and the 2-cycle gap ‖F(F(x)) − x‖_∞ / (1 + ‖x‖_∞)), the
+    Newton polish of that end (`polish`) and Newton's method from the start (`newton`; result
+    −1, NaN values and infinite residuals when saddles are not searched)."""
+
+    picard: SolveEnds
     picard_steps: Int[Array, " n"]
-    picard_value: Float[Array, "n d"]
-    polish_result: Int[Array, " n"]
-    polish_value: Float[Array, "n d"]
-    polish_residual: Float[Array, " n"]
-    picard_residual: Float[Array, " n"]
     cycle_gap: Float[Array, " n"]
-    newton_result: Int[Array, " n"]
-    newton_value: Float[Array, "n d"]
-    newton_residual: Float[Array, " n"]
+    polish: SolveEnds
+    newton: SolveEnds
 
 
 def _apply(y, net):
@@ -128,23 +134,19 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
     twice = jax.vmap(net)(images)
     cycle_gap = max_abs(twice - picard.value, axis=1) / (1.0 + max_abs(picard.value, axis=1))
     residual, _ = _relative_residual(net, newton.value)
+    ends = SolveEnds(newton.result._value, newton.value, residual)
     if options.find_saddles:
-        newton_value, newton_result = newton.value[n:], newton.result._value[n:]
-        newton_residual = residual[n:]
+        from_starts = jax.tree.map(lambda a: a[n:], ends)
     else:
-        newton_value = jnp.full_like(starts, jnp.nan)
-        newton_result = jnp.full((n,), -1, dtype=newton.result._value.dtype)
-        newton_residual = jnp.full((n,), jnp.inf, dtype=starts.dtype)
+        from_starts = SolveEnds(
+            jnp.full((n,), -1, dtype=newton.result._value.dtype),
+            jnp.full_like(starts, jnp.nan),
+            jnp.full((n,), jnp.inf, dtype=starts.dtype),
+        )
     return ChunkSolution(
-        picard_result=picard.result._value,
+        picard=SolveEnds(picard.result._value, picard.value, picard_residual),
         picard_steps=picard.stats.num_steps,
-        picard_value=picard.value,
-        polish_result=newton.result._value[:n],
-        polish_value=newton.value[:n],
-        polish_residual=residual[:n],
-        picard_residual=picard_residual,
         cycle_gap=cycle_gap,
-        newton_result=newton_result,
-        newton_value=newton_value,
-        newton_residual=newton_residual,
+        polish=jax.tree.map(lambda a: a[:n], ends),
+        newton=from_starts,
     )
