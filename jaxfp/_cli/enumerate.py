@@ -15,6 +15,7 @@ import jax
 import numpy as np
 
 from ._checks import fill_defaults, int_at_least, reject_options
+from ._command import add_command
 from ._errors import UserInputError
 from .enumerate_complete import check_against_branch_and_bound, complete_box
 from .enumerate_report import HEADERS, add_output_options, print_summary, report, write_outputs
@@ -41,20 +42,18 @@ _CHECKED = set().union(*_TAKES.values())
 _CHUNK_SIZE = 8192
 
 
+_SUMMARY = "find all fixed points of a looped network F(x) = sigma(Wx + b) or W sigma(x) + b"
+_DESCRIPTION = """\
+Enumerate every fixed point of a looped network, and say on what grounds the list is complete:
+complete is true only with a proof (exact-regions for piecewise-linear activations: every
+activation region solved; branch-and-bound for bounded ones: an interval search over sigma's range
+box). Starts find fixed points of any network but never prove the list complete; the index check
+(index sum against the Brouwer degree) is reported as a consistency check.
+"""
+
+
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "enumerate",
-        help="find all fixed points of a looped network F(x) = sigma(Wx + b) or W sigma(x) + b",
-        description=(
-            "Enumerate every fixed point of a looped network, and say on what grounds the list "
-            "is complete: complete is true only with a proof (exact-regions for piecewise-linear "
-            "activations: every activation region solved; branch-and-bound for bounded ones: "
-            "an interval search over sigma's range box). Starts find fixed points of any "
-            "network but never prove the list complete; the index check (index sum against the "
-            "Brouwer degree) is reported as a consistency check."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = add_command(subparsers, "enumerate", run, summary=_SUMMARY, description=_DESCRIPTION)
     add_network_arguments(parser)
     parser.add_argument(
         "--method",
@@ -71,7 +70,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--chunk-size",
         type=int,
-        help=f"starts or regions per batch (default {_CHUNK_SIZE}; memory is proportional)",
+        help=f"starts or regions per batch (default: {_CHUNK_SIZE}; memory is proportional)",
     )
     parser.add_argument(
         "--no-prune",
@@ -84,20 +83,20 @@ def register(subparsers) -> None:
         type=int_at_least(1),
         metavar="N",
         help="exact-regions: refuse, before any work, a network with more than N activation "
-        "regions per part (default 2^24)",
+        "regions per part (default: 2^24)",
     )
     parser.add_argument(
         "--max-paths",
         type=int_at_least(1),
         metavar="N",
         help="homotopy: refuse a network with more than N paths, and auto: run homotopy only up "
-        "to N paths (default 10^6)",
+        "to N paths (default: 10^6)",
     )
     parser.add_argument(
         "--gamma-seed",
         type=int_at_least(0),
         metavar="S",
-        help="homotopy: seed of the random gamma and chart (default 0; a one-process run that "
+        help="homotopy: seed of the random gamma and chart (default: 0; a one-process run that "
         "still has failed paths retries with S+1; every part of a split run needs the same S)",
     )
     parser.add_argument(
@@ -112,7 +111,6 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--show", type=int, default=20, help="fixed points listed in the table (0: none)"
     )
-    parser.set_defaults(handler=run)
 
 
 def _method_names(requested: str, net, checked: bool, part: bool, auto) -> tuple[str, ...]:

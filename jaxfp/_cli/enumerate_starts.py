@@ -34,7 +34,10 @@ def add_starts_arguments(parser: argparse.ArgumentParser) -> None:
         "batch. Starts find fixed points but never prove the list complete",
     )
     group.add_argument(
-        "--starts-per-orthant", type=int, metavar="K", help="starts per sign orthant (default 1)"
+        "--starts-per-orthant",
+        type=int,
+        metavar="K",
+        help=f"starts per sign orthant (default: {STARTS_DEFAULTS['starts_per_orthant']})",
     )
     group.add_argument(
         "--sample",
@@ -57,7 +60,10 @@ def add_starts_arguments(parser: argparse.ArgumentParser) -> None:
         "--scale", type=float, help="distance of the corner starts from the centre (default: auto)"
     )
     group.add_argument(
-        "--start-seed", type=int, help="seed of the orthant sample and the extra starts (default 0)"
+        "--start-seed",
+        type=int,
+        help="seed of the orthant sample and the extra starts "
+        f"(default: {STARTS_DEFAULTS['start_seed']})",
     )
     group.add_argument(
         "--no-certify",

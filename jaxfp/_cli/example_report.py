@@ -8,6 +8,7 @@ import sys
 import typing
 from collections.abc import Callable
 
+from ._command import add_command
 from ._errors import UserInputError
 from .output import add_json_option, dump_json, format_summary
 
@@ -30,12 +31,7 @@ def add_example_command(
     in `defaults`, with the help `helps[NAME]`; then `--seed` and `--json [PATH]`, whose JSON on
     standard output is printed instead of `replaced`.
     """
-    parser = subparsers.add_parser(
-        name,
-        help=summary,
-        description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = add_command(subparsers, name, handler, summary=summary, description=description)
     types = {field.name: field.type for field in dataclasses.fields(defaults)}
     for field, text in {**helps, "seed": "random seed"}.items():
         kind = next(
@@ -44,7 +40,6 @@ def add_example_command(
         option = "--" + field.replace("_", "-")
         parser.add_argument(option, type=kind, default=getattr(defaults, field), help=text)
     add_json_option(parser, replaced=replaced)
-    parser.set_defaults(handler=handler)
     return parser
 
 

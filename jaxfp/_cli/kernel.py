@@ -1,6 +1,5 @@
 """`jaxfp kernel`: kernel-map analysis of P2 (Theorem 1), finite-width simulation, edge of chaos."""
 
-import argparse
 import sys
 
 from ._checks import (
@@ -10,10 +9,12 @@ from ._checks import (
     finite_float,
     int_at_least,
     nonnegative_float,
+    option_name,
     output_file,
     positive_int,
     reject_options,
 )
+from ._command import add_command
 from ._errors import UserInputError
 from .kernel_plots import plot_analysis, plot_edge, plot_simulation
 from .output import dump_json, format_summary, format_table, progress
@@ -47,25 +48,33 @@ examples:
   jaxfp kernel --edge-of-chaos --activation tanh --sigma-b2 0.05
 """
 _NUM_HERMITE = 8
+# The options of each mode (`--simulate`, `--edge-of-chaos`) and their defaults. On the command
+# line they default to None, so that one given outside its mode is refused (`_check_mode_options`).
+_MODE_DEFAULTS = {
+    "simulate": dict(width=512, depth=20, seeds=4, rho0=[0.0, 0.5, 0.9], weights="normal", seed=0),
+    "edge_of_chaos": dict(sigma_b2=0.0),
+}
+
+
+def _mode_help(dest: str, text: str) -> str:
+    """The help of a mode's option: `text`, then its default and its mode."""
+    (mode,) = (mode for mode, defaults in _MODE_DEFAULTS.items() if dest in defaults)
+    default = _MODE_DEFAULTS[mode][dest]
+    shown = " ".join(map(str, default)) if isinstance(default, list) else default
+    return f"{text} (default: {shown}; {option_name(mode)})"
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "kernel",
-        help=_HELP,
-        description=_DESCRIPTION,
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "kernel", run, summary=_HELP, description=_DESCRIPTION, epilog=_EPILOG
     )
-    parser.add_argument(
-        "--activation", default="relu", metavar="NAME", help="activation name (default relu)"
-    )
+    parser.add_argument("--activation", default="relu", metavar="NAME", help="activation name")
     parser.add_argument(
         "--residual",
         type=finite_float,
         default=0.0,
         metavar="R",
-        help="residual strength r in [0, 1) (default 0: no skip connection)",
+        help="residual strength r in [0, 1); 0: no skip connection",
     )
     parser.add_argument(
         "--norm",
@@ -84,34 +93,31 @@ def register(subparsers) -> None:
         action="store_true",
         help="print σ_w² on the edge of chaos (χ₁ = 1) at --sigma-b2",
     )
-    # Mode options default to None, so that one given outside its mode is refused (`_run`).
     parser.add_argument(
-        "--width", type=int_at_least(2), help="simulated width d (default 512; --simulate)"
+        "--width", type=int_at_least(2), help=_mode_help("width", "simulated width d")
     )
+    parser.add_argument("--depth", type=positive_int, help=_mode_help("depth", "simulated depth L"))
     parser.add_argument(
-        "--depth", type=positive_int, help="simulated depth L (default 20; --simulate)"
-    )
-    parser.add_argument(
-        "--seeds", type=positive_int, help="independent networks (default 4; --simulate)"
+        "--seeds", type=positive_int, help=_mode_help("seeds", "independent networks")
     )
     parser.add_argument(
         "--rho0",
         type=finite_float,
         nargs="+",
         metavar="RHO",
-        help="input cosines in [-1, 1] (default 0 0.5 0.9; --simulate)",
+        help=_mode_help("rho0", "input cosines in [-1, 1]"),
     )
     parser.add_argument(
         "--weights",
         choices=("normal", "uniform"),
-        help="weight distribution, unit variance (default normal; --simulate)",
+        help=_mode_help("weights", "weight distribution, unit variance"),
     )
-    parser.add_argument("--seed", type=int, help="random seed (default 0; --simulate)")
+    parser.add_argument("--seed", type=int, help=_mode_help("seed", "random seed"))
     parser.add_argument(
         "--sigma-b2",
         type=nonnegative_float,
         metavar="V",
-        help="bias variance σ_b² (default 0; --edge-of-chaos)",
+        help=_mode_help("sigma_b2", "bias variance σ_b²"),
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument(
@@ -121,7 +127,6 @@ def register(subparsers) -> None:
         help="save a figure: cobweb plot and ρ_ℓ (analysis), simulation vs theory "
         "(--simulate), or the phase diagram (--edge-of-chaos)",
     )
-    parser.set_defaults(handler=run)
 
 
 def _architecture(namespace):
@@ -136,25 +141,12 @@ def _architecture(namespace):
     return jk.Architecture(activation, float(namespace.residual), namespace.norm)
 
 
-_SIMULATION_OPTIONS = ("width", "depth", "seeds", "rho0", "weights", "seed")
-
-
 def _check_mode_options(namespace) -> None:
     """Refuse options of another mode, then fill the defaults of this mode's options."""
-    if not namespace.simulate:
-        reject_options(namespace, _SIMULATION_OPTIONS, "it applies to --simulate")
-    if not namespace.edge_of_chaos:
-        reject_options(namespace, ["sigma_b2"], "it applies to --edge-of-chaos")
-    fill_defaults(
-        namespace,
-        width=512,
-        depth=20,
-        seeds=4,
-        rho0=[0.0, 0.5, 0.9],
-        weights="normal",
-        seed=0,
-        sigma_b2=0.0,
-    )
+    for mode, defaults in _MODE_DEFAULTS.items():
+        if not getattr(namespace, mode):
+            reject_options(namespace, defaults, f"it applies to {option_name(mode)}")
+        fill_defaults(namespace, **defaults)
 
 
 def _simulation_bytes(namespace, residual: bool) -> int:

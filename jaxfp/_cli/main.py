@@ -1,8 +1,9 @@
 """The `jaxfp` console command: one subcommand per main job.
 
 Each subcommand lives in its own module of this package, exposing `register(subparsers)`, which
-adds its parser and sets `handler` (a function taking the parsed namespace and returning an exit
-code). Input checks shared by the subcommands live in `jaxfp._cli._checks` and their error type in
+adds its parser with `jaxfp._cli._command.add_command` (one help layout for every command) and
+sets `handler` (a function taking the parsed namespace and returning an exit code). Input checks
+shared by the subcommands live in `jaxfp._cli._checks` and their error type in
 `jaxfp._cli._errors`; every mistake in the input is printed as one line with exit code 2.
 """
 
@@ -12,6 +13,7 @@ import sys
 
 from . import enumerate as enumerate_command
 from . import fit_image, kernel, merge, probe, solve, train_deq, train_sequence
+from ._command import HelpFormatter
 from ._errors import UserInputError
 from .compilation_cache import add_cache_options, configure_compilation_cache
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
             "kernel maps of deep networks."
         ),
         epilog="Run `jaxfp SUBCOMMAND --help` for the options of each subcommand.",
+        formatter_class=HelpFormatter,
     )
     subparsers = parser.add_subparsers(title="subcommands", metavar="SUBCOMMAND")
     for module in _SUBCOMMANDS:

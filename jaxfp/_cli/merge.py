@@ -14,6 +14,7 @@ SLURM and multi-host GPU/TPU jobs.
 import argparse
 from pathlib import Path
 
+from ._command import add_command
 from ._errors import UserInputError
 from .enumerate_report import add_output_options, print_summary, report, write_outputs
 
@@ -82,30 +83,27 @@ def run_part(net, part: tuple[int, int], method, run_options: dict, namespace):
     return found.fixed_points
 
 
+_SUMMARY = "merge the part files of `jaxfp enumerate --part I/N` into one result"
+_DESCRIPTION = """\
+Merge the N part files written by `jaxfp enumerate ... --part I/N --out PART.npz` into the result
+of the whole run: the parts are checked to be the N parts of one run (same method, network and
+options, every part once, the work covered exactly once). Starts: the fixed points are
+deduplicated across parts, and the index check runs on the merged list (a consistency check:
+starts never prove the list complete). Exact regions: the regions' records are assembled in order,
+complete with the one-process proof when every region was solved or pruned. Homotopy: the failed
+and jumped paths of the whole run are re-tracked and every path accounted for, complete with the
+homotopy proof only when every path is.
+"""
+
+
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "merge",
-        help="merge the part files of `jaxfp enumerate --part I/N` into one result",
-        description=(
-            "Merge the N part files written by `jaxfp enumerate ... --part I/N --out PART.npz` "
-            "into the result of the whole run: the parts are checked to be the N parts of one run "
-            "(same method, network and options, every part once, the work covered exactly "
-            "once). Starts: the fixed points are deduplicated across parts, and the index check "
-            "runs on the merged list (a consistency check: starts never prove the list "
-            "complete). Exact regions: the regions' records are assembled in order, complete "
-            "with the one-process proof when every region was solved or pruned. Homotopy: "
-            "the failed and jumped paths of the whole run are re-tracked and every path "
-            "accounted for, complete with the homotopy proof only when every path is."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = add_command(subparsers, "merge", run, summary=_SUMMARY, description=_DESCRIPTION)
     parser.add_argument("parts", nargs="+", metavar="PART.npz", help="the part files, any order")
     add_output_options(
         parser,
         saved="the merged points, stability, index signs, per-start arrays, ...",
         replaced="the table",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(namespace: argparse.Namespace) -> int:

@@ -75,12 +75,9 @@ def add_network_arguments(parser: argparse.ArgumentParser) -> None:
         type=finite_float,
         help="gain w of --net tanh-identity, hardtanh-identity (W = w I) or the scale of random",
     )
-    group.add_argument("--seed", type=int, default=0, help="seed of --net random (default 0)")
+    group.add_argument("--seed", type=int, default=0, help="seed of --net random")
     group.add_argument(
-        "--bias-scale",
-        type=finite_float,
-        default=0.1,
-        help="bias scale of --net random (default 0.1)",
+        "--bias-scale", type=finite_float, default=0.1, help="bias scale of --net random"
     )
     group.add_argument(
         "--weights", help="W, a (d, d) array in a .npy file, or a .npz file with arrays W and b"

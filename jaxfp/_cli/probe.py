@@ -22,40 +22,44 @@ from ._checks import (
     positive_float,
     positive_int,
 )
+from ._command import add_command
 from ._errors import UserInputError
 from .network_args import add_network_arguments, network_from_arguments
 from .output import dump_json, format_summary, format_table, progress
 
+_SUMMARY = "probe a looped network: continuation with fold detection, basin maps"
+_DESCRIPTION = """\
+Probe how the fixed points of a looped network move and where their basins end. `continuation`
+follows fixed points along a parameter (pseudo-arclength, turning around folds) and locates folds
+and stability changes; `basin-map` colours a 2-D slice of state space by the fixed point each
+start reaches.
+"""
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "probe",
-        help="probe a looped network: continuation with fold detection, basin maps",
-        description=(
-            "Probe how the fixed points of a looped network move and where their basins end. "
-            "`continuation` follows fixed points along a parameter (pseudo-arclength, turning "
-            "around folds) and locates folds and stability changes; `basin-map` colours a 2-D "
-            "slice of state space by the fixed point each start reaches."
-        ),
-    )
+    parser = add_command(subparsers, "probe", None, summary=_SUMMARY, description=_DESCRIPTION)
     commands = parser.add_subparsers(title="probes", metavar="PROBE")
     commands.required = True
     _register_continuation(commands)
     _register_basin_map(commands)
 
 
+_CONTINUATION_SUMMARY = "follow fixed points along a parameter; locate folds and stability changes"
+_CONTINUATION_DESCRIPTION = """\
+Follow the fixed points of a looped network as one parameter goes from --start to --stop: gain
+(W -> gain * W), bias:I (b_I) or weight:I,J (W_IJ). Without --x0, every fixed point the
+enumeration finds at --start starts a branch. Folds (saddle-node: the branch turns back) and
+stability changes (an eigenvalue of J crossing +1, -1 or the unit circle) are located on the arc.
+"""
+
+
 def _register_continuation(commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "continuation",
-        help="follow fixed points along a parameter; locate folds and stability changes",
-        description=(
-            "Follow the fixed points of a looped network as one parameter goes from --start to "
-            "--stop: gain (W -> gain * W), bias:I (b_I) or weight:I,J (W_IJ). Without --x0, "
-            "every fixed point the enumeration finds at --start starts a branch. Folds "
-            "(saddle-node: the branch turns back) and stability changes (an eigenvalue of J "
-            "crossing +1, -1 or the unit circle) are located on the arc."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        run_continuation,
+        summary=_CONTINUATION_SUMMARY,
+        description=_CONTINUATION_DESCRIPTION,
     )
     add_network_arguments(parser)
     parser.add_argument(
@@ -85,19 +89,23 @@ def _register_continuation(commands) -> None:
     parser.add_argument(
         "--plot", metavar="FILE.png", type=output_file((".png",)), help="save a bifurcation diagram"
     )
-    parser.set_defaults(handler=run_continuation)
+
+
+_BASIN_MAP_SUMMARY = "which fixed point each start of a 2-D slice reaches (PNG)"
+_BASIN_MAP_DESCRIPTION = """\
+Enumerate the fixed points, iterate x -> F(x) from every start of a resolution x resolution grid
+on the plane spanned by coordinates I and J (through --origin), and colour each start by the fixed
+point it reaches.
+"""
 
 
 def _register_basin_map(commands) -> None:
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "basin-map",
-        help="which fixed point each start of a 2-D slice reaches (PNG)",
-        description=(
-            "Enumerate the fixed points, iterate x -> F(x) from every start of a "
-            "resolution x resolution grid on the plane spanned by coordinates I and J "
-            "(through --origin), and colour each start by the fixed point it reaches."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        run_basin_map,
+        summary=_BASIN_MAP_SUMMARY,
+        description=_BASIN_MAP_DESCRIPTION,
     )
     add_network_arguments(parser)
     parser.add_argument(
@@ -107,7 +115,7 @@ def _register_basin_map(commands) -> None:
         help="the two coordinates I,J of the slice (integers)",
     )
     parser.add_argument(
-        "--origin", type=float_list(), help="the slice's origin, comma-separated (default 0)"
+        "--origin", type=float_list(), help="the slice's origin, comma-separated (default: 0)"
     )
     parser.add_argument(
         "--extent",
@@ -123,7 +131,6 @@ def _register_basin_map(commands) -> None:
         "--out", metavar="FILE.png", type=output_file((".png",)), help="save the basin map picture"
     )
     parser.add_argument("--json", action="store_true", help="print the map as JSON")
-    parser.set_defaults(handler=run_basin_map)
 
 
 def _events(events: probe.Bifurcations) -> list[dict]:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import RESULTS, Anderson, Broyden, Newton, Picard, fixed_point_batched
 from ._checks import check_memory, max_steps_int, nonnegative_float, positive_float, positive_int
+from ._command import add_command
 from ._errors import UserInputError
 from .output import dump_json, format_table, progress
 
@@ -34,33 +35,30 @@ def equilibrium_problem(
     return (lambda z, injection: jnp.tanh(w @ z + injection)), injections
 
 
+_SUMMARY = "solve a built-in equilibrium problem with jaxfp's solvers and compare them"
+_DESCRIPTION = """\
+Solve z = tanh(W z + U x + b) for a batch of random inputs x (one independent fixed-point problem
+per input, through jaxfp.fixed_point_batched) with each chosen solver, and print steps, result
+codes, residuals and times. ||W||_2 sets the difficulty: Picard's rate is about ||W||_2.
+"""
+
+
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "solve",
-        help="solve a built-in equilibrium problem with jaxfp's solvers and compare them",
-        description=(
-            "Solve z = tanh(W z + U x + b) for a batch of random inputs x (one independent "
-            "fixed-point problem per input, through jaxfp.fixed_point_batched) with each chosen "
-            "solver, and print steps, result codes, residuals and times. ||W||_2 sets the "
-            "difficulty: Picard's rate is about ||W||_2."
-        ),
-    )
+    parser = add_command(subparsers, "solve", run, summary=_SUMMARY, description=_DESCRIPTION)
     parser.add_argument(
         "--solver",
         choices=(*SOLVER_NAMES, "all"),
         default="all",
         help="solver to run (default: all four)",
     )
-    parser.add_argument("--width", type=positive_int, default=64, help="state size d (default 64)")
-    parser.add_argument("--inputs", type=positive_int, default=16, help="input size (default 16)")
-    parser.add_argument(
-        "--batch", type=positive_int, default=256, help="number of problems (default 256)"
-    )
+    parser.add_argument("--width", type=positive_int, default=64, help="state size d")
+    parser.add_argument("--inputs", type=positive_int, default=16, help="input size")
+    parser.add_argument("--batch", type=positive_int, default=256, help="number of problems")
     parser.add_argument(
         "--spectral-norm",
         type=positive_float,
         default=0.9,
-        help="||W||_2; below 1 the map is a contraction (default 0.9)",
+        help="||W||_2; below 1 the map is a contraction",
     )
     parser.add_argument(
         "--rtol", type=nonnegative_float, default=1e-6, help="relative tolerance (>= 0)"
@@ -72,7 +70,6 @@ def register(subparsers) -> None:
     parser.add_argument("--float64", action="store_true", help="solve in float64")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.set_defaults(handler=run)
 
 
 def _bytes_needed(args, names) -> int:

@@ -64,30 +64,30 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--epochs",
         type=int,
-        help=f"training epochs (default {defaults.epochs} for mlp, {conv.epochs} for conv)",
+        help=f"training epochs (default: {defaults.epochs} for mlp, {conv.epochs} for conv)",
     )
     parser.add_argument(
         "--learning-rate",
         type=float,
-        help=f"Adam learning rate (default {defaults.learning_rate} for mlp, "
+        help=f"Adam learning rate (default: {defaults.learning_rate} for mlp, "
         f"{conv.learning_rate} for conv)",
     )
     parser.add_argument(
         "--tolerance",
         type=float,
-        help=f"forward solver rtol = atol (default {defaults.tolerance} for mlp, "
+        help=f"forward solver rtol = atol (default: {defaults.tolerance} for mlp, "
         f"{conv.tolerance} for conv)",
     )
     parser.add_argument(
         "--norm",
         choices=list(NORMS),
-        help=f"norm of the forward stopping rule (default {defaults.norm} for mlp, "
+        help=f"norm of the forward stopping rule (default: {defaults.norm} for mlp, "
         f"{conv.norm} for conv)",
     )
     parser.add_argument(
         "--max-steps",
         type=int,
-        help=f"most forward solver steps (default {defaults.max_steps} for mlp, "
+        help=f"most forward solver steps (default: {defaults.max_steps} for mlp, "
         f"{conv.max_steps} for conv)",
     )
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
