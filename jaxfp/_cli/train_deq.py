@@ -19,7 +19,6 @@ from .output import format_table, progress
 
 def register(subparsers) -> None:
     defaults = DigitsTrainingConfig()
-    conv = DigitsTrainingConfig.for_model("conv")
     parser = add_example_command(
         subparsers,
         "train-deq",
@@ -58,39 +57,39 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--width",
         type=int,
-        help=f"equilibrium width (mlp, default {defaults.width}) or channels (conv, default "
-        f"{conv.width})",
+        help=f"equilibrium width (mlp) or channels (conv) {_model_default('width')}",
     )
-    parser.add_argument(
-        "--epochs",
-        type=int,
-        help=f"training epochs (default: {defaults.epochs} for mlp, {conv.epochs} for conv)",
-    )
+    parser.add_argument("--epochs", type=int, help=f"training epochs {_model_default('epochs')}")
     parser.add_argument(
         "--learning-rate",
         type=float,
-        help=f"Adam learning rate (default: {defaults.learning_rate} for mlp, "
-        f"{conv.learning_rate} for conv)",
+        help=f"Adam learning rate {_model_default('learning_rate')}",
     )
     parser.add_argument(
         "--tolerance",
         type=float,
-        help=f"forward solver rtol = atol (default: {defaults.tolerance} for mlp, "
-        f"{conv.tolerance} for conv)",
+        help=f"forward solver rtol = atol {_model_default('tolerance')}",
     )
     parser.add_argument(
         "--norm",
         choices=list(NORMS),
-        help=f"norm of the forward stopping rule (default: {defaults.norm} for mlp, "
-        f"{conv.norm} for conv)",
+        help=f"norm of the forward stopping rule {_model_default('norm')}",
     )
     parser.add_argument(
         "--max-steps",
         type=int,
-        help=f"most forward solver steps (default: {defaults.max_steps} for mlp, "
-        f"{conv.max_steps} for conv)",
+        help=f"most forward solver steps {_model_default('max_steps')}",
     )
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
+
+
+def _model_default(field: str) -> str:
+    """The default of an option that `--model` decides (`DigitsTrainingConfig.for_model`), for
+    each model, as its help says it: `(default: 30 for mlp, 15 for conv)`."""
+    values = (
+        f"{getattr(DigitsTrainingConfig.for_model(model), field)} for {model}" for model in MODELS
+    )
+    return f"(default: {', '.join(values)})"
 
 
 def run(namespace: argparse.Namespace) -> int:
