@@ -19,7 +19,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from .._misc import check_positive_int
 from .._validation import check_part
 from ..looped import LoopedNet, PiecewiseLinear
-from ._piecewise import piece_table
+from ._piecewise import PiecewiseProblem, piece_table
 from ._pruning import plan_regions
 from ._region_assemble import assemble_regions, host_sigma
 from ._region_record import RegionRecord, concatenate_rows, plan_digest
@@ -109,12 +109,11 @@ def solve_pwl_regions(
         weights, bias, table, table_np = _prepared(
             weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier
         )
-        plan = plan_regions(
-            jnp.asarray(weights), jnp.asarray(bias), table, prune=prune, max_frontier=max_frontier
-        )
+        problem = PiecewiseProblem(jnp.asarray(weights), jnp.asarray(bias), table)
+        plan = plan_regions(problem, prune=prune, max_frontier=max_frontier)
         begin, end = _part_range(part, int(plan.num_regions))
         solved, singular_patterns, failures = _solve_regions(
-            weights, bias, table, plan, (begin, end), chunk_size, tolerances, devices, progress
+            problem, plan, (begin, end), chunk_size, tolerances, devices, progress
         )
         classified, singular = _classify_singular(
             weights, bias, table_np, singular_patterns, tolerances
@@ -201,7 +200,7 @@ def enumerate_pwl_regions(
     return assemble_pwl_regions(*network, [record], form=form)
 
 
-def _solve_regions(weights, bias, table, plan, span, chunk_size, tolerances, devices, progress):
+def _solve_regions(problem, plan, span, chunk_size, tolerances, devices, progress):
     """Solve regions `span = (begin, end)` of the plan chunk by chunk (the next chunk is
     dispatched before the last one is collected); returns the accepted rows, the singular
     patterns and the residual failures."""
@@ -210,7 +209,7 @@ def _solve_regions(weights, bias, table, plan, span, chunk_size, tolerances, dev
     devices = list(jax.local_devices() if devices is None else devices)
     chunk = _chunk_length(chunk_size, num_solve, len(devices))
     sharding = None
-    operands = (jnp.asarray(weights), jnp.asarray(bias), table, plan, tolerances)
+    operands = (problem, plan, tolerances)
     if len(devices) > 1:
         mesh = Mesh(np.array(devices), ("regions",))
         sharding = NamedSharding(mesh, PartitionSpec("regions"))

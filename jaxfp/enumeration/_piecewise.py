@@ -18,16 +18,24 @@ class PieceTable(eqx.Module):
 
     - `breakpoints`: β_1 < … < β_k, shape (k,).
     - `slopes`, `intercepts`: σ(u) = slopes[j]·u + intercepts[j] on piece j, shape (k + 1,).
-    - `lower`, `upper`: the closed interval [β_j, β_{j+1}] of piece j (±∞ at the ends).
 
+    Piece j is the closed interval [`lower[j]`, `upper[j]`] = [β_j, β_{j+1}] (±∞ at the ends).
     Build it with `piece_table(activation)` from a checked `jaxfp.looped.PiecewiseLinear`.
     """
 
     breakpoints: Float[Array, " k"]
     slopes: Float[Array, " k+1"]
     intercepts: Float[Array, " k+1"]
-    lower: Float[Array, " k+1"]
-    upper: Float[Array, " k+1"]
+
+    @property
+    def lower(self) -> Float[Array, " k+1"]:
+        """The left end of each piece: −∞, β_1, …, β_k."""
+        return jnp.concatenate([jnp.full(1, -jnp.inf, self.breakpoints.dtype), self.breakpoints])
+
+    @property
+    def upper(self) -> Float[Array, " k+1"]:
+        """The right end of each piece: β_1, …, β_k, +∞."""
+        return jnp.concatenate([self.breakpoints, jnp.full(1, jnp.inf, self.breakpoints.dtype)])
 
     @property
     def num_pieces(self) -> int:
@@ -38,6 +46,20 @@ class PieceTable(eqx.Module):
         """Whether σ is bounded (both outer pieces flat), so that F maps ℝ^d into a box."""
         slopes = np.asarray(self.slopes)
         return bool(slopes[0] == 0 and slopes[-1] == 0)
+
+
+class PiecewiseProblem(eqx.Module):
+    """The fixed-point equation u = W σ(u) + b of a looped network with a continuous PWL σ, in
+    the pre-activation coordinates u (u = Wx + b for σ(Wx + b), u = x for W σ(x) + b), which
+    the pruning and the region solves take: `weights` W, `bias` b and σ's `table`."""
+
+    weights: Float[Array, "d d"]
+    bias: Float[Array, " d"]
+    table: PieceTable
+
+    @property
+    def dim(self) -> int:
+        return self.bias.shape[0]
 
 
 def piece_table(activation: PiecewiseLinear) -> PieceTable:
@@ -55,15 +77,10 @@ def piece_table(activation: PiecewiseLinear) -> PieceTable:
         >>> piece_table(jaxfp.looped.relu()).num_pieces
         2
     """
-    breakpoints = np.asarray(activation.breakpoints, dtype=np.float64)
-    lower = np.concatenate([[-np.inf], breakpoints])
-    upper = np.concatenate([breakpoints, [np.inf]])
     return PieceTable(
-        breakpoints=jnp.asarray(breakpoints),
+        breakpoints=jnp.asarray(np.asarray(activation.breakpoints, dtype=np.float64)),
         slopes=jnp.asarray(np.asarray(activation.slopes, dtype=np.float64)),
         intercepts=jnp.asarray(np.asarray(activation.intercepts, dtype=np.float64)),
-        lower=jnp.asarray(lower),
-        upper=jnp.asarray(upper),
     )
 
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from ._piecewise import PieceTable, interval_image
+from ._piecewise import PiecewiseProblem, interval_image
 
 # Relative widening of every interval bound (round-off safety of the pruning tests).
 PRUNING_SLACK = 1e-9
@@ -67,9 +67,7 @@ def _affine_interval(weights, bias, lo, hi):
 
 
 def contract_box(
-    weights: Float[Array, "d d"],
-    bias: Float[Array, " d"],
-    table: PieceTable,
+    problem: PiecewiseProblem,
     lo: Float[Array, " d"],
     hi: Float[Array, " d"],
     sweeps: int | Int[Array, ""],
@@ -78,8 +76,8 @@ def contract_box(
 
     def sweep(_, state):
         lo, hi, feasible = state
-        image_lo, image_hi = interval_image(table, lo, hi)
-        new_lo, new_hi = _affine_interval(weights, bias, image_lo, image_hi)
+        image_lo, image_hi = interval_image(problem.table, lo, hi)
+        new_lo, new_hi = _affine_interval(problem.weights, problem.bias, image_lo, image_hi)
         lo, hi = jnp.maximum(lo, new_lo), jnp.minimum(hi, new_hi)
         return lo, hi, feasible & jnp.all(lo <= hi)
 
@@ -87,21 +85,22 @@ def contract_box(
 
 
 @jax.jit
-def _contract_prefixes(weights, bias, table, box_lo, box_hi, prefixes, sweeps):
+def _contract_prefixes(problem, box_lo, box_hi, prefixes, sweeps):
     """Contract the box of each prefix (a full-length pattern, -1 on the coordinates not fixed
     yet): return the boxes and which stayed nonempty."""
+    lower, upper = problem.table.lower, problem.table.upper
 
     def one(prefix):
         fixed = prefix >= 0
         piece = jnp.maximum(prefix, 0)
-        lo = jnp.where(fixed, jnp.maximum(box_lo, table.lower[piece]), box_lo)
-        hi = jnp.where(fixed, jnp.minimum(box_hi, table.upper[piece]), box_hi)
-        return contract_box(weights, bias, table, lo, hi, sweeps)
+        lo = jnp.where(fixed, jnp.maximum(box_lo, lower[piece]), box_lo)
+        hi = jnp.where(fixed, jnp.minimum(box_hi, upper[piece]), box_hi)
+        return contract_box(problem, lo, hi, sweeps)
 
     return jax.vmap(one)(prefixes)
 
 
-def _contract(weights, bias, table, box_lo, box_hi, prefixes, sweeps):
+def _contract(problem, box_lo, box_hi, prefixes, sweeps):
     """`_contract_prefixes` on `prefixes` padded to a power of `_BUCKET_BASE` rows (few compiled
     shapes, little padding), as numpy."""
     rows = _BUCKET_BASE
@@ -110,31 +109,26 @@ def _contract(weights, bias, table, box_lo, box_hi, prefixes, sweeps):
     padded = np.full((rows, prefixes.shape[1]), -1, dtype=np.int64)
     padded[: prefixes.shape[0]] = prefixes
     lo, hi, feasible = _contract_prefixes(
-        weights, bias, table, box_lo, box_hi, jnp.asarray(padded), jnp.asarray(sweeps)
+        problem, box_lo, box_hi, jnp.asarray(padded), jnp.asarray(sweeps)
     )
     count = prefixes.shape[0]
     return np.asarray(lo)[:count], np.asarray(hi)[:count], np.asarray(feasible)[:count]
 
 
-def plan_regions(
-    weights: Float[Array, "d d"],
-    bias: Float[Array, " d"],
-    table: PieceTable,
-    *,
-    prune: bool,
-    max_frontier: int,
-) -> RegionPlan:
-    """Prune the (k + 1)^d activation regions and return the plan of those left to solve.
+def plan_regions(problem: PiecewiseProblem, *, prune: bool, max_frontier: int) -> RegionPlan:
+    """Prune the (k + 1)^d activation regions of `problem` and return the plan of those left to
+    solve.
 
     With `prune=False` every region is kept. With `prune=True` the pieces that miss the global
     box are dropped, then the search tree over prefixes runs while its frontier stays below
     `max_frontier` nodes.
     """
-    d, pieces = bias.shape[0], table.num_pieces
+    table = problem.table
+    d, pieces = problem.dim, table.num_pieces
     if prune:
         free = np.full((1, d), -1, dtype=np.int64)
         everything = jnp.asarray(np.full(d, np.inf))
-        lo, hi, _ = _contract(weights, bias, table, -everything, everything, free, _GLOBAL_SWEEPS)
+        lo, hi, _ = _contract(problem, -everything, everything, free, _GLOBAL_SWEEPS)
         lo, hi = lo[0], hi[0]
         lower, upper = np.asarray(table.lower), np.asarray(table.upper)
         allowed = (lower[None, :] <= hi[:, None]) & (lo[:, None] <= upper[None, :])
@@ -154,7 +148,7 @@ def plan_regions(
             children = np.full((prefixes.shape[0] * len(column), d), -1, dtype=np.int64)
             children[:, :length] = np.repeat(prefixes, len(column), axis=0)
             children[:, length] = np.tile(column, prefixes.shape[0])
-            feasible = _contract(weights, bias, table, box_lo, box_hi, children, _PREFIX_SWEEPS)[2]
+            feasible = _contract(problem, box_lo, box_hi, children, _PREFIX_SWEEPS)[2]
             prefixes = children[feasible, : length + 1]
             if prefixes.shape[0] == 0:
                 break

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 from jaxtyping import Array, Bool, Float, Int
 
-from ._piecewise import PieceTable, evaluate
+from ._piecewise import PiecewiseProblem, evaluate
 from ._pruning import RegionPlan, decode_patterns
 
 
@@ -88,16 +88,11 @@ def residual_check(weights, bias, sigma_u, u, tolerance):
     return residual, residual <= tolerance * size
 
 
-def solve_region(
-    weights: Float[Array, "d d"],
-    bias: Float[Array, " d"],
-    table: PieceTable,
-    pattern: Int[Array, " d"],
-    tolerances: Tolerances,
-):
+def solve_region(problem: PiecewiseProblem, pattern: Int[Array, " d"], tolerances: Tolerances):
     """Solve one region: the candidate u, its margin, boundary flag, residual, sign det(I − W D_s)
     and whether the equilibrated LU factorisation is (numerically) singular."""
-    d = bias.shape[0]
+    weights, bias, table = problem.weights, problem.bias, problem.table
+    d = problem.dim
     scaled, rhs, columns = region_system(
         weights, bias, table.slopes[pattern], table.intercepts[pattern]
     )
@@ -127,9 +122,7 @@ def solve_region(
 
 @functools.partial(jax.jit, static_argnames=("chunk_size", "sharding"))
 def solve_chunk(
-    weights: Float[Array, "d d"],
-    bias: Float[Array, " d"],
-    table: PieceTable,
+    problem: PiecewiseProblem,
     plan: RegionPlan,
     tolerances: Tolerances,
     start: Int[Array, ""],
@@ -146,7 +139,7 @@ def solve_chunk(
     valid = indices < stop
     patterns = decode_patterns(plan, jnp.where(valid, indices, 0))
     status, u, margin, boundary, residual, sign = jax.vmap(
-        lambda pattern: solve_region(weights, bias, table, pattern, tolerances)
+        lambda pattern: solve_region(problem, pattern, tolerances)
     )(patterns)
     return ChunkResult(
         status=jnp.where(valid, status, PADDING),
