@@ -31,7 +31,7 @@ def _check_verified(designed):
 def _check_enumeration(designed):
     points = np.asarray(designed.fixed_points)
     attracting = np.asarray(designed.attracting)
-    boxes = designed.certificates
+    boxes = designed.certificates.box
     for low, high, pattern in zip(boxes.lower, boxes.upper, PATTERNS, strict=True):
         inside = np.all((points >= np.asarray(low)) & (points <= np.asarray(high)), axis=1)
         assert inside.sum() == 1 and attracting[inside].all()
@@ -43,7 +43,7 @@ def _check_enumeration(designed):
 def _check_noisy_iteration(designed):
     # P1 Theorem 4.2: with ‖h_t‖∞ ≤ margin the noisy iteration never leaves the box.
     rng = np.random.default_rng(0)
-    net, boxes = designed.net, designed.certificates
+    net, boxes = designed.net, designed.certificates.box
     for low, high in zip(boxes.lower, boxes.upper, strict=True):
         x = 0.5 * (low + high)
         for _ in range(200):
