@@ -309,10 +309,6 @@ def certify_box_unchecked(
         CertificateMethod.contraction,
         CertificateMethod.where(by_krawczyk, CertificateMethod.krawczyk, CertificateMethod.none),
     )
-    enclosure = box.intersect(image_box).intersect(k_box)
-    if point is None:
-        point = box.midpoint
-    encloses, distance = point_in_enclosure(enclosure, point, certified)
     return Certificate(
         certified=certified,
         method=chosen,
@@ -320,16 +316,6 @@ def certify_box_unchecked(
         contraction_bound=jnp.where(by_krawczyk, k_bound, bound),
         margin=margin,
         box=box,
-        enclosure=enclosure,
-        encloses_point=encloses,
-        point_distance=distance,
+        enclosure=box.intersect(image_box).intersect(k_box),
+        point=box.midpoint if point is None else point,
     )
-
-
-def point_in_enclosure(enclosure: Box, point: Array, certified: Array) -> tuple[Array, Array]:
-    """Whether `enclosure` holds `point`, and, when `certified` (the enclosure holds exactly one
-    fixed point x̂), a rigorous upper bound of ‖point − x̂‖_∞ (the farthest corner); +inf
-    otherwise."""
-    farthest = jnp.maximum(round_up(point - enclosure.lower), round_up(enclosure.upper - point))
-    distance = jnp.where(certified, max_abs(farthest), jnp.inf)
-    return enclosure.contains(point), distance

@@ -1,8 +1,11 @@
 """Typed results of the certificates."""
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float
 
+from .._numerics import max_abs
+from ..looped._rounding import round_up
 from ._interval import Box
 
 
@@ -73,10 +76,10 @@ class Certificate(eqx.Module):
     - `box`: the box X (a `Box`).
     - `enclosure`: the `Box` X ∩ F(X) ∩ K(X), which holds every fixed point in X (it may be
       empty, `enclosure.is_empty()`, when X holds none).
-    - `encloses_point`: whether the point the box was built around (x* for
-      `certify_fixed_point`, the box's midpoint for `certify_box`) lies in the enclosure.
-    - `point_distance`: when the box provably holds exactly one fixed point x̂, a rigorous upper
-      bound of ‖point − x̂‖_∞ (the farthest corner of the enclosure); +inf otherwise.
+    - `point`: the point the box was built around (x* for `certify_fixed_point`, the box's
+      midpoint for `certify_box`).
+
+    `encloses_point` and `point_distance` are computed from these.
     """
 
     certified: Bool[Array, ""]
@@ -86,5 +89,21 @@ class Certificate(eqx.Module):
     margin: Float[Array, ""]
     box: Box
     enclosure: Box
-    encloses_point: Bool[Array, ""]
-    point_distance: Float[Array, ""]
+    point: Float[Array, " d"]
+
+    @property
+    def encloses_point(self) -> Bool[Array, "*batch"]:
+        """Whether `point` lies in the enclosure."""
+        return self.enclosure.contains(self.point)
+
+    @property
+    def point_distance(self) -> Float[Array, "*batch"]:
+        """When the box provably holds exactly one fixed point x̂ (`reason` is `certified` or
+        `point_not_enclosed`), a rigorous upper bound of ‖point − x̂‖_∞ (the enclosure's
+        farthest corner); +inf otherwise."""
+        enclosure, point = self.enclosure, self.point
+        farthest = jnp.maximum(round_up(point - enclosure.lower), round_up(enclosure.upper - point))
+        one_fixed_point = (self.reason == CertificateReason.certified) | (
+            self.reason == CertificateReason.point_not_enclosed
+        )
+        return jnp.where(one_fixed_point, max_abs(farthest, axis=-1), jnp.inf)
