@@ -1,6 +1,7 @@
 """The typed result of the exact enumeration of a piecewise-linear looped network."""
 
 import equinox as eqx
+import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 
@@ -30,29 +31,27 @@ class PWLFixedPoints(eqx.Module):
       W σ(x) + b).
     - `patterns`: the activation region, the piece of σ holding each u_i.
     - `spectral_radius`: of the Jacobian D_s W of the iterated map (for a point on a region
-      boundary, the largest over the regions that share it).
-    - `attracting`: `spectral_radius < 1`.
+      boundary, the largest over the regions that share it); the property `attracting` is
+      `spectral_radius < 1`.
     - `margins`: the consistency margin, the smallest distance of a u_i to the ends of its piece
-      (≥ 0 up to round-off); `on_boundary` flags margins within the boundary tolerance.
-    - `certified`: exact points strictly inside their region (positive margin, not on a boundary,
-      residual checked): an isolated, nondegenerate fixed point.
+      (≥ 0 up to round-off); `on_boundary` flags margins within the boundary tolerance. The
+      property `certified` marks the points strictly inside their region (positive margin, not
+      on a boundary; every point is residual-checked): isolated, nondegenerate fixed points.
     - `residuals`: ‖F(x) − x‖_∞ evaluated with σ itself.
     - `index_signs`: sign det(I − J) (0 on a boundary, where one region's J does not decide it).
 
     Run-level fields: `singular_regions`; `num_regions_total` ((k + 1)^d), `num_regions_solved`
-    (linear systems solved), `num_regions_pruned` (excluded by the interval tests),
-    `num_residual_failures` (consistent candidates that failed the residual check);
-    `upper_bound` and `upper_bound_reference`; `index_sum` (Σ `index_signs`) and
-    `expected_degree` (the Brouwer degree of I − F, 1 for a bounded σ, else `None`);
-    `has_continuum`; `complete` and `evidence` (why the list is, or is not, complete).
+    (linear systems solved), `num_residual_failures` (consistent candidates that failed the
+    residual check); `upper_bound` and `upper_bound_reference`; `expected_degree` (the Brouwer
+    degree of I − F, 1 for a bounded σ, else `None`); `complete` and `evidence` (why the list
+    is, or is not, complete). Read off them: `num_regions_pruned` (excluded by the interval
+    tests), `index_sum` (Σ `index_signs`), `has_continuum`.
     """
 
     points: Float[Array, "n d"]
     preactivations: Float[Array, "n d"]
     patterns: Int[Array, "n d"]
     spectral_radius: Float[Array, " n"]
-    attracting: Bool[Array, " n"]
-    certified: Bool[Array, " n"]
     margins: Float[Array, " n"]
     on_boundary: Bool[Array, " n"]
     residuals: Float[Array, " n"]
@@ -61,16 +60,33 @@ class PWLFixedPoints(eqx.Module):
     form: str = eqx.field(static=True)
     num_regions_total: int = eqx.field(static=True)
     num_regions_solved: int = eqx.field(static=True)
-    num_regions_pruned: int = eqx.field(static=True)
     num_residual_failures: int = eqx.field(static=True)
     upper_bound: int = eqx.field(static=True)
     upper_bound_reference: str = eqx.field(static=True)
-    index_sum: int = eqx.field(static=True)
     expected_degree: int | None = eqx.field(static=True)
-    has_continuum: bool = eqx.field(static=True)
     complete: bool = eqx.field(static=True)
     evidence: str = eqx.field(static=True)
 
     @property
     def n_fixed_points(self) -> int:
         return self.points.shape[0]
+
+    @property
+    def attracting(self) -> Bool[Array, " n"]:
+        return self.spectral_radius < 1
+
+    @property
+    def certified(self) -> Bool[Array, " n"]:
+        return ~self.on_boundary & (self.margins > 0)
+
+    @property
+    def num_regions_pruned(self) -> int:
+        return self.num_regions_total - self.num_regions_solved
+
+    @property
+    def index_sum(self) -> int:
+        return int(jnp.sum(self.index_signs))
+
+    @property
+    def has_continuum(self) -> bool:
+        return "continuum" in self.singular_regions.kinds
