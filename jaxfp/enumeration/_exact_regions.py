@@ -225,14 +225,14 @@ def _solve_regions(problem, plan, span, chunk_size, tolerances, devices, progres
         keep = status == ACCEPTED
         rows.append(
             (
-                result.preactivations[keep],
-                result.patterns[keep],
-                result.margins[keep],
+                result.preactivation[keep],
+                result.pattern[keep],
+                result.margin[keep],
                 result.on_boundary[keep],
-                result.determinant_signs[keep],
+                result.determinant_sign[keep],
             )
         )
-        singular_patterns.extend(result.patterns[status == SINGULAR])
+        singular_patterns.extend(result.pattern[status == SINGULAR])
         failures += int(np.sum(status == RESIDUAL_FAILURE))
         if progress is not None:
             progress(int(np.sum(status <= RESIDUAL_FAILURE)), num_solve)

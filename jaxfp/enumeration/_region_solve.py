@@ -44,16 +44,26 @@ class Tolerances(eqx.Module):
 INCONSISTENT, ACCEPTED, SINGULAR, RESIDUAL_FAILURE, PADDING = 0, 1, 2, 3, 4
 
 
-class ChunkResult(eqx.Module):
-    """Per-region results of one chunk (rows beyond the last region have status PADDING)."""
+class RegionSolution(eqx.Module):
+    """One activation region solved (`solve_region`); `solve_chunk` returns a chunk of them, with
+    a leading axis (rows beyond the last region have status PADDING).
 
-    status: Int[Array, " chunk"]
-    patterns: Int[Array, "chunk d"]
-    preactivations: Float[Array, "chunk d"]
-    margins: Float[Array, " chunk"]
-    on_boundary: Bool[Array, " chunk"]
-    residuals: Float[Array, " chunk"]
-    determinant_signs: Int[Array, " chunk"]
+    - `status`: INCONSISTENT, ACCEPTED, SINGULAR or RESIDUAL_FAILURE (or PADDING).
+    - `pattern`: the region, its piece per coordinate.
+    - `preactivation`: the region's candidate u.
+    - `margin`: the smallest distance of a u_i to the ends of its piece; `on_boundary`: some u_i
+      is within the boundary tolerance of an end.
+    - `residual`: ‖W σ(u) + b − u‖_∞.
+    - `determinant_sign`: sign det(I − W D_s).
+    """
+
+    status: Int[Array, "*chunk"]
+    pattern: Int[Array, "*chunk d"]
+    preactivation: Float[Array, "*chunk d"]
+    margin: Float[Array, "*chunk"]
+    on_boundary: Bool[Array, "*chunk"]
+    residual: Float[Array, "*chunk"]
+    determinant_sign: Int[Array, "*chunk"]
 
 
 def equilibration(matrix: Float[Array, "d d"]) -> tuple[Float[Array, " d"], Float[Array, " d"]]:
@@ -88,9 +98,11 @@ def residual_check(weights, bias, sigma_u, u, tolerance):
     return residual, residual <= tolerance * size
 
 
-def solve_region(problem: PiecewiseProblem, pattern: Int[Array, " d"], tolerances: Tolerances):
-    """Solve one region: the candidate u, its margin, boundary flag, residual, sign det(I − W D_s)
-    and whether the equilibrated LU factorisation is (numerically) singular."""
+def solve_region(
+    problem: PiecewiseProblem, pattern: Int[Array, " d"], tolerances: Tolerances
+) -> RegionSolution:
+    """Solve one region: its candidate u, classified (`RegionSolution`; SINGULAR when the
+    equilibrated LU factorisation is numerically singular)."""
     weights, bias, table = problem.weights, problem.bias, problem.table
     d = problem.dim
     scaled, rhs, columns = region_system(
@@ -117,7 +129,15 @@ def solve_region(problem: PiecewiseProblem, pattern: Int[Array, " d"], tolerance
         SINGULAR,
         jnp.where(~consistent, INCONSISTENT, jnp.where(residual_ok, ACCEPTED, RESIDUAL_FAILURE)),
     )
-    return status, u, distance.min(initial=jnp.inf), on_boundary, residual, sign.astype(int)
+    return RegionSolution(
+        status=status,
+        pattern=pattern,
+        preactivation=u,
+        margin=distance.min(initial=jnp.inf),
+        on_boundary=on_boundary,
+        residual=residual,
+        determinant_sign=sign.astype(int),
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("chunk_size", "sharding"))
@@ -130,7 +150,7 @@ def solve_chunk(
     *,
     chunk_size: int,
     sharding: jax.sharding.Sharding | None,
-) -> ChunkResult:
+) -> RegionSolution:
     """Solve regions `start … min(start + chunk_size, stop) − 1` of `plan` (batched LU solves
     under vmap), the batch laid out over devices by `sharding` when given."""
     indices = start + jnp.arange(chunk_size, dtype=jnp.int64)
@@ -138,15 +158,5 @@ def solve_chunk(
         indices = jax.lax.with_sharding_constraint(indices, sharding)
     valid = indices < stop
     patterns = decode_patterns(plan, jnp.where(valid, indices, 0))
-    status, u, margin, boundary, residual, sign = jax.vmap(
-        lambda pattern: solve_region(problem, pattern, tolerances)
-    )(patterns)
-    return ChunkResult(
-        status=jnp.where(valid, status, PADDING),
-        patterns=patterns,
-        preactivations=u,
-        margins=margin,
-        on_boundary=boundary,
-        residuals=residual,
-        determinant_signs=sign,
-    )
+    solved = jax.vmap(lambda pattern: solve_region(problem, pattern, tolerances))(patterns)
+    return eqx.tree_at(lambda chunk: chunk.status, solved, jnp.where(valid, solved.status, PADDING))
