@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Int
+from jaxtyping import Array, Bool, Float, Int, PyTree
 
 from .._exported import exported_jit
 from ._box import certify_box_unchecked
@@ -42,40 +42,50 @@ _FOUND_BATCHES = 2
 _KEEP_BATCHES = 4
 
 
-class Rows(eqx.Module):
-    """A fixed-capacity buffer of rows: the first `count` rows of every column are in use, the
-    others scratch. On the device inside the loop, and as NumPy arrays on the host between runs."""
+class Proven(eqx.Module):
+    """Rows of proven boxes: each box, the enclosure of its one fixed point, the test that
+    proved it (a `CertificateMethod` code) and its robustness margin."""
 
-    columns: dict[str, Array]
+    box: Box
+    enclosure: Box
+    method: Int[Array, " n"]
+    margin: Float[Array, " n"]
+
+
+class Rows(eqx.Module):
+    """A fixed-capacity buffer of rows: `columns` is a pytree (a `Box`, `Proven`) whose leaves
+    hold one row per index of their leading axis; the first `count` rows are in use, the others
+    scratch. On the device inside the loop, and as NumPy arrays on the host between runs."""
+
+    columns: PyTree[Array]
     count: Int[Array, ""]
 
     @property
     def capacity(self) -> int:
-        return next(iter(self.columns.values())).shape[0]
+        return jax.tree.leaves(self.columns)[0].shape[0]
 
     def has_room(self, batch_size: int) -> Bool[Array, ""]:
         """Whether `batch_size` more rows fit."""
         return self.count + batch_size <= self.capacity
 
-    def append(self, rows: dict[str, Array], keep: Bool[Array, " b"]) -> "Rows":
-        """`rows[keep]` written after the first `count` rows (prefix-sum positions)."""
+    def append(self, rows: PyTree[Array], keep: Bool[Array, " b"]) -> "Rows":
+        """`rows[keep]` (a pytree like `columns`) written after the first `count` rows
+        (prefix-sum positions)."""
         positions = self.count + jnp.cumsum(keep) - 1
         positions = jnp.where(keep, positions, self.capacity)  # out of range: dropped
-        columns = {
-            name: column.at[positions].set(rows[name], mode="drop")
-            for name, column in self.columns.items()
-        }
+        columns = jax.tree.map(
+            lambda column, new: column.at[positions].set(new, mode="drop"), self.columns, rows
+        )
         return Rows(columns, self.count + jnp.sum(keep, dtype=jnp.int32))
 
-    def take(self, start: int, stop: int) -> dict[str, np.ndarray]:
-        """A copy of rows `start … stop − 1` of every column (on the host)."""
-        return {name: column[start:stop].copy() for name, column in self.columns.items()}
+    def take(self, start: int, stop: int) -> PyTree[np.ndarray]:
+        """A copy of rows `start … stop − 1` (on the host)."""
+        return jax.tree.map(lambda column: column[start:stop].copy(), self.columns)
 
 
 class SearchState(eqx.Module):
-    """Device buffers of the search: the stack of pending boxes (columns lower, upper), the
-    proven boxes (with their enclosures, certificate methods and margins) and the boxes left at
-    the size limit; and the number of boxes examined."""
+    """Device buffers of the search: the stack of pending boxes, the proven boxes and the boxes
+    left at the size limit; and the number of boxes examined."""
 
     pending: Rows
     found: Rows
@@ -83,98 +93,79 @@ class SearchState(eqx.Module):
     processed: Int[Array, ""]
 
 
-def initial_state(lower: Array, upper: Array, batch_size: int) -> SearchState:
-    """The search state holding the one box [lower, upper]."""
-
-    lower, upper = np.asarray(lower), np.asarray(upper)
+def initial_state(box: Box, batch_size: int) -> SearchState:
+    """The search state holding the one box `box`."""
 
     def boxes(batches):
-        rows = batches * batch_size
-        return {"lower": np.tile(lower, (rows, 1)), "upper": np.tile(upper, (rows, 1))}
+        return jax.tree.map(lambda bound: np.tile(bound, (batches * batch_size, 1)), box)
 
     found = boxes(_FOUND_BATCHES)
-    found.update(
-        enclosure_lower=found["lower"],
-        enclosure_upper=found["upper"],
-        method=np.zeros(found["lower"].shape[0], np.int32),
-        margin=np.zeros(found["lower"].shape[0], lower.dtype),
-    )
+    rows = found.lower.shape[0]
+    proven = Proven(found, found, np.zeros(rows, np.int32), np.zeros(rows, found.lower.dtype))
     zero = np.int32(0)
     state = SearchState(
         pending=Rows(boxes(_PENDING_BATCHES), np.int32(1)),
-        found=Rows(found, zero),
+        found=Rows(proven, zero),
         small=Rows(boxes(_FOUND_BATCHES), zero),
         processed=zero,
     )
     return jax.tree.map(jnp.asarray, state)
 
 
-def _children(lower, upper, enclosure_lower, enclosure_upper, min_width):
-    """The shrunk box, whether it is at the size limit, whether to re-examine it unsplit, and
-    its two halves along the widest side."""
+def _children(boxes: Box, enclosures: Box, min_width):
+    """Each box shrunk to its enclosure (inflated, within the box), whether it is at the size
+    limit, whether to re-examine it unsplit, and its two halves along the widest side."""
+    lower, upper = boxes.lower, boxes.upper
     eps = jnp.finfo(lower.dtype).eps
     floor = INFLATE_ULPS * eps * (1.0 + jnp.maximum(jnp.abs(lower), jnp.abs(upper)))
-    pad = jnp.maximum(INFLATE * (upper - lower), floor)
-    enclosure_lower = jnp.where(jnp.isnan(enclosure_lower), lower, enclosure_lower)
-    enclosure_upper = jnp.where(jnp.isnan(enclosure_upper), upper, enclosure_upper)
+    pad = jnp.maximum(INFLATE * boxes.width, floor)
+    enclosure_lower = jnp.where(jnp.isnan(enclosures.lower), lower, enclosures.lower)
+    enclosure_upper = jnp.where(jnp.isnan(enclosures.upper), upper, enclosures.upper)
     low = jnp.maximum(lower, enclosure_lower - pad)
     high = jnp.minimum(upper, enclosure_upper + pad)
     width = high - low
     scale = 1.0 + jnp.maximum(jnp.abs(low), jnp.abs(high))
     too_small = jnp.max(width / scale, axis=-1) < min_width
-    shrank = jnp.max(width, axis=-1) < REEXAMINE * jnp.max(upper - lower, axis=-1)
+    shrank = jnp.max(width, axis=-1) < REEXAMINE * jnp.max(boxes.width, axis=-1)
     axis = jnp.argmax(width, axis=-1)
     cut = jnp.take_along_axis(low + SPLIT * width, axis[:, None], axis=-1)
     on_axis = jnp.arange(low.shape[-1])[None, :] == axis[:, None]
-    left_upper = jnp.where(on_axis, cut, high)
-    right_lower = jnp.where(on_axis, cut, low)
-    return low, high, too_small, shrank, left_upper, right_lower
+    left = Box(low, jnp.where(on_axis, cut, high))
+    right = Box(jnp.where(on_axis, cut, low), high)
+    return Box(low, high), too_small, shrank, left, right
 
 
 def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_radius, batch_size):
     take = jnp.minimum(jnp.minimum(state.pending.count, batch_size), max_boxes - state.processed)
     start = state.pending.count - take
-    lower, upper = (
-        jax.lax.dynamic_slice_in_dim(state.pending.columns[side], start, batch_size)
-        for side in ("lower", "upper")
+    boxes = jax.tree.map(
+        lambda bound: jax.lax.dynamic_slice_in_dim(bound, start, batch_size), state.pending.columns
     )
     live = jnp.arange(batch_size) < take
 
     certificate = jax.vmap(
         lambda box: certify_box_unchecked(net, box, "auto", weight_radius, bias_radius)
-    )(Box(lower, upper))
-    enclosure_lower, enclosure_upper = certificate.enclosure.lower, certificate.enclosure.upper
+    )(boxes)
     method = certificate.method._value
     # The fixed point must be in the box's interior, so that neighbouring boxes never share it:
     # K(X) ⊆ interior(X) gives that; the contraction test needs F(X) strictly inside X.
     interior = (method == CertificateMethod.krawczyk._value) | (certificate.margin > 0)
     proven = live & certificate.certified & interior
-    empty = jnp.any(enclosure_lower > enclosure_upper, axis=-1)
-    excluded = (certificate.reason._value == CertificateReason.no_fixed_point._value) | empty
-    excluded = live & ~proven & excluded
+    excluded = certificate.reason._value == CertificateReason.no_fixed_point._value
+    excluded = live & ~proven & (excluded | certificate.enclosure.is_empty())
     rest = live & ~proven & ~excluded
 
-    low, high, too_small, shrank, left_upper, right_lower = _children(
-        lower, upper, enclosure_lower, enclosure_upper, min_width
-    )
+    shrunk, too_small, shrank, left, right = _children(boxes, certificate.enclosure, min_width)
     split = rest & ~too_small & ~shrank
     found = state.found.append(
-        {
-            "lower": lower,
-            "upper": upper,
-            "enclosure_lower": enclosure_lower,
-            "enclosure_upper": enclosure_upper,
-            "method": method,
-            "margin": certificate.margin,
-        },
-        proven,
+        Proven(boxes, certificate.enclosure, method, certificate.margin), proven
     )
-    small = state.small.append({"lower": low, "upper": high}, rest & too_small)
+    small = state.small.append(shrunk, rest & too_small)
     # Children overwrite the popped rows: first child of every box kept (the shrunk box or the
     # left half), then the right halves.
-    first = {"lower": low, "upper": jnp.where(split[:, None], left_upper, high)}
+    first = jax.tree.map(lambda half, box: jnp.where(split[:, None], half, box), left, shrunk)
     pending = Rows(state.pending.columns, start).append(first, rest & ~too_small)
-    pending = pending.append({"lower": right_lower, "upper": high}, split)
+    pending = pending.append(right, split)
     return SearchState(pending, found, small, state.processed + take)
 
 
@@ -195,19 +186,18 @@ def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_siz
 
 
 class SearchResult(eqx.Module):
-    """The finished search, on the host: proven boxes (columns lower, upper, enclosure_lower,
-    enclosure_upper, method, margin), boxes left at the size limit and boxes still pending
-    (columns lower, upper), and the number of boxes examined."""
+    """The finished search, on the host: the proven boxes, the boxes left at the size limit and
+    the boxes still pending, and the number of boxes examined."""
 
-    found: dict[str, np.ndarray]
-    small: dict[str, np.ndarray]
-    pending: dict[str, np.ndarray]
+    found: Proven
+    small: Box
+    pending: Box
     processed: int
 
 
-def concatenate_rows(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The rows of `parts` (dicts with the same columns), one after the other."""
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+def concatenate_rows(parts: list[PyTree[np.ndarray]]) -> PyTree[np.ndarray]:
+    """The rows of `parts` (pytrees of the same structure), one after the other."""
+    return jax.tree.map(lambda *columns: np.concatenate(columns), *parts)
 
 
 def run_search(
@@ -217,11 +207,11 @@ def run_search(
     host empties a full buffer of proven or size-limited boxes into host memory, spills the
     bottom of a full stack, and refills a short stack from the spilled rows (the most recently
     spilled first, so the stack order is kept); no buffer changes shape, so nothing recompiles."""
-    state = initial_state(box.lower, box.upper, batch_size)
+    state = initial_state(jax.tree.map(np.asarray, box), batch_size)
     budget = jnp.asarray(np.int32(max_boxes))
     width = jnp.asarray(np.asarray(min_width, np.asarray(box.lower).dtype))
-    emptied: dict[str, list[dict[str, np.ndarray]]] = {"found": [], "small": []}
-    spilled: list[dict[str, np.ndarray]] = []
+    emptied: dict[str, list[PyTree[np.ndarray]]] = {"found": [], "small": []}
+    spilled: list[Box] = []
     keep = _KEEP_BATCHES * batch_size
     while True:
         state = _run(
@@ -246,18 +236,18 @@ def run_search(
                 pending=concatenate_rows([*spilled, host.pending.take(0, n_pending)]),
                 processed=processed,
             )
-        pending = {name: np.array(column) for name, column in host.pending.columns.items()}
+        pending = jax.tree.map(np.array, host.pending.columns)
         if n_pending + batch_size > host.pending.capacity:
             spilled.append(host.pending.take(0, n_pending - keep))
-            for column in pending.values():
+            for column in jax.tree.leaves(pending):
                 column[:keep] = column[n_pending - keep : n_pending]
             n_pending = keep
         elif n_pending < batch_size and spilled:
             below = spilled.pop()
-            count = below["lower"].shape[0]
-            for name, column in pending.items():
+            count = below.lower.shape[0]
+            for column, rows in zip(jax.tree.leaves(pending), jax.tree.leaves(below), strict=True):
                 column[count : count + n_pending] = column[:n_pending].copy()
-                column[:count] = below[name]
+                column[:count] = rows
             n_pending += count
         host = SearchState(Rows(pending, np.int32(n_pending)), **buffers, processed=host.processed)
         state = jax.tree.map(jnp.asarray, host)

@@ -145,15 +145,17 @@ def _polish(net, lower, upper, start):
     return jax.vmap(one)(lower, upper, start)
 
 
-def _polished(net, lower: np.ndarray, upper: np.ndarray) -> Array:
-    """`_polish` from each enclosure's midpoint, in batches padded to a power of two (so that
-    few shapes compile)."""
-    count = lower.shape[0]
+def _polished(net, enclosures: Box) -> Array:
+    """`_polish` from each enclosure's midpoint (NumPy bounds), in batches padded to a power of
+    two (so that few shapes compile)."""
+    count = enclosures.lower.shape[0]
     if count == 0:
-        return jnp.asarray(lower)
+        return jnp.asarray(enclosures.lower)
     size = _bucket(count)
-    lower = np.concatenate([lower, np.repeat(lower[-1:], size - count, axis=0)])
-    upper = np.concatenate([upper, np.repeat(upper[-1:], size - count, axis=0)])
+    lower, upper = (
+        np.concatenate([bound, np.repeat(bound[-1:], size - count, axis=0)])
+        for bound in (enclosures.lower, enclosures.upper)
+    )
     start = 0.5 * (lower + upper)
     return _polish(net, jnp.asarray(lower), jnp.asarray(upper), jnp.asarray(start))[:count]
 
@@ -238,18 +240,16 @@ def certify_complete(
         bias_radius=bias_radius,
     )
     found, undecided = search.found, concatenate_rows([search.small, search.pending])
-    too_small = np.arange(len(undecided["lower"])) < len(search.small["lower"])
+    too_small = np.arange(len(undecided.lower)) < len(search.small.lower)
     return CompleteCertificate(
         searched=searched,
-        boxes=Box(jnp.asarray(found["lower"]), jnp.asarray(found["upper"])),
-        enclosures=Box(
-            jnp.asarray(found["enclosure_lower"]), jnp.asarray(found["enclosure_upper"])
-        ),
-        points=_polished(net, found["enclosure_lower"], found["enclosure_upper"]),
-        methods=jnp.asarray(found["method"]),
-        margins=jnp.asarray(found["margin"]),
+        boxes=jax.tree.map(jnp.asarray, found.box),
+        enclosures=jax.tree.map(jnp.asarray, found.enclosure),
+        points=_polished(net, found.enclosure),
+        methods=jnp.asarray(found.method),
+        margins=jnp.asarray(found.margin),
         complete=jnp.asarray(len(too_small) == 0),
-        undecided=Box(jnp.asarray(undecided["lower"]), jnp.asarray(undecided["upper"])),
+        undecided=jax.tree.map(jnp.asarray, undecided),
         undecided_too_small=jnp.asarray(too_small),
         boxes_processed=search.processed,
         max_boxes=max_boxes,
