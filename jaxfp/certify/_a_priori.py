@@ -19,6 +19,7 @@ from jaxtyping import Array, Float
 
 from ..looped import LoopedNet
 from ..looped._rounding import add, point_matmul, round_down, round_up
+from ._interval import Box
 
 # The a-priori box is widened by this fraction of its width (at least of 1): every fixed point
 # lies in the closed box, so the claim stays true, and fixed points on the range's boundary
@@ -27,11 +28,11 @@ _A_PRIORI_MARGIN = 1e-7
 # Steps of the interval iteration X <- F(X) ∩ X tried before giving up on an infinite box.
 _NARROWING_STEPS = 8
 
-_Box = tuple[Float[Array, " d"], Float[Array, " d"]]
+_Bounds = tuple[Float[Array, " d"], Float[Array, " d"]]
 
 
-def a_priori_box(net: LoopedNet) -> _Box | None:
-    """A closed box (lower, upper) that holds every fixed point of `net`, or None when σ's range
+def a_priori_box(net: LoopedNet) -> Box | None:
+    """A closed `Box` that holds every fixed point of `net`, or None when σ's range
     does not give a finite one (see the module docstring). Outward rounded and widened by
     `_A_PRIORI_MARGIN`.
 
@@ -39,8 +40,8 @@ def a_priori_box(net: LoopedNet) -> _Box | None:
         >>> import jax
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
-        >>> lower, upper = a_priori_box(jaxfp.looped.exp_network(2))  # σ(ℝ) = (0, ∞)
-        >>> [round(float(v), 3) for v in (*lower, *upper)]
+        >>> box = a_priori_box(jaxfp.looped.exp_network(2))  # σ(ℝ) = (0, ∞)
+        >>> [round(float(v), 3) for v in (*box.lower, *box.upper)]
         [-0.0, -0.0, 32.0, 32.0]
         >>> a_priori_box(jaxfp.looped.poly_network(2)) is None  # σ(ℝ) = ℝ
         True
@@ -50,25 +51,34 @@ def a_priori_box(net: LoopedNet) -> _Box | None:
     sigma_of_affine = net.form == "sigma-affine"
     if math.isfinite(low) and math.isfinite(high):
         return _widened_range_box(net.W, net.b, low * ones, high * ones, sigma_of_affine)
-    lower, upper = jnp.asarray(low * ones), jnp.asarray(high * ones)
+    box = Box(jnp.asarray(low * ones), jnp.asarray(high * ones))
     if not sigma_of_affine:
-        lower, upper = _affine_image(net.W, net.b, lower, upper)
+        box = Box(*_affine_image(net.W, net.b, box.lower, box.upper))
     for _ in range(_NARROWING_STEPS):
-        narrowed = _narrowing_step(net, lower, upper)
-        if bool(jnp.any(narrowed[0] > narrowed[1])):
+        narrowed = _narrowing_step(net, box)
+        if bool(narrowed.is_empty()):
             return None  # no fixed point at all; left to the methods, which show it
-        unchanged = bool(jnp.all(narrowed[0] == lower) & jnp.all(narrowed[1] == upper))
-        lower, upper = narrowed
-        if bool(jnp.all(jnp.isfinite(lower) & jnp.isfinite(upper))) or unchanged:
+        unchanged = bool(
+            jnp.all(narrowed.lower == box.lower) & jnp.all(narrowed.upper == box.upper)
+        )
+        box = narrowed
+        if _finite(box) or unchanged:
             break
-    if not bool(jnp.all(jnp.isfinite(lower) & jnp.isfinite(upper))):
-        return None
-    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
-    return lower - margin, upper + margin
+    return _widened(box) if _finite(box) else None
+
+
+def _finite(box: Box) -> bool:
+    return bool(jnp.all(jnp.isfinite(box.lower) & jnp.isfinite(box.upper)))
+
+
+def _widened(box: Box) -> Box:
+    """The box widened by `_A_PRIORI_MARGIN` of its width (at least of 1) on every side."""
+    margin = _A_PRIORI_MARGIN * jnp.maximum(box.width, 1.0)
+    return Box(box.lower - margin, box.upper + margin)
 
 
 @eqx.filter_jit
-def _widened_range_box(weight, bias, low, high, sigma_of_affine: bool) -> _Box:
+def _widened_range_box(weight, bias, low, high, sigma_of_affine: bool) -> Box:
     """σ(ℝ)^d = [low, high] or W·[low, high] + b, outward rounded and widened (one compiled
     program: its few operations would otherwise compile one by one)."""
     if sigma_of_affine:
@@ -76,27 +86,27 @@ def _widened_range_box(weight, bias, low, high, sigma_of_affine: bool) -> _Box:
     else:
         image_low, image_high = point_matmul(weight, low, high)
         lower, upper = add(image_low, image_high, bias, bias)
-    margin = _A_PRIORI_MARGIN * jnp.maximum(upper - lower, 1.0)
-    return lower - margin, upper + margin
+    return _widened(Box(lower, upper))
 
 
 @eqx.filter_jit
-def _narrowing_step(net: LoopedNet, lower: Array, upper: Array) -> _Box:
-    """F(X) ∩ X for the box X = [lower, upper] (sides may be infinite)."""
+def _narrowing_step(net: LoopedNet, box: Box) -> Box:
+    """F(X) ∩ X for the box X (sides may be infinite)."""
     sigma = net.activation
+    lower, upper = box.lower, box.upper
     if net.form == "sigma-affine":
         image = _unknown_as_everything(*sigma.interval(*_affine_image(net.W, net.b, lower, upper)))
     else:
         image = _affine_image(net.W, net.b, *_unknown_as_everything(*sigma.interval(lower, upper)))
-    return jnp.maximum(lower, image[0]), jnp.minimum(upper, image[1])
+    return box.intersect(Box(*image))
 
 
-def _unknown_as_everything(lower: Array, upper: Array) -> _Box:
+def _unknown_as_everything(lower: Array, upper: Array) -> _Bounds:
     """An interval extension's NaN bound (an infinite argument it cannot handle) as ∓∞."""
     return jnp.where(jnp.isnan(lower), -jnp.inf, lower), jnp.where(jnp.isnan(upper), jnp.inf, upper)
 
 
-def _affine_image(weight: Array, bias: Array, lower: Array, upper: Array) -> _Box:
+def _affine_image(weight: Array, bias: Array, lower: Array, upper: Array) -> _Bounds:
     """{W x + b : x ∈ [lower, upper]}, outward rounded, for sides that may be infinite: a zero
     weight contributes 0 (not 0·∞), so a lower bound sums only finite values and −∞ (and an
     upper bound finite values and +∞). The rounding error of the products and the sum is

@@ -114,7 +114,7 @@ class CompleteCertificate(eqx.Module):
         return jnp.where(self.searched.contains(points, atol), index, -2)
 
 
-def _a_priori_box(net: LoopedNet) -> tuple[Array, Array]:
+def _a_priori_box(net: LoopedNet) -> Box:
     """`a_priori_box(net)`, or a ValueError saying that a box must be given."""
     box = a_priori_box(net)
     if box is None:
@@ -226,7 +226,8 @@ def certify_complete(
     if (lower is None) != (upper is None):
         raise ValueError("give both `lower` and `upper` (the box to search), or neither.")
     if lower is None:
-        lower, upper = _a_priori_box(net)
+        box = _a_priori_box(net)
+        lower, upper = box.lower, box.upper
     searched = check_box(net, lower, upper)
     check_radii(weight_radius, bias_radius)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)

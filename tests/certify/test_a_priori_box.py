@@ -39,7 +39,8 @@ def newton_fixed_points(net, starts: int = 4000, seed: int = 0, spread: float = 
 def test_construction_e_gets_a_finite_box_holding_its_known_fixed_points(dim):
     # σ(ℝ) = (0, ∞): the range box is infinite; one narrowing step gives [0, 32]^d.
     net = jaxfp.looped.exp_network(dim)
-    lower, upper = (np.asarray(side) for side in a_priori_box(net))
+    box = a_priori_box(net)
+    lower, upper = np.asarray(box.lower), np.asarray(box.upper)
     assert np.all(lower <= 0.0) and np.all(lower > -1e-4)
     assert np.all(upper >= 32.0) and np.all(upper < 32.001)
     values = jaxfp.looped._builders.scalar_fixed_points("exp")[1]
@@ -57,7 +58,8 @@ def test_no_box_where_the_iteration_stays_infinite():
 
 
 def test_a_bounded_range_gives_its_range_box():
-    lower, upper = a_priori_box(jaxfp.looped.tanh_identity_network(3))
+    box = a_priori_box(jaxfp.looped.tanh_identity_network(3))
+    lower, upper = box.lower, box.upper
     assert np.allclose(lower, -1.0, atol=1e-6) and np.allclose(upper, 1.0, atol=1e-6)
 
 
@@ -71,7 +73,8 @@ def test_every_fixed_point_of_a_random_one_side_bounded_net_is_inside(seed):
     net = jaxfp.looped.LoopedNet(
         weight, rng.standard_normal(dim), jaxfp.looped.activation_from_name("exp")
     )
-    lower, upper = (np.asarray(side) for side in a_priori_box(net))
+    box = a_priori_box(net)
+    lower, upper = np.asarray(box.lower), np.asarray(box.upper)
     assert np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))
     points = newton_fixed_points(net)
     assert points.shape[0] >= 1
