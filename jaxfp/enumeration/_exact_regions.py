@@ -22,7 +22,7 @@ from ..looped import LoopedNet, PiecewiseLinear
 from ._piecewise import PiecewiseProblem, piece_table
 from ._pruning import plan_regions
 from ._region_assemble import assemble_regions, host_sigma
-from ._region_record import RegionRecord, concatenate_rows, plan_digest
+from ._region_record import RegionRecord, RegionRows, plan_digest
 from ._region_solve import (
     ACCEPTED,
     RESIDUAL_FAILURE,
@@ -124,8 +124,8 @@ def solve_pwl_regions(
         end=end,
         num_regions=int(plan.num_regions),
         plan=plan_digest(plan),
-        solved=concatenate_rows(solved, d),
-        classified=concatenate_rows(classified, d),
+        solved=RegionRows.concatenate(solved, d),
+        classified=RegionRows.concatenate(classified, d),
         singular_patterns=np.asarray(singular_patterns, dtype=np.int64).reshape(-1, d),
         singular_kinds=tuple(singular[0]),
         singular_preactivations=np.asarray(singular[1], dtype=np.float64).reshape(-1, d),
@@ -224,7 +224,7 @@ def _solve_regions(problem, plan, span, chunk_size, tolerances, devices, progres
         status = result.status
         keep = status == ACCEPTED
         rows.append(
-            (
+            RegionRows(
                 result.preactivation[keep],
                 result.pattern[keep],
                 result.margin[keep],
@@ -275,7 +275,7 @@ def _classify_singular(weights, bias, table_np, patterns, tolerances):
             if np.all(distance >= -slack) and bool(residual_ok):
                 sign = int(np.sign(np.linalg.det(matrix))) if found.kind == "regular" else 0
                 rows.append(
-                    (
+                    RegionRows(
                         u[None],
                         pattern[None],
                         distance.min(keepdims=True),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._collect import duplicate_groups, spectral_radii
 from ._region_bounds import fixed_point_bound
-from ._region_record import RegionRecord, check_coverage, concatenate_rows
+from ._region_record import RegionRecord, RegionRows, check_coverage
 from ._results import PWLFixedPoints, SingularRegions
 
 
@@ -57,7 +57,7 @@ def assemble_regions(
     if part is None:
         check_coverage(records)
     d, num_breakpoints = bias.shape[0], table_np["breakpoints"].shape[0]
-    u, patterns, margins, boundary, signs = concatenate_rows(
+    rows = RegionRows.concatenate(
         [record.solved for record in records] + [record.classified for record in records], d
     )
     kinds = [kind for record in records for kind in record.singular_kinds]
@@ -67,12 +67,16 @@ def assemble_regions(
     failures = sum(record.failures for record in records)
     num_solve = records[-1].num_regions
 
-    radius = spectral_radii(weights, table_np["slopes"][patterns])
-    keep = _keep_boundary_points_once(u, margins, boundary, radius)
-    u, patterns, margins, boundary, signs, radius = (
-        a[keep] for a in (u, patterns, margins, boundary, signs, radius)
+    radius = spectral_radii(weights, table_np["slopes"][rows.patterns])
+    keep = _keep_boundary_points_once(rows.preactivations, rows.margins, rows.on_boundary, radius)
+    rows, radius = rows.take(keep), radius[keep]
+    u, patterns, margins, boundary = (
+        rows.preactivations,
+        rows.patterns,
+        rows.margins,
+        rows.on_boundary,
     )
-    signs = np.where(boundary, 0, signs)
+    signs = np.where(boundary, 0, rows.signs)
     sigma_u = table_np["slopes"][patterns] * u + table_np["intercepts"][patterns]
     points = sigma_u if form == "sigma-affine" else u
     if form == "sigma-affine":

@@ -16,27 +16,44 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# The columns of an accepted row: pre-activation u, pattern, margin, boundary flag, sign.
-ROW_FIELDS = ("preactivations", "patterns", "margins", "on_boundary", "signs")
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RegionRows:
+    """Accepted rows of solved regions, one per candidate fixed point: the pre-activation u
+    (m, d), the region's pattern (m, d) int64, the margin (m,), the boundary flag (m,) bool and
+    sign det(I − W D_s) (m,) int64."""
+
+    preactivations: np.ndarray
+    patterns: np.ndarray
+    margins: np.ndarray
+    on_boundary: np.ndarray
+    signs: np.ndarray
+
+    @classmethod
+    def empty(cls, dim: int) -> "RegionRows":
+        """No rows, with the dtypes and widths of the fields."""
+        return cls(
+            np.zeros((0, dim)),
+            np.zeros((0, dim), np.int64),
+            np.zeros(0),
+            np.zeros(0, bool),
+            np.zeros(0, np.int64),
+        )
+
+    @classmethod
+    def concatenate(cls, rows: Sequence["RegionRows"], dim: int) -> "RegionRows":
+        """The rows of `rows` stacked, in order (`empty(dim)` for none)."""
+        if not rows:
+            return cls.empty(dim)
+        return cls(*(np.concatenate([getattr(row, name) for row in rows]) for name in ROW_FIELDS))
+
+    def take(self, index) -> "RegionRows":
+        """The rows `index` (a mask or row numbers)."""
+        return RegionRows(*(getattr(self, name)[index] for name in ROW_FIELDS))
 
 
-def empty_rows(dim: int) -> tuple[np.ndarray, ...]:
-    """No accepted rows, with the dtypes and widths of `ROW_FIELDS`."""
-    return (
-        np.zeros((0, dim)),
-        np.zeros((0, dim), np.int64),
-        np.zeros(0),
-        np.zeros(0, bool),
-        np.zeros(0, np.int64),
-    )
-
-
-def concatenate_rows(rows: Sequence[tuple[np.ndarray, ...]], dim: int) -> tuple[np.ndarray, ...]:
-    """The rows of `rows` (tuples of `ROW_FIELDS` columns) stacked, in order."""
-    return tuple(
-        np.concatenate([row[i] for row in rows]) if rows else empty
-        for i, empty in enumerate(empty_rows(dim))
-    )
+# The columns of an accepted row, as the part files name them.
+ROW_FIELDS = tuple(field.name for field in dataclasses.fields(RegionRows))
 
 
 def plan_digest(plan) -> str:
@@ -55,7 +72,7 @@ class RegionRecord:
         begin, end: the range of region numbers solved.
         num_regions: the regions left to solve after pruning, over the whole run.
         plan: the digest of the run's `RegionPlan` (`plan_digest`).
-        solved: the accepted rows of the batched solves (`ROW_FIELDS` columns, region order).
+        solved: the accepted rows of the batched solves (`RegionRows`, region order).
         classified: the rows accepted by the exact classification of singular regions.
         singular_patterns (m, d), singular_kinds (m,), singular_preactivations (m, d),
         singular_nullity (m,): every singular region, its kind (`SINGULAR_REGION_KINDS`), its
@@ -67,8 +84,8 @@ class RegionRecord:
     end: int
     num_regions: int
     plan: str
-    solved: tuple[np.ndarray, ...]
-    classified: tuple[np.ndarray, ...]
+    solved: RegionRows
+    classified: RegionRows
     singular_patterns: np.ndarray
     singular_kinds: tuple[str, ...]
     singular_preactivations: np.ndarray
@@ -77,10 +94,11 @@ class RegionRecord:
 
     def arrays(self) -> tuple[dict[str, np.ndarray], dict]:
         """The record as named arrays and JSON-able numbers (what a part file stores)."""
-        arrays = {f"solved_{n}": a for n, a in zip(ROW_FIELDS, self.solved, strict=True)}
-        arrays.update(
-            {f"classified_{n}": a for n, a in zip(ROW_FIELDS, self.classified, strict=True)}
-        )
+        arrays = {
+            f"{kind}_{name}": getattr(rows, name)
+            for kind, rows in (("solved", self.solved), ("classified", self.classified))
+            for name in ROW_FIELDS
+        }
         arrays["singular_patterns"] = self.singular_patterns
         arrays["singular_kinds"] = np.asarray(self.singular_kinds, dtype=np.str_)
         arrays["singular_preactivations"] = self.singular_preactivations
@@ -102,8 +120,8 @@ class RegionRecord:
             end=int(numbers["end"]),
             num_regions=int(numbers["num_regions"]),
             plan=str(numbers["plan"]),
-            solved=tuple(arrays[f"solved_{name}"] for name in ROW_FIELDS),
-            classified=tuple(arrays[f"classified_{name}"] for name in ROW_FIELDS),
+            solved=RegionRows(*(arrays[f"solved_{name}"] for name in ROW_FIELDS)),
+            classified=RegionRows(*(arrays[f"classified_{name}"] for name in ROW_FIELDS)),
             singular_patterns=arrays["singular_patterns"],
             singular_kinds=tuple(str(kind) for kind in arrays["singular_kinds"]),
             singular_preactivations=arrays["singular_preactivations"],
