@@ -1,6 +1,8 @@
 """Test configuration for the tests and the docstring examples: float64, a compilation cache
-per test process for the run, and --runslow."""
+per test process for the run, JAX's in-memory caches cleared before a process runs out of
+memory mappings, and --runslow."""
 
+import gc
 import os
 import shutil
 import tempfile
@@ -42,6 +44,38 @@ def pytest_addoption(parser):
 def pytest_sessionfinish(session):
     if _OWNS_THE_CACHE:  # the controller (or a run without workers), after every worker ended
         shutil.rmtree(os.environ["JAXFP_TEST_COMPILATION_CACHE"], ignore_errors=True)
+
+
+# XLA's CPU backend keeps about three memory mappings per compiled program for as long as the
+# program is cached, and one test process compiles tens of thousands of programs. Near the
+# kernel's limit on mappings per process (vm.max_map_count, 65 530 by default) the compiler
+# fails ("LLVM compilation error: Cannot allocate memory") or segfaults inside
+# backend_compile_and_load: the crashes seen late in long xdist workers. So every
+# `_CHECK_EVERY` tests the process counts its mappings and, past `_MAPPINGS_FRACTION` of the
+# limit, clears JAX's caches (later tests recompile, or load from the compilation cache).
+_CHECK_EVERY = 10
+_MAPPINGS_FRACTION = 0.5
+_tests_since_check = 0
+
+
+def _mappings_and_limit() -> tuple[int, int] | None:
+    try:
+        with open("/proc/self/maps") as maps, open("/proc/sys/vm/max_map_count") as limit:
+            return sum(1 for _ in maps), int(limit.read())
+    except (OSError, ValueError):  # not Linux: no such limit to keep clear of
+        return None
+
+
+def pytest_runtest_teardown(item, nextitem):
+    global _tests_since_check
+    _tests_since_check += 1
+    if _tests_since_check < _CHECK_EVERY:
+        return
+    _tests_since_check = 0
+    counts = _mappings_and_limit()
+    if counts is not None and counts[0] > _MAPPINGS_FRACTION * counts[1]:
+        jax.clear_caches()
+        gc.collect()
 
 
 def pytest_collection_modifyitems(config, items):
