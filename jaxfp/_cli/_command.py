@@ -15,7 +15,8 @@ class HelpFormatter(argparse.HelpFormatter):
 
     Descriptions and epilogs: each paragraph (blank-line separated) is filled to the terminal's
     width, except one with an indented line (a list of example commands), kept as written.
-    Options: "(default: X)" follows the help of an option whose default argparse knows; not of
+    Options: "(default: X)" follows the help of an option whose default argparse knows (a list
+    as its values comma-separated, the way it is typed); not of
     one whose default is None or False (nothing given, a flag left off) or whose help already
     says its default in its own words (a default that depends on other options).
     """
@@ -35,7 +36,11 @@ class HelpFormatter(argparse.HelpFormatter):
         unsaid = action.default is None or action.default is False
         if not action.option_strings or unsaid or action.default is argparse.SUPPRESS:
             return text
-        return text if "default" in text else f"{text} (default: %(default)s)"
+        if "default" in text:
+            return text
+        if isinstance(action.default, (list, tuple)):  # as typed: comma-separated
+            return f"{text} (default: {','.join(map(str, action.default))})"
+        return f"{text} (default: %(default)s)"
 
 
 def add_command(

@@ -70,12 +70,13 @@ def _solve_in_chunks(
     Each step of the elimination streams the whole trailing block; over the full batch that block
     outgrows the cache from d = 16 (1024 lanes, float64: 2.2 MB), and the solve runs at memory
     speed. A chunk of at most `CHUNK_BYTES` stays in cache for all d steps. The batch is padded
-    with identity systems to a whole number of chunks.
+    with identity systems to a whole number of chunks. On an accelerator the batch is solved in
+    one pass (its lanes run in parallel; a sequential map over chunks would serialise them).
     """
     size, batch = vector.shape
     lane_bytes = size * (size + 1) * matrix.dtype.itemsize
     chunk = max(8, 1 << max(0, (CHUNK_BYTES // lane_bytes).bit_length() - 1))
-    if batch <= chunk:
+    if batch <= chunk or jax.default_backend() != "cpu":  # the cache argument is a CPU's
         return _solve_batch_last(matrix, vector)
     chunks = -(-batch // chunk)
     padding = chunks * chunk - batch

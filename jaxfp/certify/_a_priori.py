@@ -103,7 +103,8 @@ def _narrowing_step(net: LoopedNet, box: Box) -> Box:
 
 def _unknown_as_everything(lower: Array, upper: Array) -> _Bounds:
     """An interval extension's NaN bound (an infinite argument it cannot handle) as ∓∞."""
-    return jnp.where(jnp.isnan(lower), -jnp.inf, lower), jnp.where(jnp.isnan(upper), jnp.inf, upper)
+    known = Box(lower, upper).nan_as_unbounded()
+    return known.lower, known.upper
 
 
 def _affine_image(weight: Array, bias: Array, lower: Array, upper: Array) -> _Bounds:

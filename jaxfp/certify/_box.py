@@ -189,9 +189,7 @@ def krawczyk(net, box: Box, weight_radius, bias_radius, preconditioner) -> tuple
     offset_low, offset_high = subtract(lower, upper, middle, middle)
     spread_low, spread_high = interval_matmul(slope_low, slope_high, offset_low, offset_high)
     k_low, k_high = add(newton_low, newton_high, spread_low, spread_high)
-    k_low = jnp.where(jnp.isnan(k_low), -jnp.inf, k_low)
-    k_high = jnp.where(jnp.isnan(k_high), jnp.inf, k_high)
-    return Box(k_low, k_high), _row_sum_bound(slope_low, slope_high)
+    return Box(k_low, k_high).nan_as_unbounded(), _row_sum_bound(slope_low, slope_high)
 
 
 def certify_box(

@@ -188,3 +188,11 @@ class Box(_Bounds):
     def is_empty(self) -> Bool[Array, "*batch"]:
         """Whether some side is empty (lower > upper)."""
         return jnp.any(self.lower > self.upper, axis=-1)
+
+    def nan_as_unbounded(self) -> "Box":
+        """The box with each NaN bound (an interval extension that could not handle an infinite
+        argument: it says nothing) replaced by −∞ (lower) or +∞ (upper)."""
+        return Box(
+            jnp.where(jnp.isnan(self.lower), -jnp.inf, self.lower),
+            jnp.where(jnp.isnan(self.upper), jnp.inf, self.upper),
+        )

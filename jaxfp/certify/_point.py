@@ -41,29 +41,30 @@ def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certifica
     )
 
 
-def _tightened(
-    net, certificate, point, method, weight_radius, bias_radius, preconditioner
-) -> Certificate:
+def _tightened(net, certificate, method, weight_radius, bias_radius, preconditioner) -> Certificate:
     """`certificate` with its enclosure E of the unique fixed point x̂ tightened (so that its
     `encloses_point` and `point_distance` speak of the tight E). x̂ ∈ E gives x̂ = F(x̂) ∈ F(E)
     and x̂ ∈ K(E) (Krawczyk, unless `method` is "contraction"), so E ← E ∩ F(E) ∩ K(E),
     outward rounded, still holds x̂, and so does E widened (within the last E) to
     `_TIGHTEST_ULPS` about its centre; the rounds stop when E stops halving. Without this a
     point far from x̂ could lie in the loose first enclosure of a large certified box."""
+    point = certificate.point
     floor = _TIGHTEST_ULPS * jnp.finfo(point.dtype).eps * (1.0 + max_abs(point))
     if method != "contraction" and preconditioner is None:
         preconditioner = preconditioner_at(net, point)  # any C is rigorous: one for all rounds
 
     def shrink(carry):
         enclosure, _, rounds = carry
-        new = enclosure.intersect(image(net, enclosure, weight_radius, bias_radius))
+        new = enclosure.intersect(
+            image(net, enclosure, weight_radius, bias_radius).nan_as_unbounded()
+        )
         if method != "contraction":
             new = new.intersect(
                 krawczyk(net, enclosure, weight_radius, bias_radius, preconditioner)[0]
             )
         # Widened back to the floor around its centre (a superset: still rigorous), so that a
         # point within the floor of x̂ is never cut off by a round that overshoots.
-        centre = 0.5 * (new.lower + new.upper)
+        centre = new.midpoint
         new = Box(
             jnp.maximum(enclosure.lower, jnp.minimum(new.lower, round_down(centre - floor))),
             jnp.minimum(enclosure.upper, jnp.maximum(new.upper, round_up(centre + floor))),
@@ -100,7 +101,7 @@ def _certify_at(net, point, box, method, weight_radius, bias_radius, preconditio
         net, box, method, weight_radius, bias_radius, preconditioner, point
     )
     return _about_point(
-        _tightened(net, certificate, point, method, weight_radius, bias_radius, preconditioner)
+        _tightened(net, certificate, method, weight_radius, bias_radius, preconditioner)
     )
 
 

@@ -97,7 +97,9 @@ def check_coverage(parts) -> None:
 def partial(part) -> FixedPoints:
     """The part's own points (never complete: a part, and starts)."""
     run = part.result
-    check = IndexCheck.of(run.determinant_sign, run.expected_degree)
+    check = IndexCheck.of(run.determinant_sign, run.expected_degree).withheld(
+        f"partial: part {part.index} of {part.count}; merge the parts"
+    )
     finding = (
         f"partial: part {part.index} of {part.count} ({run.n_starts} starts, {run.n_orthants} "
         "orthants); merge the parts"

@@ -25,7 +25,7 @@ class DesignResult(eqx.Module):
       that must hold no attracting fixed point, shape (m, d).
     - `certificates`: `jaxfp.certify.certify_box` on the trained box around each requested
       fixed point: a `jaxfp.certify.Certificate` whose leaves have leading axis k, with the
-      boxes (`lower`, `upper`, shape (k, d)), their robustness margins δ (`margin`, P1
+      boxes (`box.lower`, `box.upper`, shape (k, d)), their robustness margins δ (`margin`, P1
       Theorem 4.2, rigorous) and their bounds on ‖J_F‖∞ (`contraction_bound`).
     - `requested_margin`: the robustness margin δ asked for.
     - `fixed_points`, `attracting`: the enumeration's full list and its classification.

@@ -133,10 +133,6 @@ class _Search(eqx.Module):
     learning_rate: float
     penalty: float
 
-    def lands(self, problem: _Problem, delta, target, steps=None):
-        steps = self.verify_steps if steps is None else steps
-        return problem.lands(delta, target, steps)
-
     def surrogate(self, problem: _Problem, delta, target, separation, reference):
         """‖δ‖ (relative to the first perturbation) + penalty · hinge on the distances of
         F^T(perturbed start) to the target and to the nearest other fixed point."""
@@ -152,7 +148,9 @@ class _Search(eqx.Module):
         points = problem.points
         direction = points[target] - problem.x0
         scales = jnp.asarray(_INITIAL_SCALES, problem.x0.dtype)
-        feasible = jax.vmap(lambda c: self.lands(problem, c * direction, target))(scales)
+        feasible = jax.vmap(lambda c: problem.lands(c * direction, target, self.verify_steps))(
+            scales
+        )
         delta0 = scales[jnp.argmax(feasible)] * direction
         found = jnp.any(feasible)
         reference = problem.size(delta0)
@@ -168,7 +166,7 @@ class _Search(eqx.Module):
             updates, state = optimizer.update(loss_grad(delta), state)
             delta = optax.apply_updates(delta, updates)
             size = problem.size(delta)
-            reaches = self.lands(problem, delta, target, check_steps)
+            reaches = problem.lands(delta, target, check_steps)
             better = reaches & (size < best_size)
             best = jnp.where(better, delta, best)
             # A step that leaves the target's basin is rejected: the search hugs the boundary.
@@ -180,7 +178,7 @@ class _Search(eqx.Module):
         # The smallest δ seen and the last accepted one (which has slid furthest along the
         # boundary) are both pulled onto the boundary along their rays; the smaller wins.
         rays = jnp.stack([best, last])
-        reaching = jax.vmap(lambda d: self.lands(problem, d, target))(rays)
+        reaching = jax.vmap(lambda d: problem.lands(d, target, self.verify_steps))(rays)
         rays = jnp.where(reaching[:, None], rays, delta0)
         deltas = jax.vmap(lambda d: self.to_boundary(problem, d, target))(rays)
         sizes = jax.vmap(problem.size)(deltas)
@@ -193,7 +191,7 @@ class _Search(eqx.Module):
         def bisect(_, bounds):
             low, high = bounds
             middle = 0.5 * (low + high)
-            reaches = self.lands(problem, middle * delta, target)
+            reaches = problem.lands(middle * delta, target, self.verify_steps)
             return jnp.where(reaches, low, middle), jnp.where(reaches, middle, high)
 
         one = jnp.ones((), delta.dtype)
