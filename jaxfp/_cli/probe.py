@@ -269,7 +269,7 @@ def run_basin_map(namespace: argparse.Namespace) -> int:
             )
         except ValueError as error:
             raise UserInputError(str(error)) from error
-        fractions = np.asarray(basin.fractions())
+        fractions = np.asarray(basin.fraction)
     if namespace.out is not None:
         import matplotlib
 

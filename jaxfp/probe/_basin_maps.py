@@ -12,13 +12,15 @@ from .._batched import fixed_point_batched
 from .._misc import check_positive, check_positive_int
 from .._numerics import match_points, wilson_interval
 from .._solution import RESULTS
-from .._solver import Picard
+from .._solver import AbstractFixedPointSolver, Picard
+from .._solver.base import check_solver
+from ..certify import Interval
 from ..looped import LoopedNet
 from ._common import check_net, check_points
 
 
 class BasinMap(eqx.Module):
-    """Which fixed point the plain iteration reaches from each start of a 2-D grid.
+    """Which fixed point a solver reaches from each start of a 2-D grid.
 
     The starts are `origin + u·directions[0] + v·directions[1]` for u in `u` and v in `v`.
 
@@ -29,6 +31,8 @@ class BasinMap(eqx.Module):
     - `steps`: iterations taken from each start, shape (nv, nu).
     - `result`: each start's `jaxfp.RESULTS` code, shape (nv, nu).
     - `fixed_points`: the list the limits were matched to, shape (n, d).
+
+    The property `fraction` is the share of the grid reaching each fixed point.
     """
 
     u: Float[Array, " nu"]
@@ -40,15 +44,16 @@ class BasinMap(eqx.Module):
     result: Int[Array, "nv nu"]
     fixed_points: Float[Array, "n d"]
 
-    def fractions(self) -> Float[Array, " n"]:
-        """Fraction of the slice's grid reaching each fixed point (area fractions).
+    @property
+    def fraction(self) -> Float[Array, " n"]:
+        """Fraction of the slice's grid reaching each fixed point (area fractions), shape (n,).
 
         Example:
             >>> import jax.numpy as jnp, jaxfp
             >>> net = jaxfp.looped.tanh_identity_network(2)
             >>> points = jnp.array([[0.957504, 0.957504]])
             >>> grid = jaxfp.probe.basin_map(net, points, extent=(0.5, 1.5), resolution=4)
-            >>> grid.fractions().tolist()
+            >>> grid.fraction.tolist()
             [1.0]
         """
         counts = jnp.sum(self.labels[..., None] == jnp.arange(len(self.fixed_points)), (0, 1))
@@ -61,13 +66,19 @@ def _labels(solution, points, match_tolerance):
     return match_points(solution.value, points, match_tolerance, 0.0, valid=converged)
 
 
-def _iterate_and_match(net, starts, points, max_steps, tolerance, match_tolerance, lanes):
-    """The plain iteration (`jaxfp.Picard`, rtol = atol = `tolerance`) from every start, and
-    the index into `points` of the limit each reaches (−1: none); the options checked here."""
-    max_steps = check_positive_int(max_steps, "max_steps")
-    lanes = check_positive_int(lanes, "lanes")
-    tolerance = check_positive(tolerance, "tolerance")
-    solver = Picard(rtol=tolerance, atol=tolerance)
+def _check_iteration(solver, max_steps, match_tolerance, lanes):
+    """The options of the iteration from every start, checked before any start is drawn."""
+    check_solver(solver)
+    return (
+        check_positive_int(max_steps, "max_steps"),
+        check_positive(match_tolerance, "match_tolerance"),
+        check_positive_int(lanes, "lanes"),
+    )
+
+
+def _iterate_and_match(net, starts, points, solver, max_steps, match_tolerance, lanes):
+    """`solver` from every start, and the index into `points` of the limit each reaches (−1:
+    none); the options are `_check_iteration`'s."""
     solution = fixed_point_batched(
         net.fixed_point_fn, solver, starts, lanes=min(lanes, len(starts)), max_steps=max_steps
     )
@@ -114,15 +125,18 @@ def basin_map(
     extent_v: tuple[float, float] | None = None,
     resolution: int = 64,
     max_steps: int = 1000,
-    tolerance: float = 1e-10,
+    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),  # noqa: B008 (immutable)
     match_tolerance: float = 1e-6,
     lanes: int = 1024,
 ) -> BasinMap:
-    """The basins of attraction of the plain iteration on a 2-D slice through state space.
+    """The basins of attraction of a solver on a 2-D slice through state space.
 
-    Every start of a `resolution × resolution` grid is iterated (x_{t+1} = F(x_t), i.e.
-    `jaxfp.Picard`) with `jaxfp.fixed_point_batched`, whose refilled lanes keep the cost at the
-    total number of steps; each limit is matched to the nearest listed fixed point.
+    `solver` is run from every start of a `resolution × resolution` grid with
+    `jaxfp.fixed_point_batched`, whose refilled lanes keep the cost at the total number of
+    steps; each limit is matched to the nearest listed fixed point. The default,
+    `jaxfp.Picard`, is the plain iteration x_{t+1} = F(x_t): the network's own dynamics. Any
+    other solver maps its own basins, which may differ: Anderson, Broyden and Newton can
+    converge to a repelling fixed point, or from a start the plain iteration carries elsewhere.
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
@@ -134,7 +148,8 @@ def basin_map(
         extent_v: (low, high) of v (default: `extent`).
         resolution: grid points per axis.
         max_steps: iteration limit per start.
-        tolerance: `rtol` = `atol` of the iteration's stopping rule.
+        solver: the `jaxfp.AbstractFixedPointSolver` whose basins are mapped; its `rtol`,
+            `atol` and `norm` are the stopping rule.
         match_tolerance: max-norm distance within which a limit matches a listed fixed point.
         lanes: starts solved at once.
 
@@ -142,7 +157,8 @@ def basin_map(
         A `jaxfp.probe.BasinMap`.
 
     Raises:
-        ValueError: for a bad `net`, `fixed_points`, `plane`, `origin`, extents or counts.
+        ValueError: for a bad `net`, `fixed_points`, `plane`, `origin`, extents, `solver`,
+            `match_tolerance` or counts, before any start is solved.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -159,12 +175,13 @@ def basin_map(
     u_low, u_high = _range(extent, "extent")
     v_low, v_high = _range(extent if extent_v is None else extent_v, "extent_v")
     resolution = check_positive_int(resolution, "resolution")
+    max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
     u = np.linspace(u_low, u_high, resolution)
     v = np.linspace(v_low, v_high, resolution)
     uu, vv = np.meshgrid(u, v)
     starts = origin + uu.reshape(-1, 1) * directions[0] + vv.reshape(-1, 1) * directions[1]
     solution, labels = _iterate_and_match(
-        net, starts, points, max_steps, tolerance, match_tolerance, lanes
+        net, starts, points, solver, max_steps, match_tolerance, lanes
     )
     shape = (resolution, resolution)
     return BasinMap(
@@ -185,8 +202,9 @@ class BasinVolumes(eqx.Module):
     - `counts`: starts reaching each fixed point, shape (n,).
     - `num_samples`, `confidence`: as requested.
 
-    The estimates are computed from these: `fraction`, `lower` and `upper` (the Wilson score
-    interval at `confidence`, Wilson 1927), and `unmatched`.
+    The estimates are computed from these: `fraction`, `interval` (the Wilson score interval
+    at `confidence`, Wilson 1927, a `jaxfp.certify.Interval`; `lower` and `upper` are its
+    ends), and `unmatched`.
     """
 
     counts: Int[Array, " n"]
@@ -199,14 +217,26 @@ class BasinVolumes(eqx.Module):
         return self.counts / self.num_samples
 
     @property
+    def interval(self) -> Interval:
+        """Each fraction's Wilson score interval at `confidence`, shape (n,).
+
+        Example:
+            >>> import jax.numpy as jnp, jaxfp
+            >>> volumes = jaxfp.probe.BasinVolumes(jnp.array([50, 50]), 100, 0.95)
+            >>> [round(float(e), 4) for e in (volumes.interval.lower[0], volumes.upper[0])]
+            [0.4038, 0.5962]
+        """
+        return Interval(*wilson_interval(self.counts, self.num_samples, self.confidence))
+
+    @property
     def lower(self) -> Float[Array, " n"]:
-        """Lower end of each fraction's Wilson score interval at `confidence`, shape (n,)."""
-        return jnp.asarray(wilson_interval(self.counts, self.num_samples, self.confidence)[0])
+        """`interval.lower`, shape (n,)."""
+        return self.interval.lower
 
     @property
     def upper(self) -> Float[Array, " n"]:
-        """Upper end of each fraction's Wilson score interval at `confidence`, shape (n,)."""
-        return jnp.asarray(wilson_interval(self.counts, self.num_samples, self.confidence)[1])
+        """`interval.upper`, shape (n,)."""
+        return self.interval.upper
 
     @property
     def unmatched(self) -> Int[Array, ""]:
@@ -226,13 +256,13 @@ def basin_volumes(
     seed: int = 0,
     confidence: float = 0.95,
     max_steps: int = 1000,
-    tolerance: float = 1e-10,
+    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),  # noqa: B008 (immutable)
     match_tolerance: float = 1e-6,
     lanes: int = 1024,
 ) -> BasinVolumes:
     """Fractions of the box [lower, upper] attracted to each fixed point (Monte Carlo).
 
-    Uniform starts in the box are iterated with `jaxfp.fixed_point_batched` and matched to the
+    Uniform starts in the box are solved with `jaxfp.fixed_point_batched` and matched to the
     nearest listed fixed point; the fraction reaching each comes with a Wilson score interval,
     which stays honest for fractions near 0 or 1 and for few samples.
 
@@ -244,13 +274,15 @@ def basin_volumes(
         key: a `jax.random` key (default: `jax.random.PRNGKey(seed)`).
         seed: the seed when `key` is None.
         confidence: confidence level of the intervals.
-        max_steps, tolerance, match_tolerance, lanes: as in `basin_map`.
+        max_steps, solver, match_tolerance, lanes: as in `basin_map` (the fractions are those
+            of `solver`'s basins).
 
     Returns:
         A `jaxfp.probe.BasinVolumes`.
 
     Raises:
-        ValueError: for a bad `net`, `fixed_points`, box, or counts.
+        ValueError: for a bad `net`, `fixed_points`, box, `solver`, `match_tolerance` or
+            counts, before any start is drawn.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -270,10 +302,9 @@ def basin_volumes(
     num_samples = check_positive_int(num_samples, "num_samples")
     if not 0 < confidence < 1:
         raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
+    max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)
-    _, labels = _iterate_and_match(
-        net, starts, points, max_steps, tolerance, match_tolerance, lanes
-    )
+    _, labels = _iterate_and_match(net, starts, points, solver, max_steps, match_tolerance, lanes)
     counts = jnp.sum(labels[:, None] == jnp.arange(len(points)), axis=0)
     return BasinVolumes(counts=counts, num_samples=num_samples, confidence=confidence)

@@ -64,8 +64,9 @@ def test_basin_map_is_the_product_of_scalar_basins(diagonal):
     )
     np.testing.assert_array_equal(np.asarray(grid.labels), expected)
     assert np.all(np.asarray(grid.result) == 0) and np.all(np.asarray(grid.steps) > 0)
-    fractions = np.asarray(grid.fractions())
+    fractions = np.asarray(grid.fraction)
     assert fractions.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(fractions, [np.mean(expected == k) for k in range(len(points))])
 
 
 def test_oblique_plane_and_unmatched_starts(diagonal):
@@ -91,6 +92,10 @@ def test_monte_carlo_volumes_match_products_of_intervals(diagonal):
     assert int(volumes.unmatched) == 0 and int(volumes.counts.sum()) == RESOLUTION**2
     assert np.all(np.asarray(volumes.lower) <= expected)
     assert np.all(np.asarray(volumes.upper) >= expected)
+    assert bool(jnp.all(volumes.interval.contains(jnp.asarray(expected))))
+    low, high = wilson_interval(volumes.counts, volumes.num_samples, 0.999)
+    np.testing.assert_array_equal(volumes.interval.lower, low)
+    np.testing.assert_array_equal(volumes.interval.upper, high)
 
 
 def test_wilson_interval_reference_values():
@@ -117,11 +122,48 @@ def test_basin_map_errors(diagonal):
         wilson_interval(3, 10, confidence=1.5)
 
 
+def test_another_solver_maps_its_own_basins():
+    # The plain iteration reaches only the 4 attracting corners of tanh(2x)'s 9 fixed points;
+    # Anderson, from the same grid, also converges to saddles and to the repelling origin.
+    net = jaxfp.looped.tanh_identity_network(2)
+    found = jaxfp.enumerate_fixed_points(net)
+    attracting = np.asarray(found.attracting)
+    maps = {
+        name: jaxfp.probe.basin_map(
+            net, found.points, extent=(-1.0, 1.0), resolution=8, solver=solver
+        )
+        for name, solver in [
+            ("picard", jaxfp.Picard(rtol=1e-10, atol=1e-10)),
+            ("anderson", jaxfp.Anderson(rtol=1e-10, atol=1e-10)),
+        ]
+    }
+    for grid in maps.values():
+        assert np.all(np.asarray(grid.result) == 0) and np.all(np.asarray(grid.labels) >= 0)
+        assert float(jnp.sum(grid.fraction)) == pytest.approx(1.0)
+    assert np.all(attracting[np.asarray(maps["picard"].labels)])
+    assert not np.all(attracting[np.asarray(maps["anderson"].labels)])
+
+
 @pytest.mark.parametrize(
-    "option, value", [("max_steps", 0), ("lanes", 0), ("tolerance", 0.0), ("tolerance", -1e-9)]
+    "option, value",
+    [
+        ("max_steps", 0),
+        ("lanes", 0),
+        ("match_tolerance", 0.0),
+        ("match_tolerance", -1e-9),
+        ("solver", "picard"),
+        ("solver", jaxfp.looped.Tanh()),
+    ],
 )
-def test_the_iteration_options_are_checked_by_the_map_and_the_volumes(diagonal, option, value):
+def test_the_iteration_options_are_checked_by_the_map_and_the_volumes(
+    diagonal, option, value, monkeypatch
+):
     net, points, _ = diagonal
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("a start was solved before the options were checked")
+
+    monkeypatch.setattr("jaxfp.probe._basin_maps.fixed_point_batched", no_solve)
     with pytest.raises(ValueError, match=f"`{option}`"):
         jaxfp.probe.basin_map(net, points, resolution=2, **{option: value})
     with pytest.raises(ValueError, match=f"`{option}`"):
