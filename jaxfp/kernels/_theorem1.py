@@ -81,11 +81,15 @@ class KernelFixedPoint(eqx.Module):
 class KernelAnalysis(eqx.Module):
     """Theorem 1 of P2 applied to one architecture; built by `analyze_kernel`.
 
-    Its fields: `architecture`; `normalization_constant` C of the activation; `kappa0` = κ(0);
-    `dkappa0` = κ'(0); `dkappa1` = κ'(1) (= E φ'² / C², computed directly); `case` (1–4);
-    `rho_star`; `dkappa_rho_star` = κ'(ρ*) (the local rate); `alpha` (Theorem 1's global rate);
-    `fixed_points` (all fixed points on [−1, 1], a tuple of `KernelFixedPoint`);
-    `zero_tolerance`, `slope_tolerance` (the tolerances the exact case was decided with).
+    Its fields: `architecture`; `kappa0` = κ(0); `dkappa0` = κ'(0); `dkappa1` = κ'(1)
+    (= E φ'² / C², computed directly); `case` (1–4); `rho_star`; `alpha` (Theorem 1's global
+    rate); `fixed_points` (all fixed points on [−1, 1], a tuple of `KernelFixedPoint`, exactly
+    one of them `attracting`: ρ*); `zero_tolerance`, `slope_tolerance` (the tolerances the exact
+    case was decided with). Properties: `normalization_constant` C of the activation and
+    `dkappa_rho_star` = κ'(ρ*) (the local rate, the attracting fixed point's `derivative`).
+
+    Raises:
+        ValueError: if not exactly one of `fixed_points` is `attracting`.
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -94,17 +98,32 @@ class KernelAnalysis(eqx.Module):
     """
 
     architecture: Architecture
-    normalization_constant: float
     kappa0: float
     dkappa0: float
     dkappa1: float
     case: int
     rho_star: float
-    dkappa_rho_star: float
     alpha: float
     fixed_points: tuple[KernelFixedPoint, ...]
     zero_tolerance: float
     slope_tolerance: float
+
+    def __check_init__(self):
+        attracting = sum(point.attracting for point in self.fixed_points)
+        if attracting != 1:
+            raise ValueError(
+                f"`fixed_points` must hold exactly one attracting point (ρ*), got {attracting}."
+            )
+
+    @property
+    def normalization_constant(self) -> float:
+        """C = sqrt(E φ(X)²) of the architecture's activation."""
+        return float(normalization_constant(self.architecture.activation))
+
+    @property
+    def dkappa_rho_star(self) -> float:
+        """κ'(ρ*), the local rate: the `derivative` of the attracting fixed point."""
+        return next(point.derivative for point in self.fixed_points if point.attracting)
 
 
 def _tolerances() -> tuple[float, float]:
@@ -189,7 +208,7 @@ def analyze_kernel(
             "every ρ is a fixed point and Theorem 1 (which needs a nonlinear φ) does not apply."
         )
     roots = _roots_of_gap(architecture, zero_tolerance)
-    root_slopes = _evaluate(kernel_map_derivative, architecture, roots)
+    root_slopes = [float(s) for s in _evaluate(kernel_map_derivative, architecture, roots)]
     if abs(kappa0) <= zero_tolerance:
         case, rho_star = 1, 0.0
         alpha = 1.0 / (2.0 - dkappa0)
@@ -201,35 +220,39 @@ def analyze_kernel(
         alpha = dkappa1
     else:
         case = 4
-        inside = [r for r, s in zip(roots, root_slopes, strict=True) if 0.0 < r < 1.0 and s < 1.0]
+        inside = [
+            (r, s) for r, s in zip(roots, root_slopes, strict=True) if 0.0 < r < 1.0 and s < 1.0
+        ]
         if len(inside) != 1:
             raise RuntimeError(
-                f"Theorem 1 case 4 needs one fixed point in (0, 1) with κ' < 1; found {inside}. "
-                "The kernel map may be inaccurate: report this activation."
+                f"Theorem 1 case 4 needs one fixed point in (0, 1) with κ' < 1; found "
+                f"{[r for r, _ in inside]}. The kernel map may be inaccurate: report this "
+                "activation."
             )
-        rho_star = inside[0]
-    dkappa_rho_star = float(_evaluate(kernel_map_derivative, architecture, rho_star)[0])
-    if case == 4:
-        alpha = max(1.0 - kappa0, dkappa_rho_star, (1.0 - rho_star) / (2.0 - dkappa_rho_star))
-    constant = float(normalization_constant(architecture.activation))
-    points = []
-    for root, slope in zip(roots, root_slopes, strict=True):
-        slope = float(slope)
-        is_star = abs(root - rho_star) <= 1e-8
-        points.append(
-            KernelFixedPoint(root, slope, slope_stability(slope, slope_tolerance), is_star)
+        ((rho_star, slope),) = inside
+        alpha = max(1.0 - kappa0, slope, (1.0 - rho_star) / (2.0 - slope))
+    points = tuple(
+        KernelFixedPoint(
+            root, slope, slope_stability(slope, slope_tolerance), abs(root - rho_star) <= 1e-8
+        )
+        for root, slope in zip(roots, root_slopes, strict=True)
+    )
+    if not any(point.attracting for point in points):
+        raise RuntimeError(
+            f"Theorem 1 case {case} puts ρ* at {rho_star}, but κ({rho_star}) = "
+            f"{float(_evaluate(kernel_map, architecture, rho_star)[0])!r} is not ρ* within "
+            f"`zero_tolerance` = {zero_tolerance}. The kernel map may be inaccurate (a "
+            "normalized kernel map has κ(1) = 1): check the activation's closed form."
         )
     return KernelAnalysis(
         architecture=architecture,
-        normalization_constant=constant,
         kappa0=kappa0,
         dkappa0=dkappa0,
         dkappa1=dkappa1,
         case=case,
         rho_star=float(rho_star),
-        dkappa_rho_star=dkappa_rho_star,
         alpha=float(alpha),
-        fixed_points=tuple(points),
+        fixed_points=points,
         zero_tolerance=zero_tolerance,
         slope_tolerance=slope_tolerance,
     )

@@ -1,5 +1,7 @@
 """Every bad input the kernels API can receive raises a clear error naming the argument."""
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -7,6 +9,8 @@ import pytest
 
 import jaxfp
 import jaxfp.kernels as jk
+from jaxfp.kernels import KernelActivation
+from jaxfp.kernels._closed_forms import ClosedFormKernel
 from jaxfp.kernels._hermite import hermite_series_kernel, normalized_hermite
 
 
@@ -101,6 +105,27 @@ def test_bad_analysis_arguments():
         jk.depth_to_indistinguishability(analysis, 0.0)
     with pytest.raises(ValueError, match="`rho0`"):
         jk.depth_to_indistinguishability(analysis, 0.1, rho0=1.0)
+
+
+def test_an_analysis_has_exactly_one_attractor():
+    tanh = jk.analyze_kernel(jk.get_activation("tanh"))  # fixed points -1, 0 (ρ*), 1
+    with pytest.raises(ValueError, match="exactly one attracting point"):
+        dataclasses.replace(tanh, fixed_points=tanh.fixed_points[:1])
+
+
+def test_an_inaccurate_kernel_map_is_refused_not_given_an_attractor():
+    # κ(ρ) = 0.3 + 0.5 ρ is case 2 by its κ(0) and κ'(1), whose ρ* = 1 needs κ(1) = 1: it is 0.8.
+    skewed = KernelActivation(
+        lambda x, params: jnp.tanh(x),
+        (),
+        "skewed",
+        closed_form=ClosedFormKernel(
+            lambda rho, params: 0.3 + 0.5 * jnp.asarray(rho, dtype=float),
+            lambda rho, params: jnp.full_like(jnp.asarray(rho, dtype=float), 0.5),
+        ),
+    )
+    with pytest.raises(RuntimeError, match=r"case 2 puts ρ\* at 1.0, but κ\(1.0\) = 0.8"):
+        jk.analyze_kernel(skewed)
 
 
 def test_bad_signal_propagation_arguments():
