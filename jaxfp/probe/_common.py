@@ -1,11 +1,13 @@
 """Checks and small steps shared by the probing modules: a network, its states and fixed
-points, parameter replacement, the spectral radius at a point. The general checks
-(`check_positive`, …) are `jaxfp._misc`'s, point matching is `jaxfp._numerics.match_points`."""
+points, an Optax optimizer, parameter replacement, the spectral radius at a point. The general
+checks (`check_positive`, …) are `jaxfp._misc`'s, point matching is
+`jaxfp._numerics.match_points`."""
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jaxtyping import Array, ArrayLike, Float
 
 from .._misc import as_inexact
@@ -46,6 +48,16 @@ def check_state(x: ArrayLike, dim: int, name: str) -> Float[Array, " d"]:
     if array.shape != (dim,):
         raise ValueError(f"`{name}` must have shape ({dim},), got shape {array.shape}.")
     return array
+
+
+def check_optimizer(optimizer) -> optax.GradientTransformation:
+    """`optimizer` if it is an `optax.GradientTransformation`, else a `ValueError`."""
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(
+            "`optimizer` must be an optax.GradientTransformation (e.g. optax.adam(0.02)), got "
+            f"{type(optimizer).__name__}."
+        )
+    return optimizer
 
 
 def default_tolerance(dtype, double: float, single: float) -> float:

@@ -11,7 +11,7 @@ from .. import certify
 from .._misc import check_positive, check_positive_int
 from ..enumeration._dispatch import enumerate_fixed_points
 from ..looped import LoopedNet
-from ._common import check_net
+from ._common import check_net, check_optimizer
 
 # Steps each forbidden orthant's probe start is iterated in the surrogate.
 _PROBE_STEPS = 30
@@ -133,8 +133,7 @@ def _loss(params, net: LoopedNet, targets: _Targets, contraction_weight):
 
 
 @eqx.filter_jit
-def _train(net, targets, centers, steps: int, learning_rate):
-    optimizer = optax.adam(learning_rate)
+def _train(net, targets, centers, steps: int, optimizer):
     params = (net.W, net.b, centers)
     grad = jax.value_and_grad(_loss)
 
@@ -163,7 +162,7 @@ def design_network(
     contraction: float = 0.9,
     gap: float = 0.05,
     steps: int = 800,
-    learning_rate: float = 0.02,
+    optimizer: optax.GradientTransformation = optax.adam(0.02),  # noqa: B008 (immutable)
     enumeration_options: dict | None = None,
 ) -> DesignResult:
     """Train W, b (Optax) so that each requested sign pattern holds a robust attracting fixed
@@ -190,7 +189,8 @@ def design_network(
         margin: the robustness margin δ asked for.
         contraction: the bound asked for on ‖J_F‖∞ over each box (< 1).
         gap: how far the boxes stay inside their orthants.
-        steps, learning_rate: Adam's steps and rate.
+        steps: optimizer steps.
+        optimizer: the Optax optimizer of (W, b, box centres), with any rate or schedule.
         enumeration_options: keyword options for `jaxfp.enumerate_fixed_points`.
 
     Returns:
@@ -198,7 +198,8 @@ def design_network(
 
     Raises:
         ValueError: for a bad `net`, patterns (shape, entries, repeats, or a pattern both
-            requested and forbidden), or a non-positive option / `contraction` ≥ 1.
+            requested and forbidden), a non-positive option / `contraction` ≥ 1, or an
+            `optimizer` that is not an `optax.GradientTransformation`.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -225,13 +226,13 @@ def design_network(
     if contraction >= 1:
         raise ValueError(f"`contraction` must be below 1, got {contraction}.")
     steps = check_positive_int(steps, "steps")
-    learning_rate = check_positive(learning_rate, "learning_rate")
+    optimizer = check_optimizer(optimizer)
     dtype = net.W.dtype
     targets = _Targets(
         patterns.astype(dtype), forbidden.astype(dtype), radius, margin, contraction, gap
     )
     centers = patterns.astype(dtype) * (radius + gap + margin + 0.5)
-    (weight, bias, centers), losses = _train(net, targets, centers, steps, learning_rate)
+    (weight, bias, centers), losses = _train(net, targets, centers, steps, optimizer)
     trained = LoopedNet(weight, bias, net.activation, net.form)
     certify_around = lambda center: certify.certify_box(trained, center - radius, center + radius)
     certificates = jax.vmap(certify_around)(centers)

@@ -16,6 +16,7 @@ from .._solver import Picard
 from ..looped import LoopedNet
 from ._common import (
     check_net,
+    check_optimizer,
     check_points,
     check_state,
     default_tolerance,
@@ -32,8 +33,9 @@ _INITIAL_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
 # The hinge asks the target to be nearer than every other fixed point by this fraction of
 # their squared separation.
 _MARGIN = 0.1
-# The learning rate decays to this fraction of its initial value.
-_FINAL_RATE = 0.01
+# The default optimizer's rate: 0.05 (relative to the first perturbation), decaying to 1% of
+# that over the default 150 steps.
+_DECAYING_RATE = optax.exponential_decay(0.05, 150, 0.01)
 
 
 class EscapeResult(eqx.Module):
@@ -130,7 +132,7 @@ class _Search(eqx.Module):
     verify_steps: int = eqx.field(static=True)
     optimizer_steps: int = eqx.field(static=True)
     bisection_steps: int = eqx.field(static=True)
-    learning_rate: float
+    optimizer: optax.GradientTransformation
     penalty: float
 
     def surrogate(self, problem: _Problem, delta, target, separation, reference):
@@ -156,15 +158,16 @@ class _Search(eqx.Module):
         reference = problem.size(delta0)
         distances = jnp.sum((points - points[target]) ** 2, axis=-1)
         separation = jnp.min(jnp.where(distances > 0, distances, jnp.inf))
-        rate = self.learning_rate * jnp.max(jnp.abs(delta0))
-        optimizer = optax.adam(optax.exponential_decay(rate, self.optimizer_steps, _FINAL_RATE))
+        # The optimizer's updates are in units of the first perturbation's largest entry.
+        unit = jnp.max(jnp.abs(delta0))
+        optimizer = self.optimizer
         loss_grad = jax.grad(lambda d: self.surrogate(problem, d, target, separation, reference))
         check_steps = 4 * self.unroll_steps
 
         def step(carry, _):
             delta, state, best, best_size = carry
             updates, state = optimizer.update(loss_grad(delta), state)
-            delta = optax.apply_updates(delta, updates)
+            delta = optax.apply_updates(delta, unit * updates)
             size = problem.size(delta)
             reaches = problem.lands(delta, target, check_steps)
             better = reaches & (size < best_size)
@@ -249,7 +252,7 @@ def escape_basin(
     norm: Norm = "l2",
     unroll_steps: int = 10,
     optimizer_steps: int = 150,
-    learning_rate: float = 0.05,
+    optimizer: optax.GradientTransformation = optax.adam(_DECAYING_RATE),  # noqa: B008 (immutable)
     penalty: float = 10.0,
     verify_steps: int = 2000,
     bisection_steps: int = 30,
@@ -265,7 +268,7 @@ def escape_basin(
     Method: the basin indicator is piecewise constant, so it is replaced by a differentiable
     surrogate (in the spirit of Carlini & Wagner's margin attacks, 2017): the distance of
     F^T(x₀ + δ) (T = `unroll_steps` unrolled steps) to the target fixed point must undercut
-    its distance to every other fixed point by a margin. Optax's Adam minimises
+    its distance to every other fixed point by a margin. The Optax `optimizer` minimises
     ‖δ‖ + penalty · hinge from a δ that reaches the target, rejecting steps whose plain
     iteration leaves the target's basin (so the search slides along the basin boundary) and
     keeping the smallest δ that reaches it; a bisection along that δ's ray then lands on the
@@ -283,8 +286,10 @@ def escape_basin(
         mode: `"state"` (perturb x₀) or `"bias"` (perturb b, i.e. an input u with b + u).
         norm: `"l2"`, `"linf"` or `"l1"`.
         unroll_steps: T, the unrolled steps of the surrogate.
-        optimizer_steps, learning_rate: Adam's steps and initial rate (relative to the first
-            perturbation's largest entry; it decays to 1% of that).
+        optimizer_steps: optimizer steps.
+        optimizer: the Optax optimizer of δ, with any rate or schedule; its updates are taken
+            in units of the first perturbation's largest entry (a rate is relative to it). The
+            default is Adam whose rate decays from 0.05 to 1% of that over 150 steps.
         penalty: weight of the hinge against ‖δ‖.
         verify_steps: plain-iteration steps when checking a candidate δ.
         bisection_steps: bisection steps along the best ray.
@@ -293,8 +298,8 @@ def escape_basin(
         A `jaxfp.probe.EscapeResult`; read `success`, `size` and `reached_index`.
 
     Raises:
-        ValueError: for a bad `net`, `x0`, `fixed_points`, `target`, `mode`, `norm` or a
-            non-positive count.
+        ValueError: for a bad `net`, `x0`, `fixed_points`, `target`, `mode`, `norm`, a
+            non-positive count, or an `optimizer` that is not an `optax.GradientTransformation`.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -326,7 +331,7 @@ def escape_basin(
         check_positive_int(verify_steps, "verify_steps"),
         check_positive_int(optimizer_steps, "optimizer_steps"),
         check_positive_int(bisection_steps, "bisection_steps"),
-        check_positive(learning_rate, "learning_rate"),
+        check_optimizer(optimizer),
         check_positive(penalty, "penalty"),
     )
     code = jnp.asarray(-1 if target is None else target)

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxfp
@@ -66,3 +67,13 @@ def test_design_errors():
         jaxfp.probe.design_network(start, [[1, 1]], contraction=1.5)
     with pytest.raises(ValueError, match="at least one"):
         jaxfp.probe.design_network(start, np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="`optimizer` must be an optax.GradientTransformation"):
+        jaxfp.probe.design_network(start, [[1, 1]], optimizer=0.02)
+
+
+def test_the_optimizer_given_is_the_one_that_trains():
+    start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
+    frozen = jaxfp.probe.design_network(start, [[1, 1]], steps=4, optimizer=optax.set_to_zero())
+    np.testing.assert_array_equal(frozen.net.W, start.W)
+    np.testing.assert_array_equal(frozen.net.b, start.b)
+    assert not frozen.success  # 0.5·I has the one fixed point 0, in no orthant

@@ -4,6 +4,7 @@ import itertools
 
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import jaxfp
@@ -54,8 +55,14 @@ def test_nearest_other_basin_flips_the_smaller_coordinate(plane, norm):
     assert bool(out.success)
     assert int(out.reached_index) == _index(points, [-X_STAR, X_STAR])
     np.testing.assert_allclose(float(out.size), 0.3, atol=DIRECTION_TOLERANCE)
+    # The start lies within ~1e-10 of the boundary: its residual shrinks, then grows as it leaves
+    # the repelling manifold, which the divergence test would call diverging (escape_basin's
+    # own verification turns it off too).
     reached = jaxfp.fixed_point(
-        net.fixed_point_fn, jaxfp.Picard(1e-10, 1e-10), jnp.array([0.3, 0.7]) + out.perturbation
+        net.fixed_point_fn,
+        jaxfp.Picard(1e-10, 1e-10),
+        jnp.array([0.3, 0.7]) + out.perturbation,
+        divergence_ratio=None,
     ).value
     np.testing.assert_allclose(reached, [-X_STAR, X_STAR], atol=1e-8)
 
@@ -68,6 +75,18 @@ def test_chosen_target_across_both_boundaries(plane, norm, expected):
     assert bool(out.success) and int(out.target_index) == int(out.reached_index) == target
     np.testing.assert_allclose(float(out.size), expected, atol=DIRECTION_TOLERANCE)
     assert np.all(np.asarray(out.perturbation) < [-0.3, -0.7] + np.array([1e-9, 1e-9]))
+
+
+def test_the_optimizer_given_is_the_one_that_searches(plane):
+    # An optimizer that never moves δ leaves the first perturbation (straight at the target),
+    # pulled onto the boundary x_0 = 0 along its ray: longer than the 0.3 Adam finds.
+    net, points = plane
+    x0 = jnp.array([0.3, 0.7])
+    direction = np.array([-X_STAR, X_STAR]) - np.asarray(x0)
+    out = jaxfp.probe.escape_basin(net, x0, points, optimizer=optax.set_to_zero())
+    assert bool(out.success) and int(out.reached_index) == _index(points, [-X_STAR, X_STAR])
+    expected = 0.3 * np.linalg.norm(direction) / abs(direction[0])
+    np.testing.assert_allclose(float(out.size), expected, atol=BOUNDARY_TOLERANCE)
 
 
 def test_escape_errors(plane):
@@ -85,6 +104,8 @@ def test_escape_errors(plane):
         jaxfp.probe.escape_basin(net, jnp.ones(3), points)
     with pytest.raises(ValueError, match="optimizer_steps"):
         jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=0)
+    with pytest.raises(ValueError, match="`optimizer` must be an optax.GradientTransformation"):
+        jaxfp.probe.escape_basin(net, x0, points, optimizer=0.05)
 
 
 def test_no_other_basin_names_no_target():
