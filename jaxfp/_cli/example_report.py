@@ -1,6 +1,6 @@
 """What the worked-model commands (`train-deq`, `fit-image`, `train-sequence`) share: the parser
 (options named after the config's fields, `--seed` and `--json`), the config built from the
-options and checked, and the report (a table, or JSON)."""
+options and checked, and the report (a table, or JSON) of the result's number fields."""
 
 import argparse
 import dataclasses
@@ -8,6 +8,7 @@ import sys
 import typing
 from collections.abc import Callable
 
+from ._checks import max_steps_int
 from ._command import add_command
 from ._errors import UserInputError
 from .output import add_json_option, dump_json, format_summary
@@ -27,9 +28,10 @@ def add_example_command(
     """Add the subcommand `name` (`summary`: its line in `jaxfp --help`) and return its parser.
 
     Its options: `--NAME` (underscores as dashes) for each field NAME of the config `defaults`
-    named in `helps`, of the field's type (`int` for `int | None`) and defaulting to its value
-    in `defaults`, with the help `helps[NAME]`; then `--seed` and `--json [PATH]`, whose JSON on
-    standard output is printed instead of `replaced`.
+    named in `helps`, of the field's type (`int` for `int | None`; `--max-steps`: an int within
+    the solvers' limit, as `jaxfp solve` checks it) and defaulting to its value in `defaults`,
+    with the help `helps[NAME]`; then `--seed` and `--json [PATH]`, whose JSON on standard
+    output is printed instead of `replaced`.
     """
     parser = add_command(subparsers, name, handler, summary=summary, description=description)
     types = {field.name: field.type for field in dataclasses.fields(defaults)}
@@ -37,6 +39,7 @@ def add_example_command(
         kind = next(
             k for k in (*typing.get_args(types[field]), types[field]) if k is not type(None)
         )
+        kind = max_steps_int if field == "max_steps" else kind
         option = "--" + field.replace("_", "-")
         parser.add_argument(option, type=kind, default=getattr(defaults, field), help=text)
     add_json_option(parser, replaced=replaced)
@@ -60,34 +63,58 @@ def make_config(namespace: argparse.Namespace, config_class: type, factory: Call
         raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
 
 
-def example_handler(
-    config_class: type, train: Callable, figures: Callable[[object], dict]
-) -> Callable[[argparse.Namespace], int]:
+def example_handler(config_class: type, train: Callable) -> Callable[[argparse.Namespace], int]:
     """The handler of a command that only trains and reports: the `config_class` the options
-    ask for (`make_config`), `train(config)`, then `report` of `figures(result)`."""
+    ask for (`make_config`), `train(config)`, then `report` of its result."""
 
     def handler(namespace: argparse.Namespace) -> int:
         config = make_config(namespace, config_class)
-        return report(figures(train(config)), config, namespace.json)
+        return report(train(config), config, namespace.json)
 
     return handler
 
 
+def figures(result) -> dict:
+    """A result's figures: its number fields (`int` or `float`), under their own names, in their
+    order (so a field's name carries its unit: `wall_time_s`, `deq_psnr_db`).
+
+    Example:
+        >>> @dataclasses.dataclass
+        ... class Result:
+        ...     accuracy: float
+        ...     losses: list[float]
+        ...     wall_time_s: float
+        >>> figures(Result(0.9, [1.0, 0.5], 2.0))
+        {'accuracy': 0.9, 'wall_time_s': 2.0}
+    """
+    return {
+        field.name: getattr(result, field.name)
+        for field in dataclasses.fields(result)
+        if field.type in (int, float)
+    }
+
+
+_UNITS = {"_s": "s", "_db": "dB"}
+
+
 def _label(name: str) -> str:
     """A figure's name as a table label: `wall_time_s` -> `wall time (s)`."""
-    if name.endswith("_s"):
-        name = name[: -len("_s")] + " (s)"
+    for suffix, unit in _UNITS.items():
+        if name.endswith(suffix):
+            name = f"{name[: -len(suffix)]} ({unit})"
     return name.replace("_", " ")
 
 
-def report(figures: dict, config, target: str | None, *, details: dict | None = None) -> int:
-    """Print `figures` as a table, or write them with `config` (and `details`, JSON only) as JSON
-    to `target` ('-': standard output, instead of the table); return the exit code 0."""
-    payload = {**figures, "config": dataclasses.asdict(config), **(details or {})}
+def report(result, config, target: str | None, *, details: dict | None = None) -> int:
+    """Print the `figures` of `result` as a table, or write them with `config` (and `details`,
+    JSON only) as JSON to `target` ('-': standard output, instead of the table); return the exit
+    code 0."""
+    shown = figures(result)
+    payload = {**shown, "config": dataclasses.asdict(config), **(details or {})}
     if target == "-":
         dump_json(payload)
         return 0
-    print(format_summary([(_label(name), value) for name, value in figures.items()]))
+    print(format_summary([(_label(name), value) for name, value in shown.items()]))
     if target:
         with open(target, "w") as stream:
             dump_json(payload, stream)

@@ -1,7 +1,7 @@
 """`jaxfp fit-image`: fit an implicit neural representation (a DEQ) to a bundled photograph and
 compare its PSNR with the same model unrolled."""
 
-from ..examples import ImageFitConfig, ImageFitResult, fit_image
+from ..examples import ImageFitConfig, fit_image
 from .example_report import add_example_command, example_handler
 
 
@@ -26,17 +26,5 @@ def register(subparsers) -> None:
             "max_steps": "most DEQ forward steps",
             "unrolled_steps": "steps of the unrolled baseline (default: --max-steps)",
         },
-        handler=example_handler(ImageFitConfig, fit_image, _figures),
+        handler=example_handler(ImageFitConfig, fit_image),
     )
-
-
-def _figures(result: ImageFitResult) -> dict:
-    return {
-        "deq_psnr_db": result.deq_psnr,
-        "unrolled_psnr_db": result.unrolled_psnr,
-        "deq_forward_steps": result.deq_forward_steps,
-        "unrolled_steps": result.unrolled_steps,
-        "parameter_count": result.parameter_count,
-        "deq_seconds": result.deq_seconds,
-        "unrolled_seconds": result.unrolled_seconds,
-    }

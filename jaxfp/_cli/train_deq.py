@@ -12,6 +12,7 @@ from ..examples import (
     load_digits_split,
     train_digits_deq,
 )
+from ._checks import max_steps_int
 from ._errors import UserInputError
 from .example_report import add_example_command, make_config, report
 from .output import format_table, progress
@@ -77,7 +78,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--max-steps",
-        type=int,
+        type=max_steps_int,
         help=f"most forward solver steps {_model_default('max_steps')}",
     )
     parser.add_argument("--history", action="store_true", help="also print per-epoch history")
@@ -117,11 +118,5 @@ def run(namespace: argparse.Namespace) -> int:
         headers = ["epoch", "train loss", "test acc", "fwd steps", "bwd steps", "time (s)"]
         print(format_table(rows, headers))
         print()
-    figures = {
-        "test_accuracy": result.test_accuracy,
-        "wall_time_s": result.wall_time,
-        "mean_forward_steps": result.mean_forward_steps,
-        "mean_backward_steps": result.mean_backward_steps,
-    }
     history = [dataclasses.asdict(record) for record in result.history]
-    return report(figures, config, namespace.json, details={"history": history})
+    return report(result, config, namespace.json, details={"history": history})

@@ -1,6 +1,6 @@
 """`jaxfp train-sequence`: train the sequence DEQ on running parity and report its accuracy."""
 
-from ..examples import SequenceTrainingConfig, SequenceTrainingResult, train_parity_deq
+from ..examples import SequenceTrainingConfig, train_parity_deq
 from .example_report import add_example_command, example_handler
 
 
@@ -23,15 +23,5 @@ def register(subparsers) -> None:
             "width": "state width",
             "iterations": "Adam iterations",
         },
-        handler=example_handler(SequenceTrainingConfig, train_parity_deq, _figures),
+        handler=example_handler(SequenceTrainingConfig, train_parity_deq),
     )
-
-
-def _figures(result: SequenceTrainingResult) -> dict:
-    return {
-        "sequence_accuracy": result.sequence_accuracy,
-        "position_accuracy": result.position_accuracy,
-        "forward_steps": result.forward_steps,
-        "final_loss": result.losses[-1],
-        "wall_time_s": result.wall_time,
-    }

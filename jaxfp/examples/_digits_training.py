@@ -160,7 +160,7 @@ class DigitsTrainingResult:
     model: DigitsDEQ | ConvDigitsDEQ
     history: list[EpochRecord]
     test_accuracy: float
-    wall_time: float
+    wall_time_s: float
     mean_forward_steps: float
     mean_backward_steps: float
 
@@ -365,7 +365,7 @@ def train_digits_deq(
         model=model,
         history=history,
         test_accuracy=history[-1].test_accuracy,
-        wall_time=time.perf_counter() - start,
+        wall_time_s=time.perf_counter() - start,
         mean_forward_steps=float(np.mean([r.forward_steps for r in history])),
         mean_backward_steps=float(np.mean([r.backward_steps for r in history])),
     )

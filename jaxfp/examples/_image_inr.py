@@ -169,8 +169,8 @@ class ImageFitResult:
     initial parameters, same parameter count), the DEQ's mean forward steps at the end, the
     baseline's steps, both reconstructions, the target and the wall times (s)."""
 
-    deq_psnr: float
-    unrolled_psnr: float
+    deq_psnr_db: float
+    unrolled_psnr_db: float
     deq_forward_steps: float
     unrolled_steps: int
     parameter_count: int
@@ -234,7 +234,7 @@ def fit_image(config: ImageFitConfig = ImageFitConfig()) -> ImageFitResult:
 
     Example:
         >>> result = fit_image(ImageFitConfig(side=8, width=8, iterations=5))
-        >>> result.deq_image.shape, result.deq_psnr > 0
+        >>> result.deq_image.shape, result.deq_psnr_db > 0
         ((64,), True)
     """
     target = jnp.asarray(load_sample_image_gray(config.side).ravel())
@@ -247,8 +247,8 @@ def fit_image(config: ImageFitConfig = ImageFitConfig()) -> ImageFitResult:
     )
     _, stats = jax.vmap(lambda c: deq_model(c, return_stats=True))(coordinates)
     return ImageFitResult(
-        deq_psnr=psnr(deq_image, target),
-        unrolled_psnr=psnr(unrolled_image, target),
+        deq_psnr_db=psnr(deq_image, target),
+        unrolled_psnr_db=psnr(unrolled_image, target),
         deq_forward_steps=float(jnp.mean(stats.num_steps)),
         unrolled_steps=steps,
         parameter_count=sum(leaf.size for leaf in jax.tree.leaves(eqx.filter(model, eqx.is_array))),

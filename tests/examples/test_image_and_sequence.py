@@ -21,7 +21,7 @@ def test_image_deq_and_its_unrolled_baseline_fit_a_tiny_image():
     result = jaxfp.examples.fit_image(config)
     flat = jaxfp.examples.psnr(np.full(64, result.target.mean()), result.target)
     # both beat the best constant image; same parameters, same number of unrolled steps
-    assert result.deq_psnr > flat + 3 and result.unrolled_psnr > flat + 3
+    assert result.deq_psnr_db > flat + 3 and result.unrolled_psnr_db > flat + 3
     assert result.unrolled_steps == 10 and 0 < result.deq_forward_steps <= 10
 
 
@@ -30,7 +30,7 @@ def test_parity_deq_learns_short_sequences():
         length=4, width=16, hidden=32, iterations=150, learning_rate=1e-2, test_size=200
     )
     result = jaxfp.examples.train_parity_deq(config)
-    assert result.losses[-1] < result.losses[0]
+    assert result.final_loss == result.losses[-1] < result.losses[0]
     assert result.position_accuracy > 0.8  # chance is 0.5
     assert 0 < result.forward_steps <= config.length + 4
 
@@ -39,10 +39,12 @@ def test_cli_entries_write_json(capsys):
     assert main(["fit-image", "--side", "4", "--width", "4", "--iterations", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["unrolled_steps"] == report["config"]["max_steps"]
+    assert report["deq_psnr_db"] > 0 and report["deq_seconds"] > 0
     argv = ["train-sequence", "--length", "3", "--width", "4", "--iterations", "2", "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert 0.0 <= report["sequence_accuracy"] <= 1.0
+    assert report["final_loss"] > 0 and report["wall_time_s"] > 0
 
 
 @pytest.mark.parametrize(
@@ -57,6 +59,15 @@ def test_bad_input_exits_2_with_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
+
+
+@pytest.mark.parametrize("command", ["fit-image", "train-deq"])
+def test_max_steps_above_the_solvers_limit_is_refused_at_parse_time(command, capsys):
+    from jaxfp._validation import MAX_STEPS
+
+    assert main([command, "--max-steps", "1e12"]) == 2
+    err = capsys.readouterr().err
+    assert f"argument --max-steps: expected an integer in 1 … {MAX_STEPS}" in err
 
 
 def test_bad_configs_raise():
