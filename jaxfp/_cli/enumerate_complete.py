@@ -12,12 +12,11 @@ import argparse
 import math
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ._errors import UserInputError
 
-# Relative slack when testing that an enumerated point lies in a certified box (the enumerated
-# points are Newton roots, accurate far below this).
+# Slack (relative and absolute) when testing that an enumerated point lies in a certified box
+# (the enumerated points are Newton roots, accurate far below this).
 _MATCH_TOLERANCE = 1e-9
 
 
@@ -80,20 +79,6 @@ def _describe(lower: np.ndarray, upper: np.ndarray, source: str) -> tuple[list, 
     return box, f"{text} ({source})"
 
 
-def _match(points: np.ndarray, result) -> np.ndarray:
-    """For each point, the certified box holding it (the box of the nearest certified fixed
-    point, if the point lies in it), or -1."""
-    boxes_lower, boxes_upper = np.asarray(result.boxes.lower), np.asarray(result.boxes.upper)
-    if len(points) == 0 or len(boxes_lower) == 0:
-        return np.full(len(points), -1)
-    _, nearest = cKDTree(np.asarray(result.points)).query(points, p=np.inf)
-    slack = _MATCH_TOLERANCE * (1.0 + np.abs(points))
-    inside = np.all(
-        (points >= boxes_lower[nearest] - slack) & (points <= boxes_upper[nearest] + slack), axis=1
-    )
-    return np.where(inside, nearest, -1)
-
-
 def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     """Check the enumerated list `found` (a `FixedPoints`) against a branch-and-bound search.
 
@@ -120,10 +105,10 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     lower, upper = np.asarray(result.searched.lower), np.asarray(result.searched.upper)
     box_json, box_text = _describe(lower, upper, source)
     points = np.asarray(found.points).reshape(-1, net.dim)
-    inside = np.all((points >= lower) & (points <= upper), axis=1)
+    inside = np.asarray(result.searched.contains(points))
     in_box = points[inside]
     outside = int(np.sum(~inside))
-    matched = _match(in_box, result)
+    matched = np.asarray(result.locate(in_box, rtol=_MATCH_TOLERANCE, atol=_MATCH_TOLERANCE))
     n_boxes = result.n_fixed_points
     finished = bool(result.complete)
     n_unmatched = int(np.sum(matched < 0))

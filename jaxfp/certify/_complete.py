@@ -19,6 +19,9 @@ from ._interval import Box
 # Newton steps that sharpen each certified point inside its box.
 _NEWTON_STEPS = 30
 
+# Points compared with every proven box at once by `CompleteCertificate.locate`.
+_LOCATE_BATCH = 64
+
 
 class CompleteCertificate(eqx.Module):
     """The outcome of `certify_complete`.
@@ -42,9 +45,9 @@ class CompleteCertificate(eqx.Module):
       bifurcation or a continuum), False for a box still pending when `max_boxes` ran out.
     - `boxes_processed`: how many boxes were examined; `max_boxes`, `min_width`: the limits.
 
-    `evidence` says in words what was proven, or what would finish the job; `locate(points)`
-    says which proven box holds each of some (for example enumerated) points, and which lie
-    outside the searched box.
+    `evidence` says in words what was proven, or what would finish the job; `locate(points,
+    rtol=, atol=)` says which proven box holds each of some (for example enumerated) points,
+    and which lie outside the searched box.
     """
 
     searched: Box
@@ -93,10 +96,14 @@ class CompleteCertificate(eqx.Module):
             )
         return f"{found}; not complete: " + "; ".join(parts)
 
-    def locate(self, points: ArrayLike, atol: float = 0.0) -> Int[Array, " k"]:
-        """For each of `points` (k, d): the index of the proven box holding it (within
-        `atol`), −1 when it lies in the searched box but in no proven box, −2 when it lies
-        outside the searched box.
+    def locate(
+        self, points: ArrayLike, *, rtol: ArrayLike = 0.0, atol: ArrayLike = 0.0
+    ) -> Int[Array, " k"]:
+        """For each of `points` (k, d): the index of the proven box holding it, −1 when it lies
+        in the searched box but in no proven box, −2 when it lies outside the searched box;
+        each within a slack of `atol + rtol·|x|` per coordinate (`Box.contains`). A point on a
+        face shared by two proven boxes gets the first of them. Memory is bounded: the points
+        are compared with the boxes `_LOCATE_BATCH` at a time.
 
         Example:
             >>> import jax
@@ -108,10 +115,19 @@ class CompleteCertificate(eqx.Module):
             >>> result.locate(jnp.array([[5.0]])).tolist()
             [-2]
         """
-        points = jnp.asarray(points, self.searched.lower.dtype).reshape(-1, self.points.shape[1])
-        holding = self.boxes.contains(points[:, None, :], atol)
-        index = jnp.where(jnp.any(holding, axis=1), jnp.argmax(holding, axis=1), -1)
-        return jnp.where(self.searched.contains(points, atol), index, -2)
+        dim = self.searched.lower.shape[-1]
+        points = jnp.asarray(points, self.searched.lower.dtype).reshape(-1, dim)
+        slack = atol + rtol * jnp.abs(points)
+        outside = ~self.searched.contains(points, slack)
+        if self.n_fixed_points == 0:
+            return jnp.where(outside, -2, -1)
+
+        def holder(point_and_slack):
+            holding = self.boxes.contains(*point_and_slack)
+            return jnp.where(jnp.any(holding), jnp.argmax(holding), -1)
+
+        index = jax.lax.map(holder, (points, slack), batch_size=_LOCATE_BATCH)
+        return jnp.where(outside, -2, index)
 
 
 def _a_priori_box(net: LoopedNet) -> Box:
@@ -152,12 +168,13 @@ def _polished(net, enclosures: Box) -> Array:
     if count == 0:
         return jnp.asarray(enclosures.lower)
     size = _bucket(count)
-    lower, upper = (
-        np.concatenate([bound, np.repeat(bound[-1:], size - count, axis=0)])
-        for bound in (enclosures.lower, enclosures.upper)
+    padded = Box(
+        *(
+            jnp.asarray(np.concatenate([bound, np.repeat(bound[-1:], size - count, axis=0)]))
+            for bound in (enclosures.lower, enclosures.upper)
+        )
     )
-    start = 0.5 * (lower + upper)
-    return _polish(net, jnp.asarray(lower), jnp.asarray(upper), jnp.asarray(start))[:count]
+    return _polish(net, padded.lower, padded.upper, padded.midpoint)[:count]
 
 
 def certify_complete(
