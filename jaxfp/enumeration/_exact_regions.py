@@ -65,17 +65,12 @@ def _part_range(part, num_regions: int) -> tuple[int, int]:
 
 
 def _prepared(weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier):
-    """The checked network and σ's piece table (as arrays and on the host); under float64."""
+    """The checked network as a float64 `PiecewiseProblem` (W, b and σ's piece table)."""
     weights, bias = np.asarray(weights, dtype=np.float64), np.asarray(bias, dtype=np.float64)
     # PiecewiseLinear checks σ: shapes, finite values, increasing breakpoints, continuity.
     activation = PiecewiseLinear(np.reshape(breakpoints, -1), slopes, intercepts)
     _validate(weights, bias, activation, form, chunk_size, max_frontier)
-    table = piece_table(activation)
-    table_np = {
-        name: np.asarray(getattr(table, name))
-        for name in ("breakpoints", "slopes", "intercepts", "lower", "upper")
-    }
-    return weights, bias, table, table_np
+    return PiecewiseProblem(jnp.asarray(weights), jnp.asarray(bias), piece_table(activation))
 
 
 def solve_pwl_regions(
@@ -106,19 +101,16 @@ def solve_pwl_regions(
     """
     tolerances = Tolerances() if tolerances is None else tolerances
     with jax.enable_x64(True):
-        weights, bias, table, table_np = _prepared(
+        problem = _prepared(
             weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier
         )
-        problem = PiecewiseProblem(jnp.asarray(weights), jnp.asarray(bias), table)
         plan = plan_regions(problem, prune=prune, max_frontier=max_frontier)
         begin, end = _part_range(part, int(plan.num_regions))
         solved, singular_patterns, failures = _solve_regions(
             problem, plan, (begin, end), chunk_size, tolerances, devices, progress
         )
-        classified, singular = _classify_singular(
-            weights, bias, table_np, singular_patterns, tolerances
-        )
-    d = bias.shape[0]
+        classified, singular = _classify_singular(problem, singular_patterns, tolerances)
+    d = problem.dim
     return RegionRecord(
         begin=begin,
         end=end,
@@ -152,10 +144,8 @@ def assemble_pwl_regions(
         ValueError: if the records of a run do not solve every planned region exactly once.
     """
     with jax.enable_x64(True):
-        weights, bias, table, table_np = _prepared(
-            weights, bias, breakpoints, slopes, intercepts, form, 1, 1
-        )
-        return assemble_regions(weights, bias, table, table_np, form, records, part)
+        problem = _prepared(weights, bias, breakpoints, slopes, intercepts, form, 1, 1)
+        return assemble_regions(problem, form, records, part)
 
 
 def enumerate_pwl_regions(
@@ -254,23 +244,26 @@ def _solve_regions(problem, plan, span, chunk_size, tolerances, devices, progres
     return rows, singular_patterns, failures
 
 
-def _classify_singular(weights, bias, table_np, patterns, tolerances):
-    """Classify flagged regions exactly: the rows of the regular ones and single points, and
-    every region's (kind, representative pre-activation, nullity)."""
+def _classify_singular(problem: PiecewiseProblem, patterns, tolerances):
+    """Classify flagged regions exactly (on the host): the rows of the regular ones and single
+    points, and every region's (kind, representative pre-activation, nullity)."""
+    host = jax.device_get(problem)
+    weights, bias, table = host.weights, host.bias, host.table
+    piece_lower, piece_upper = np.asarray(table.lower), np.asarray(table.upper)
     rows, kinds, points, nullities = [], [], [], []
     for pattern in patterns:
-        slopes, intercepts = table_np["slopes"][pattern], table_np["intercepts"][pattern]
         matrix, rhs, columns = (
-            np.asarray(a) for a in region_system(weights, bias, slopes, intercepts)
+            np.asarray(a)
+            for a in region_system(weights, bias, table.slopes[pattern], table.intercepts[pattern])
         )
-        lower, upper = table_np["lower"][pattern], table_np["upper"][pattern]
+        lower, upper = piece_lower[pattern], piece_upper[pattern]
         found = classify(matrix, rhs, lower / columns, upper / columns, tolerances.boundary)
         u = columns * found.preactivation
         if found.kind in ("regular", "single_point"):
             slack = tolerances.boundary * (1 + np.abs(u))
             distance = np.minimum(u - lower, upper - u)
             _, residual_ok = residual_check(
-                weights, bias, host_sigma(table_np, u), u, tolerances.residual
+                weights, bias, host_sigma(table, u), u, tolerances.residual
             )
             if np.all(distance >= -slack) and bool(residual_ok):
                 sign = int(np.sign(np.linalg.det(matrix))) if found.kind == "regular" else 0

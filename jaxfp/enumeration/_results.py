@@ -45,7 +45,8 @@ class PWLFixedPoints(eqx.Module):
     residual check); `upper_bound` and `upper_bound_reference`; `expected_degree` (the Brouwer
     degree of I − F, 1 for a bounded σ, else `None`); `complete` and `evidence` (why the list
     is, or is not, complete). Read off them: `num_regions_pruned` (excluded by the interval
-    tests), `index_sum` (Σ `index_signs`), `has_continuum`.
+    tests), `num_singular_regions`, `num_on_boundary` (points on a region boundary),
+    `index_sum` (Σ `index_signs`), `has_continuum`.
     """
 
     points: Float[Array, "n d"]
@@ -86,6 +87,14 @@ class PWLFixedPoints(eqx.Module):
     @property
     def index_sum(self) -> int:
         return int(jnp.sum(self.index_signs))
+
+    @property
+    def num_singular_regions(self) -> int:
+        return len(self.singular_regions.kinds)
+
+    @property
+    def num_on_boundary(self) -> int:
+        return int(jnp.sum(self.on_boundary))
 
     @property
     def has_continuum(self) -> bool:

@@ -35,6 +35,10 @@ def test_singular_regions_without_solutions():
     assert np.all(np.isnan(np.asarray(found.singular_regions.points)))
     np.testing.assert_array_equal(np.asarray(found.points), np.zeros((1, DIM)))
     assert found.complete and not found.has_continuum
+    # The counts the evidence states are the record's properties.
+    assert found.num_singular_regions == 2**DIM - 1 and found.num_on_boundary == 0
+    assert f"{2**DIM - 1} singular regions classified" in found.evidence
+    assert "0 points lie on region boundaries" in found.evidence
 
 
 def test_boundary_point_shared_by_all_regions_is_reported_once():
@@ -64,3 +68,4 @@ def test_boundary_point_between_two_regions():
     assert found.n_fixed_points == 2
     assert {tuple(p) for p in np.round(points, 9)} == {(0.0, 0.0, 0.0), (1.0, 0.0, 0.0)}
     assert bool(np.all(np.asarray(found.on_boundary)))
+    assert found.num_on_boundary == 2 and "2 points lie on region boundaries" in found.evidence
