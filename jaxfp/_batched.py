@@ -72,13 +72,9 @@ def _refuse_derivative(primals, tangents):
     )
 
 
-def _stop_gradient(tree):
+def _undifferentiable(tree):
     """`tree` whose arrays raise a `ValueError` when differentiated, instead of a silent 0."""
-    dynamic, static = eqx.partition(tree, eqx.is_array)
-    dynamic = jax.tree.map(
-        lambda x: _not_differentiated(x) if eqx.is_inexact_array(x) else x, dynamic
-    )
-    return eqx.combine(jax.lax.stop_gradient(dynamic), static)
+    return jax.tree.map(lambda x: _not_differentiated(x) if eqx.is_inexact_array(x) else x, tree)
 
 
 def _check_axes(args_axes, args, num_problems: int) -> None:
@@ -185,14 +181,14 @@ def fixed_point_batched(
     if not (isinstance(lanes, int) and lanes >= 1):
         raise ValueError(f"`lanes` must be a positive integer, got {lanes!r}.")
     _check_axes(args_axes, args, num_problems)
-    y0s = _stop_gradient(y0s)
-    args = _stop_gradient(args)
+    y0s = _undifferentiable(y0s)
+    args = _undifferentiable(args)
     if num_problems == 0:
         return _empty_solution(fn, solver, y0s, args, args_axes, has_aux, options)
     lanes = min(lanes, num_problems)
     first_args = _select_args(args, args_axes, 0)
     fn, _, _ = prepare(fn, jax.tree.map(lambda a: a[0], y0s), first_args, has_aux)
-    fn = _stop_gradient(fn)
+    fn = _undifferentiable(fn)
 
     # A lane holds its problem's own arguments only: shared ones stay unbatched, so that `fn`
     # sees them as under `vmap` with `in_axes=None` (one matrix product for all lanes, not a

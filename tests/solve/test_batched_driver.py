@@ -122,12 +122,23 @@ def test_zero_problems_give_an_empty_solution():
         jaxfp.fixed_point_batched(lambda y, a: y[:2], jaxfp.Picard(1e-6, 1e-6), jnp.zeros((0, 3)))
 
 
+# `x` differentiated as `fixed_point_batched`'s `args`, its `y0s`, or an array `fn` closes over.
+_DIFFERENTIATED_INPUTS = {
+    "args": lambda x: (lambda y, gain: jnp.cos(gain * y), jnp.ones((2, 2)), x),
+    "y0s": lambda x: (lambda y, _: jnp.cos(y), x * jnp.ones((2, 2)), None),
+    "fn": lambda x: (lambda y, _: jnp.cos(x * y), jnp.ones((2, 2)), None),
+}
+
+
 @pytest.mark.parametrize("transform", ["grad", "jvp"])
-def test_differentiating_fixed_point_batched_raises_instead_of_a_silent_zero(transform):
-    def total(gain):
-        fn = lambda y, gain: jnp.cos(gain * y)
+@pytest.mark.parametrize("differentiated", sorted(_DIFFERENTIATED_INPUTS))
+def test_differentiating_fixed_point_batched_raises_instead_of_a_silent_zero(
+    transform, differentiated
+):
+    def total(x):
+        fn, y0s, args = _DIFFERENTIATED_INPUTS[differentiated](x)
         solver = jaxfp.Picard(1e-10, 1e-10)
-        return jaxfp.fixed_point_batched(fn, solver, jnp.ones((2, 2)), gain).value.sum()
+        return jaxfp.fixed_point_batched(fn, solver, y0s, args).value.sum()
 
     with pytest.raises(ValueError, match=r"differentiate `jax.vmap\(jaxfp.fixed_point\)`"):
         if transform == "grad":
