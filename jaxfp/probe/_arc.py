@@ -68,14 +68,11 @@ def correct(
 class Diagnostics(eqx.Module):
     eigenvalues: Complex[Array, " d"]
     spectral_radius: Float[Array, ""]
-    determinant: Float[Array, ""]  # det(I − J)
 
 
 @eqx.filter_jit
 def diagnostics(net, parameter, z) -> Diagnostics:
-    """Eigenvalues of J_F, its spectral radius, and det(I − J) at z = (x, λ)."""
+    """Eigenvalues of J_F and its spectral radius at z = (x, λ)."""
     x, value = z[:-1], z[-1]
-    jacobian = parameter.replace(net, value).jacobian(x)
-    eigenvalues = jnp.linalg.eigvals(jacobian)
-    determinant = jnp.linalg.det(jnp.eye(x.shape[0], dtype=x.dtype) - jacobian)
-    return Diagnostics(eigenvalues, max_abs(eigenvalues), determinant)
+    eigenvalues = jnp.linalg.eigvals(parameter.replace(net, value).jacobian(x))
+    return Diagnostics(eigenvalues, max_abs(eigenvalues))

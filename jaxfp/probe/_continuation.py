@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
 from .._fixed_point import fixed_point
 from .._misc import check_positive, check_positive_int
+from .._numerics import max_abs
 from .._solution import RESULTS
 from .._solver import Newton
 from ..looped import LoopedNet
@@ -55,11 +56,13 @@ class Branch(eqx.Module):
     - `parameter`, `states`: λ and x* at each accepted point, shapes (n,), (n, d).
     - `arclength`: cumulative pseudo-arclength, shape (n,).
     - `parameter_slope`: dλ/ds along the arc (changes sign at a fold), shape (n,).
-    - `spectral_radius`: ρ(J_F(x*)), shape (n,); the property `stable` is ρ < 1.
-    - `determinant`: det(I − J), shape (n,) (zero at a fold).
+    - `eigenvalues`: the eigenvalues of J = J_F(x*) at each point, shape (n, d).
     - `folds`: where dλ/ds = 0 (the branch turns back), located on the arc.
     - `stability_changes`: where ρ(J) crosses 1, located on the arc.
     - `status`: why the continuation stopped.
+
+    Read off the eigenvalues: `spectral_radius` (ρ(J)), `stable` (ρ < 1) and `determinant`
+    (det(I − J), zero at a fold).
     """
 
     parameter_name: str = eqx.field(static=True)
@@ -67,11 +70,31 @@ class Branch(eqx.Module):
     states: Float[Array, "n d"]
     arclength: Float[Array, " n"]
     parameter_slope: Float[Array, " n"]
-    spectral_radius: Float[Array, " n"]
-    determinant: Float[Array, " n"]
+    eigenvalues: Complex[Array, "n d"]
     folds: Bifurcations
     stability_changes: Bifurcations
     status: str = eqx.field(static=True)
+
+    @property
+    def spectral_radius(self) -> Float[Array, " n"]:
+        """ρ(J_F(x*)), the largest eigenvalue modulus at each point, shape (n,)."""
+        return max_abs(self.eigenvalues, axis=-1)
+
+    @property
+    def determinant(self) -> Float[Array, " n"]:
+        """det(I − J) = ∏ (1 − λ_i) at each point, shape (n,); it changes sign at a fold.
+
+        Example:
+            >>> import jax.numpy as jnp, jaxfp
+            >>> net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+            >>> branch = jaxfp.probe.continue_fixed_point(net, "bias:0", jnp.array([-0.99]),
+            ...                                           -1.0, 1.0)
+            >>> x = branch.states[:, 0]  # J = 2(1 − x²) for x = tanh(2x + b)
+            >>> bool(jnp.allclose(branch.determinant, 1 - 2 * (1 - x**2)))
+            True
+        """
+        # The eigenvalues of a real J come in conjugate pairs: the product is real.
+        return jnp.real(jnp.prod(1 - self.eigenvalues, axis=-1))
 
     @property
     def stable(self) -> Bool[Array, " n"]:
@@ -313,8 +336,7 @@ def continue_fixed_point(
         states=states[:, :-1],
         arclength=jnp.asarray(lengths, dtype),
         parameter_slope=jnp.asarray(np.stack(tangents)[:, -1]),
-        spectral_radius=jnp.asarray(np.stack([diag.spectral_radius for diag in diags])),
-        determinant=jnp.asarray(np.stack([diag.determinant for diag in diags])),
+        eigenvalues=jnp.asarray(np.stack([diag.eigenvalues for diag in diags])),
         folds=_events(*folds, dim, dtype),
         stability_changes=_events(*changes, dim, dtype),
         status=status,

@@ -53,6 +53,16 @@ def test_branch_turns_back_through_the_fold(branch):
     assert b[-1] == pytest.approx(1.0, abs=1e-9) and "end of the range" in branch.status
 
 
+def test_stability_and_determinant_are_read_off_the_stored_eigenvalues(branch):
+    x = np.asarray(branch.states[:, 0])
+    slope = 2 * (1 - x**2)  # J of x = tanh(2x + b) on the branch
+    assert branch.eigenvalues.shape == (len(x), 1)
+    np.testing.assert_allclose(branch.eigenvalues[:, 0], slope, atol=BRANCH_RESIDUAL)
+    np.testing.assert_allclose(branch.spectral_radius, np.abs(slope), atol=BRANCH_RESIDUAL)
+    np.testing.assert_allclose(branch.determinant, 1 - slope, atol=BRANCH_RESIDUAL)
+    np.testing.assert_array_equal(branch.stable, np.asarray(branch.spectral_radius) < 1)
+
+
 def test_determinant_changes_sign_with_the_parameter_slope(branch):
     slope, determinant = np.asarray(branch.parameter_slope), np.asarray(branch.determinant)
     assert np.all(np.sign(slope) == np.sign(determinant))
@@ -69,6 +79,21 @@ def test_flip_detected_for_negative_feedback():
         atol=LOCATION_TOLERANCE,
     )
     np.testing.assert_allclose(branch.stability_changes.eigenvalue[0], -1.0, atol=1e-6)
+
+
+def test_complex_eigenvalues_give_a_real_determinant_and_a_neimark_sacker_event():
+    # F(x) = tanh(g·Rx) with R a quarter turn: x = 0 for every gain g, J = g·R has eigenvalues
+    # ±ig, so det(I − J) = 1 + g² and ρ = g crosses 1 at g = 1 as a complex pair.
+    quarter_turn = jnp.array([[0.0, -1.0], [1.0, 0.0]])
+    net = jaxfp.looped.LoopedNet(quarter_turn, jnp.zeros(2), jaxfp.looped.Tanh())
+    branch = jaxfp.probe.continue_fixed_point(net, "gain", jnp.zeros(2), 0.5, 1.5)
+    gain = np.asarray(branch.parameter)
+    assert branch.eigenvalues.shape == (len(gain), 2)
+    np.testing.assert_allclose(np.sort(np.imag(branch.eigenvalues)), np.c_[-gain, gain])
+    np.testing.assert_allclose(branch.spectral_radius, gain)
+    np.testing.assert_allclose(branch.determinant, 1 + gain**2)
+    assert branch.stability_changes.kind == ("neimark-sacker",)
+    np.testing.assert_allclose(branch.stability_changes.parameter, [1.0], atol=LOCATION_TOLERANCE)
 
 
 def test_parameters_by_name():
