@@ -125,7 +125,7 @@ def basin_map(
     extent_v: tuple[float, float] | None = None,
     resolution: int = 64,
     max_steps: int = 1000,
-    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),  # noqa: B008 (immutable)
+    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),
     match_tolerance: float = 1e-6,
     lanes: int = 1024,
 ) -> BasinMap:
@@ -256,7 +256,7 @@ def basin_volumes(
     seed: int = 0,
     confidence: float = 0.95,
     max_steps: int = 1000,
-    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),  # noqa: B008 (immutable)
+    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),
     match_tolerance: float = 1e-6,
     lanes: int = 1024,
 ) -> BasinVolumes:

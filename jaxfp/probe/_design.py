@@ -162,7 +162,7 @@ def design_network(
     contraction: float = 0.9,
     gap: float = 0.05,
     steps: int = 800,
-    optimizer: optax.GradientTransformation = optax.adam(0.02),  # noqa: B008 (immutable)
+    optimizer: optax.GradientTransformation = optax.adam(0.02),
     enumeration_options: dict | None = None,
 ) -> DesignResult:
     """Train W, b (Optax) so that each requested sign pattern holds a robust attracting fixed

@@ -252,7 +252,7 @@ def escape_basin(
     norm: Norm = "l2",
     unroll_steps: int = 10,
     optimizer_steps: int = 150,
-    optimizer: optax.GradientTransformation = optax.adam(_DECAYING_RATE),  # noqa: B008 (immutable)
+    optimizer: optax.GradientTransformation = optax.adam(_DECAYING_RATE),
     penalty: float = 10.0,
     verify_steps: int = 2000,
     bisection_steps: int = 30,
