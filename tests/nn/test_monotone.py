@@ -1,5 +1,6 @@
 """The monotone cell: I − W ⪰ mI, and one fixed point reached from every start."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,3 +68,18 @@ def test_bad_options_raise(kwargs, message):
         jaxfp.nn.MonotoneCell(
             options.pop("state_size"), options.pop("input_size"), key=jax.random.key(0), **options
         )
+
+
+def test_gradient_reaches_the_input_injection(cell):
+    deq = jaxfp.nn.DEQ(
+        cell,
+        jaxfp.Picard(rtol=1e-10, atol=1e-10),
+        max_steps=5000,
+        state_shape=jax.ShapeDtypeStruct((8,), jnp.float64),
+    )
+    x = jnp.array([1.0, -2.0, 0.5])
+    grads = eqx.filter_grad(lambda d: jnp.sum(jnp.sin(d(x))))(deq)
+    injection = grads.cell.input_injection
+    assert isinstance(cell.input_injection, eqx.nn.Linear)
+    for leaf in (injection.weight, injection.bias):
+        assert jnp.all(jnp.isfinite(leaf)) and jnp.any(leaf != 0)
