@@ -114,7 +114,10 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     n_unmatched = int(np.sum(matched < 0))
     n_missed = n_boxes - len(np.unique(matched[matched >= 0]))
     one_to_one = n_unmatched == 0 and n_missed == 0 and len(in_box) == n_boxes
-    certified = finished and one_to_one
+    # The a-priori box holds every fixed point, so a listed point outside it is not one: the list
+    # is wrong, whatever the boxes inside say. Outside a user's box the claim is silent.
+    spurious = outside if box is None else 0
+    certified = finished and one_to_one and not spurious
     if not finished:
         verdict = (
             f"search stopped after {result.boxes_processed} boxes with "
@@ -125,17 +128,25 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
             f"exactly {n_boxes} fixed point(s) proved in it, each matching one enumerated point: "
             "certified complete"
         )
+    elif one_to_one:
+        verdict = (
+            f"exactly {n_boxes} fixed point(s) proved in it, each matching one enumerated point, "
+            f"but {outside} enumerated point(s) lie outside it, and it holds every fixed point, "
+            "so they are not fixed points: not certified complete"
+        )
     else:
         verdict = (
             f"exactly {n_boxes} fixed point(s) proved in it; {len(in_box)} enumerated in it, "
             f"{n_unmatched} of them outside every certified box, {n_missed} certified box(es) "
             "with no enumerated point: not certified complete"
         )
-    if outside:
+    if outside and not spurious:
         verdict += (
             f"; {outside} enumerated point(s) lie outside the box: the certificate says nothing "
             "about them or about any other fixed point outside the box"
         )
+    elif outside and not (finished and one_to_one):
+        verdict += f"; {outside} enumerated point(s) lie outside it, so they are not fixed points"
     fields = {
         "n_enumerated_outside_box": outside,
         "certified_complete": certified,

@@ -100,10 +100,10 @@ class CompleteCertificate(eqx.Module):
         self, points: ArrayLike, *, rtol: ArrayLike = 0.0, atol: ArrayLike = 0.0
     ) -> Int[Array, " k"]:
         """For each of `points` (k, d): the index of the proven box holding it, −1 when it lies
-        in the searched box but in no proven box, −2 when it lies outside the searched box;
-        each within a slack of `atol + rtol·|x|` per coordinate (`Box.contains`). A point on a
-        face shared by two proven boxes gets the first of them. Memory is bounded: the points
-        are compared with the boxes `_LOCATE_BATCH` at a time.
+        in the searched box but in no proven box, −2 when it lies outside the searched box (as a
+        NaN point does); each within a slack of `atol + rtol·|x|` per coordinate
+        (`Box.contains`). A point on a face shared by two proven boxes gets the first of them.
+        Memory is bounded: the points are compared with the boxes `_LOCATE_BATCH` at a time.
 
         Example:
             >>> import jax

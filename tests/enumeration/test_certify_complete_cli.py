@@ -2,10 +2,13 @@
 inputs."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import jaxfp
+from jaxfp._cli.enumerate_complete import check_against_branch_and_bound
 from jaxfp._cli.main import main
 
 # The automatic box is σ's range widened by a relative 1e-7 (jaxfp.certify._complete).
@@ -121,3 +124,17 @@ def test_user_box_states_the_points_outside_it(capsys):
     assert summary["n_enumerated_outside_box"] == 2
     assert "2 enumerated point(s) lie outside the box" in summary["evidence"]
     assert summary["complete"] is False
+
+
+def test_a_listed_point_outside_the_a_priori_box_blocks_certification():
+    # The a-priori box holds every fixed point, so a listed point outside it is not one.
+    net = jaxfp.looped.tanh_identity_network(1, 2.0)
+    proved = jaxfp.certify.certify_complete(net).points
+    for extra, certified in (([], True), ([[5.0]], False)):
+        found = SimpleNamespace(
+            points=np.concatenate([np.asarray(proved), np.reshape(extra, (-1, 1))])
+        )
+        fields, evidence, _, proof = check_against_branch_and_bound(net, None, found)
+        assert fields["certified_complete"] is certified and (proof is not None) is certified
+        assert fields["n_enumerated_outside_box"] == len(extra)
+    assert "1 enumerated point(s) lie outside it, and it holds every fixed point" in evidence
