@@ -1,5 +1,6 @@
 """Basin escape: the smallest perturbation that sends the iteration to another fixed point."""
 
+import functools
 from typing import Literal
 
 import equinox as eqx
@@ -33,9 +34,10 @@ _INITIAL_SCALES = (1.0, 2.0, 4.0, 8.0, 16.0)
 # The hinge asks the target to be nearer than every other fixed point by this fraction of
 # their squared separation.
 _MARGIN = 0.1
-# The default optimizer's rate: 0.05 (relative to the first perturbation), decaying to 1% of
-# that over the default 150 steps.
-_DECAYING_RATE = optax.exponential_decay(0.05, 150, 0.01)
+# The default optimizer's rate (relative to the first perturbation), and the fraction of it
+# reached after `optimizer_steps` steps.
+_RATE = 0.05
+_FINAL_FRACTION = 0.01
 
 
 class EscapeResult(eqx.Module):
@@ -229,6 +231,14 @@ def _escape(search: _Search, problem: _Problem, target):
     return delta, sizes[nearest], start_index, best, reached_index, reached.value
 
 
+@functools.lru_cache(maxsize=8)
+def _default_optimizer(steps: int) -> optax.GradientTransformation:
+    """Adam whose rate decays from 0.05 to 1% of that over `steps` steps: `escape_basin`'s
+    optimizer for `optimizer=None`. One object per `steps` (cached), so repeated calls reuse
+    the compiled search instead of compiling it again for a new, equal optimizer."""
+    return optax.adam(optax.exponential_decay(_RATE, steps, _FINAL_FRACTION))
+
+
 def _solve(net, x, max_steps):
     tolerance = default_tolerance(x.dtype, 1e-13, 1e-6)
     return fixed_point(
@@ -252,7 +262,7 @@ def escape_basin(
     norm: Norm = "l2",
     unroll_steps: int = 10,
     optimizer_steps: int = 150,
-    optimizer: optax.GradientTransformation = optax.adam(_DECAYING_RATE),
+    optimizer: optax.GradientTransformation | None = None,
     penalty: float = 10.0,
     verify_steps: int = 2000,
     bisection_steps: int = 30,
@@ -288,8 +298,8 @@ def escape_basin(
         unroll_steps: T, the unrolled steps of the surrogate.
         optimizer_steps: optimizer steps.
         optimizer: the Optax optimizer of δ, with any rate or schedule; its updates are taken
-            in units of the first perturbation's largest entry (a rate is relative to it). The
-            default is Adam whose rate decays from 0.05 to 1% of that over 150 steps.
+            in units of the first perturbation's largest entry (a rate is relative to it).
+            None: Adam whose rate decays from 0.05 to 1% of that over `optimizer_steps` steps.
         penalty: weight of the hinge against ‖δ‖.
         verify_steps: plain-iteration steps when checking a candidate δ.
         bisection_steps: bisection steps along the best ray.
@@ -326,12 +336,13 @@ def escape_basin(
     problem = _Problem(
         net, x0, points, jnp.asarray(_MODES.index(mode)), jnp.asarray(_NORMS.index(norm))
     )
+    optimizer_steps = check_positive_int(optimizer_steps, "optimizer_steps")
     search = _Search(
         check_positive_int(unroll_steps, "unroll_steps"),
         check_positive_int(verify_steps, "verify_steps"),
-        check_positive_int(optimizer_steps, "optimizer_steps"),
+        optimizer_steps,
         check_positive_int(bisection_steps, "bisection_steps"),
-        check_optimizer(optimizer),
+        check_optimizer(_default_optimizer(optimizer_steps) if optimizer is None else optimizer),
         check_positive(penalty, "penalty"),
     )
     code = jnp.asarray(-1 if target is None else target)

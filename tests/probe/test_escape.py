@@ -2,12 +2,14 @@
 
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
 import jaxfp
+from jaxfp.probe._escape import _default_optimizer
 
 X_STAR = 0.9575040240772687  # x = tanh(2x), positive root
 # The bisection along the best ray is exact to ~1e-9; the optimiser's direction to ~1e-3.
@@ -87,6 +89,33 @@ def test_the_optimizer_given_is_the_one_that_searches(plane):
     assert bool(out.success) and int(out.reached_index) == _index(points, [-X_STAR, X_STAR])
     expected = 0.3 * np.linalg.norm(direction) / abs(direction[0])
     np.testing.assert_allclose(float(out.size), expected, atol=BOUNDARY_TOLERANCE)
+
+
+def _rates(optimizer, steps):
+    # On a constant gradient Adam's step is its rate (m̂ / √v̂ = 1, up to its ε).
+    def step(state, _):
+        updates, state = optimizer.update(jnp.ones(()), state)
+        return state, -updates
+
+    _, rates = jax.lax.scan(step, optimizer.init(jnp.zeros(())), None, length=steps + 1)
+    return np.asarray(rates)
+
+
+@pytest.mark.parametrize("steps", [20, 400])
+def test_the_default_rate_decays_to_one_percent_over_optimizer_steps(steps):
+    rates = _rates(_default_optimizer(steps), steps)
+    np.testing.assert_allclose(rates[[0, steps // 2, steps]], [0.05, 0.005, 0.0005], rtol=1e-5)
+
+
+def test_the_default_optimizer_is_adam_decaying_over_optimizer_steps():
+    net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+    points, x0 = jnp.array([[-X_STAR], [0.0], [X_STAR]]), jnp.array([0.5])
+    schedule = optax.exponential_decay(0.05, 20, 0.01)
+    given = jaxfp.probe.escape_basin(
+        net, x0, points, optimizer_steps=20, optimizer=optax.adam(schedule)
+    )
+    default = jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=20)
+    np.testing.assert_array_equal(default.perturbation, given.perturbation)
 
 
 def test_escape_errors(plane):
