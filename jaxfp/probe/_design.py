@@ -190,7 +190,10 @@ def design_network(
         contraction: the bound asked for on ‖J_F‖∞ over each box (< 1).
         gap: how far the boxes stay inside their orthants.
         steps: optimizer steps.
-        optimizer: the Optax optimizer of (W, b, box centres), with any rate or schedule.
+        optimizer: the Optax optimizer of (W, b, box centres), with any rate or schedule. It is
+            part of the compiled training and is compared by identity: the same object (or the
+            default) reuses the compilation, a new one (even an equal `optax.adam(0.02)`)
+            compiles the training again.
         enumeration_options: keyword options for `jaxfp.enumerate_fixed_points`.
 
     Returns:

@@ -135,7 +135,7 @@ class _Search(eqx.Module):
     optimizer_steps: int = eqx.field(static=True)
     bisection_steps: int = eqx.field(static=True)
     optimizer: optax.GradientTransformation
-    penalty: float
+    penalty: Float[Array, ""]  # an array: one compilation serves every penalty
 
     def surrogate(self, problem: _Problem, delta, target, separation, reference):
         """‖δ‖ (relative to the first perturbation) + penalty · hinge on the distances of
@@ -300,6 +300,9 @@ def escape_basin(
         optimizer: the Optax optimizer of δ, with any rate or schedule; its updates are taken
             in units of the first perturbation's largest entry (a rate is relative to it).
             None: Adam whose rate decays from 0.05 to 1% of that over `optimizer_steps` steps.
+            The optimizer is part of the compiled search and is compared by identity: passing
+            the same object again (or None) reuses the compilation, a new one (even an equal
+            `optax.adam(0.05)`) compiles the search again.
         penalty: weight of the hinge against ‖δ‖.
         verify_steps: plain-iteration steps when checking a candidate δ.
         bisection_steps: bisection steps along the best ray.
@@ -343,7 +346,7 @@ def escape_basin(
         optimizer_steps,
         check_positive_int(bisection_steps, "bisection_steps"),
         check_optimizer(_default_optimizer(optimizer_steps) if optimizer is None else optimizer),
-        check_positive(penalty, "penalty"),
+        jnp.asarray(check_positive(penalty, "penalty"), x0.dtype),
     )
     code = jnp.asarray(-1 if target is None else target)
     return EscapeResult(*_escape(search, problem, code), mode, norm)

@@ -9,6 +9,7 @@ import optax
 import pytest
 
 import jaxfp
+from jaxfp.probe import _escape
 from jaxfp.probe._escape import _default_optimizer
 
 X_STAR = 0.9575040240772687  # x = tanh(2x), positive root
@@ -116,6 +117,25 @@ def test_the_default_optimizer_is_adam_decaying_over_optimizer_steps():
     )
     default = jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=20)
     np.testing.assert_array_equal(default.perturbation, given.perturbation)
+
+
+def test_the_default_optimizer_and_any_penalty_reuse_the_compiled_search(monkeypatch):
+    assert _default_optimizer(37) is _default_optimizer(37)
+    traces = []
+    solve = _escape._solve
+
+    def counting_solve(*args, **kwargs):
+        traces.append(None)  # runs only while tracing
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(_escape, "_solve", counting_solve)
+    net = jaxfp.looped.tanh_identity_network(1, gain=2.0)
+    points, x0 = jnp.array([[-X_STAR], [0.0], [X_STAR]]), jnp.array([0.5])
+    jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=37)
+    compiled = len(traces)
+    for penalty in (5.0, 20.0):
+        jaxfp.probe.escape_basin(net, x0, points, optimizer_steps=37, penalty=penalty)
+    assert compiled > 0 and len(traces) == compiled
 
 
 def test_escape_errors(plane):
