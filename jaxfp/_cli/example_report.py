@@ -34,7 +34,7 @@ def add_example_command(
     output is printed instead of `replaced`.
     """
     parser = add_command(subparsers, name, handler, summary=summary, description=description)
-    types = {field.name: field.type for field in dataclasses.fields(defaults)}
+    types = field_types(defaults)
     for field, text in {**helps, "seed": "random seed"}.items():
         kind = next(
             k for k in (*typing.get_args(types[field]), types[field]) if k is not type(None)
@@ -74,23 +74,39 @@ def example_handler(config_class: type, train: Callable) -> Callable[[argparse.N
     return handler
 
 
+def field_types(instance) -> dict:
+    """The types of a dataclass instance's fields, in their order, with string annotations
+    (`from __future__ import annotations`, `"int | None"`) resolved (`typing.get_type_hints`).
+
+    Example:
+        >>> @dataclasses.dataclass
+        ... class Config:
+        ...     width: "int"
+        >>> field_types(Config(8))
+        {'width': <class 'int'>}
+    """
+    hints = typing.get_type_hints(type(instance))
+    return {field.name: hints[field.name] for field in dataclasses.fields(instance)}
+
+
 def figures(result) -> dict:
-    """A result's figures: its number fields (`int` or `float`), under their own names, in their
-    order (so a field's name carries its unit: `wall_time_s`, `deq_psnr_db`).
+    """A result's figures: its number fields (`int` or `float`, written as types or as
+    strings), under their own names, in their order (so a field's name carries its unit:
+    `wall_time_s`, `deq_psnr_db`).
 
     Example:
         >>> @dataclasses.dataclass
         ... class Result:
         ...     accuracy: float
         ...     losses: list[float]
-        ...     wall_time_s: float
+        ...     wall_time_s: "float"
         >>> figures(Result(0.9, [1.0, 0.5], 2.0))
         {'accuracy': 0.9, 'wall_time_s': 2.0}
     """
     return {
-        field.name: getattr(result, field.name)
-        for field in dataclasses.fields(result)
-        if field.type in (int, float)
+        name: getattr(result, name)
+        for name, kind in field_types(result).items()
+        if kind in (int, float)
     }
 
 
