@@ -177,8 +177,8 @@ class ImageFitResult:
     deq_image: np.ndarray
     unrolled_image: np.ndarray
     target: np.ndarray
-    deq_seconds: float
-    unrolled_seconds: float
+    deq_time_s: float
+    unrolled_time_s: float
 
 
 def psnr(estimate, target) -> float:
@@ -241,8 +241,8 @@ def fit_image(config: ImageFitConfig = ImageFitConfig()) -> ImageFitResult:
     coordinates = pixel_coordinates(config.side)
     model = config.initial_model()
     steps = config.max_steps if config.unrolled_steps is None else config.unrolled_steps
-    deq_model, deq_image, deq_seconds = _fit(model, lambda m, c: m(c), coordinates, target, config)
-    _, unrolled_image, unrolled_seconds = _fit(
+    deq_model, deq_image, deq_time_s = _fit(model, lambda m, c: m(c), coordinates, target, config)
+    _, unrolled_image, unrolled_time_s = _fit(
         model, lambda m, c: m.unrolled(c, steps), coordinates, target, config
     )
     _, stats = jax.vmap(lambda c: deq_model(c, return_stats=True))(coordinates)
@@ -255,6 +255,6 @@ def fit_image(config: ImageFitConfig = ImageFitConfig()) -> ImageFitResult:
         deq_image=deq_image,
         unrolled_image=unrolled_image,
         target=np.asarray(target),
-        deq_seconds=deq_seconds,
-        unrolled_seconds=unrolled_seconds,
+        deq_time_s=deq_time_s,
+        unrolled_time_s=unrolled_time_s,
     )

@@ -22,8 +22,8 @@ REPORTED = {
         "deq_forward_steps",
         "unrolled_steps",
         "parameter_count",
-        "deq_seconds",
-        "unrolled_seconds",
+        "deq_time_s",
+        "unrolled_time_s",
     ],
     examples.SequenceTrainingResult: [
         "sequence_accuracy",

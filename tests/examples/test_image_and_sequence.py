@@ -39,7 +39,7 @@ def test_cli_entries_write_json(capsys):
     assert main(["fit-image", "--side", "4", "--width", "4", "--iterations", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["unrolled_steps"] == report["config"]["max_steps"]
-    assert report["deq_psnr_db"] > 0 and report["deq_seconds"] > 0
+    assert report["deq_psnr_db"] > 0 and report["deq_time_s"] > 0
     argv = ["train-sequence", "--length", "3", "--width", "4", "--iterations", "2", "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
