@@ -22,6 +22,24 @@ def _commands(parser: argparse.ArgumentParser, prog: str = "jaxfp"):
 COMMANDS = dict(_commands(build_parser()))
 
 
+def _chunk_sizes(enumerate_cli) -> dict:
+    """The chunk size each method of `jaxfp enumerate` runs with when --chunk-size is not given."""
+    from jaxfp._cli.network_args import network_from_arguments
+
+    sizes = {}
+    for method, net in [
+        ("starts", "poly"),
+        ("exact-regions", "hardtanh-identity"),
+        ("homotopy", "poly"),
+    ]:
+        namespace = build_parser().parse_args(
+            ["enumerate", "--method", method, "--net", net, "--dim", "2"]
+        )
+        planned, _, _ = enumerate_cli._plan(namespace, network_from_arguments(namespace))
+        sizes[method] = planned.chunk_size
+    return sizes
+
+
 @functools.cache
 def _real_defaults() -> dict:
     """Each default a help states in its own words (where its option defaults to None, so argparse
@@ -58,7 +76,7 @@ def _real_defaults() -> dict:
     return {
         "--cache-dir": [cache],
         "--form": [network_args._DEFAULT_FORM],
-        "jaxfp enumerate --chunk-size": [enumerate_cli._CHUNK_SIZE],
+        "jaxfp enumerate --chunk-size": [_chunk_sizes(enumerate_cli)],
         "jaxfp enumerate --max-regions": [ExactRegions().max_regions],
         "jaxfp enumerate --max-paths": [Homotopy().max_paths, Auto().max_paths],
         "jaxfp enumerate --gamma-seed": [Homotopy().seed],

@@ -39,7 +39,10 @@ _TAKES = {
     "branch-and-bound": {"certify_complete", "box"},
 }
 _CHECKED = set().union(*_TAKES.values())
+# Starts or regions per batch, and homotopy paths per chunk (fewer: a path's tracking state is
+# larger), without --chunk-size.
 _CHUNK_SIZE = 8192
+_HOMOTOPY_CHUNK_SIZE = 4096
 
 
 _SUMMARY = "find all fixed points of a looped network F(x) = sigma(Wx + b) or W sigma(x) + b"
@@ -70,7 +73,9 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--chunk-size",
         type=int,
-        help=f"starts or regions per batch (default: {_CHUNK_SIZE}; memory is proportional)",
+        help="starts, regions or homotopy paths per batch (default: "
+        f"{_CHUNK_SIZE} for starts, {_CHUNK_SIZE} for exact-regions, {_HOMOTOPY_CHUNK_SIZE} for "
+        "homotopy; memory is proportional)",
     )
     parser.add_argument(
         "--no-prune",
@@ -166,7 +171,7 @@ def _plan(namespace: argparse.Namespace, net):
     _refuse_ignored(namespace, names)
     if namespace.chunk_size is not None and namespace.chunk_size < 1:
         raise UserInputError(f"--chunk-size must be >= 1, got {namespace.chunk_size}.")
-    homotopy_chunk = {} if namespace.chunk_size is None else {"chunk_size": namespace.chunk_size}
+    homotopy_chunk = namespace.chunk_size or _HOMOTOPY_CHUNK_SIZE
     fill_defaults(namespace, chunk_size=_CHUNK_SIZE, no_prune=False)
     check_devices(namespace)
     box = complete_box(namespace, net) if checked or "branch-and-bound" in names else None
@@ -186,7 +191,7 @@ def _plan(namespace: argparse.Namespace, net):
         if namespace.resume and namespace.checkpoint is None:
             raise UserInputError("--resume needs --checkpoint DIR (the run to continue).")
         seed = {} if namespace.gamma_seed is None else {"seed": namespace.gamma_seed}
-        methods["homotopy"] = Homotopy(**homotopy_chunk, **limits, **seed)
+        methods["homotopy"] = Homotopy(chunk_size=homotopy_chunk, **limits, **seed)
         run_options.update(starts_run_options(namespace))
     if namespace.method == "auto" and not checked and namespace.part is None:
         fields = Auto.__dataclass_fields__
