@@ -91,12 +91,14 @@ def _check_patterns(patterns, dim: int, name: str) -> Int[Array, "k d"]:
 
 
 class _Targets(eqx.Module):
+    """What the training aims at; the options are arrays, so one compilation serves them all."""
+
     patterns: Float[Array, "k d"]
     forbidden: Float[Array, "m d"]
-    radius: float
-    margin: float
-    contraction: float
-    gap: float
+    radius: Float[Array, ""]
+    margin: Float[Array, ""]
+    contraction: Float[Array, ""]
+    gap: Float[Array, ""]
 
 
 def _row_bound(low, high):
@@ -231,9 +233,8 @@ def design_network(
     steps = check_positive_int(steps, "steps")
     optimizer = check_optimizer(optimizer)
     dtype = net.W.dtype
-    targets = _Targets(
-        patterns.astype(dtype), forbidden.astype(dtype), radius, margin, contraction, gap
-    )
+    options = (jnp.asarray(value, dtype) for value in (radius, margin, contraction, gap))
+    targets = _Targets(patterns.astype(dtype), forbidden.astype(dtype), *options)
     centers = patterns.astype(dtype) * (radius + gap + margin + 0.5)
     (weight, bias, centers), losses = _train(net, targets, centers, steps, optimizer)
     trained = LoopedNet(weight, bias, net.activation, net.form)

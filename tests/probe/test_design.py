@@ -6,6 +6,7 @@ import optax
 import pytest
 
 import jaxfp
+from jaxfp.probe import _design
 
 PATTERNS = [[1, 1], [-1, 1]]
 FORBIDDEN = [[1, -1]]
@@ -77,3 +78,20 @@ def test_the_optimizer_given_is_the_one_that_trains():
     np.testing.assert_array_equal(frozen.net.W, start.W)
     np.testing.assert_array_equal(frozen.net.b, start.b)
     assert not frozen.success  # 0.5·I has the one fixed point 0, in no orthant
+
+
+def test_new_option_values_reuse_the_compiled_training(monkeypatch):
+    traces = []
+    loss = _design._loss
+
+    def counting_loss(*args):
+        traces.append(None)  # runs only while tracing
+        return loss(*args)
+
+    monkeypatch.setattr(_design, "_loss", counting_loss)
+    start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
+    jaxfp.probe.design_network(start, [[1, 1]], steps=7)
+    compiled = len(traces)
+    for options in ({"margin": 0.06}, {"radius": 0.3, "gap": 0.1, "contraction": 0.8}):
+        jaxfp.probe.design_network(start, [[1, 1]], steps=7, **options)
+    assert compiled > 0 and len(traces) == compiled
