@@ -39,6 +39,8 @@ _GRID_POINTS = 101
 _BISECTION_STEPS = 52
 # Small evaluations are padded to this many points so that one compilation serves them all.
 _PADDED_POINTS = 8
+# Roots closer than this are one root; the root nearest ρ*, if this close to it, is ρ*.
+_ROOT_TOLERANCE = 1e-8
 
 
 def _evaluate(function, architecture: Architecture, points) -> np.ndarray:
@@ -156,7 +158,7 @@ def _roots_of_gap(architecture: Architecture, zero_tolerance: float) -> list[flo
     roots = sorted(roots)
     unique: list[float] = []
     for root in roots:
-        if not unique or root - unique[-1] > 1e-8:
+        if not unique or root - unique[-1] > _ROOT_TOLERANCE:
             unique.append(root)
     return unique
 
@@ -231,13 +233,16 @@ def analyze_kernel(
             )
         ((rho_star, slope),) = inside
         alpha = max(1.0 - kappa0, slope, (1.0 - rho_star) / (2.0 - slope))
+    # Two roots may lie within the tolerance of ρ* (on either side of it): only the nearest is ρ*.
+    nearest = min(range(len(roots)), key=lambda i: abs(roots[i] - rho_star), default=None)
+    attracting = nearest is not None and abs(roots[nearest] - rho_star) <= _ROOT_TOLERANCE
     points = tuple(
         KernelFixedPoint(
-            root, slope, slope_stability(slope, slope_tolerance), abs(root - rho_star) <= 1e-8
+            root, slope, slope_stability(slope, slope_tolerance), attracting and i == nearest
         )
-        for root, slope in zip(roots, root_slopes, strict=True)
+        for i, (root, slope) in enumerate(zip(roots, root_slopes, strict=True))
     )
-    if not any(point.attracting for point in points):
+    if not attracting:
         raise RuntimeError(
             f"Theorem 1 case {case} puts ρ* at {rho_star}, but κ({rho_star}) = "
             f"{float(_evaluate(kernel_map, architecture, rho_star)[0])!r} is not ρ* within "

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxfp.kernels as jk
+from jaxfp.kernels import _theorem1
 
 # Bounds below this are float64 round-off territory and are not asserted (docs/theory.md).
 BOUND_FLOOR = 1e-10
@@ -74,6 +75,18 @@ def test_fixed_points_and_stability():
     )
     assert gelu.fixed_points[0].stability == "stable"
     assert gelu.fixed_points[1].stability == "unstable"
+
+
+@pytest.mark.parametrize("near", [(-7e-9, 4e-9), (-4e-9, 7e-9)])
+def test_only_the_root_nearest_rho_star_is_attracting(monkeypatch, near):
+    # Two roots within the root tolerance (1e-8) of ρ* = 0, on either side of it and more than
+    # 1e-8 apart (so root finding keeps both): only the nearer is ρ*.
+    roots = [-1.0, *near, 1.0]
+    monkeypatch.setattr(_theorem1, "_roots_of_gap", lambda architecture, tolerance: roots)
+    tanh = jk.analyze_kernel(jk.get_activation("tanh"))
+    nearest = min(near, key=abs)
+    assert tanh.rho_star == 0.0
+    assert [p.attracting for p in tanh.fixed_points] == [r == nearest for r in roots]
 
 
 def test_depth_to_indistinguishability():
