@@ -87,8 +87,9 @@ class KernelAnalysis(eqx.Module):
     (= E φ'² / C², computed directly); `case` (1–4); `rho_star`; `alpha` (Theorem 1's global
     rate); `fixed_points` (all fixed points on [−1, 1], a tuple of `KernelFixedPoint`, exactly
     one of them `attracting`: ρ*); `zero_tolerance`, `slope_tolerance` (the tolerances the exact
-    case was decided with). Properties: `normalization_constant` C of the activation and
-    `dkappa_rho_star` = κ'(ρ*) (the local rate, the attracting fixed point's `derivative`).
+    case was decided with); `normalization_constant` = C = sqrt(E φ(X)²) of the activation
+    (computed once, by `analyze_kernel`). Property: `dkappa_rho_star` = κ'(ρ*) (the local
+    rate, the attracting fixed point's `derivative`).
 
     Raises:
         ValueError: if not exactly one of `fixed_points` is `attracting`.
@@ -109,6 +110,7 @@ class KernelAnalysis(eqx.Module):
     fixed_points: tuple[KernelFixedPoint, ...]
     zero_tolerance: float
     slope_tolerance: float
+    normalization_constant: float
 
     def __check_init__(self):
         attracting = sum(point.attracting for point in self.fixed_points)
@@ -116,11 +118,6 @@ class KernelAnalysis(eqx.Module):
             raise ValueError(
                 f"`fixed_points` must hold exactly one attracting point (ρ*), got {attracting}."
             )
-
-    @property
-    def normalization_constant(self) -> float:
-        """C = sqrt(E φ(X)²) of the architecture's activation."""
-        return float(normalization_constant(self.architecture.activation))
 
     @property
     def dkappa_rho_star(self) -> float:
@@ -260,6 +257,7 @@ def analyze_kernel(
         fixed_points=points,
         zero_tolerance=zero_tolerance,
         slope_tolerance=slope_tolerance,
+        normalization_constant=float(normalization_constant(architecture.activation)),
     )
 
 

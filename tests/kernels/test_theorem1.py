@@ -89,6 +89,23 @@ def test_only_the_root_nearest_rho_star_is_attracting(monkeypatch, near):
     assert [p.attracting for p in tanh.fixed_points] == [r == nearest for r in roots]
 
 
+@pytest.mark.parametrize("name", ["gelu", "relu"])
+def test_normalization_constant_is_computed_once(monkeypatch, name):
+    activation = jk.get_activation(name)
+    expected = float(jk.normalization_constant(activation))
+    calls = []
+
+    def counted(argument):
+        calls.append(argument)
+        return jk.normalization_constant(argument)
+
+    monkeypatch.setattr(_theorem1, "normalization_constant", counted)
+    analysis = jk.analyze_kernel(activation)
+    values = [analysis.normalization_constant for _ in range(10)]
+    assert len(calls) == 1
+    assert values == [expected] * 10
+
+
 def test_depth_to_indistinguishability():
     sigmoid = jk.analyze_kernel(jk.get_activation("sigmoid"))
     epsilon = 1e-6
