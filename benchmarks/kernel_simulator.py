@@ -47,7 +47,7 @@ def agreement(name: str, normalization: str, width: int, depth: int, seeds: int)
     )
     jax.block_until_ready(result.cosine)
     seconds = time.perf_counter() - start
-    deviation = np.abs(np.asarray(result.cosine_mean() - result.mean_field))
+    deviation = np.abs(np.asarray(result.cosine_mean - result.mean_field))
     norms = np.asarray(result.squared_norm.mean(axis=0)).mean(axis=0)
     # Layers whose squared norm is finite and within a factor 2 of the mean field's 1.
     healthy = np.isfinite(norms) & (norms < 2.0) & (norms > 0.5)
@@ -62,7 +62,7 @@ def agreement(name: str, normalization: str, width: int, depth: int, seeds: int)
         "max_deviation": float(deviation[:, finite].max()),
         "max_deviation_first_10_layers": float(deviation[:, : min(11, depth + 1)].max()),
         "mean_deviation": float(deviation[:, finite].mean()),
-        "max_stderr": float(np.asarray(result.cosine_stderr())[:, finite].max()),
+        "max_stderr": float(np.asarray(result.cosine_stderr)[:, finite].max()),
         "squared_norm_at_layers_0_5_10_20_50": [
             float(norms[i]) for i in (0, 5, 10, 20, 50) if i <= depth
         ],

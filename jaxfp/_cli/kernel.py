@@ -272,8 +272,8 @@ def _run_simulation(namespace, architecture) -> int:
             weights=namespace.weights,
             progress=lambda done: bar.update(done - bar.n),
         )
-    cosine, stderr = np.asarray(result.cosine_mean()), np.asarray(result.cosine_stderr())
-    raw, mean_field = np.asarray(result.raw_mean()), np.asarray(result.mean_field)
+    cosine, stderr = np.asarray(result.cosine_mean), np.asarray(result.cosine_stderr)
+    raw, mean_field = np.asarray(result.raw_mean), np.asarray(result.mean_field)
     norms = np.asarray(result.squared_norm.mean(axis=0))
     if namespace.plot:
         plot_simulation(namespace.plot, architecture, result)
@@ -293,8 +293,8 @@ def _run_simulation(namespace, architecture) -> int:
                 "cosine_stderr": stderr,
                 "raw_mean": raw,
                 "squared_norm_mean": norms,
-                "max_deviation": result.max_deviation(),
-                "first_undefined_layer": result.first_undefined_layer(),
+                "max_deviation": result.max_deviation,
+                "first_undefined_layer": result.first_undefined_layer,
             }
         )
         return _undefined_layers(result)
@@ -318,7 +318,7 @@ def _run_simulation(namespace, architecture) -> int:
         print(format_table(rows, headers))
         print()
     print(
-        f"max |mean cosine - mean field| = {result.max_deviation():.4f} "
+        f"max |mean cosine - mean field| = {result.max_deviation:.4f} "
         f"(width {namespace.width}, {namespace.seeds} seeds; expect O(1/sqrt(width)))"
     )
     return _undefined_layers(result)
@@ -326,7 +326,7 @@ def _run_simulation(namespace, architecture) -> int:
 
 def _undefined_layers(result) -> int:
     """1, with one line on stderr, when the simulated cosine became undefined; else 0."""
-    layer = result.first_undefined_layer()
+    layer = result.first_undefined_layer
     if layer is None:
         return 0
     print(

@@ -50,7 +50,7 @@ def plot_simulation(path, architecture, result) -> None:
     plt = _figure()
     figure, axis = plt.subplots(figsize=(6, 4))
     layers = np.arange(result.mean_field.shape[-1])
-    mean, stderr = np.asarray(result.cosine_mean()), np.asarray(result.cosine_stderr())
+    mean, stderr = np.asarray(result.cosine_mean), np.asarray(result.cosine_stderr)
     for index, rho0 in enumerate(np.asarray(result.rho0)):
         line = axis.plot(layers, np.asarray(result.mean_field[index]), label=f"theory ρ_0={rho0:g}")
         axis.errorbar(layers, mean[index], yerr=stderr[index], fmt=".", color=line[0].get_color())

@@ -43,6 +43,9 @@ class SimulationResult(eqx.Module):
     - `squared_norm`: (‖h_x‖² + ‖h_y‖²) / (2d), same shape (1 in the mean field).
     - `mean_field`: ρ_ℓ = κ^ℓ(ρ_0), shape `(pairs, L + 1)`.
 
+    Read off as properties: `cosine_mean`, `cosine_stderr`, `raw_mean`, `raw_stderr`,
+    `max_deviation` and `first_undefined_layer`.
+
     Example:
         >>> import jax, jaxfp.kernels as jk
         >>> tanh = jk.get_activation("tanh")
@@ -58,29 +61,35 @@ class SimulationResult(eqx.Module):
     squared_norm: Float[Array, "seeds pairs layers"]
     mean_field: Float[Array, "pairs layers"]
 
+    @property
     def cosine_mean(self) -> Float[Array, "pairs layers"]:
         """Mean cosine similarity over seeds."""
         return jnp.mean(self.cosine, axis=0)
 
+    @property
     def cosine_stderr(self) -> Float[Array, "pairs layers"]:
         """Standard error of the mean cosine over seeds (0 with one seed)."""
         return _stderr(self.cosine)
 
+    @property
     def raw_mean(self) -> Float[Array, "pairs layers"]:
         """Mean raw similarity over seeds."""
         return jnp.mean(self.raw, axis=0)
 
+    @property
     def raw_stderr(self) -> Float[Array, "pairs layers"]:
         """Standard error of the mean raw similarity over seeds."""
         return _stderr(self.raw)
 
+    @property
     def max_deviation(self) -> float:
         """max over pairs and layers of |mean cosine − mean field|; NaN when some layer's cosine
         is undefined (see `first_undefined_layer`)."""
-        if self.first_undefined_layer() is not None:
+        if self.first_undefined_layer is not None:
             return math.nan
-        return float(jnp.max(jnp.abs(self.cosine_mean() - self.mean_field)))
+        return float(jnp.max(jnp.abs(self.cosine_mean - self.mean_field)))
 
+    @property
     def first_undefined_layer(self) -> int | None:
         """The first layer where some seed's cosine is not finite (a state vector underflowed
         to 0 or overflowed: deep networks without normalisation in float32), or None."""
@@ -228,7 +237,7 @@ def simulate_similarity(
         >>> arch = jk.Architecture(jk.get_activation("relu"), normalization="rms-post")
         >>> result = jk.simulate_similarity(arch, [0.2, 0.8], width=256, depth=5, num_seeds=2,
         ...                                 key=jax.random.key(1))
-        >>> result.max_deviation() < 0.1
+        >>> result.max_deviation < 0.1
         True
     """
     architecture = as_architecture(model)

@@ -25,12 +25,22 @@ def test_shapes_and_inputs(rms_relu):
     np.testing.assert_allclose(rms_relu.cosine[:, :, 0], [[0.0, 0.5, 0.9]] * 4, atol=1e-5)
     np.testing.assert_allclose(rms_relu.squared_norm, 1.0, atol=1e-4)  # RMSNorm after φ
     np.testing.assert_allclose(rms_relu.raw, rms_relu.cosine, atol=1e-4)
-    assert rms_relu.cosine_stderr().shape == (3, 7)
-    assert np.all(np.asarray(rms_relu.cosine_stderr()[:, 1:]) > 0)
+    assert rms_relu.cosine_stderr.shape == (3, 7)
+    assert np.all(np.asarray(rms_relu.cosine_stderr[:, 1:]) > 0)
+
+
+def test_read_offs_are_properties(rms_relu):
+    seeds = rms_relu.cosine.shape[0]
+    np.testing.assert_array_equal(rms_relu.cosine_mean, np.mean(rms_relu.cosine, axis=0))
+    np.testing.assert_array_equal(rms_relu.raw_mean, np.mean(rms_relu.raw, axis=0))
+    np.testing.assert_allclose(
+        rms_relu.raw_stderr, np.std(rms_relu.raw, axis=0, ddof=1) / np.sqrt(seeds), rtol=1e-6
+    )
+    assert rms_relu.first_undefined_layer is None
 
 
 def test_small_network_agrees_with_mean_field(rms_relu):
-    assert rms_relu.max_deviation() < SMALL_AGREEMENT
+    assert rms_relu.max_deviation < SMALL_AGREEMENT
 
 
 def test_residual_layer_norm_and_uniform_weights_run():
@@ -45,7 +55,7 @@ def test_residual_layer_norm_and_uniform_weights_run():
         weights="uniform",
     )
     assert np.all(np.isfinite(np.asarray(result.cosine)))
-    assert result.max_deviation() < 0.2
+    assert result.max_deviation < 0.2
 
 
 @pytest.mark.slow
@@ -54,7 +64,7 @@ def test_width_4096_depth_50_matches_mean_field():
     result = jk.simulate_similarity(
         architecture, [0.0, 0.5, 0.9], width=4096, depth=50, num_seeds=8, key=jax.random.key(0)
     )
-    assert result.max_deviation() < WIDE_AGREEMENT
+    assert result.max_deviation < WIDE_AGREEMENT
 
 
 def test_progress_hears_of_every_layer_once_per_run_not_per_seed():
@@ -77,10 +87,10 @@ def test_an_undefined_cosine_is_reported_not_hidden_in_the_deviation():
     result = jk.simulate_similarity(
         jk.get_activation("tanh"), [0.5], width=8, depth=3, num_seeds=2, key=jax.random.key(0)
     )
-    assert result.first_undefined_layer() is None and np.isfinite(result.max_deviation())
+    assert result.first_undefined_layer is None and np.isfinite(result.max_deviation)
     broken = eqx.tree_at(lambda r: r.cosine, result, result.cosine.at[1, 0, 2:].set(np.nan))
-    assert broken.first_undefined_layer() == 2
-    assert np.isnan(broken.max_deviation())
+    assert broken.first_undefined_layer == 2
+    assert np.isnan(broken.max_deviation)
 
 
 def test_cli_exits_one_with_a_line_when_the_cosine_becomes_undefined(monkeypatch, capsys):
