@@ -41,11 +41,13 @@ class CompleteCertificate(eqx.Module):
     - `undecided`: m `Box`es (leaves (m, d)) neither excluded nor proven; none when
       `complete`. They may hold fixed points that are not in `points`.
     - `undecided_too_small`: (m,) True for a box that reached the size limit `min_width`
-      (typically around a singular fixed point, where I − J_F is singular: a fold, a
-      bifurcation or a continuum), False for a box still pending when `max_boxes` ran out.
+      (around a singular fixed point, where I − J_F is singular: a fold, a bifurcation or a
+      continuum; or where J_F varies so fast that no box test decides), False for a box still
+      pending when `max_boxes` ran out (`num_undecided_too_small`, `num_undecided_pending`).
     - `boxes_processed`: how many boxes were examined; `max_boxes`, `min_width`: the limits.
 
-    `evidence` says in words what was proven, or what would finish the job; `locate(points,
+    `evidence` says in words what was proven, or what would finish the job (`hints`, one per
+    kind of undecided box); `locate(points,
     rtol=, atol=)` says which proven box holds each of some (for example enumerated) points,
     and which lie outside the searched box.
     """
@@ -68,6 +70,39 @@ class CompleteCertificate(eqx.Module):
         return int(self.points.shape[0])
 
     @property
+    def num_undecided_too_small(self) -> int:
+        """How many undecided boxes reached the size limit `min_width`."""
+        return int(np.sum(np.asarray(self.undecided_too_small)))
+
+    @property
+    def num_undecided_pending(self) -> int:
+        """How many undecided boxes were still pending when the budget `max_boxes` ran out."""
+        return int(self.undecided_too_small.shape[0]) - self.num_undecided_too_small
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        """What would finish the job, one hint per kind of undecided box (empty when
+        `complete`): raising `max_boxes` finishes pending boxes; it does not help boxes at the
+        size limit, which may hold a fixed point no box test can prove."""
+        hints = []
+        if self.num_undecided_pending:
+            hints.append(
+                f"{self.num_undecided_pending} box(es) still pending when the budget "
+                f"max_boxes={self.max_boxes} ran out: raise `max_boxes`"
+            )
+        if self.num_undecided_too_small:
+            hints.append(
+                f"{self.num_undecided_too_small} box(es) narrower than "
+                f"min_width={self.min_width:g} and still undecided: such a box may hold a fixed "
+                "point no box test can prove (I − J_F singular: a fold, a bifurcation or a "
+                "continuum; a fixed point on the searched box's boundary; or J_F varying by "
+                "orders of magnitude across the box); a smaller `min_width` helps only while "
+                "the boxes stay wider than rounding, raising `max_boxes` does not help, and "
+                "another enumeration method may prove the list"
+            )
+        return tuple(hints)
+
+    @property
     def evidence(self) -> str:
         """What the search proved, or why it is not complete and what would finish it."""
         found = (
@@ -79,22 +114,7 @@ class CompleteCertificate(eqx.Module):
                 f"{found}; every other box was excluded (0 ∉ X − F(X), or an empty "
                 "Krawczyk/image enclosure), so the searched box holds exactly these fixed points"
             )
-        small = int(np.sum(np.asarray(self.undecided_too_small)))
-        pending = int(self.undecided_too_small.shape[0]) - small
-        parts = []
-        if pending:
-            parts.append(
-                f"{pending} box(es) still pending when the budget max_boxes={self.max_boxes} "
-                "ran out (raise `max_boxes`)"
-            )
-        if small:
-            parts.append(
-                f"{small} box(es) narrower than min_width={self.min_width:g} and still "
-                "undecided (a singular fixed point, where I − J_F is singular, a fixed point on "
-                "the searched box's boundary, which no box test can prove, or a continuum; a "
-                "smaller `min_width` helps only if the fixed points are merely close together)"
-            )
-        return f"{found}; not complete: " + "; ".join(parts)
+        return f"{found}; not complete: " + "; ".join(self.hints)
 
     def locate(
         self, points: ArrayLike, *, rtol: ArrayLike = 0.0, atol: ArrayLike = 0.0

@@ -161,8 +161,9 @@ class Auto(AbstractEnumerationMethod):
         )
 
     def _bounded(self, net, methods, reason, run_options, began) -> FixedPoints:
-        """Branch and bound; when it finishes, its list is the answer (proved). When its budget
-        runs out, Starts too, and the list (both methods' points) is not claimed complete."""
+        """Branch and bound; when it finishes, its list is the answer (proved). When it leaves
+        boxes undecided (its budget ran out, or boxes reached the size limit), Starts too, and
+        the list (both methods' points) is not claimed complete."""
         bounded = methods[0].run(net)
         if bounded.proof is not None:
             return assemble_fixed_points(
@@ -186,7 +187,10 @@ class Auto(AbstractEnumerationMethod):
                 f"branch and bound proved {bounded.n_fixed_points} fixed point(s), the starts "
                 f"found {found.n_fixed_points} ({extra} not among branch and bound's)",
             ),
-            caveats=("not proven: the search's budget ran out", *found.evidence.caveats),
+            caveats=(
+                "not proven: branch and bound left boxes undecided",
+                *found.evidence.caveats,
+            ),
             hints=bounded.evidence.hints,
         )
         return assemble_fixed_points(

@@ -114,9 +114,9 @@ class BranchAndBound(AbstractEnumerationMethod):
             evidence = Evidence(
                 findings=(
                     f"branch and bound stopped after {certificate.boxes_processed} boxes with "
-                    f"{certificate.undecided.lower.shape[0]} boxes undecided",
+                    f"{certificate.undecided.lower.shape[0]} undecided",
                 ),
-                hints=("raise `max_boxes`",),
+                hints=certificate.hints,
             )
         # Each point is certified by its proven box (which holds it and no other fixed point).
         count = certificate.n_fixed_points
