@@ -67,7 +67,14 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
     return fn, y0, args
 
 
-@with_array_inputs
+def _check_adjoint_inputs(fn, solver, y0, args, *, adjoint=None, **options) -> None:
+    """The adjoint's own input check (`AbstractAdjoint.check_inputs`), before the jit."""
+    del solver, options
+    if isinstance(adjoint, AbstractAdjoint):
+        adjoint.check_inputs(fn, y0, args)
+
+
+@with_array_inputs(check_inputs=_check_adjoint_inputs)
 def fixed_point(
     fn: Callable,
     solver: AbstractFixedPointSolver,
@@ -132,6 +139,8 @@ def fixed_point(
 
     Raises:
         ValueError: at trace time, for structure, shape or option mistakes.
+        TypeError: for forward-mode differentiation (`jax.jvp`, `jax.jacfwd`) through
+            `UnrolledAdjoint`, which is reverse-mode only.
         EqxRuntimeError: with `throw=True`, carrying the result's message, when the solve
             fails.
 

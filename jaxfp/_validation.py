@@ -290,15 +290,19 @@ def check_linear_solver_tolerance(linear_solver, dtype, name: str) -> None:
         )
 
 
-def with_array_inputs(entry_point):
+def with_array_inputs(entry_point=None, *, check_inputs=None):
     """`equinox.filter_jit(entry_point)`, after converting its inputs once on the Python side.
 
     `entry_point(fn, solver, y0, args=None, **options)`: Python numbers in `y0` and `args`
     become arrays (`as_array_leaves`), so a new value reuses the compiled solve instead of
     recompiling, and Python ints or bools in `args` are traced like any array; NumPy integer
     options become Python ints (they would otherwise be traced), and `max_steps` is checked by
-    `check_count`.
+    `check_count`. `check_inputs(fn, solver, y0, args, **options)`, when given, runs next, on
+    the Python side, where the caller's tracers are still visible (inside the jit they are
+    not). Used as `@with_array_inputs` or `@with_array_inputs(check_inputs=...)`.
     """
+    if entry_point is None:
+        return ft.partial(with_array_inputs, check_inputs=check_inputs)
     jitted = eqx.filter_jit(entry_point)
 
     @ft.wraps(entry_point)
@@ -308,6 +312,9 @@ def with_array_inputs(entry_point):
                 options[name] = int(value)
         if "max_steps" in options:
             options["max_steps"] = check_count(options["max_steps"], "max_steps", maximum=MAX_STEPS)
-        return jitted(fn, solver, as_array_leaves(y0), as_array_leaves(args), **options)
+        y0, args = as_array_leaves(y0), as_array_leaves(args)
+        if check_inputs is not None:
+            check_inputs(fn, solver, y0, args, **options)
+        return jitted(fn, solver, y0, args, **options)
 
     return wrapper

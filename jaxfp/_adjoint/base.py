@@ -48,3 +48,9 @@ class AbstractAdjoint(eqx.Module):
         """Run `forward(fn, y0, args, while_loop=...)`; return its Solution with a
         differentiable `value`, solving any backward problem under `forward`'s failure policy
         (`forward.throw`, `forward.best_effort`)."""
+
+    def check_inputs(self, fn: Callable, y0: Any, args: Any) -> None:
+        """Raise, before anything is traced, for inputs this strategy cannot differentiate
+        (`jaxfp.fixed_point` calls it on the Python side, where the caller's tracers are
+        visible). The default accepts every input."""
+        del fn, y0, args

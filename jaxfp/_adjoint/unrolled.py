@@ -6,6 +6,8 @@ from typing import Any
 
 import equinox as eqx
 import equinox.internal as eqxi
+import jax
+from jax.interpreters import ad
 
 from .._solution import Solution
 from .._validation import check_count
@@ -27,6 +29,11 @@ class UnrolledAdjoint(AbstractAdjoint):
 
     Raises:
         ValueError: if `checkpoints` is not a positive int or `None`.
+        TypeError: from `jaxfp.fixed_point`, before anything is traced, when it is called
+            under forward mode (`jax.jvp`, `jax.jacfwd`) with a tangent in `y0`, `args`, `fn`'s
+            fields or the variables `fn` closes over. (Forward mode applied outside a `jit`
+            that calls `fixed_point` cannot be seen there; JAX then raises its own "can't apply
+            forward-mode autodiff (jvp) to a custom_vjp function".)
 
     Example:
         >>> import jax, jaxfp
@@ -44,6 +51,15 @@ class UnrolledAdjoint(AbstractAdjoint):
         default=None,
         converter=ft.partial(check_count, name="checkpoints", allow_none=True),
     )
+
+    def check_inputs(self, fn: Callable, y0: Any, args: Any) -> None:
+        closure = [cell.cell_contents for cell in getattr(fn, "__closure__", None) or ()]
+        if any(isinstance(leaf, ad.JVPTracer) for leaf in jax.tree.leaves((fn, closure, y0, args))):
+            raise TypeError(
+                "UnrolledAdjoint differentiates in reverse mode only (jax.grad, jax.vjp, "
+                "jax.jacrev): its loop is a checkpointed custom_vjp. For forward mode (jax.jvp, "
+                "jax.jacfwd) use jaxfp.ImplicitAdjoint(), which supports both modes."
+            )
 
     def apply(self, forward: ForwardSolve, fn: Callable, y0: Any, args: Any) -> Solution:
         while_loop = ft.partial(eqxi.while_loop, kind="checkpointed", checkpoints=self.checkpoints)
