@@ -86,9 +86,9 @@ def run_jaxfp(net):
     seconds = time.perf_counter() - start
     return {
         "end_to_end_s": seconds,
-        "compile_s": paths.compile_seconds,
-        "tracking_s": paths.tracking_seconds,
-        "paths_per_s_tracking": paths.num_paths / paths.tracking_seconds,
+        "compile_s": paths.compile_time_s,
+        "tracking_s": paths.tracking_time_s,
+        "paths_per_s_tracking": paths.num_paths / paths.tracking_time_s,
         "counts_finite_infinity_singular_failed": list(paths.counts),
         "accounted": bool(paths.accounted),
         "real": int(paths.real_solutions.shape[0]),
@@ -145,10 +145,10 @@ def run_split(dim: int, count: int, rounds: int) -> dict:
             np.allclose(one["points"], merged["points"], atol=1e-12, rtol=0)
         )
     summaries = [json.loads((folder / f"{name}.json").read_text()) for name in ("one", "all")]
-    inside = {"one_process": [summaries[0][f"{n}_seconds"] for n in ("compile", "tracking")]}
+    inside = {"one_process": [summaries[0][f"{n}_time_s"] for n in ("compile", "tracking")]}
     for index in range(count):  # the last round's parts: (compile, tracking) seconds inside
         tracked = load_part(folder / f"part{index}.npz").result[0]
-        inside[f"part{index}"] = [tracked.compile_seconds, tracked.tracking_seconds]
+        inside[f"part{index}"] = [tracked.compile_time_s, tracked.tracking_time_s]
     shutil.rmtree(folder)
     medians = {name: statistics.median(values) for name, values in times.items()}
     return {

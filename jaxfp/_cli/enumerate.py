@@ -289,7 +289,7 @@ def run(namespace: argparse.Namespace) -> int:
         "dim": net.dim,
         **shown.summary,
         **extra_fields,
-        "seconds": time.perf_counter() - started,
+        "wall_time_s": time.perf_counter() - started,
     }
     summary.setdefault("devices", len(jax.local_devices()))
     if write_outputs(summary, {**shown.arrays, **extra_arrays}, namespace):

@@ -112,7 +112,14 @@ def run(namespace: argparse.Namespace) -> int:
         result = train_digits_deq(config, data=data, on_step=on_step)
     if namespace.history and not quiet:
         rows = [
-            [r.epoch, r.train_loss, r.test_accuracy, r.forward_steps, r.backward_steps, r.elapsed]
+            [
+                r.epoch,
+                r.train_loss,
+                r.test_accuracy,
+                r.forward_steps,
+                r.backward_steps,
+                r.elapsed_time_s,
+            ]
             for r in result.history
         ]
         headers = ["epoch", "train loss", "test acc", "fwd steps", "bwd steps", "time (s)"]

@@ -14,7 +14,7 @@ contradict it. `diagnostics` optionally maps field names of `FixedPoints` (`resi
 `spectral_radius`, `stability`, `min_singular_value`, `determinant_sign`, `certified`,
 `certificate_margin`) to per-candidate arrays a method already computed exactly; those are taken
 at each group's representative instead of being recomputed. `began` is the `time.perf_counter()`
-of the call's start (for `seconds`).
+of the call's start (for `wall_time_s`).
 """
 
 import dataclasses
@@ -150,5 +150,5 @@ def assemble_fixed_points(
         index=check,
         method=method,
         stats=stats,
-        seconds=time.perf_counter() - began,
+        wall_time_s=time.perf_counter() - began,
     )

@@ -127,7 +127,7 @@ class FixedPoints(PointRows, IndexCheckFields):
     - `method`: the method that ran (for `Auto`, e.g. "auto: starts + branch-and-bound").
     - `stats`: the method's own statistics (`StartsStats`, `ExactRegionsStats`,
       `BranchAndBoundStats`, `AutoStats`, ...), each with a `summary()`.
-    - `seconds`: wall time of the whole call.
+    - `wall_time_s`: wall time of the whole call, in seconds.
     """
 
     residuals: np.ndarray
@@ -137,7 +137,7 @@ class FixedPoints(PointRows, IndexCheckFields):
     index: IndexCheck
     method: str
     stats: object
-    seconds: float
+    wall_time_s: float
 
     def summary(self) -> dict:
         """The run in numbers and words (what `jaxfp enumerate --json` prints)."""
@@ -153,7 +153,7 @@ class FixedPoints(PointRows, IndexCheckFields):
             "index_sum": self.index_sum,
             "expected_degree": self.expected_degree,
             "index_consistent": self.index_consistent,
-            "seconds": self.seconds,
+            "wall_time_s": self.wall_time_s,
             "stats": stats,
         }
 

@@ -118,6 +118,6 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
         orthant_fraction_interval=interval,
         index=check,
         certification=certify,
-        seconds=time.perf_counter() - began,
+        wall_time_s=time.perf_counter() - began,
         devices=len(plan.devices),
     )

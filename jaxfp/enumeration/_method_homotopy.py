@@ -37,8 +37,8 @@ class HomotopyStats(eqx.Module):
             "n_complex_solutions": int(paths.finite_solutions.shape[0]),
             "n_real_solutions": int(paths.real_solutions.shape[0]),
             "n_singular_real": int(paths.singular_real.shape[0]),
-            "compile_seconds": paths.compile_seconds,
-            "tracking_seconds": paths.tracking_seconds,
+            "compile_time_s": paths.compile_time_s,
+            "tracking_time_s": paths.tracking_time_s,
         }
 
 

@@ -40,6 +40,13 @@ from ._method_starts import Starts
 
 _FORMAT = "jaxfp-enumeration-part/2"
 _META = "__part__"
+# The durations a part file of an earlier build holds under their old names (round 10 renamed
+# them): the file still loads.
+_OLD_NUMBER_NAMES = {
+    "seconds": "wall_time_s",
+    "compile_seconds": "compile_time_s",
+    "tracking_seconds": "tracking_time_s",
+}
 # Each method that splits: its method class and its side of a split run.
 _METHODS = {
     _parts_starts.NAME: (Starts, _parts_starts),
@@ -202,7 +209,7 @@ def load_part(path) -> EnumerationPart:
         assert meta["format"] == _FORMAT
         index, count, options = int(meta["index"]), int(meta["count"]), meta["options"]
         side = _METHODS[meta["method"]][1]
-        result = side.load(arrays, meta["numbers"], index, count, options)
+        result = side.load(arrays, _current_names(meta["numbers"]), index, count, options)
     except FileNotFoundError:
         raise ValueError(f"part file {str(path)!r} does not exist.") from None
     except Exception as error:  # any failure to read means: not a usable part file
@@ -211,6 +218,12 @@ def load_part(path) -> EnumerationPart:
             "); write it again with `jaxfp enumerate ... --part I/N --out FILE.npz`."
         ) from None
     return EnumerationPart(result, meta["method"], index, count, meta["network"], options)
+
+
+def _current_names(numbers: dict) -> dict:
+    """A part file's numbers under this build's names (an earlier build wrote the durations as
+    `seconds`, `compile_seconds`, `tracking_seconds`)."""
+    return {_OLD_NUMBER_NAMES.get(name, name): value for name, value in numbers.items()}
 
 
 def _check_parts(parts: Sequence[EnumerationPart]) -> None:

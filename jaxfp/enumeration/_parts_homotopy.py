@@ -74,8 +74,8 @@ def arrays(result) -> tuple[dict, dict]:
         "begin": tracked.begin,
         "end": tracked.end,
         "num_paths": tracked.num_paths,
-        "compile_seconds": tracked.compile_seconds,
-        "tracking_seconds": tracked.tracking_seconds,
+        "compile_time_s": tracked.compile_time_s,
+        "tracking_time_s": tracked.tracking_time_s,
         "coefficients": [float(value) for value in network["coefficients"]],
         "form": network["form"],
         "name": network["name"],
@@ -90,8 +90,8 @@ def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
         end=int(numbers["end"]),
         num_paths=int(numbers["num_paths"]),
         **{name: saved[name] for name in _RANGE},
-        compile_seconds=float(numbers["compile_seconds"]),
-        tracking_seconds=float(numbers["tracking_seconds"]),
+        compile_time_s=float(numbers["compile_time_s"]),
+        tracking_time_s=float(numbers["tracking_time_s"]),
     )
     network = {
         "W": saved["network_W"],
@@ -148,8 +148,8 @@ def partial(part) -> FixedPoints:
             num_paths=tracked.end - tracked.begin,
             degree=len(network["coefficients"]) - 1,
             retried=0,
-            compile_seconds=tracked.compile_seconds,
-            tracking_seconds=tracked.tracking_seconds,
+            compile_time_s=tracked.compile_time_s,
+            tracking_time_s=tracked.tracking_time_s,
             accounted=False,
         )
         note = (

@@ -51,7 +51,7 @@ def arrays(result: IterativeFixedPoints) -> tuple[dict, dict]:
     saved = {name: np.asarray(getattr(result, name)) for name in _PER_POINT + _PER_START}
     saved["reached_by"], saved["newton_hits"] = result.reached_by, result.newton_hits
     saved["orthants"] = result.orthants
-    return saved, {"seconds": result.seconds, "devices": result.devices}
+    return saved, {"wall_time_s": result.wall_time_s, "devices": result.devices}
 
 
 def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
@@ -76,7 +76,7 @@ def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
             f"partial: part {index} of {count}; merge the parts"
         ),
         certification=bool(options["certification"]),
-        seconds=float(numbers["seconds"]),
+        wall_time_s=float(numbers["wall_time_s"]),
         devices=int(numbers["devices"]),
     )
 
@@ -157,7 +157,7 @@ def merge(parts) -> FixedPoints:
             check.decided(), words=f"{check.words} (merged from {count} parts)"
         ),
         certification=results[0].certification,
-        seconds=max(result.seconds for result in results),
+        wall_time_s=max(result.wall_time_s for result in results),
         devices=sum(result.devices for result in results),
     )
     finding = f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts"
@@ -176,5 +176,5 @@ def _fixed_points(run: IterativeFixedPoints, evidence: Evidence, check) -> Fixed
         index=check,
         method=NAME,
         stats=StartsStats(run),
-        seconds=run.seconds,
+        wall_time_s=run.wall_time_s,
     )

@@ -70,7 +70,7 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     `orthant_fraction_interval` (95% Wilson interval; exact when not sampled), `index` (the index
     sum against the degree, an `IndexCheck`: a consistency check, never a proof; read as
     `index_sum`, `expected_degree` (`None` when unknown), `index_consistent` (a bool) and
-    `index_check` (in words)), `seconds`, `devices`, `method` (`"iterative"`).
+    `index_check` (in words)), `wall_time_s`, `devices`, `method` (`"iterative"`).
     """
 
     sign_patterns: np.ndarray
@@ -92,7 +92,7 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     orthant_fraction_interval: tuple[float, float]
     index: IndexCheck
     certification: bool
-    seconds: float
+    wall_time_s: float
     devices: int
     method: str = "iterative"
 
@@ -133,7 +133,7 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
             "orthant_fraction": self.orthant_fraction,
             "orthant_fraction_interval": list(self.orthant_fraction_interval),
             "start_outcomes": self.outcome_counts(),
-            "seconds": self.seconds,
+            "wall_time_s": self.wall_time_s,
             "devices": self.devices,
         }
 

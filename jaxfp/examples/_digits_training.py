@@ -149,7 +149,7 @@ class EpochRecord:
     forward_steps: float
     backward_steps: float
     inexact_fraction: float
-    elapsed: float
+    elapsed_time_s: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -356,7 +356,7 @@ def train_digits_deq(
             forward_steps=means["forward_steps"],
             backward_steps=means["backward_steps"],
             inexact_fraction=means["inexact_fraction"],
-            elapsed=time.perf_counter() - start,
+            elapsed_time_s=time.perf_counter() - start,
         )
         history.append(record)
         if on_epoch is not None:

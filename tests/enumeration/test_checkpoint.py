@@ -189,7 +189,7 @@ def test_finished_enumeration_reads_back_read_only_and_equals_the_run(tmp_path, 
     again = _enumerate(checkpoint=tmp_path, resume=True, callback=lambda *a: solved.append(a))
     assert solved == []  # nothing recomputed
     for field in dataclasses.fields(first):
-        if field.name != "seconds":
+        if field.name != "wall_time_s":
             a, b = getattr(first, field.name), getattr(again, field.name)
             if isinstance(a, np.ndarray):
                 np.testing.assert_array_equal(a, b, err_msg=field.name)

@@ -32,7 +32,7 @@ def test_hardtanh_identity_json(capsys):
     assert summary["complete"] is True
     assert summary["n_regions_solved"] + summary["n_regions_pruned"] == 27
     assert summary["upper_bound"] == 27
-    assert summary["devices"] >= 1 and summary["seconds"] > 0
+    assert summary["devices"] >= 1 and summary["wall_time_s"] > 0
 
 
 def test_weights_from_files_with_out(tmp_path, capsys):

@@ -20,7 +20,7 @@ REQUIRED_KEYS = {
     "expected_degree",
     "complete",
     "n_starts",
-    "seconds",
+    "wall_time_s",
     "devices",
     "method",
 }

@@ -28,7 +28,7 @@ def _run(**kwargs):
 
 def _assert_same(first, second):
     for field in dataclasses.fields(first):
-        if field.name == "seconds":
+        if field.name == "wall_time_s":
             continue
         a, b = getattr(first, field.name), getattr(second, field.name)
         if isinstance(a, np.ndarray):

@@ -16,6 +16,7 @@ def test_train_deq_writes_json(capsys):
     assert report["wall_time_s"] > 0 and report["mean_forward_steps"] > 0
     assert report["mean_backward_steps"] == -1  # only implicit adjoints have backward solves
     assert len(report["history"]) == 1 and report["config"]["adjoint"] == "one-step"
+    assert report["history"][0]["elapsed_time_s"] > 0 and "elapsed" not in report["history"][0]
 
 
 def test_train_deq_conv_model_uses_its_defaults(capsys):

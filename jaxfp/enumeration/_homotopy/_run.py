@@ -53,8 +53,8 @@ class HomotopyPaths(eqx.Module):
     `singular_real` (s, d) float64 (real points of singular ends, not certified: isolated
     multiple solutions or points of a solution curve), `finite_solutions` (m, d) complex128 (all
     finite nonsingular ends), `counts` per end kind in `END_NAMES` order, `num_paths` = k^d,
-    `degree` k, `retried` (paths re-tracked), `compile_seconds` (compiling the tracker in
-    this call; 0 when an earlier call compiled it), `tracking_seconds` (its runs), and
+    `degree` k, `retried` (paths re-tracked), `compile_time_s` (compiling the tracker in
+    this call; 0 when an earlier call compiled it), `tracking_time_s` (its runs), and
     `accounted`: True only when finite nonsingular (distinct) + at infinity = k^d.
     """
 
@@ -65,8 +65,8 @@ class HomotopyPaths(eqx.Module):
     num_paths: int
     degree: int
     retried: int
-    compile_seconds: float
-    tracking_seconds: float
+    compile_time_s: float
+    tracking_time_s: float
     accounted: bool
 
 
@@ -139,8 +139,8 @@ class TrackedRange(eqx.Module):
     kind: np.ndarray
     finite_index: np.ndarray
     finite_point: np.ndarray
-    compile_seconds: float
-    tracking_seconds: float
+    compile_time_s: float
+    tracking_time_s: float
 
 
 class _Tracker:
@@ -221,8 +221,8 @@ class _Tracker:
             kind=kind,
             finite_index=np.concatenate(finite_index),
             finite_point=np.concatenate(finite_point),
-            compile_seconds=self.timing["compile"],
-            tracking_seconds=self.timing["tracking"],
+            compile_time_s=self.timing["compile"],
+            tracking_time_s=self.timing["tracking"],
         )
 
     def finish(self, ranges: list[TrackedRange], max_retries: int, spent=(0.0, 0.0)):
@@ -258,8 +258,8 @@ class _Tracker:
             num_paths=self.num_paths,
             degree=self.degree,
             retried=retried,
-            compile_seconds=self.timing["compile"] + spent[0],
-            tracking_seconds=self.timing["tracking"] + spent[1],
+            compile_time_s=self.timing["compile"] + spent[0],
+            tracking_time_s=self.timing["tracking"] + spent[1],
             accounted=counts[FINITE] + counts[AT_INFINITY] == self.num_paths,
         )
 
@@ -368,7 +368,7 @@ def finish_paths(net: LoopedNet, ranges: list[TrackedRange], **options) -> Homot
         raise ValueError(
             f"the path ranges {bounds[1:]} do not cover the {tracker.num_paths} paths once."
         )
-    spent = tuple(sum(getattr(t, f"{name}_seconds") for t in ranges) for name in _TIMES)
+    spent = tuple(sum(getattr(t, f"{name}_time_s") for t in ranges) for name in _TIMES)
     return tracker.finish(list(ranges), options["max_retries"], spent)
 
 
