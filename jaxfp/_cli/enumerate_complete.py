@@ -79,13 +79,27 @@ def _describe(lower: np.ndarray, upper: np.ndarray, source: str) -> tuple[list, 
     return box, f"{text} ({source})"
 
 
+def _max_enclosure_distance(result, points: np.ndarray, index: np.ndarray) -> float | None:
+    """The largest max-norm distance of `points` from the enclosures `index` of `result` (a
+    `CompleteCertificate`), or None when there are no points."""
+    if not len(points):
+        return None
+    lower = np.asarray(result.enclosures.lower)[index]
+    upper = np.asarray(result.enclosures.upper)[index]
+    return float(np.max(np.maximum(np.maximum(lower - points, points - upper), 0.0)))
+
+
 def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     """Check the enumerated list `found` (a `FixedPoints`) against a branch-and-bound search.
 
     Runs `jaxfp.enumeration.BranchAndBound` over the a-priori box (`box=None`) or `[LO, HI]^d`
-    and matches `found`'s points to its proven boxes one to one. Returns the summary fields
-    (`certified_complete`, `complete_box`, `n_certified_boxes`, `search_finished`,
-    `n_enumerated_in_box`, `n_enumerated_outside_box`), the sentence for the evidence line, the
+    and matches `found`'s points to its proven boxes one to one. A proven box holds exactly one
+    fixed point but may be wide, so a match proves the count, not the listed point's accuracy:
+    `max_enclosure_distance` is the largest max-norm distance of a matched point from its fixed
+    point's tight enclosure (0 when every listed point lies inside it; None with no match).
+    Returns the summary fields (`certified_complete`, `complete_box`, `n_certified_boxes`,
+    `search_finished`, `n_enumerated_in_box`, `n_enumerated_outside_box`,
+    `max_enclosure_distance`), the sentence for the evidence line, the
     arrays for `--out` (the proven boxes), and the search's `Proof` of completeness when the list
     is certified complete over the a-priori box (None otherwise: a user box proves that box only).
     """
@@ -110,6 +124,7 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     outside = int(np.sum(~inside))
     matched = np.asarray(result.locate(in_box, rtol=_MATCH_TOLERANCE, atol=_MATCH_TOLERANCE))
     n_boxes = result.n_fixed_points
+    distance = _max_enclosure_distance(result, in_box[matched >= 0], matched[matched >= 0])
     finished = bool(result.complete)
     n_unmatched = int(np.sum(matched < 0))
     n_missed = n_boxes - len(np.unique(matched[matched >= 0]))
@@ -121,7 +136,9 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     if not finished:
         verdict = (
             f"search stopped after {result.boxes_processed} boxes with "
-            f"{result.undecided.lower.shape[0]} undecided, so not certified complete"
+            f"{result.undecided.lower.shape[0]} undecided, so not certified complete ("
+            + "; ".join(result.hints)
+            + ")"
         )
     elif certified:
         verdict = (
@@ -147,6 +164,13 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
         )
     elif outside and not (finished and one_to_one):
         verdict += f"; {outside} enumerated point(s) lie outside it, so they are not fixed points"
+    if distance == 0.0:
+        verdict += "; every matched point lies inside its proven fixed point's enclosure"
+    elif distance is not None:
+        verdict += (
+            f"; every matched point lies within {distance:.1e} (max norm) of its proven fixed "
+            "point's enclosure (the boxes prove the count, not the listed points' accuracy)"
+        )
     fields = {
         "n_enumerated_outside_box": outside,
         "certified_complete": certified,
@@ -154,6 +178,7 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
         "n_certified_boxes": n_boxes,
         "search_finished": finished,
         "n_enumerated_in_box": int(len(in_box)),
+        "max_enclosure_distance": distance,
     }
     arrays = {
         "complete_boxes_lower": np.asarray(result.boxes.lower),

@@ -138,3 +138,40 @@ def test_a_listed_point_outside_the_a_priori_box_blocks_certification():
         assert fields["certified_complete"] is certified and (proof is not None) is certified
         assert fields["n_enumerated_outside_box"] == len(extra)
     assert "1 enumerated point(s) lie outside it, and it holds every fixed point" in evidence
+
+
+def test_the_listed_points_distance_from_the_proven_enclosures():
+    # A proven box holds one fixed point but may be wide: a listed point off the fixed point
+    # still matches its box, and the distance from the tight enclosure says how far off it is.
+    net = jaxfp.looped.tanh_identity_network(1, 2.0)
+    certificate = jaxfp.certify.certify_complete(net)
+    proved = np.asarray(certificate.points)
+    fields, evidence, _, _ = check_against_branch_and_bound(
+        net, None, SimpleNamespace(points=proved)
+    )
+    assert fields["max_enclosure_distance"] == 0.0
+    assert "every matched point lies inside its proven fixed point's enclosure" in evidence
+    # Each box's midpoint: inside the box (so matched), off the fixed point unless centred.
+    middles = np.asarray(certificate.boxes.midpoint)
+    low, high = np.asarray(certificate.enclosures.lower), np.asarray(certificate.enclosures.upper)
+    expected = np.max(np.maximum(np.maximum(low - middles, middles - high), 0.0))
+    assert expected > 1e-3
+    fields, evidence, _, _ = check_against_branch_and_bound(
+        net, None, SimpleNamespace(points=middles)
+    )
+    assert fields["certified_complete"] is True  # the count is proven
+    assert fields["max_enclosure_distance"] == pytest.approx(expected, rel=1e-12)
+    assert "the boxes prove the count, not the listed points' accuracy" in evidence
+    fields, _, _, _ = check_against_branch_and_bound(net, None, SimpleNamespace(points=proved[:0]))
+    assert fields["max_enclosure_distance"] is None
+
+
+def test_an_unfinished_search_says_what_would_finish_it(capsys):
+    # tanh(1e30·x) = x: the box around 0 reaches the size limit, which a budget does not fix.
+    net = jaxfp.looped.LoopedNet(np.array([[1e30]]), np.zeros(1), jaxfp.looped.Tanh())
+    proved = np.array([[-1.0], [0.0], [1.0]])
+    fields, evidence, _, _ = check_against_branch_and_bound(
+        net, None, SimpleNamespace(points=proved)
+    )
+    assert fields["search_finished"] is False and fields["certified_complete"] is False
+    assert "not certified complete (" in evidence and "min_width" in evidence
