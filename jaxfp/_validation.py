@@ -7,6 +7,8 @@ anything is traced or compiled:
 - tolerances (`check_tolerances`): finite, ≥ 0, not both 0;
 - integer options (`check_count`): Python or NumPy integers (not bools), at most
   `MAX_COUNT` so a step counter never overflows 32 bits; the part of a split run (`check_part`);
+- switches (`check_bool`): True or False (Python or NumPy bools), optionally None; callbacks
+  (`check_callable`): a callable or None;
 - Python numbers in `y0` and `args` become arrays once, before the jit boundary
   (`as_array_leaves`), so repeated calls with new values reuse one compilation;
 - the solvers' own dtype rules: residual norms are real (`residual_dtype`), the small dense
@@ -150,6 +152,48 @@ def check_count(
     if value > maximum:
         raise ValueError(f"`{name}` must be at most {maximum}, got {value!r}.")
     return int(value)
+
+
+def check_bool(value, name: str, *, allow_none: bool = False) -> bool | None:
+    """`value` as a Python bool when it is True or False (Python or NumPy); `None` only with
+    `allow_none`. A string such as `"no"` or a number is refused: it would read as a switch
+    that is on.
+
+    Raises:
+        ValueError: naming `name`, for anything else.
+
+    Example:
+        >>> check_bool(np.True_, "certify")
+        True
+        >>> check_bool("no", "certify")
+        Traceback (most recent call last):
+        ...
+        ValueError: `certify` must be True or False, got 'no'.
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        kind = "True, False or None" if allow_none else "True or False"
+        raise ValueError(f"`{name}` must be {kind}, got {value!r}.")
+    return bool(value)
+
+
+def check_callable(value, name: str) -> None:
+    """Refuse a `value` that is neither callable nor None (a progress callback, checked before
+    the work whose end would first call it).
+
+    Raises:
+        ValueError: naming `name`.
+
+    Example:
+        >>> check_callable(print, "progress")
+        >>> check_callable(3, "progress")
+        Traceback (most recent call last):
+        ...
+        ValueError: `progress` must be a callable or None, got 3.
+    """
+    if value is not None and not callable(value):
+        raise ValueError(f"`{name}` must be a callable or None, got {value!r}.")
 
 
 def check_part(part) -> tuple[int, int]:

@@ -114,7 +114,10 @@ def register(subparsers) -> None:
         replaced="the progress bar and the tables",
     )
     parser.add_argument(
-        "--show", type=int, default=20, help="fixed points listed in the table (0: none)"
+        "--show",
+        type=int_at_least(0),
+        default=20,
+        help="fixed points listed in the table (0: none)",
     )
 
 

@@ -12,7 +12,7 @@ import math
 import jax
 import numpy as np
 
-from ._checks import fill_defaults
+from ._checks import fill_defaults, int_at_least
 from ._errors import UserInputError
 from .enumerate_complete import add_complete_arguments
 from .merge import add_part_argument
@@ -61,7 +61,7 @@ def add_starts_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--start-seed",
-        type=int,
+        type=int_at_least(0),
         help="seed of the orthant sample and the extra starts "
         f"(default: {STARTS_DEFAULTS['start_seed']})",
     )

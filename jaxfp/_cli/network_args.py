@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import looped
-from ._checks import finite_float
+from ._checks import check_memory, finite_float
 from ._errors import UserInputError
 
 _FORMS = ("sigma-affine", "affine-sigma")
@@ -180,6 +180,8 @@ def _built_in(namespace) -> looped.LoopedNet:
         raise UserInputError(
             f"--net {namespace.net} needs --dim D with D >= 1, got {namespace.dim}."
         )
+    # W alone is a (d, d) float64 matrix.
+    check_memory(8.0 * namespace.dim**2, f"--dim {namespace.dim}", "use a smaller --dim")
     builder, default_gain, _ = NETWORKS[namespace.net]
     if namespace.gain is not None and namespace.net not in _TAKES_GAIN:
         raise UserInputError(

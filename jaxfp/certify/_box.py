@@ -15,6 +15,7 @@ from ..looped._rounding import (
     as_float,
     interval_matmul,
     point_matmul,
+    real_array,
     round_down,
     round_up,
     subtract,
@@ -31,7 +32,7 @@ def check_box(net: LoopedNet, lower, upper) -> Box:
     concrete)."""
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
-    lower, upper = as_float(lower), as_float(upper)
+    lower, upper = real_array(lower, "lower"), real_array(upper, "upper")
     for argument, value in (("lower", lower), ("upper", upper)):
         if value.shape != (net.dim,):
             raise ValueError(
@@ -47,11 +48,27 @@ def check_box(net: LoopedNet, lower, upper) -> Box:
     return Box(lower, upper)
 
 
-def check_radii(weight_radius, bias_radius) -> None:
+def check_method(method) -> None:
+    """Refuse a certificate `method` other than "auto", "contraction" and "krawczyk"."""
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}.")
+
+
+def check_radii(weight_radius, bias_radius, dim: int) -> None:
+    """Check the parameter radii E (a scalar or (d, d)) and e (a scalar or (d,)) of a net of
+    dimension `dim`: real, of those shapes, finite and ≥ 0 (values when concrete)."""
+    shapes = {"weight_radius": ((), (dim, dim)), "bias_radius": ((), (dim,))}
     for argument, value in (("weight_radius", weight_radius), ("bias_radius", bias_radius)):
-        if value is None or isinstance(value, jax.core.Tracer):
+        if value is None:
             continue
-        array = np.asarray(value)
+        array = real_array(value, argument)
+        if array.shape not in shapes[argument]:
+            raise ValueError(
+                f"`{argument}` must be a scalar or have shape {shapes[argument][1]}, got "
+                f"{array.shape}."
+            )
+        if isinstance(array, jax.core.Tracer):
+            continue
         if not (np.all(np.isfinite(array)) and np.all(array >= 0)):
             raise ValueError(f"`{argument}` must be finite and ≥ 0, got {value!r}.")
 
@@ -95,7 +112,8 @@ def robustness_margin(
         A scalar array δ.
 
     Raises:
-        ValueError: on a box of the wrong shape, non-finite or reversed bounds, or negative radii.
+        ValueError: on a box of the wrong shape, non-real, non-finite or reversed bounds, or
+            radii that are negative or of the wrong shape.
 
     Example:
         >>> import jax
@@ -108,7 +126,7 @@ def robustness_margin(
         0.1513
     """
     box = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius)
+    check_radii(weight_radius, bias_radius, net.dim)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     return _margin(net, box, weight_radius, bias_radius)
 
@@ -231,8 +249,9 @@ def certify_box(
         A `jaxfp.certify.Certificate`.
 
     Raises:
-        ValueError: on a box of the wrong shape, non-finite or reversed bounds (when concrete),
-            negative radii, an unknown `method`, or a `net` that is not a `LoopedNet`.
+        ValueError: on a box of the wrong shape, non-real, non-finite or reversed bounds (when
+            concrete), radii that are negative or of the wrong shape, an unknown `method`, or a
+            `net` that is not a `LoopedNet`.
 
     Example:
         >>> import jax
@@ -243,10 +262,9 @@ def certify_box(
         >>> bool(cert.certified), round(float(cert.contraction_bound), 4)
         (True, 0.9495)
     """
-    if method not in _METHODS:
-        raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}.")
+    check_method(method)
     box = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius)
+    check_radii(weight_radius, bias_radius, net.dim)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     return certify_box_unchecked(net, box, method, weight_radius, bias_radius)
 

@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._exported import exported_jit
 from .._numerics.diagnostics import _bucket
+from .._validation import check_count, check_real
 from ..looped import LoopedNet
 from ._a_priori import a_priori_box
 from ._box import check_box, check_radii, radii_as_arrays
@@ -255,18 +256,18 @@ def certify_complete(
     """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
-    for argument, value in (("max_boxes", max_boxes), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"`{argument}` must be a positive integer, got {value!r}.")
-    if not (math.isfinite(min_width) and min_width > 0):
-        raise ValueError(f"`min_width` must be finite and > 0, got {min_width!r}.")
+    max_boxes, batch_size = (
+        check_count(max_boxes, "max_boxes"),
+        check_count(batch_size, "batch_size"),
+    )
+    check_real(min_width, "min_width", 0, math.inf, open_lower=True)
     if (lower is None) != (upper is None):
         raise ValueError("give both `lower` and `upper` (the box to search), or neither.")
     if lower is None:
         box = _a_priori_box(net)
         lower, upper = box.lower, box.upper
     searched = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius)
+    check_radii(weight_radius, bias_radius, net.dim)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     search = run_search(
         net,

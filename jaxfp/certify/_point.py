@@ -8,10 +8,11 @@ from jaxtyping import Array, ArrayLike, Float
 from .._exported import exported_jit
 from .._numerics import max_abs
 from ..looped import LoopedNet
-from ..looped._rounding import as_float, round_down, round_up
+from ..looped._rounding import as_float, real_array, round_down, round_up
 from ._box import (
     Method,
     certify_box_unchecked,
+    check_method,
     check_radii,
     image,
     krawczyk,
@@ -181,8 +182,9 @@ def certify_fixed_point(
         A `jaxfp.certify.Certificate` (with a leading batch axis for a batch of points).
 
     Raises:
-        ValueError: if `x_star` does not have shape (d,) or (n, d), `radius` is negative or not
-            finite, or the other arguments are invalid (see `certify_box`).
+        ValueError: if `x_star` is not real or does not have shape (d,) or (n, d), `radius` is
+            negative or not finite, `method` is unknown, or the other arguments are invalid
+            (see `certify_box`).
 
     Example:
         >>> import jax
@@ -196,7 +198,8 @@ def certify_fixed_point(
     """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
-    x_star = as_float(x_star)
+    check_method(method)
+    x_star = real_array(x_star, "x_star")
     if x_star.ndim not in (1, 2) or x_star.shape[-1] != net.dim:
         raise ValueError(
             f"`x_star` must have shape (d,) or (n, d) with d = {net.dim}, got {x_star.shape}."
@@ -211,7 +214,7 @@ def certify_fixed_point(
             jnp.all(jnp.isfinite(radius) & (radius >= 0))
         ):
             raise ValueError(f"`radius` must be finite and ≥ 0, got {radius}.")
-    check_radii(weight_radius, bias_radius)
+    check_radii(weight_radius, bias_radius, net.dim)
     weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     if x_star.ndim == 2:
         return _batch(net, x_star, radius, method, weight_radius, bias_radius)

@@ -1,5 +1,6 @@
 """`jaxfp.enumerate_fixed_points`: one entry point, methods as objects, one result."""
 
+from .._validation import check_callable
 from ..looped import LoopedNet
 from ._fixed_points import FixedPoints
 from ._method_auto import Auto
@@ -60,4 +61,5 @@ def enumerate_fixed_points(
             f"method {method.name!r} does not take the run option(s) {refused} "
             f"(it takes {list(method.run_options) or 'none'})."
         )
+    check_callable(run_options.get("progress"), "progress")
     return method.run(net, **run_options)

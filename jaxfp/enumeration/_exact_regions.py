@@ -17,7 +17,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from .._misc import check_positive_int
-from .._validation import check_part
+from .._validation import check_bool, check_part
 from ..looped import LoopedNet, PiecewiseLinear
 from ._piecewise import PiecewiseProblem, piece_table
 from ._pruning import plan_regions
@@ -33,6 +33,7 @@ from ._region_solve import (
     solve_chunk,
 )
 from ._results import PWLFixedPoints
+from ._sharding import select_devices
 from ._singular_regions import classify
 
 # Smallest chunk compiled when there are fewer regions than `chunk_size`.
@@ -40,10 +41,9 @@ _MIN_CHUNK = 256
 
 
 def _validate(weights, bias, activation, form, chunk_size, max_frontier):
-    # The network's one check (W square, b matching, finite entries, the form) is LoopedNet's.
+    # The network's one check (W square with d ≥ 1, b matching, finite entries, the form) is
+    # LoopedNet's.
     LoopedNet(weights, bias, activation, form)
-    if weights.shape[0] == 0:
-        raise ValueError("`weights` must be nonempty: a network with d = 0 has no regions.")
     check_positive_int(chunk_size, "chunk_size")
     check_positive_int(max_frontier, "max_frontier")
 
@@ -100,6 +100,7 @@ def solve_pwl_regions(
         ValueError: as `enumerate_pwl_regions`, and for a malformed `part`.
     """
     tolerances = Tolerances() if tolerances is None else tolerances
+    prune, devices = check_bool(prune, "prune"), select_devices(devices)
     with jax.enable_x64(True):
         problem = _prepared(
             weights, bias, breakpoints, slopes, intercepts, form, chunk_size, max_frontier
@@ -196,7 +197,6 @@ def _solve_regions(problem, plan, span, chunk_size, tolerances, devices, progres
     patterns and the residual failures."""
     begin, end = span
     num_solve = end - begin
-    devices = list(jax.local_devices() if devices is None else devices)
     chunk = _chunk_length(chunk_size, num_solve, len(devices))
     sharding = None
     operands = (problem, plan, tolerances)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import jax
 from jaxtyping import ArrayLike
 
+from .._validation import check_bool
 from ..looped import LoopedNet
 from ._iterative_chunk import process_chunk
 from ._iterative_merge import merge_chunks, run_record
@@ -108,6 +109,7 @@ def enumerate_iterative(
     began = time.perf_counter()
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
+    certify, resume = check_bool(certify, "certify"), check_bool(resume, "resume")
     plan = plan_starts(
         net, starts_per_orthant=starts_per_orthant, centre=centre, scale=scale, sample=sample,
         part=part, faces=faces, devices=devices, chunk_size=chunk_size, options=options, seed=seed,

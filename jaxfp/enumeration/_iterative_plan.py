@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._misc import check_positive_int
-from .._validation import check_part
+from .._validation import check_bool, check_count, check_part
 from ._sharding import select_devices
 from ._solve_starts import SolveOptions
 from ._start_geometry import default_centre_and_scale
@@ -81,6 +81,8 @@ def plan_starts(
     dim = net.dim
     starts_per_orthant = check_positive_int(starts_per_orthant, "starts_per_orthant")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
+    check_count(seed, "seed", minimum=0)
+    faces = check_bool(faces, "faces", allow_none=True)
     options = SolveOptions() if options is None else options
     if not isinstance(options, SolveOptions):
         raise ValueError(f"`options` must be a SolveOptions, got {type(options).__name__}.")

@@ -79,7 +79,9 @@ class BranchAndBound(AbstractEnumerationMethod):
                 "its range box stays infinite, so no box provably holds every fixed point; pass "
                 "BranchAndBound(box=(lower, upper)) (CLI: --box)."
             )
-        if self.box is not None and not (isinstance(self.box, tuple) and len(self.box) == 2):
+        if self.box is not None and not (
+            isinstance(self.box, (tuple, list)) and len(self.box) == 2
+        ):
             raise ValueError(f"`box` must be a pair (lower, upper), got {self.box!r}.")
         source = "a-priori" if self.box is None else "user"
         certificate = certify_complete(

@@ -125,6 +125,7 @@ class Homotopy(AbstractEnumerationMethod):
         check_polynomial(net, "Homotopy")
         restarts = check_count(self.gamma_restarts, "gamma_restarts", minimum=0)
         check_count(self.seed, "seed", minimum=0)
+        check_count(self.max_paths, "max_paths", maximum=2**62)
         seeds = []
         for attempt in range(restarts + 1):
             seeds.append(self.seed + attempt)

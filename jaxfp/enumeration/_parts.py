@@ -23,13 +23,14 @@ from `jax.process_index()` and `jax.process_count()` and its devices from `jax.l
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import jax
 import numpy as np
 
-from .._validation import check_part
+from .._validation import check_callable, check_part
 from ..looped import LoopedNet
 from . import _parts_homotopy, _parts_regions, _parts_starts
 from ._fixed_points import FixedPoints
@@ -153,6 +154,7 @@ def enumerate_part(
             f"{method!r}."
         )
     part = check_part((jax.process_index(), jax.process_count()) if part is None else part)
+    check_callable(progress, "progress")
     result, options = _METHODS[kinds[0]][1].run(
         net,
         part,
@@ -272,6 +274,12 @@ def merge_parts(parts: Sequence[EnumerationPart | str | Path]) -> FixedPoints:
             options, a part missing or repeated, the work not covered exactly once), or a file
             is damaged.
     """
+    for part in parts:
+        if not isinstance(part, (EnumerationPart, str, os.PathLike)):
+            raise ValueError(
+                "`parts` must hold EnumerationParts or the paths of part files, got "
+                f"{type(part).__name__}."
+            )
     parts = [part if isinstance(part, EnumerationPart) else load_part(part) for part in parts]
     parts.sort(key=lambda part: part.index)
     _check_parts(parts)

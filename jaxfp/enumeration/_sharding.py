@@ -25,7 +25,8 @@ def select_devices(devices: int | Sequence[jax.Device] | None) -> tuple[jax.Devi
     """The devices to use: all local ones (`None`), the first `n`, or an explicit list.
 
     Raises:
-        ValueError: if `devices` asks for more devices than exist, or is empty or not positive.
+        ValueError: if `devices` asks for more devices than exist, is not positive, or is not
+            a non-empty list of `jax.Device`s.
 
     Example:
         >>> len(select_devices(1))
@@ -43,9 +44,11 @@ def select_devices(devices: int | Sequence[jax.Device] | None) -> tuple[jax.Devi
                 f"({available[0].platform}); use 1 … {len(available)}."
             )
         return tuple(available[: int(devices)])
-    chosen = tuple(devices)
-    if not chosen:
+    chosen = tuple(devices) if isinstance(devices, (list, tuple)) else None
+    if chosen == ():
         raise ValueError("`devices` must not be empty.")
+    if chosen is None or not all(isinstance(device, jax.Device) for device in chosen):
+        raise ValueError(f"`devices` must be a device count or a list of devices, got {devices!r}.")
     return chosen
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_base import Activation
-from ._rounding import add, as_float, interval_matmul, multiply, point_matmul
+from ._rounding import add, as_float, interval_matmul, multiply, point_matmul, real_array
 
 Form = Literal["sigma-affine", "affine-sigma"]
 _FORMS = ("sigma-affine", "affine-sigma")
@@ -27,8 +27,10 @@ def _validate(weight, bias, activation, form) -> None:
             "LoopedNet `activation` must be a jaxfp.looped.Activation (for example "
             f"jaxfp.looped.activation_from_name('tanh')), got {type(activation).__name__}."
         )
-    if weight.ndim != 2 or weight.shape[0] != weight.shape[1]:
-        raise ValueError(f"LoopedNet `W` must be a square matrix (d, d), got shape {weight.shape}.")
+    if weight.ndim != 2 or weight.shape[0] != weight.shape[1] or weight.shape[0] == 0:
+        raise ValueError(
+            f"LoopedNet `W` must be a square matrix (d, d) with d ≥ 1, got shape {weight.shape}."
+        )
     if bias.shape != (weight.shape[0],):
         raise ValueError(
             f"LoopedNet `b` must have shape (d,) = ({weight.shape[0]},) to match `W` of shape "
@@ -73,8 +75,9 @@ class LoopedNet(eqx.Module):
         form: `"sigma-affine"` or `"affine-sigma"`.
 
     Raises:
-        ValueError: if W is not square, b does not match, either holds NaN/inf, the activation
-            is not an `Activation`, or `form` is unknown.
+        ValueError: if W is not square (d ≥ 1), b does not match, either is not real (complex,
+            strings) or holds NaN/inf, the activation is not an `Activation`, or `form` is
+            unknown.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -91,7 +94,7 @@ class LoopedNet(eqx.Module):
     def __init__(
         self, W: ArrayLike, b: ArrayLike, activation: Activation, form: Form = "sigma-affine"
     ):
-        weight, bias = as_float(W), as_float(b)
+        weight, bias = real_array(W, "W"), real_array(b, "b")
         _validate(weight, bias, activation, form)
         self.W = weight
         self.b = bias

@@ -209,6 +209,30 @@ def test_reversed_box_under_vmap_is_an_invalid_box(poly):
             "`radius` must be a scalar",
         ),
         (lambda n: certify.certify_fixed_point("net", jnp.zeros(2)), "`net` must be"),
+        (
+            lambda n: certify.certify_fixed_point(n, jnp.zeros(2), method="newton"),
+            "`method` must be one of",
+        ),
+        (
+            lambda n: certify.certify_fixed_point(n, jnp.zeros(2) + 0.5j),
+            "`x_star` must hold real numbers, got an array of dtype complex",
+        ),
+        (
+            lambda n: certify.certify_box(n, jnp.zeros(2) + 0j, jnp.ones(2)),
+            "`lower` must hold real numbers",
+        ),
+        (
+            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), bias_radius=jnp.ones(5)),
+            r"`bias_radius` must be a scalar or have shape \(2,\), got \(5,\)",
+        ),
+        (
+            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), weight_radius=jnp.ones(2)),
+            r"`weight_radius` must be a scalar or have shape \(2, 2\)",
+        ),
+        (
+            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), weight_radius="0.1"),
+            "`weight_radius` must hold real numbers",
+        ),
     ],
 )
 def test_errors(poly, call, message):

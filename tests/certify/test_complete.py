@@ -53,7 +53,10 @@ def test_budget_exhausted_is_reported_incomplete():
         ({"lower": jnp.zeros(2)}, "give both `lower` and `upper`"),
         ({"max_boxes": 0}, "`max_boxes` must be a positive integer"),
         ({"batch_size": 1.5}, "`batch_size` must be a positive integer"),
-        ({"min_width": 0.0}, "`min_width` must be finite"),
+        ({"min_width": 0.0}, r"`min_width` must be a real number in \(0, inf\)"),
+        ({"min_width": float("inf")}, "`min_width` must be a real number"),
+        ({"min_width": "1e-8"}, "`min_width` must be a real number"),
+        ({"bias_radius": jnp.ones(3)}, r"`bias_radius` must be a scalar or have shape \(2,\)"),
     ],
 )
 def test_errors(kwargs, message):

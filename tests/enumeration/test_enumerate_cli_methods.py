@@ -88,3 +88,17 @@ def test_a_bad_gamma_seed_is_refused(value, capsys):
     assert main([*argv, "--gamma-seed", value]) == 2
     error = capsys.readouterr().err
     assert "--gamma-seed" in error and value in error and error.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--dim", str(10**7)], "--dim 10000000 would need at least 800 TB of memory"),
+        (["--dim", "2", "--show", "-1"], "argument --show: expected an integer >= 0, got '-1'"),
+        (["--dim", "2", "--start-seed", "-1"], "--start-seed: expected an integer >= 0"),
+    ],
+)
+def test_bad_network_and_output_options_are_one_line_errors(extra, message, capsys):
+    assert main(["enumerate", "--net", "poly", *extra, "--method", "starts"]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1

@@ -17,7 +17,7 @@ RELU = ACTIVATIONS["relu"]
     "weights, bias, match",
     [
         (np.ones((2, 3)), np.zeros(2), r"`W` must be a square matrix \(d, d\)"),
-        (np.ones((0, 0)), np.zeros(0), "`weights` must be nonempty"),
+        (np.ones((0, 0)), np.zeros(0), r"`W` must be a square matrix \(d, d\) with d ≥ 1"),
         (np.ones((2, 2)), np.zeros(3), r"`b` must have shape \(d,\) = \(2,\)"),
         (np.array([[np.nan, 0.0], [0.0, 1.0]]), np.zeros(2), "`W` contains NaN"),
         (np.eye(2), np.array([np.inf, 0.0]), "`b` contains NaN"),

@@ -5,7 +5,15 @@ import pytest
 
 import jaxfp
 from jaxfp import enumerate_fixed_points
-from jaxfp.enumeration import BranchAndBound, ExactRegions
+from jaxfp.enumeration import (
+    Auto,
+    BranchAndBound,
+    ExactRegions,
+    Homotopy,
+    Starts,
+    enumerate_part,
+    merge_parts,
+)
 from jaxfp.enumeration._iterative import enumerate_iterative
 from jaxfp.enumeration._solve_starts import SolveOptions
 
@@ -29,6 +37,13 @@ NET = jaxfp.looped.tanh_identity_network(2)
         (dict(part=(0, 2), sample=2), "`part` cannot be combined with `sample`"),
         (dict(devices=99), "`devices` = 99 but"),
         (dict(devices=[]), "`devices` must not be empty"),
+        (dict(devices="cpu"), "`devices` must be a device count or a list of devices"),
+        (dict(seed=-1), "`seed` must be a non-negative integer"),
+        (dict(seed=True), "`seed` must be a non-negative integer"),
+        (dict(seed=1.5), "`seed` must be a non-negative integer"),
+        (dict(faces="no"), "`faces` must be True, False or None"),
+        (dict(certify="no"), "`certify` must be True or False"),
+        (dict(resume="no"), "`resume` must be True or False"),
         (dict(options="fast"), "`options` must be a SolveOptions"),
     ],
 )
@@ -63,6 +78,44 @@ def test_dispatcher_errors():
         enumerate_fixed_points(NET, starts=3)
     with pytest.raises(ValueError, match="`net` must be a jaxfp.looped.LoopedNet"):
         enumerate_fixed_points("tanh")
+
+
+@pytest.mark.parametrize(
+    "method, message",
+    [
+        (ExactRegions(max_regions=0), "`max_regions` must be a positive integer"),
+        (ExactRegions(max_regions=1.5), "`max_regions` must be a positive integer"),
+        (ExactRegions(prune="no"), "`prune` must be True or False"),
+        (Homotopy(max_paths=-1), "`max_paths` must be a positive integer"),
+        (Auto(max_paths=True), "`max_paths` must be a positive integer"),
+        (Auto(max_dim_branch_and_bound=-1), "`max_dim_branch_and_bound` must be a non-negative"),
+        (Auto(max_dim_branch_and_bound=1.5), "`max_dim_branch_and_bound` must be a non-negative"),
+    ],
+)
+def test_bad_method_hyperparameters(method, message):
+    pwl = jaxfp.looped.LoopedNet(2.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+    net = jaxfp.looped.poly_network(2) if isinstance(method, Homotopy) else pwl
+    net = NET if isinstance(method, Auto) else net
+    with pytest.raises(ValueError, match=message):
+        enumerate_fixed_points(net, method=method)
+
+
+def test_bad_run_options_are_refused_before_any_work():
+    pwl = jaxfp.looped.LoopedNet(2.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
+    with pytest.raises(ValueError, match="`progress` must be a callable or None, got 3"):
+        enumerate_fixed_points(NET, method=Starts(), progress=3)
+    with pytest.raises(ValueError, match="`devices` must be a device count"):
+        enumerate_fixed_points(pwl, method=ExactRegions(), devices="cpu")
+    with pytest.raises(ValueError, match="`progress` must be a callable"):
+        enumerate_part(NET, (0, 2), progress="bar")
+    with pytest.raises(ValueError, match="`parts` must hold EnumerationParts or the paths"):
+        merge_parts([3])
+
+
+def test_branch_and_bound_takes_a_list_box():
+    box = [-jnp.ones(2), jnp.ones(2)]
+    found = enumerate_fixed_points(NET, method=BranchAndBound(box=box))
+    assert found.n_fixed_points == 9 and not found.complete
 
 
 def test_dispatcher_refuses_run_options_a_method_ignores():

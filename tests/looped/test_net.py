@@ -124,8 +124,21 @@ def test_public_namespace():
     [
         (
             (jnp.ones((2, 3)), jnp.ones(2), looped.Tanh()),
-            r"`W` must be a square matrix \(d, d\), got shape \(2, 3\)",
+            r"`W` must be a square matrix \(d, d\) with d ≥ 1, got shape \(2, 3\)",
         ),
+        (
+            (jnp.zeros((0, 0)), jnp.zeros(0), looped.Tanh()),
+            r"`W` must be a square matrix \(d, d\) with d ≥ 1, got shape \(0, 0\)",
+        ),
+        (
+            (np.eye(2) * (1 + 1j), np.zeros(2), looped.Tanh()),
+            "`W` must hold real numbers, got an array of dtype complex128",
+        ),
+        (
+            (np.eye(2), np.zeros(2, np.complex64), looped.Tanh()),
+            "`b` must hold real numbers, got an array of dtype complex64",
+        ),
+        ((np.array([["1", "0"], ["0", "1"]]), np.zeros(2), looped.Tanh()), "`W` must hold real"),
         (
             (jnp.ones((2, 2)), jnp.ones(3), looped.Tanh()),
             r"`b` must have shape \(d,\) = \(2,\).*got shape \(3,\)",
