@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PyTree
 
+from .._validation import check_bool
 from ._closed_forms import ClosedFormKernel
 
 
@@ -87,7 +88,8 @@ def activation_from_function(
     jumps (its κ' cannot be computed without a closed form).
 
     Raises:
-        ValueError: if `function` is not callable or a kink is not finite.
+        ValueError: if `function` is not callable, `kinks` is not a tuple of finite numbers,
+            or `continuous` is not a bool.
 
     Example:
         >>> import jax.numpy as jnp
@@ -99,7 +101,11 @@ def activation_from_function(
     """
     if not callable(function):
         raise ValueError(f"`function` must be callable, got {type(function).__name__}.")
-    kink_tuple = tuple(float(k) for k in kinks)
+    try:
+        kink_tuple = tuple(float(k) for k in kinks)
+    except (TypeError, ValueError):
+        raise ValueError(f"`kinks` must be a tuple of finite numbers, got {kinks!r}.") from None
+    continuous = check_bool(continuous, "continuous")
     return KernelActivation(
         lambda x, params: function(x), (), name, kinks=kink_tuple, continuous=continuous
     )

@@ -10,12 +10,10 @@
 The normalisation acts on the residual branch; the residual blend is applied last.
 """
 
-import math
-
 import equinox as eqx
-import numpy as np
 from jaxtyping import Array, Float
 
+from .._validation import check_real
 from ._activation_type import KernelActivation, check_kernel_activation
 
 NORMALIZATIONS = ("none", "ln-pre", "ln-post", "rms-pre", "rms-post")
@@ -51,10 +49,7 @@ class Architecture(eqx.Module):
             raise ValueError(
                 f"`normalization` must be one of {NORMALIZATIONS}, got {self.normalization!r}."
             )
-        if isinstance(self.residual, (int, float, np.ndarray, np.floating)):
-            value = float(self.residual)
-            if not (math.isfinite(value) and 0.0 <= value < 1.0):
-                raise ValueError(f"`residual` must be in [0, 1), got {value!r}.")
+        check_real(self.residual, "residual", 0, 1)
 
 
 def as_architecture(model: KernelActivation | Architecture) -> Architecture:

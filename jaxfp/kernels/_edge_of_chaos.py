@@ -76,8 +76,8 @@ def edge_of_chaos(activation: KernelActivation, sigma_b2: float) -> EdgeOfChaos:
         2.0
     """
     _check_activation(activation)
-    _check_variances(1.0, float(sigma_b2))
-    sigma_w2, found, chi1 = _edge_core(activation, jnp.asarray(float(sigma_b2)))
+    _, sigma_b2 = _check_variances(1.0, sigma_b2)
+    sigma_w2, found, chi1 = _edge_core(activation, jnp.asarray(sigma_b2))
     if not bool(found):
         raise ValueError(
             f"χ₁ = 1 is not crossed for sigma_w2 in {_SIGMA_W2_RANGE} with {activation.name} at "

@@ -8,7 +8,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
-from ._activation_type import KernelActivation
+from .._validation import check_count
+from ._activation_type import KernelActivation, check_kernel_activation
 from ._quadrature import gaussian_expectation, gaussian_rule
 
 
@@ -40,11 +41,15 @@ def normalized_hermite(
 def normalization_constant(activation: KernelActivation) -> Scalar:
     """C = sqrt(E φ(X)^2), X ~ N(0, 1): the constant that makes κ(1) = 1 (P2 §2).
 
+    Raises:
+        ValueError: if `activation` is not a `KernelActivation`.
+
     Example:
         >>> import jaxfp.kernels as jk
         >>> round(float(jk.normalization_constant(jk.get_activation("sigmoid"))), 6)
         0.541645
     """
+    check_kernel_activation(activation)
     return jnp.sqrt(gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks))
 
 
@@ -57,7 +62,8 @@ def hermite_coefficients(activation: KernelActivation, num_coefficients: int) ->
     kinks): a ValueError guards K > 64.
 
     Raises:
-        ValueError: unless 1 <= `num_coefficients` <= 64.
+        ValueError: unless `activation` is a `KernelActivation` and `num_coefficients` an
+            integer in [1, 64].
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -65,9 +71,9 @@ def hermite_coefficients(activation: KernelActivation, num_coefficients: int) ->
         >>> [round(float(v), 6) for v in c]  # 1/sqrt(pi), 1/sqrt(2), 1/sqrt(2 pi)
         [0.56419, 0.707107, 0.398942]
     """
-    if isinstance(num_coefficients, bool) or not 1 <= int(num_coefficients) <= 64:
-        raise ValueError(f"`num_coefficients` must be in [1, 64], got {num_coefficients!r}.")
-    return _hermite_coefficients(activation, int(num_coefficients))
+    check_kernel_activation(activation)
+    num_coefficients = check_count(num_coefficients, "num_coefficients", maximum=64)
+    return _hermite_coefficients(activation, num_coefficients)
 
 
 @eqx.filter_jit

@@ -10,6 +10,7 @@ directly, never from a truncated Hermite series (25 terms give 0.948 for ReLU, w
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._activation_type import KernelActivation
@@ -66,6 +67,20 @@ def _branch_kernel_derivative(architecture: Architecture, rho: Array) -> Array:
 _RHO_SLACK = 1e-9
 
 
+def check_correlations(rho: ArrayLike, name: str = "rho") -> ArrayLike:
+    """`rho`, unless it is a concrete value that is not real, not finite or outside [−1, 1]
+    (beyond round-off): then a `ValueError` naming `name`, raised before anything is traced.
+    Tracers pass (the kernel maps check them inside jit)."""
+    if isinstance(rho, jax.core.Tracer):
+        return rho
+    array = np.asarray(rho)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"`{name}` must be real correlations in [-1, 1], got {rho!r}.")
+    if not np.all(np.isfinite(array)) or np.any(np.abs(array) > 1.0 + _RHO_SLACK):
+        raise ValueError(f"`{name}` must lie in [-1, 1] (correlations), got {rho!r}.")
+    return rho
+
+
 def _checked_rho(rho: ArrayLike) -> Array:
     rho = jnp.asarray(rho, dtype=float)
     rho = eqx.error_if(
@@ -84,7 +99,6 @@ def _prepared(model, rho) -> tuple[Architecture, Array, Array]:
     return architecture, _checked_rho(rho), residual**2
 
 
-@eqx.filter_jit
 def kernel_map(
     model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
@@ -101,22 +115,26 @@ def kernel_map(
         Κ(ρ), same shape as `rho`.
 
     Raises:
-        ValueError: for a bad `model`; an error inside jit if `rho` leaves [−1, 1]
-            (beyond round-off: |ρ| ≤ 1 + 1e-9 is clipped to [−1, 1], as is the result, since
-            |κ(ρ)| ≤ κ(1) = 1).
+        ValueError: for a bad `model`, or a `rho` that is not real, not finite or leaves
+            [−1, 1] (beyond round-off: |ρ| ≤ 1 + 1e-9 is clipped to [−1, 1], as is the result,
+            since |κ(ρ)| ≤ κ(1) = 1); a traced `rho` is checked inside jit instead.
 
     Example:
         >>> import jaxfp.kernels as jk
         >>> round(float(jk.kernel_map(jk.get_activation("relu"), 0.0)), 6)  # 1/pi
         0.31831
     """
+    return _kernel_map(model, check_correlations(rho))
+
+
+@eqx.filter_jit
+def _kernel_map(model, rho):
     architecture, rho, r2 = _prepared(model, rho)
     value = (1.0 - r2) * _branch_kernel(architecture, rho) + r2 * rho
     # |κ(ρ)| <= κ(1) = 1 (Cauchy–Schwarz): clipping removes quadrature round-off only.
     return jnp.clip(value, -1.0, 1.0)
 
 
-@eqx.filter_jit
 def kernel_map_derivative(
     model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
@@ -127,19 +145,23 @@ def kernel_map_derivative(
     (sign, whose κ = (2/π) arcsin ρ).
 
     Raises:
-        ValueError: for a discontinuous activation without a closed form; an error
-            inside jit if `rho` leaves [−1, 1].
+        ValueError: for a discontinuous activation without a closed form, or a bad `rho`
+            (as `kernel_map`).
 
     Example:
         >>> import jaxfp.kernels as jk
         >>> float(jk.kernel_map_derivative(jk.get_activation("relu"), 1.0))
         1.0
     """
+    return _kernel_map_derivative(model, check_correlations(rho))
+
+
+@eqx.filter_jit
+def _kernel_map_derivative(model, rho):
     architecture, rho, r2 = _prepared(model, rho)
     return (1.0 - r2) * _branch_kernel_derivative(architecture, rho) + r2
 
 
-@eqx.filter_jit
 def kernel_map_second_derivative(
     model: KernelActivation | Architecture, rho: Float[ArrayLike, "*shape"]
 ) -> Float[Array, "*shape"]:
@@ -156,6 +178,11 @@ def kernel_map_second_derivative(
         >>> round(float(kernel_map_second_derivative(jk.get_activation("exp"), 0.5)), 6)  # e^{-1/2}
         0.606531
     """
+    return _kernel_map_second_derivative(model, check_correlations(rho))
+
+
+@eqx.filter_jit
+def _kernel_map_second_derivative(model, rho):
     architecture, rho, r2 = _prepared(model, rho)
 
     def branch_derivative(r):

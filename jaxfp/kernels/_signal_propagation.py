@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
 from .._numerics import bisect
+from .._validation import check_real
 from ._activation_type import KernelActivation, check_kernel_activation
 from ._hermite import normalization_constant
 from ._quadrature import bivariate_expectation, gaussian_rule
@@ -76,11 +77,12 @@ def _check_activation(activation: KernelActivation) -> None:
         )
 
 
-def _check_variances(sigma_w2: float, sigma_b2: float) -> None:
-    if not (math.isfinite(sigma_w2) and sigma_w2 > 0):
-        raise ValueError(f"`sigma_w2` must be a positive number, got {sigma_w2!r}.")
-    if not (math.isfinite(sigma_b2) and sigma_b2 >= 0):
-        raise ValueError(f"`sigma_b2` must be a non-negative number, got {sigma_b2!r}.")
+def _check_variances(sigma_w2, sigma_b2) -> tuple[float, float]:
+    """The variances as floats: σ_w² finite > 0, σ_b² finite ≥ 0 (real numbers, not strings,
+    bools or arrays of several values); else a `ValueError` naming the variance."""
+    check_real(sigma_w2, "sigma_w2", 0, math.inf, open_lower=True)
+    check_real(sigma_b2, "sigma_b2", 0, math.inf)
+    return float(sigma_w2), float(sigma_b2)
 
 
 @eqx.filter_jit
@@ -279,8 +281,7 @@ def signal_propagation(
         'chaotic'
     """
     _check_activation(activation)
-    sigma_w2, sigma_b2 = float(sigma_w2), float(sigma_b2)
-    _check_variances(sigma_w2, sigma_b2)
+    sigma_w2, sigma_b2 = _check_variances(sigma_w2, sigma_b2)
     q_star, exists, chi1, q_slope, c_star, c_slope = (
         float(v) if v.dtype != bool else bool(v)
         for v in _signal_core(activation, jnp.asarray(sigma_w2), jnp.asarray(sigma_b2))
@@ -316,6 +317,7 @@ def variance_map(
         >>> round(float(variance_map(jk.get_activation("exp"), 1.0)), 12)
         1.0
     """
+    check_kernel_activation(activation)
     q = jnp.asarray(q, dtype=float)
     scale = normalization_constant(activation) ** 2
     return jnp.vectorize(lambda v: _second_moment(activation, v))(q) / scale
@@ -334,6 +336,7 @@ def variance_map_derivative(
         >>> round(float(jk.variance_map_derivative(jk.get_activation("exp"), 1.0)), 6)
         2.0
     """
+    check_kernel_activation(activation)
     q = jnp.asarray(q, dtype=float)
     scale = normalization_constant(activation) ** 2
     return jnp.vectorize(lambda v: _second_moment_slope(activation, v))(q) / scale

@@ -24,6 +24,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
+from ._kernel_maps import check_correlations
 from ._theorem1 import kernel_sequence
 
 WEIGHT_DISTRIBUTIONS = ("normal", "uniform")
@@ -68,7 +69,8 @@ class SimulationResult(eqx.Module):
 
     @property
     def cosine_stderr(self) -> Float[Array, "pairs layers"]:
-        """Standard error of the mean cosine over seeds (0 with one seed)."""
+        """Standard error of the mean cosine over seeds (NaN with one seed: one sample shows
+        no spread)."""
         return _stderr(self.cosine)
 
     @property
@@ -78,7 +80,7 @@ class SimulationResult(eqx.Module):
 
     @property
     def raw_stderr(self) -> Float[Array, "pairs layers"]:
-        """Standard error of the mean raw similarity over seeds."""
+        """Standard error of the mean raw similarity over seeds (NaN with one seed)."""
         return _stderr(self.raw)
 
     @property
@@ -100,7 +102,7 @@ class SimulationResult(eqx.Module):
 def _stderr(samples: Array) -> Array:
     count = samples.shape[0]
     if count < 2:
-        return jnp.zeros(samples.shape[1:], samples.dtype)
+        return jnp.full(samples.shape[1:], jnp.nan, samples.dtype)
     return jnp.std(samples, axis=0, ddof=1) / math.sqrt(count)
 
 
@@ -230,7 +232,7 @@ def simulate_similarity(
 
     Raises:
         ValueError: for a bad model, a non-positive size, `rho0` outside [−1, 1] or
-            not 1-D, or an unknown `weights`.
+            not 1-D, an unknown `weights`, or a `dtype` that is not floating.
 
     Example:
         >>> import jax, jaxfp.kernels as jk
@@ -252,11 +254,16 @@ def simulate_similarity(
         raise ValueError(f"`progress` must be callable or None, got {type(progress).__name__}.")
     if weights not in WEIGHT_DISTRIBUTIONS:
         raise ValueError(f"`weights` must be one of {WEIGHT_DISTRIBUTIONS}, got {weights!r}.")
-    rho0_array = np.asarray(rho0, dtype=float)
+    try:
+        valid_dtype = jnp.issubdtype(dtype, jnp.floating)
+    except TypeError:
+        valid_dtype = False
+    if not valid_dtype:
+        raise ValueError(f"`dtype` must be a floating dtype (e.g. jnp.float32), got {dtype!r}.")
+    check_correlations(rho0, "rho0")
+    rho0_array = np.clip(np.asarray(rho0, dtype=float), -1.0, 1.0)
     if rho0_array.ndim != 1 or rho0_array.size == 0:
         raise ValueError(f"`rho0` must be a non-empty 1-D list of cosines, got {rho0!r}.")
-    if np.any(np.abs(rho0_array) > 1.0) or not np.all(np.isfinite(rho0_array)):
-        raise ValueError(f"`rho0` must lie in [-1, 1], got {rho0_array.tolist()}.")
     residual_active = not (
         isinstance(architecture.residual, (int, float)) and architecture.residual == 0.0
     )

@@ -22,11 +22,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._validation import check_count
+from .._misc import check_nonnegative
+from .._validation import check_count, check_real
 from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
-from ._kernel_maps import kernel_map, kernel_map_derivative
+from ._kernel_maps import check_correlations, kernel_map, kernel_map_derivative
 
 # |κ(0)| below this is κ(0) = 0. κ(0) = (E φ)² / C² is a square, so quadrature noise on E φ
 # (~1e-16) shows up as ~1e-32 here.
@@ -184,7 +185,8 @@ def analyze_kernel(
 
     Raises:
         ValueError: for a linear kernel map (κ(ρ) = ρ: Theorem 1 needs a nonlinear
-            φ), for a discontinuous activation without closed form, or for negative tolerances.
+            φ), for a discontinuous activation without closed form, or for tolerances that
+            are not finite numbers ≥ 0.
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -194,10 +196,16 @@ def analyze_kernel(
     """
     architecture = as_architecture(model)
     default_zero, default_slope = _tolerances()
-    zero_tolerance = default_zero if zero_tolerance is None else float(zero_tolerance)
-    slope_tolerance = default_slope if slope_tolerance is None else float(slope_tolerance)
-    if zero_tolerance < 0 or slope_tolerance < 0:
-        raise ValueError("`zero_tolerance` and `slope_tolerance` must be >= 0.")
+    zero_tolerance = (
+        default_zero
+        if zero_tolerance is None
+        else check_nonnegative(zero_tolerance, "zero_tolerance")
+    )
+    slope_tolerance = (
+        default_slope
+        if slope_tolerance is None
+        else check_nonnegative(slope_tolerance, "slope_tolerance")
+    )
     values = _evaluate(kernel_map, architecture, [0.0, 1.0])
     slopes = _evaluate(kernel_map_derivative, architecture, [0.0, 1.0])
     kappa0, dkappa0, dkappa1 = float(values[0]), float(slopes[0]), float(slopes[1])
@@ -273,7 +281,8 @@ def convergence_bound(
     `rho0` and `depth` broadcast against each other.
 
     Raises:
-        ValueError: if `analysis` is not a `KernelAnalysis`.
+        ValueError: if `analysis` is not a `KernelAnalysis`, `rho0` is not in [−1, 1] or
+            `depth` is not ≥ 0 (concrete values; traced ones are not checked).
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -283,6 +292,11 @@ def convergence_bound(
     """
     if not isinstance(analysis, KernelAnalysis):
         raise ValueError(f"`analysis` must be a KernelAnalysis, got {type(analysis).__name__}.")
+    check_correlations(rho0, "rho0")
+    if not isinstance(depth, jax.core.Tracer) and not (
+        np.asarray(depth).dtype.kind in "iuf" and np.all(np.asarray(depth) >= 0)
+    ):
+        raise ValueError(f"`depth` must be ≥ 0 (numbers of layers), got {depth!r}.")
     signed = jnp.asarray(rho0, dtype=float)
     rho0 = jnp.abs(signed)
     depth = jnp.asarray(depth, dtype=float)
@@ -298,7 +312,6 @@ def convergence_bound(
     return jnp.abs(signed - rho_star) / (1.0 - rho0) * alpha**depth
 
 
-@eqx.filter_jit
 def kernel_sequence(
     model: KernelActivation | Architecture, rho0: Float[ArrayLike, "*shape"], depth: int
 ) -> Float[Array, "*shape depth+1"]:
@@ -310,7 +323,8 @@ def kernel_sequence(
         An array of shape `rho0.shape + (depth + 1,)`.
 
     Raises:
-        ValueError: if `depth` is not a non-negative integer.
+        ValueError: if `depth` is not a non-negative integer, or `rho0` is not real
+            correlations in [−1, 1].
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -318,6 +332,11 @@ def kernel_sequence(
         [0.5, 0.25, 0.0625]
     """
     depth = check_count(depth, "depth", minimum=0)
+    return _kernel_sequence(model, check_correlations(rho0, "rho0"), depth)
+
+
+@eqx.filter_jit
+def _kernel_sequence(model, rho0, depth: int):
     architecture = as_architecture(model)
     rho0 = jnp.asarray(rho0, dtype=float)
 
@@ -325,7 +344,7 @@ def kernel_sequence(
         following = kernel_map(architecture, rho)
         return following, following
 
-    _, trajectory = jax.lax.scan(step, rho0, None, length=int(depth))
+    _, trajectory = jax.lax.scan(step, rho0, None, length=depth)
     trajectory = jnp.concatenate([rho0[None], trajectory], axis=0)
     return jnp.moveaxis(trajectory, 0, -1)
 
@@ -348,10 +367,9 @@ def depth_to_indistinguishability(
     """
     if not isinstance(analysis, KernelAnalysis):
         raise ValueError(f"`analysis` must be a KernelAnalysis, got {type(analysis).__name__}.")
-    if not 0.0 < epsilon < 1.0:
-        raise ValueError(f"`epsilon` must be in (0, 1), got {epsilon!r}.")
-    if not -1.0 < rho0 < 1.0:
-        raise ValueError(f"`rho0` must be in (-1, 1), got {rho0!r}.")
+    check_real(epsilon, "epsilon", 0, 1, open_lower=True)
+    check_real(rho0, "rho0", -1, 1, open_lower=True)
+    epsilon, rho0 = float(epsilon), float(rho0)
     alpha = analysis.alpha
     if analysis.case == 1:
         start = abs(rho0) / (1.0 - abs(rho0))

@@ -14,9 +14,10 @@ from .._numerics import match_points, wilson_interval
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Picard
 from .._solver.base import check_solver
+from .._validation import check_count, check_real
 from ..certify import Interval
 from ..looped import LoopedNet
-from ._common import check_net, check_points
+from ._common import check_finite, check_net, check_points, check_state, is_index, real_array
 
 
 class BasinMap(eqx.Module):
@@ -87,31 +88,58 @@ def _iterate_and_match(net, starts, points, solver, max_steps, match_tolerance, 
 
 def _slice(net: LoopedNet, plane, origin):
     dim = net.dim
-    origin = jnp.zeros(dim) if origin is None else jnp.asarray(origin, float)
-    if origin.shape != (dim,):
-        raise ValueError(f"`origin` must have shape ({dim},), got shape {origin.shape}.")
-    if isinstance(plane, tuple) and len(plane) == 2 and all(isinstance(i, int) for i in plane):
-        first, second = plane
+    origin = jnp.zeros(dim) if origin is None else check_state(origin, dim, "origin")
+    if isinstance(plane, (tuple, list)) and len(plane) == 2 and all(map(is_index, plane)):
+        first, second = (int(index) for index in plane)
         if not (0 <= first < dim and 0 <= second < dim and first != second):
             raise ValueError(
                 f"`plane` must name two different coordinates in 0 … {dim - 1}, got {plane}."
             )
         return origin, jnp.eye(dim)[jnp.array([first, second])]
-    directions = jnp.asarray(plane, float)
-    if directions.shape != (2, dim):
-        raise ValueError(
-            f"`plane` must be two coordinate indices (i, j) or two direction vectors of shape "
-            f"(2, {dim}), got {plane!r}."
-        )
+    message = (
+        f"`plane` must be two coordinate indices (i, j) or two direction vectors of shape "
+        f"(2, {dim}), got {plane!r}."
+    )
+    try:
+        directions = real_array(plane, "plane")
+    except ValueError:
+        raise ValueError(message) from None
+    if directions.shape != (2, dim) or jnp.issubdtype(jnp.asarray(plane).dtype, jnp.bool_):
+        raise ValueError(message)
+    check_finite(directions, "plane")
+    if np.linalg.matrix_rank(np.asarray(directions)) < 2:
+        raise ValueError("`plane`'s two direction vectors must be linearly independent.")
     return origin, directions
 
 
 def _range(extent, name) -> tuple[float, float]:
-    if not (len(extent) == 2 and all(math.isfinite(float(e)) for e in extent)):
-        raise ValueError(f"`{name}` must be a pair (low, high) of finite numbers, got {extent!r}.")
-    low, high = float(extent[0]), float(extent[1])
+    message = f"`{name}` must be a pair (low, high) of finite numbers, got {extent!r}."
+    try:
+        for value in extent:
+            check_real(value, name)
+        low, high = (float(value) for value in extent)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(message)
+    if not math.isfinite(high - low):
+        raise ValueError(f"`{name}` spans more than the largest float: got {extent!r}.")
     if not low < high:
         raise ValueError(f"`{name}` must have low < high, got {extent!r}.")
+    return low, high
+
+
+def _box(lower, upper, dim: int) -> tuple[Array, Array]:
+    """The box [lower, upper] of `basin_volumes` as two finite vectors of shape (d,)."""
+    ends = []
+    for name, value in (("lower", lower), ("upper", upper)):
+        end = check_finite(real_array(value, name), name)
+        if end.ndim > 1 or end.shape not in ((), (1,), (dim,)):
+            raise ValueError(f"`{name}` must be a number or of shape ({dim},), got {end.shape}.")
+        ends.append(jnp.broadcast_to(end, (dim,)))
+    low, high = ends
+    if not bool(np.all(np.asarray(low) < np.asarray(high))):
+        raise ValueError("`lower` must be below `upper` in every coordinate.")
     return low, high
 
 
@@ -295,13 +323,11 @@ def basin_volumes(
     """
     net = check_net(net)
     points = check_points(fixed_points, net.dim)
-    low = jnp.broadcast_to(jnp.asarray(lower, float), (net.dim,))
-    high = jnp.broadcast_to(jnp.asarray(upper, float), (net.dim,))
-    if not bool(np.all(np.asarray(low) < np.asarray(high))):
-        raise ValueError("`lower` must be below `upper` in every coordinate.")
+    low, high = _box(lower, upper, net.dim)
     num_samples = check_positive_int(num_samples, "num_samples")
-    if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must lie in (0, 1), got {confidence!r}.")
+    check_real(confidence, "confidence", 0, 1, open_lower=True)
+    if key is None:
+        seed = check_count(seed, "seed", minimum=0)
     max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)

@@ -3,6 +3,8 @@ points, an Optax optimizer, parameter replacement, the spectral radius at a poin
 checks (`check_positive`, …) are `jaxfp._misc`'s, point matching is
 `jaxfp._numerics.match_points`."""
 
+import numbers
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -15,11 +17,30 @@ from .._numerics import max_abs
 from ..looped import LoopedNet
 
 
-def _real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
-    array = as_inexact(x)
+def real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
+    """`x` as a real float array; a `ValueError` naming `name` for complex or non-numeric
+    input (a string, an object)."""
+    try:
+        if isinstance(x, (str, bytes)):
+            raise TypeError
+        array = as_inexact(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be an array of real numbers, got {x!r}.") from None
     if jnp.issubdtype(array.dtype, jnp.complexfloating):
         raise ValueError(f"`{name}` must be real, got dtype {array.dtype}.")
     return array
+
+
+def check_finite(array: Array, name: str) -> Array:
+    """`array`, unless it holds NaN or infinite entries (a `ValueError`); tracers pass."""
+    if not isinstance(array, jax.core.Tracer) and not bool(np.all(np.isfinite(array))):
+        raise ValueError(f"`{name}` contains NaN or infinite entries.")
+    return array
+
+
+def is_index(value) -> bool:
+    """Whether `value` is a Python or NumPy integer (not a bool): an index into an array."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def check_net(net) -> LoopedNet:
@@ -31,23 +52,21 @@ def check_net(net) -> LoopedNet:
 
 def check_points(points: ArrayLike, dim: int, name: str = "fixed_points") -> Float[Array, "n d"]:
     """`points` as a float array of shape (n, d) with n ≥ 1, finite; else a `ValueError`."""
-    array = _real_array(points, name)
+    array = real_array(points, name)
     if array.ndim != 2 or array.shape[1] != dim or array.shape[0] == 0:
         raise ValueError(
             f"`{name}` must have shape (n, {dim}) with n ≥ 1 (one fixed point per row), got "
             f"shape {array.shape}."
         )
-    if not isinstance(array, jax.core.Tracer) and not bool(np.all(np.isfinite(array))):
-        raise ValueError(f"`{name}` contains NaN or infinite entries.")
-    return array
+    return check_finite(array, name)
 
 
 def check_state(x: ArrayLike, dim: int, name: str) -> Float[Array, " d"]:
-    """`x` as a float vector of shape (d,); else a `ValueError` naming `name`."""
-    array = _real_array(x, name)
+    """`x` as a finite float vector of shape (d,); else a `ValueError` naming `name`."""
+    array = real_array(x, name)
     if array.shape != (dim,):
         raise ValueError(f"`{name}` must have shape ({dim},), got shape {array.shape}.")
-    return array
+    return check_finite(array, name)
 
 
 def check_optimizer(optimizer) -> optax.GradientTransformation:

@@ -21,6 +21,7 @@ from ._common import (
     check_points,
     check_state,
     default_tolerance,
+    is_index,
     spectral_radius,
 )
 
@@ -329,9 +330,7 @@ def escape_basin(
         raise ValueError(f"`mode` must be 'state' or 'bias', got {mode!r}.")
     if norm not in _NORMS:
         raise ValueError(f"`norm` must be 'l2', 'linf' or 'l1', got {norm!r}.")
-    if target is not None and not (
-        isinstance(target, int) and not isinstance(target, bool) and 0 <= target < len(points)
-    ):
+    if target is not None and not (is_index(target) and 0 <= target < len(points)):
         raise ValueError(
             f"`target` must be None or an index into `fixed_points` (0 … {len(points) - 1}), "
             f"got {target!r}."
@@ -348,5 +347,5 @@ def escape_basin(
         check_optimizer(_default_optimizer(optimizer_steps) if optimizer is None else optimizer),
         jnp.asarray(check_positive(penalty, "penalty"), x0.dtype),
     )
-    code = jnp.asarray(-1 if target is None else target)
+    code = jnp.asarray(-1 if target is None else int(target))
     return EscapeResult(*_escape(search, problem, code), mode, norm)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._basin_maps import BasinMap
+from ._common import is_index
 from ._continuation import Branch
 
 
@@ -29,7 +30,8 @@ def plot_bifurcation_diagram(branches: Branch | Sequence[Branch], coordinate: in
         The matplotlib axes.
 
     Raises:
-        ValueError: if `coordinate` is out of range.
+        ValueError: if `branches` holds no `Branch` or something else, or `coordinate` is not
+            an index into the states.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -38,11 +40,17 @@ def plot_bifurcation_diagram(branches: Branch | Sequence[Branch], coordinate: in
         >>> ax = jaxfp.probe.plot_bifurcation_diagram(branch)
     """
     branches = [branches] if isinstance(branches, Branch) else list(branches)
+    if not branches or not all(isinstance(branch, Branch) for branch in branches):
+        raise ValueError(
+            "`branches` must be a jaxfp.probe.Branch or a non-empty sequence of them, got "
+            f"{[type(branch).__name__ for branch in branches]}."
+        )
+    for branch in branches:
+        dim = branch.states.shape[1]
+        if not (is_index(coordinate) and 0 <= coordinate < dim):
+            raise ValueError(f"`coordinate` must be in 0 … {dim - 1}, got {coordinate!r}.")
     ax = _axes(ax)
     for number, branch in enumerate(branches):
-        dim = branch.states.shape[1]
-        if not 0 <= coordinate < dim:
-            raise ValueError(f"`coordinate` must be in 0 … {dim - 1}, got {coordinate}.")
         value = np.asarray(branch.parameter)
         state = np.asarray(branch.states[:, coordinate])
         stable = np.asarray(branch.stable)
@@ -81,6 +89,9 @@ def plot_basin_map(basin: BasinMap, ax=None):
     Returns:
         The matplotlib axes.
 
+    Raises:
+        ValueError: if `basin` is not a `BasinMap`.
+
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(2)
@@ -89,6 +100,8 @@ def plot_basin_map(basin: BasinMap, ax=None):
     """
     import matplotlib.colors as colors
 
+    if not isinstance(basin, BasinMap):
+        raise ValueError(f"`basin` must be a jaxfp.probe.BasinMap, got {type(basin).__name__}.")
     ax = _axes(ax)
     labels = np.asarray(basin.labels)
     count = len(basin.fixed_points)

@@ -13,7 +13,7 @@ from .._fixed_point import fixed_point
 from .._numerics import max_abs
 from .._solver import Newton
 from ..looped import LoopedNet
-from ._common import check_net, check_points, with_parameters
+from ._common import check_finite, check_net, check_points, real_array, with_parameters
 
 Method = Literal["closed-form", "implicit"]
 
@@ -144,11 +144,12 @@ def fixed_point_sensitivities(
     if method not in ("closed-form", "implicit"):
         raise ValueError(f"`method` must be 'closed-form' or 'implicit', got {method!r}.")
     if input_matrix is not None:
-        input_matrix = jnp.asarray(input_matrix, points.dtype)
+        input_matrix = real_array(input_matrix, "input_matrix").astype(points.dtype)
         if input_matrix.ndim != 2 or input_matrix.shape[0] != dim:
             raise ValueError(
                 f"`input_matrix` must have shape ({dim}, m), got shape {input_matrix.shape}."
             )
+        check_finite(input_matrix, "input_matrix")
     return _sensitivities(net, points, input_matrix, method, rtol, max_steps)
 
 

@@ -93,6 +93,8 @@ def test_bad_input_exits_2(capsys, arguments, message):
         (["--simulate", "--width", "1e8"], "would need at least"),
         (["--simulate", "--depth", "1e8"], "would need at least"),
         (["--plot", "figure.xyz"], "ending in one of"),
+        (["--simulate", "--seed", str(2**70)], "--seed"),  # was an OverflowError traceback
+        (["--simulate", "--seed", "-1"], "--seed"),
     ],
 )
 def test_options_checked_before_the_work(capsys, arguments, message):

@@ -12,6 +12,7 @@ import jaxfp.kernels as jk
 from jaxfp.kernels import KernelActivation
 from jaxfp.kernels._closed_forms import ClosedFormKernel
 from jaxfp.kernels._hermite import hermite_series_kernel, normalized_hermite
+from jaxfp.kernels._kernel_maps import kernel_map_second_derivative
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_bad_activation_construction():
 
 
 def test_bad_architecture():
-    with pytest.raises(ValueError, match="`residual` must be in"):
+    with pytest.raises(ValueError, match=r"`residual` must be a real number in \[0, 1\)"):
         jk.Architecture(jk.get_activation("relu"), residual=1.0)
     with pytest.raises(ValueError, match="`normalization` must be one of"):
         jk.Architecture(jk.get_activation("relu"), normalization="batchnorm")
@@ -73,9 +74,53 @@ def test_a_looped_activation_is_refused_with_the_kernels_lookup_named(call):
         call(jaxfp.looped.Tanh())
 
 
-def test_rho_out_of_range_fails_inside_jit():
+@pytest.mark.parametrize(
+    "call",
+    [jk.kernel_map, jk.kernel_map_derivative, kernel_map_second_derivative],
+    ids=["kernel_map", "derivative", "second_derivative"],
+)
+@pytest.mark.parametrize(
+    "rho,match",
+    [
+        (1.5, "must lie in"),
+        (float("nan"), "must lie in"),
+        (jnp.array([0.2, -2.0]), "must lie in"),
+        (0.5 + 0.1j, "must be real"),
+        ("0.5", "must be real"),
+    ],
+)
+def test_a_bad_concrete_rho_is_a_value_error_before_tracing(call, rho, match):
+    with pytest.raises(ValueError, match=f"`rho` {match}"):
+        call(jk.get_activation("exp"), rho)
+
+
+def test_a_traced_rho_out_of_range_fails_inside_jit():
+    kernel = eqx.filter_jit(lambda rho: jk.kernel_map(jk.get_activation("exp"), rho))
     with pytest.raises(eqx.EquinoxRuntimeError, match="`rho` must lie in"):
-        jax.block_until_ready(jk.kernel_map(jk.get_activation("exp"), 1.5))
+        jax.block_until_ready(kernel(jnp.array(1.5)))
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda relu: jk.kernel_sequence(relu, 2.0, 3), "`rho0` must lie in"),
+        (lambda relu: jk.kernel_sequence(relu, [0.5, float("nan")], 3), "`rho0` must lie in"),
+        (lambda relu: jk.convergence_bound(jk.analyze_kernel(relu), 2.0, 3), "`rho0`"),
+        (lambda relu: jk.convergence_bound(jk.analyze_kernel(relu), 0.5, -1), "`depth`"),
+        (lambda relu: jk.convergence_bound(jk.analyze_kernel(relu), 0.5, jnp.nan), "`depth`"),
+        (lambda relu: jk.depth_to_indistinguishability(jk.analyze_kernel(relu), "a"), "epsilon"),
+        (
+            lambda relu: jk.depth_to_indistinguishability(
+                jk.analyze_kernel(relu), 0.1, jnp.array([0.1, 0.2])
+            ),
+            "`rho0`",
+        ),
+    ],
+)
+def test_theorem1_read_offs_refuse_inputs_outside_their_domain(call, match):
+    # The old code returned 2.575 for a bound from rho0 = 2, or raised a raw TypeError.
+    with pytest.raises(ValueError, match=match):
+        call(jk.get_activation("relu"))
 
 
 def test_bad_hermite_arguments():
@@ -87,6 +132,38 @@ def test_bad_hermite_arguments():
         normalized_hermite(0, 1.0)
     with pytest.raises(ValueError, match="`coefficients` must be 1-D"):
         hermite_series_kernel(jnp.ones((2, 2)), 0.5)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: jk.hermite_coefficients(jk.get_activation("relu"), 2.7), "`num_coefficients`"),
+        (lambda: jk.hermite_coefficients(jk.get_activation("relu"), "a"), "`num_coefficients`"),
+        (lambda: jk.hermite_coefficients("relu", 3), "`activation` must be"),
+        (lambda: jk.normalization_constant("relu"), "`activation` must be"),
+        (lambda: jk.variance_map_derivative("tanh", 1.0), "`activation` must be"),
+        (
+            lambda: jk.analyze_kernel(jk.get_activation("tanh"), zero_tolerance=float("nan")),
+            "`zero_tolerance`",
+        ),
+        (
+            lambda: jk.analyze_kernel(jk.get_activation("tanh"), slope_tolerance="a"),
+            "`slope_tolerance`",
+        ),
+        (lambda: jk.signal_propagation(jk.get_activation("tanh"), "a", 0.0), "`sigma_w2`"),
+        (lambda: jk.signal_propagation(jk.get_activation("tanh"), jnp.ones(2), 0.0), "`sigma_w2`"),
+        (lambda: jk.edge_of_chaos(jk.get_activation("tanh"), "a"), "`sigma_b2`"),
+        (lambda: jk.Architecture(jk.get_activation("relu"), residual="0.5"), "`residual`"),
+        (lambda: jk.Architecture(jk.get_activation("relu"), residual=jnp.array(2.0)), "`residual`"),
+        (lambda: jk.activation_from_function(jnp.tanh, kinks=0.0), "`kinks`"),
+        (lambda: jk.activation_from_function(jnp.tanh, continuous="no"), "`continuous`"),
+    ],
+)
+def test_bad_values_and_types_name_their_argument(call, match):
+    # Before: 2.7 coefficients silently became 2, strings raised raw int()/float() errors, a
+    # string activation an AttributeError, residual "0.5" and jnp.array(2.0) were accepted.
+    with pytest.raises(ValueError, match=match):
+        call()
 
 
 def test_bad_analysis_arguments():
@@ -129,9 +206,9 @@ def test_an_inaccurate_kernel_map_is_refused_not_given_an_attractor():
 
 
 def test_bad_signal_propagation_arguments():
-    with pytest.raises(ValueError, match="`sigma_w2` must be a positive"):
+    with pytest.raises(ValueError, match=r"`sigma_w2` must be a real number in \(0, inf\)"):
         jk.signal_propagation(jk.get_activation("tanh"), 0.0, 0.0)
-    with pytest.raises(ValueError, match="`sigma_b2` must be a non-negative"):
+    with pytest.raises(ValueError, match=r"`sigma_b2` must be a real number in \[0, inf\)"):
         jk.signal_propagation(jk.get_activation("tanh"), 1.0, -0.1)
     with pytest.raises(ValueError, match="discontinuous"):
         jk.edge_of_chaos(jk.get_activation("sign"), 0.0)
@@ -152,6 +229,10 @@ SIMULATION = dict(rho0=[0.5], width=8, depth=2, num_seeds=1)
         ({"rho0": 0.5}, "`rho0` must be a non-empty 1-D"),
         ({"weights": "cauchy"}, "`weights` must be one of"),
         ({"progress": 3}, "`progress` must be callable"),
+        ({"rho0": [0.5 + 1j]}, "`rho0` must be real"),
+        ({"rho0": ["a"]}, "`rho0` must be real"),
+        ({"dtype": jnp.int32}, "`dtype` must be a floating dtype"),
+        ({"dtype": "foo"}, "`dtype` must be a floating dtype"),
     ],
 )
 def test_bad_simulator_arguments(change, match):

@@ -29,6 +29,15 @@ def test_shapes_and_inputs(rms_relu):
     assert np.all(np.asarray(rms_relu.cosine_stderr[:, 1:]) > 0)
 
 
+def test_one_seed_has_no_standard_error():
+    # One network shows no spread: the old code reported a standard error of 0.
+    result = jk.simulate_similarity(
+        jk.get_activation("tanh"), [0.5], width=16, depth=2, num_seeds=1, key=jax.random.key(0)
+    )
+    assert np.all(np.isnan(np.asarray(result.cosine_stderr)))
+    assert np.all(np.isnan(np.asarray(result.raw_stderr)))
+
+
 def test_read_offs_are_properties(rms_relu):
     seeds = rms_relu.cosine.shape[0]
     np.testing.assert_array_equal(rms_relu.cosine_mean, np.mean(rms_relu.cosine, axis=0))

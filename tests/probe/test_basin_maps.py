@@ -122,6 +122,61 @@ def test_basin_map_errors(diagonal):
         wilson_interval(3, 10, confidence=1.5)
 
 
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        # Each of these mapped a grid of NaN (or collapsed) starts and returned all labels -1.
+        (dict(origin=jnp.array([jnp.nan, 0.0, 0.0])), "`origin` contains NaN"),
+        (dict(plane=jnp.array([[1.0, 0.0, 0.0], [jnp.nan, 1.0, 0.0]])), "`plane` contains NaN"),
+        (dict(plane=jnp.zeros((2, 3))), "linearly independent"),
+        (dict(plane=(True, False)), "`plane` must be two coordinate indices"),
+        (dict(extent=(-1e308, 1e308)), "`extent` spans more than the largest float"),
+        # These raised raw errors from inside NumPy or JAX, or dropped the imaginary part.
+        (dict(origin=jnp.zeros(3) + 1j), "`origin` must be real"),
+        (dict(plane="xy"), "`plane` must be two coordinate indices"),
+        (dict(extent=2.0), "`extent` must be a pair"),
+        (dict(extent=("a", "b")), "`extent` must be a pair"),
+    ],
+)
+def test_bad_slices_are_refused_before_any_start(diagonal, options, match):
+    net, points, _ = diagonal
+    with pytest.raises(ValueError, match=match):
+        jaxfp.probe.basin_map(net, points, resolution=2, **options)
+
+
+@pytest.mark.parametrize(
+    "options,match",
+    [
+        (dict(lower=-jnp.inf, upper=jnp.inf), "`lower` contains NaN or infinite"),  # was 0 counts
+        (dict(lower=jnp.zeros(2)), "`lower` must be a number or of shape \\(3,\\)"),
+        (dict(lower="a"), "`lower` must be an array of real numbers"),
+        (dict(upper=1.0 + 0j), "`upper` must be real"),
+        (dict(confidence="0.9"), "`confidence` must be a real number in \\(0, 1\\)"),
+        (dict(seed=1.5), "`seed` must be a non-negative integer"),
+    ],
+)
+def test_bad_boxes_and_options_of_the_volumes(diagonal, options, match):
+    net, points, _ = diagonal
+    box = dict(lower=-1.0, upper=1.0, num_samples=4)
+    with pytest.raises(ValueError, match=match):
+        jaxfp.probe.basin_volumes(net, points, **{**box, **options})
+
+
+@pytest.mark.parametrize("plane", [[0, 2], (np.int64(0), np.int64(2))])
+def test_a_list_or_numpy_integers_name_coordinates(diagonal, plane):
+    # Both were refused as malformed direction vectors.
+    net, points, _ = diagonal
+    expected = jaxfp.probe.basin_map(net, points, plane=(0, 2), resolution=2)
+    grid = jaxfp.probe.basin_map(net, points, plane=plane, resolution=2)
+    np.testing.assert_array_equal(grid.labels, expected.labels)
+    np.testing.assert_array_equal(grid.directions, expected.directions)
+
+
+def test_plot_basin_map_refuses_another_object():
+    with pytest.raises(ValueError, match="`basin` must be a jaxfp.probe.BasinMap, got list"):
+        jaxfp.probe.plot_basin_map([1])
+
+
 def test_another_solver_maps_its_own_basins():
     # The plain iteration reaches only the 4 attracting corners of tanh(2x)'s 9 fixed points;
     # Anderson, from the same grid, also converges to saddles and to the repelling origin.

@@ -120,9 +120,25 @@ def test_bad_continuation_inputs():
         jaxfp.probe.continue_fixed_point(net, "gain", x0, 1.0, 1.0)
     with pytest.raises(ValueError, match="x0"):
         jaxfp.probe.continue_fixed_point(net, "gain", jnp.ones(3), 1.0, 0.5)
-    with pytest.raises(ValueError, match="not near a fixed point"):
+    with pytest.raises(ValueError, match="`x0` contains NaN or infinite entries"):
         jaxfp.probe.continue_fixed_point(net, "gain", jnp.array([jnp.nan, 0.0]), 1.0, 0.5)
+    with pytest.raises(ValueError, match="not near a fixed point"):
+        jaxfp.probe.continue_fixed_point(net, "gain", jnp.array([1e300, 0.0]), 1.0, 0.5)
     with pytest.raises(ValueError, match="step"):
         jaxfp.probe.continue_fixed_point(net, "gain", x0, 1.0, 0.5, step=-1.0)
     with pytest.raises(ValueError, match="net"):
         jaxfp.probe.continue_fixed_point("net", "gain", x0, 1.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    "branches,coordinate,match",
+    [
+        ([], 0, "`branches` must be a jaxfp.probe.Branch or a non-empty sequence"),  # IndexError
+        ([1], 0, "`branches` must be a jaxfp.probe.Branch"),  # was an AttributeError
+        (None, "a", "`coordinate` must be in 0 … 0, got 'a'"),  # was a TypeError
+    ],
+)
+def test_plot_bifurcation_diagram_refuses_bad_input(branch, branches, coordinate, match):
+    branches = branch if branches is None else branches
+    with pytest.raises(ValueError, match=match):
+        jaxfp.probe.plot_bifurcation_diagram(branches, coordinate=coordinate)

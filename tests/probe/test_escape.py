@@ -157,6 +157,22 @@ def test_escape_errors(plane):
         jaxfp.probe.escape_basin(net, x0, points, optimizer=0.05)
 
 
+@pytest.mark.parametrize("value", [jnp.nan, jnp.inf])
+def test_a_nonfinite_start_is_refused(plane, value):
+    # It was searched and reported as a failed escape of size inf.
+    net, points = plane
+    with pytest.raises(ValueError, match="`x0` contains NaN or infinite entries"):
+        jaxfp.probe.escape_basin(net, jnp.array([0.3, value]), points)
+
+
+def test_a_numpy_integer_target_is_an_index(plane):
+    # It was refused as "not an index into `fixed_points`".
+    net, points = plane
+    x0 = jnp.array([0.3, 0.7])
+    chosen = jaxfp.probe.escape_basin(net, x0, points, target=np.int64(0), optimizer_steps=5)
+    assert int(chosen.target_index) == 0
+
+
 def test_no_other_basin_names_no_target():
     # tanh(x/2) has one fixed point, 0: there is no other basin to reach, so the result says so
     # (no target, δ = 0, size +inf) instead of naming fixed point 0 as the target.

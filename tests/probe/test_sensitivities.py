@@ -124,3 +124,16 @@ def test_vmap_over_networks_of_the_same_shape():
     for k, net in enumerate(nets):
         single = jaxfp.probe.fixed_point_sensitivities(net, points[k][None]).bias[0, 0, 0]
         np.testing.assert_allclose(bias[k], single, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "input_matrix,match",
+    [
+        (jnp.full((3, 1), jnp.nan), "`input_matrix` contains NaN"),  # was NaN derivatives
+        (jnp.ones((3, 1)) + 1j, "`input_matrix` must be real"),  # was a raw TypeError
+    ],
+)
+def test_a_bad_input_matrix_is_refused(network_and_points, input_matrix, match):
+    net, points = network_and_points
+    with pytest.raises(ValueError, match=match):
+        jaxfp.probe.fixed_point_sensitivities(net, points, input_matrix=input_matrix)
