@@ -43,6 +43,21 @@ def enumerate_fixed_points(
     """
     if not isinstance(net, LoopedNet):
         raise ValueError(f"`net` must be a jaxfp.looped.LoopedNet, got {type(net).__name__}.")
+    method = check_method_and_run_options(method, run_options)
+    return method.run(net, **run_options)
+
+
+def check_method_and_run_options(
+    method: AbstractEnumerationMethod | None, run_options: dict
+) -> AbstractEnumerationMethod:
+    """`enumerate_fixed_points`'s checks of `method` (default `Auto()`) and `run_options`, which
+    need no network (so callers that enumerate later, such as `jaxfp.probe.design_network`,
+    run them before their own work); returns the method.
+
+    Example:
+        >>> check_method_and_run_options(None, {}).name
+        'auto'
+    """
     method = Auto() if method is None else method
     if not isinstance(method, AbstractEnumerationMethod):
         raise ValueError(
@@ -62,4 +77,4 @@ def enumerate_fixed_points(
             f"(it takes {list(method.run_options) or 'none'})."
         )
     check_callable(run_options.get("progress"), "progress")
-    return method.run(net, **run_options)
+    return method

@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .. import certify
 from .._misc import check_positive, check_positive_int
-from ..enumeration._dispatch import enumerate_fixed_points
+from ..enumeration._dispatch import check_method_and_run_options, enumerate_fixed_points
 from ..looped import LoopedNet
 from ._common import check_net, check_optimizer
 
@@ -154,6 +154,23 @@ def _train(net, targets, centers, steps: int, optimizer):
     return params, losses
 
 
+def _check_enumeration_options(options: dict | None) -> dict:
+    """`enumeration_options` as a dict, checked as `jaxfp.enumerate_fixed_points` will check
+    it, before the training (so a mistake does not surface after every optimizer step)."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise ValueError(
+            "`enumeration_options` must be a dict of keyword options for "
+            f"jaxfp.enumerate_fixed_points, got {type(options).__name__}."
+        )
+    if "net" in options:
+        raise ValueError("`enumeration_options` must not hold `net` (the trained network).")
+    run_options = {key: value for key, value in options.items() if key != "method"}
+    check_method_and_run_options(options.get("method"), run_options)
+    return dict(options)
+
+
 def design_network(
     net: LoopedNet,
     patterns: ArrayLike,
@@ -203,8 +220,10 @@ def design_network(
 
     Raises:
         ValueError: for a bad `net`, patterns (shape, entries, repeats, or a pattern both
-            requested and forbidden), a non-positive option / `contraction` ≥ 1, or an
-            `optimizer` that is not an `optax.GradientTransformation`.
+            requested and forbidden), a non-positive option / `contraction` ≥ 1, an
+            `optimizer` that is not an `optax.GradientTransformation`, or
+            `enumeration_options` that `jaxfp.enumerate_fixed_points` would refuse (all
+            checked before the training).
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -232,6 +251,7 @@ def design_network(
         raise ValueError(f"`contraction` must be below 1, got {contraction}.")
     steps = check_positive_int(steps, "steps")
     optimizer = check_optimizer(optimizer)
+    enumeration_options = _check_enumeration_options(enumeration_options)
     dtype = net.W.dtype
     options = (jnp.asarray(value, dtype) for value in (radius, margin, contraction, gap))
     targets = _Targets(patterns.astype(dtype), forbidden.astype(dtype), *options)
@@ -240,7 +260,7 @@ def design_network(
     trained = LoopedNet(weight, bias, net.activation, net.form)
     certify_around = lambda center: certify.certify_box(trained, center - radius, center + radius)
     certificates = jax.vmap(certify_around)(centers)
-    found = enumerate_fixed_points(trained, **(enumeration_options or {}))
+    found = enumerate_fixed_points(trained, **enumeration_options)
     return DesignResult(
         net=trained,
         patterns=patterns,

@@ -72,6 +72,30 @@ def test_design_errors():
         jaxfp.probe.design_network(start, [[1, 1]], optimizer=0.02)
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ([("method", None)], "`enumeration_options` must be a dict"),
+        ({"net": None}, "must not hold `net`"),
+        ({"max_boxes": 3}, r"unknown run option\(s\) \['max_boxes'\]"),
+        ({"method": "starts"}, "`method` must be a jaxfp.enumeration method"),
+        (
+            {"method": jaxfp.enumeration.BranchAndBound(), "progress": print},
+            "does not take the run option",
+        ),
+        ({"progress": 3}, "progress"),
+    ],
+)
+def test_bad_enumeration_options_are_refused_before_the_training(options, message, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking enumeration_options")
+
+    monkeypatch.setattr(_design, "_train", no_training)
+    start = jaxfp.looped.tanh_identity_network(2)
+    with pytest.raises(ValueError, match=message):
+        jaxfp.probe.design_network(start, [[1, 1]], enumeration_options=options)
+
+
 def test_the_optimizer_given_is_the_one_that_trains():
     start = jaxfp.looped.LoopedNet(0.5 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.Tanh())
     frozen = jaxfp.probe.design_network(start, [[1, 1]], steps=4, optimizer=optax.set_to_zero())
