@@ -160,6 +160,10 @@ def _starts(net, namespace) -> np.ndarray:
 def run_continuation(namespace: argparse.Namespace) -> int:
     if namespace.start == namespace.stop:
         raise UserInputError(f"--start and --stop must differ, both are {namespace.start}.")
+    if namespace.step > namespace.max_step:
+        raise UserInputError(
+            f"--step ({namespace.step}) must not exceed --max-step ({namespace.max_step})."
+        )
     with jax.enable_x64(True):
         net = network_from_arguments(namespace)
         if not 0 <= namespace.coordinate < net.dim:

@@ -2,6 +2,7 @@
 stability changes located on the arc."""
 
 import math
+import numbers
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -214,8 +215,10 @@ def continue_fixed_point(
         A `jaxfp.probe.Branch`.
 
     Raises:
-        ValueError: for a bad `net`, `parameter`, `x0` shape, `start == stop`, non-positive
-            step options, or when Newton finds no fixed point near `x0` at λ = `start`.
+        ValueError: for a bad `net`, `parameter`, `x0` shape, a `start` or `stop` that is not a
+            finite number, `start == stop`, non-positive step options or steps out of order
+            (min_step ≤ step ≤ max_step), or when Newton finds no fixed point near `x0` at
+            λ = `start`.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -236,7 +239,8 @@ def continue_fixed_point(
     parameter.check(net)
     x0 = check_state(x0, net.dim, "x0")
     for name, value in (("start", start), ("stop", stop)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value)):
+        real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not (real and math.isfinite(value)):
             raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
     if start == stop:
         raise ValueError(f"`start` and `stop` must differ, both are {start}.")
@@ -245,6 +249,11 @@ def continue_fixed_point(
         check_positive(max_step, "max_step"),
         check_positive(min_step, "min_step"),
     )
+    if not min_step <= step <= max_step:
+        raise ValueError(
+            "the arclength steps must satisfy min_step <= step <= max_step, got "
+            f"min_step={min_step}, step={step}, max_step={max_step}."
+        )
     max_points = check_positive_int(max_points, "max_points")
     corrector_iterations = check_positive_int(corrector_iterations, "corrector_iterations")
     if tolerance is None:

@@ -66,6 +66,11 @@ def test_basin_map_png_and_json(capsys, tmp_path):
             + ["--plot", "out.jpg"],
             "png",
         ),
+        (
+            ["continuation", *TANH_1D, "--param", "gain", "--start", "2", "--stop", "1"]
+            + ["--step", "0.5"],
+            "must not exceed --max-step",
+        ),
         (["basin-map", *TANH_1D], "plane"),
         (["basin-map", "--net", "tanh-identity", "--dim", "2", "--extent", "1"], "--extent"),
         (

@@ -131,6 +131,25 @@ def test_bad_continuation_inputs():
 
 
 @pytest.mark.parametrize(
+    "options",
+    [{"step": 0.5}, {"min_step": 0.1}, {"step": 0.01, "max_step": 0.1, "min_step": 0.02}],
+)
+def test_steps_out_of_order_are_refused(options):
+    net = jaxfp.looped.tanh_identity_network(2)
+    x0 = jnp.array([0.9575, 0.9575])
+    with pytest.raises(ValueError, match="min_step <= step <= max_step"):
+        jaxfp.probe.continue_fixed_point(net, "gain", x0, 1.0, 0.5, **options)
+
+
+@pytest.mark.parametrize("name", ["start", "stop"])
+def test_a_bool_parameter_end_is_refused(name):
+    net = jaxfp.looped.tanh_identity_network(2)
+    ends = {"start": 2.0, "stop": 0.5, name: True}
+    with pytest.raises(ValueError, match=f"`{name}` must be a finite number"):
+        jaxfp.probe.continue_fixed_point(net, "gain", jnp.array([0.9575, 0.9575]), **ends)
+
+
+@pytest.mark.parametrize(
     "branches,coordinate,match",
     [
         ([], 0, "`branches` must be a jaxfp.probe.Branch or a non-empty sequence"),  # IndexError
