@@ -9,10 +9,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, Int, PyTree
 
 from ._fixed_point import prepare
+from ._misc import as_inexact
 from ._solution import Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
 from ._solver.loop import MonitorOptions, advance, finish, initial_carry
-from ._validation import with_array_inputs
+from ._validation import check_count, with_array_inputs
 
 # Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes; a narrow
 # stage runs up to `_SHRINK` test intervals per round.
@@ -178,10 +179,9 @@ def fixed_point_batched(
             f"{sorted(str(s) for s in sizes)}."
         )
     (num_problems,) = sizes
-    if not (isinstance(lanes, int) and lanes >= 1):
-        raise ValueError(f"`lanes` must be a positive integer, got {lanes!r}.")
+    lanes = check_count(lanes, "lanes")
     _check_axes(args_axes, args, num_problems)
-    y0s = _undifferentiable(y0s)
+    y0s = _undifferentiable(jax.tree.map(as_inexact, y0s))
     args = _undifferentiable(args)
     if num_problems == 0:
         return _empty_solution(fn, solver, y0s, args, args_axes, has_aux, options)

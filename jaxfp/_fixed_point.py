@@ -15,7 +15,7 @@ from ._misc import WithoutAux, as_inexact
 from ._solution import RESULTS, Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
 from ._solver.loop import MonitorOptions, run_loop
-from ._validation import with_array_inputs
+from ._validation import check_bool, with_array_inputs
 
 
 def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, Any, Any]:
@@ -26,12 +26,19 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
         `args` as arrays (so they are traced, differentiable inputs like any other).
 
     Raises:
-        ValueError: at trace time, when `y0` has no array leaves, or when `fn`'s output does
-            not have the structure, shapes and dtypes of `y0`.
+        ValueError: at trace time, when `fn` is not callable, `has_aux` not a bool, `y0` has
+            no array leaves or a non-numeric one, or when `fn`'s output does not have the
+            structure, shapes and dtypes of `y0`.
     """
+    if not callable(fn):
+        raise ValueError(f"`fn` must be a function `fn(y, args)`, got {type(fn).__name__}.")
+    check_bool(has_aux, "has_aux")
     if not jax.tree.leaves(y0):
         raise ValueError("`y0` must contain at least one array; got an empty pytree.")
-    y0 = jax.tree.map(as_inexact, y0)
+    try:
+        y0 = jax.tree.map(as_inexact, y0)
+    except TypeError as error:
+        raise ValueError(f"`y0` must be a pytree of numeric arrays: {error}") from None
     args = jax.tree.map(lambda a: jnp.asarray(a) if isinstance(a, float) else a, args)
     if not has_aux:
         fn = WithoutAux(fn)
@@ -53,6 +60,12 @@ def prepare(fn: Callable, y0: Any, args: Any, has_aux: bool) -> tuple[Callable, 
         jax.tree_util.tree_leaves_with_path(y_struct), jax.tree.leaves(f_struct), strict=True
     ):
         where = jax.tree_util.keystr(path) or "the root"
+        if not isinstance(leaf_f, jax.ShapeDtypeStruct):
+            raise ValueError(
+                f"`fn(y, args)` must return JAX arrays: at {where} it returned "
+                f"{type(leaf_f).__name__} {leaf_f!r}. Wrap a constant in `jnp.asarray`, with "
+                "the dtype of `y0`."
+            )
         if leaf_f.shape != leaf_y.shape:
             raise ValueError(
                 "`fn(y, args)` must return arrays of the shapes of `y0`: at "
@@ -122,7 +135,8 @@ def fixed_point(
             read `Solution.result`. Under `jax.vmap` a raise stops the whole batch: use
             `throw=False` (or `jaxfp.fixed_point_batched`) to keep every problem's own result.
         has_aux: `fn` returns `(f(y), aux)`; `Solution.aux` holds the last aux.
-        check_every: test convergence and failure every k steps (cheaper for small problems).
+        check_every: test convergence and failure every k steps (cheaper for small problems),
+            1 … 1024 (the k steps are unrolled into the loop body).
         trace_length: keep the scaled residual of the first `trace_length` steps in
             `Solution.stats.trace`.
         stagnation_patience: a window of steps without a 0.1% decrease of the scaled residual whose
@@ -138,7 +152,8 @@ def fixed_point(
         A `jaxfp.Solution` (`value`, `result`, `aux`, `stats`, `state`).
 
     Raises:
-        ValueError: at trace time, for structure, shape or option mistakes.
+        ValueError: at trace time, before `fn` is traced, for structure, shape or option
+            mistakes (a non-bool `throw`, `has_aux` or `best_effort` too).
         TypeError: for forward-mode differentiation (`jax.jvp`, `jax.jacfwd`) through
             `UnrolledAdjoint`, which is reverse-mode only.
         EqxRuntimeError: with `throw=True`, carrying the result's message, when the solve
@@ -151,6 +166,7 @@ def fixed_point(
         (0.739085, True)
     """
     check_solver(solver)
+    check_bool(throw, "throw")
     options = MonitorOptions(
         max_steps, check_every, trace_length, stagnation_patience, divergence_ratio, best_effort
     )

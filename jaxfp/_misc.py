@@ -117,6 +117,33 @@ def check_nonnegative(value, name: str) -> float:
     return float(value)
 
 
+def check_key(key, name: str = "key") -> None:
+    """Raise a `ValueError` naming `name` unless `key` is one JAX random key: a typed key
+    (`jax.random.key(seed)`, shape ()) or a raw one (`jax.random.PRNGKey(seed)`, uint32 of
+    shape (2,)). A batch of keys belongs under `jax.vmap`, one key per example.
+
+    Example:
+        >>> check_key(jax.random.key(0))
+        >>> check_key(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: `key` must be a JAX random key (`jax.random.key(seed)`), got int 0.
+    """
+    shape, dtype = getattr(key, "shape", None), getattr(key, "dtype", None)
+    if shape is None or dtype is None:
+        described, batch = f"{type(key).__name__} {key!r}", False
+    else:
+        typed = jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+        if (typed and shape == ()) or (dtype == jnp.uint32 and shape == (2,)):
+            return
+        described = f"an array of dtype {dtype} and shape {tuple(shape)}"
+        batch = (typed and shape != ()) or (dtype == jnp.uint32 and len(shape) > 1)
+    hint = " Split a batch of keys over examples with `jax.vmap`." if batch else ""
+    raise ValueError(
+        f"`{name}` must be a JAX random key (`jax.random.key(seed)`), got {described}.{hint}"
+    )
+
+
 def split_spec(spec: str) -> tuple[str, str | None]:
     """Split a `head:tail` specification (`"hermite:3"`, `"leaky_relu:0.1"`) at its first colon.
 

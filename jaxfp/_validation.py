@@ -33,6 +33,10 @@ MAX_COUNT = 2**31 - 1
 # float progress tracker (at least float32), whose integers are exact up to 2**24.
 MAX_STEPS = 2**24
 
+# The largest `check_every`: the loop body unrolls `check_every` solver steps, so tracing and
+# compiling grow with it (10**9 would never finish compiling).
+MAX_CHECK_EVERY = 1024
+
 # lineax's iterative solvers, whose `rtol`, `atol` must lie above the state's precision.
 _ITERATIVE_LINEAR_SOLVERS = (lx.GMRES, lx.BiCGStab, lx.CG)
 

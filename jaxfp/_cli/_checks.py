@@ -89,6 +89,8 @@ nonnegative_int = int_at_least(0)
 # `--max-steps`: the solvers' limit, `jaxfp._validation.MAX_STEPS` (not imported: it needs JAX).
 MAX_STEPS = 2**24
 max_steps_int = int_at_least(1, MAX_STEPS)
+# `--seed`: what both JAX (`jax.random.key`) and NumPy (the data splits) accept.
+seed_int = int_at_least(0, 2**32 - 1)
 
 
 def finite_float(text: str) -> float:

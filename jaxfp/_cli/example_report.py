@@ -4,11 +4,12 @@ options and checked, and the report (a table, or JSON) of the result's number fi
 
 import argparse
 import dataclasses
+import re
 import sys
 import typing
 from collections.abc import Callable
 
-from ._checks import max_steps_int
+from ._checks import finite_float, max_steps_int, seed_int
 from ._command import add_command
 from ._errors import UserInputError
 from .output import add_json_option, dump_json, format_summary
@@ -28,8 +29,9 @@ def add_example_command(
     """Add the subcommand `name` (`summary`: its line in `jaxfp --help`) and return its parser.
 
     Its options: `--NAME` (underscores as dashes) for each field NAME of the config `defaults`
-    named in `helps`, of the field's type (`int` for `int | None`; `--max-steps`: an int within
-    the solvers' limit, as `jaxfp solve` checks it) and defaulting to its value in `defaults`,
+    named in `helps`, of the field's type (`int` for `int | None`; a float must be finite;
+    `--max-steps`: an int within the solvers' limit, as `jaxfp solve` checks it; `--seed`: an
+    int in 0 … 2**32 - 1, as JAX and NumPy take it) and defaulting to its value in `defaults`,
     with the help `helps[NAME]`; then `--seed` and `--json [PATH]`, whose JSON on standard
     output is printed instead of `replaced`.
     """
@@ -39,7 +41,8 @@ def add_example_command(
         kind = next(
             k for k in (*typing.get_args(types[field]), types[field]) if k is not type(None)
         )
-        kind = max_steps_int if field == "max_steps" else kind
+        kind = {"max_steps": max_steps_int, "seed": seed_int}.get(field, kind)
+        kind = finite_float if kind is float else kind
         option = "--" + field.replace("_", "-")
         parser.add_argument(option, type=kind, default=getattr(defaults, field), help=text)
     add_json_option(parser, replaced=replaced)
@@ -60,7 +63,18 @@ def make_config(namespace: argparse.Namespace, config_class: type, factory: Call
     try:
         return (factory or config_class)(**settings)
     except ValueError as error:
-        raise UserInputError(str(error).replace("`", "--").replace("_", "-")) from error
+        raise UserInputError(_option_names(str(error))) from error
+
+
+def _option_names(message: str) -> str:
+    """`message` with each quoted field name (`` `max_steps` ``) written as its option
+    (`--max-steps`).
+
+    Example:
+        >>> _option_names("`max_steps` must be a positive int, got 0.")
+        '--max-steps must be a positive int, got 0.'
+    """
+    return re.sub(r"`(\w+)`", lambda match: "--" + match[1].replace("_", "-"), message)
 
 
 def example_handler(config_class: type, train: Callable) -> Callable[[argparse.Namespace], int]:

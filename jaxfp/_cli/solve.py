@@ -7,7 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import RESULTS, Anderson, Broyden, Newton, Picard, fixed_point_batched
-from ._checks import check_memory, max_steps_int, nonnegative_float, positive_float, positive_int
+from ._checks import (
+    check_memory,
+    max_steps_int,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    seed_int,
+)
 from ._command import add_command
 from ._errors import UserInputError
 from .output import dump_json, format_table, progress
@@ -68,7 +75,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--max-steps", type=max_steps_int, default=500, help="steps per problem")
     parser.add_argument("--float64", action="store_true", help="solve in float64")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--seed", type=seed_int, default=0, help="random seed")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 

@@ -12,7 +12,7 @@ from ..examples import (
     load_digits_split,
     train_digits_deq,
 )
-from ._checks import max_steps_int
+from ._checks import finite_float, max_steps_int
 from ._errors import UserInputError
 from .example_report import add_example_command, make_config, report
 from .output import format_table, progress
@@ -63,12 +63,12 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help=f"training epochs {_model_default('epochs')}")
     parser.add_argument(
         "--learning-rate",
-        type=float,
+        type=finite_float,
         help=f"Adam learning rate {_model_default('learning_rate')}",
     )
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=finite_float,
         help=f"forward solver rtol = atol {_model_default('tolerance')}",
     )
     parser.add_argument(

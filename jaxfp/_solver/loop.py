@@ -11,7 +11,7 @@ from jaxtyping import Array, Bool, Float, Scalar
 
 from .._misc import all_finite
 from .._solution import RESULTS, Solution, Stats, from_optimistix
-from .._validation import MAX_STEPS, check_count
+from .._validation import MAX_CHECK_EVERY, MAX_STEPS, check_bool, check_count
 from .progress import check_stopping_options
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
@@ -31,11 +31,10 @@ class MonitorOptions(eqx.Module):
 
     def __check_init__(self):
         check_count(self.max_steps, "max_steps", maximum=MAX_STEPS)
-        check_count(self.check_every, "check_every")
+        check_count(self.check_every, "check_every", maximum=MAX_CHECK_EVERY)
         check_count(self.trace_length, "trace_length", minimum=0)
         check_stopping_options(self.stagnation_patience, self.divergence_ratio)
-        if not isinstance(self.best_effort, bool):
-            raise ValueError(f"`best_effort` must be True or False, got {self.best_effort!r}.")
+        check_bool(self.best_effort, "best_effort")
 
     @property
     def solver_options(self) -> dict:

@@ -46,7 +46,8 @@ class Newton(AbstractFixedPointSolver):
         damping: step length in (0, 1].
 
     Raises:
-        ValueError: for a bad tolerance, norm, `jacobian`, `damping`, or an iterative
+        ValueError: for a bad tolerance, norm, `jacobian`, `damping`, a `linear_solver` that
+            is not a lineax solver, or an iterative
             `linear_solver` whose tolerance lies below the state's precision (at the solve).
 
     Example:
@@ -68,6 +69,13 @@ class Newton(AbstractFixedPointSolver):
         if self.jacobian not in ("dense", "jvp"):
             raise ValueError(f"`jacobian` must be 'dense' or 'jvp', got {self.jacobian!r}.")
         check_real(self.damping, "damping", 0, 1, open_lower=True, open_upper=False)
+        if self.linear_solver is not None and not isinstance(
+            self.linear_solver, lx.AbstractLinearSolver
+        ):
+            raise ValueError(
+                "`linear_solver` must be a lineax solver (`lineax.LU()`, `lineax.GMRES(rtol, "
+                f"atol)`, ...) or None, got {type(self.linear_solver).__name__}."
+            )
 
     def init(self, fn, y, args, options, f_struct, aux_struct, tags):
         del fn, args, options, aux_struct, tags

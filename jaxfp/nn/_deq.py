@@ -13,7 +13,7 @@ from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson
-from .._validation import check_count
+from .._validation import check_bool, check_count
 from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
 from ._precision import with_cell_dtype
 from ._preparable import prepare_cell
@@ -84,7 +84,8 @@ class DEQ(eqx.Module):
 
     Raises:
         ValueError: for an unknown `initial_state`, a non-positive `max_steps`, a negative
-            `trace_length` or a non-floating `cell_dtype`.
+            `trace_length`, a non-floating `cell_dtype`, a `state_shape` that is not a pytree
+            of `jax.ShapeDtypeStruct`, or a `throw` or `best_effort` that is not a bool.
 
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp, jaxfp
@@ -117,7 +118,20 @@ class DEQ(eqx.Module):
                 "`initial_state` must be 'zeros', 'input' or a callable x -> z0; got "
                 f"{self.initial_state!r}."
             )
-        if self.cell_dtype is not None and not jnp.issubdtype(self.cell_dtype, jnp.floating):
+        check_bool(self.throw, "throw")
+        check_bool(self.best_effort, "best_effort")
+        if self.state_shape is not None and not all(
+            isinstance(leaf, jax.ShapeDtypeStruct) for leaf in jax.tree.leaves(self.state_shape)
+        ):
+            raise ValueError(
+                "`state_shape` must be a pytree of `jax.ShapeDtypeStruct` (e.g. "
+                f"`jax.ShapeDtypeStruct((4,), jnp.float32)`), got {self.state_shape!r}."
+            )
+        try:
+            floating = self.cell_dtype is None or jnp.issubdtype(self.cell_dtype, jnp.floating)
+        except TypeError:
+            floating = False
+        if not floating:
             raise ValueError(
                 f"`cell_dtype` must be a floating dtype (e.g. jnp.bfloat16) or None, got "
                 f"{self.cell_dtype!r}."
@@ -217,7 +231,7 @@ class DEQ(eqx.Module):
 
         Raises:
             ValueError: if `backward_probe` is given and the adjoint is not an
-                `ImplicitAdjoint`.
+                `ImplicitAdjoint`, or its shape is not (3,); if `key` is not a JAX random key.
 
         Example:
             >>> import jax, jax.numpy as jnp, jaxfp
@@ -231,6 +245,12 @@ class DEQ(eqx.Module):
         """
         if backward_probe is not None:
             self._check_implicit("backward_probe")
+            if jnp.shape(backward_probe) != (3,):
+                raise ValueError(
+                    "`backward_probe` must be one example's probe, shape (3,) (batch "
+                    "`DEQ.backward_probe(batch_shape)` with `jax.vmap` like `x`); got shape "
+                    f"{jnp.shape(backward_probe)}."
+                )
         z0 = self.initial_value(x) if z0 is None else z0
         prepared = prepare_cell(self.cell, key)
         if backward_probe is None:

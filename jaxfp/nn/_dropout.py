@@ -5,7 +5,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from .._misc import check_positive_int
+from .._misc import check_key, check_positive_int
+from .._validation import check_bool, check_real
 from ._preparable import AbstractPreparable
 
 
@@ -24,8 +25,9 @@ class VariationalDropout(AbstractPreparable):
         inference: if True, the identity (for evaluation).
 
     Raises:
-        ValueError: if `probability` is outside [0, 1) or `shape` is not a tuple of positive
-            ints.
+        ValueError: if `probability` is not a number in [0, 1), `shape` not a tuple of
+            positive ints or `inference` not a bool; at `prepare`, if `key` is not a JAX random
+            key.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -42,11 +44,13 @@ class VariationalDropout(AbstractPreparable):
     def __check_init__(self):
         for size in self.shape:
             check_positive_int(size, "shape")
-        if not 0 <= self.probability < 1:
-            raise ValueError(f"`probability` must lie in [0, 1), got {self.probability}.")
+        check_real(self.probability, "probability", 0, 1)
+        check_bool(self.inference, "inference")
 
     def prepare(self, key: PRNGKeyArray | None = None) -> "_FixedMask":
         """The mask of one solve: the identity when inference, p = 0, or `key` is None."""
+        if key is not None:
+            check_key(key)
         if self.inference or self.probability == 0 or key is None:
             return _FixedMask(None)
         keep = jax.random.bernoulli(key, 1 - self.probability, self.shape)

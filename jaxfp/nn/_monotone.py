@@ -5,6 +5,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._misc import check_key, check_positive
+from .._validation import check_count, check_real
 from ._preparable import AbstractPreparable
 
 
@@ -33,7 +35,9 @@ class MonotoneCell(AbstractPreparable):
         key: random key for the parameters.
 
     Raises:
-        ValueError: for non-positive sizes, `monotonicity` <= 0 or `step_fraction` outside (0, 1).
+        ValueError: for sizes that are not positive ints, a `monotonicity` that is not a
+            finite number > 0, a `step_fraction` outside (0, 1), or a `key` that is not a JAX
+            random key.
 
     Example:
         >>> import jax, jax.numpy as jnp, jaxfp
@@ -61,14 +65,11 @@ class MonotoneCell(AbstractPreparable):
         step_fraction: float = 0.5,
         key: PRNGKeyArray,
     ):
-        if not (isinstance(state_size, int) and state_size >= 1):
-            raise ValueError(f"`state_size` must be a positive int, got {state_size!r}.")
-        if not (isinstance(input_size, int) and input_size >= 1):
-            raise ValueError(f"`input_size` must be a positive int, got {input_size!r}.")
-        if not monotonicity > 0:
-            raise ValueError(f"`monotonicity` must be > 0, got {monotonicity}.")
-        if not 0 < step_fraction < 1:
-            raise ValueError(f"`step_fraction` must lie in (0, 1), got {step_fraction}.")
+        state_size = check_count(state_size, "state_size")
+        input_size = check_count(input_size, "input_size")
+        monotonicity = check_positive(monotonicity, "monotonicity")
+        check_real(step_fraction, "step_fraction", 0, 1, open_lower=True)
+        check_key(key)
         key_a, key_b, key_injection = jax.random.split(key, 3)
         scale = 0.5 / jnp.sqrt(state_size)
         self.a = scale * jax.random.normal(key_a, (state_size, state_size))

@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._misc import check_key, check_positive
+from .._validation import check_count
 from ._preparable import AbstractPreparable
 
 _Layer = TypeVar("_Layer")
@@ -37,7 +39,9 @@ class SpectralNorm(AbstractPreparable, Generic[_Layer]):
         key: random key for the stored power-iteration vector.
 
     Raises:
-        ValueError: if the weight is not a matrix, `scale` <= 0 or `num_iterations` < 1.
+        ValueError: if `layer` has no weight `weight_name` or it is not a matrix, `scale` is
+            not a finite number > 0, `num_iterations` not a positive int, or `key` not a JAX
+            random key.
 
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp
@@ -63,15 +67,19 @@ class SpectralNorm(AbstractPreparable, Generic[_Layer]):
         num_iterations: int = 20,
         key: PRNGKeyArray,
     ):
+        if not isinstance(weight_name, str) or not hasattr(layer, weight_name):
+            raise ValueError(
+                f"`layer` ({type(layer).__name__}) has no weight named {weight_name!r}; pass "
+                "the name of its weight matrix as `weight_name`."
+            )
         weight = getattr(layer, weight_name)
         if jnp.ndim(weight) != 2:
             raise ValueError(
                 f"`layer.{weight_name}` must be a matrix; got shape {jnp.shape(weight)}."
             )
-        if not scale > 0:
-            raise ValueError(f"`scale` must be > 0, got {scale}.")
-        if not (isinstance(num_iterations, int) and num_iterations >= 1):
-            raise ValueError(f"`num_iterations` must be a positive int, got {num_iterations!r}.")
+        scale = check_positive(scale, "scale")
+        num_iterations = check_count(num_iterations, "num_iterations")
+        check_key(key)
         self.layer = layer
         self.weight_name = weight_name
         self.scale = scale

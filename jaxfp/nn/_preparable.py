@@ -7,6 +7,8 @@ import equinox as eqx
 import jax
 from jaxtyping import PRNGKeyArray
 
+from .._misc import check_key
+
 
 class AbstractPreparable(eqx.Module):
     """A part of a cell whose per-call work depends only on parameters (and a random key).
@@ -36,6 +38,9 @@ def prepare_cell(cell: Callable, key: PRNGKeyArray | None = None) -> Callable:
     Returns:
         The cell with each preparable part `p` replaced by `p.prepare(key_p)`.
 
+    Raises:
+        ValueError: when `key` is neither None nor one JAX random key.
+
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp, jaxfp
         >>> layer = eqx.nn.Linear(3, 3, key=jax.random.key(0))
@@ -44,6 +49,8 @@ def prepare_cell(cell: Callable, key: PRNGKeyArray | None = None) -> Callable:
         >>> type(prepared[0]).__name__
         'Linear'
     """
+    if key is not None:
+        check_key(key)
     parts, structure = jax.tree.flatten(cell, is_leaf=_is_preparable)
     count = sum(map(_is_preparable, parts))
     keys = [None] * count if key is None else list(jax.random.split(key, max(count, 1)))

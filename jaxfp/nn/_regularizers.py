@@ -7,6 +7,9 @@ import jax.flatten_util as jfu
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray, PyTree, Scalar
 
+from .._misc import check_key
+from .._validation import check_count, check_real
+
 
 def _flat_map(cell: Callable, z: PyTree[Array], x: PyTree[Array]):
     flat_z, unravel = jfu.ravel_pytree(z)
@@ -38,7 +41,7 @@ def jacobian_penalty(
         The unbiased estimate of ‖J‖_F² (a scalar).
 
     Raises:
-        ValueError: if `num_samples` < 1.
+        ValueError: if `num_samples` is not a positive int or `key` not a JAX random key.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -48,8 +51,8 @@ def jacobian_penalty(
         >>> bool(abs(estimate - 25.0) < 5.0)  # ‖0.5 I‖_F² = 25
         True
     """
-    if not (isinstance(num_samples, int) and num_samples >= 1):
-        raise ValueError(f"`num_samples` must be a positive int, got {num_samples!r}.")
+    num_samples = check_count(num_samples, "num_samples")
+    check_key(key)
     flat_z, flat_cell = _flat_map(cell, z, x)
     _, vjp = jax.vjp(flat_cell, flat_z)
     probes = jax.random.normal(key, (num_samples, flat_z.size), flat_z.dtype)
@@ -84,7 +87,7 @@ def spectral_radius(
         The estimate of ρ(J) (a scalar).
 
     Raises:
-        ValueError: if `num_iterations` < 2.
+        ValueError: if `num_iterations` is not an int ≥ 2 or `key` not a JAX random key.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -94,8 +97,8 @@ def spectral_radius(
         >>> round(float(rho), 3)
         0.9
     """
-    if not (isinstance(num_iterations, int) and num_iterations >= 2):
-        raise ValueError(f"`num_iterations` must be an int >= 2, got {num_iterations!r}.")
+    num_iterations = check_count(num_iterations, "num_iterations", minimum=2)
+    check_key(key)
     z, x = jax.lax.stop_gradient((z, x))
     flat_z, flat_cell = _flat_map(cell, z, x)
     _, jvp = jax.linearize(flat_cell, flat_z)
@@ -140,7 +143,7 @@ def fixed_point_correction_loss(
         The weighted loss (a scalar).
 
     Raises:
-        ValueError: if `num_states` < 1 or `decay` is outside (0, 1].
+        ValueError: if `num_states` is not a positive int or `decay` not a number in (0, 1].
 
     Example:
         >>> import jax.numpy as jnp
@@ -150,10 +153,8 @@ def fixed_point_correction_loss(
         >>> bool(loss > 0)
         True
     """
-    if not (isinstance(num_states, int) and num_states >= 1):
-        raise ValueError(f"`num_states` must be a positive int, got {num_states!r}.")
-    if not 0 < decay <= 1:
-        raise ValueError(f"`decay` must lie in (0, 1], got {decay}.")
+    num_states = check_count(num_states, "num_states")
+    check_real(decay, "decay", 0, 1, open_lower=True, open_upper=False)
 
     def step(z, _):
         z_next = cell(jax.lax.stop_gradient(z), x)

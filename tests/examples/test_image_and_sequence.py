@@ -51,8 +51,11 @@ def test_cli_entries_write_json(capsys):
     ("argv", "message"),
     [
         (["fit-image", "--side", "1000"], "side"),
-        (["fit-image", "--unrolled-steps", "0"], "unrolled-steps"),
-        (["train-sequence", "--length", "0"], "length"),
+        # The option as it is spelled (was "--unrolled-steps-- must ...").
+        (["fit-image", "--unrolled-steps", "0"], "error: --unrolled-steps must be"),
+        (["train-sequence", "--length", "0"], "error: --length must be"),
+        # Was a traceback: a seed past 64 bits overflowed in jax.random.key.
+        (["train-sequence", "--seed", "1e30"], "--seed: expected an integer in 0 … 4294967295"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(capsys, argv, message):

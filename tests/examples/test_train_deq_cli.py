@@ -34,7 +34,11 @@ def test_train_deq_conv_model_uses_its_defaults(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--width", "0"], "width"),
+        (["--width", "0"], "error: --width must be"),  # was "--width-- must be"
+        (["--learning-rate", "inf"], "--learning-rate: expected a finite number"),
+        (["--tolerance", "nan"], "--tolerance: expected a finite number"),
+        (["--jacobian-penalty", "inf"], "--jacobian-penalty: expected a finite number"),
+        (["--seed", "-1"], "--seed: expected an integer in 0 … 4294967295"),
         (["--batch-size", "5000"], "batch-size"),
         (["--test-fraction", "2"], "test-fraction"),
         (["--model", "resnet"], "model"),

@@ -89,10 +89,33 @@ def test_variational_dropout_mask_is_fixed_during_a_solve_and_redrawn_per_key():
     np.testing.assert_allclose(inference(x, key=key), plain(x), atol=FIXED_POINT_TOL)
 
 
-@pytest.mark.parametrize(("shape", "probability"), [((4,), 1.0), ((4,), -0.1), ((0,), 0.5)])
-def test_bad_dropout_raises(shape, probability):
-    with pytest.raises(ValueError, match="probability|shape"):
-        jaxfp.nn.VariationalDropout(shape, probability)
+@pytest.mark.parametrize(
+    ("shape", "probability", "inference"),
+    [
+        ((4,), 1.0, False),
+        ((4,), -0.1, False),
+        ((0,), 0.5, False),
+        ((4,), "0.5", False),  # was a raw TypeError ('<=' between int and str)
+        ((4,), 0.5, "yes"),  # was accepted (and meant inference)
+    ],
+)
+def test_bad_dropout_raises(shape, probability, inference):
+    with pytest.raises(ValueError, match="`probability`|`shape`|`inference`"):
+        jaxfp.nn.VariationalDropout(shape, probability, inference)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [0, "seed", jnp.ones(2), jax.random.split(jax.random.key(0), 2)],
+    ids=["int", "str", "float array", "batch of keys"],
+)
+def test_a_key_that_is_not_one_random_key_is_named(key):
+    # Was JAX's "invalid PRNG key data" TypeError (or `split`'s), naming no argument.
+    deq = jaxfp.nn.DEQ(_cell(jaxfp.nn.VariationalDropout((4,), 0.5)), SOLVER)
+    with pytest.raises(ValueError, match="`key` must be a JAX random key"):
+        deq(jnp.ones(4), key=key)
+    with pytest.raises(ValueError, match="`key` must be a JAX random key"):
+        jaxfp.nn.VariationalDropout((4,), 0.5)(jnp.ones(4), key=key)
 
 
 def test_mixed_precision_bfloat16_cell_float32_state():
@@ -108,11 +131,20 @@ def test_mixed_precision_bfloat16_cell_float32_state():
     assert grad.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(grad)))
 
 
-def test_bad_cell_dtype_and_trace_length_raise():
-    with pytest.raises(ValueError, match="cell_dtype"):
-        jaxfp.nn.DEQ(_cell(), cell_dtype=jnp.int32)
-    with pytest.raises(ValueError, match="trace_length"):
-        jaxfp.nn.DEQ(_cell(), trace_length=-1)
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"cell_dtype": jnp.int32}, "`cell_dtype`"),
+        ({"cell_dtype": "nonsense"}, "`cell_dtype`"),  # was numpy's "data type not understood"
+        ({"trace_length": -1}, "`trace_length`"),
+        ({"throw": "no"}, "`throw` must be True or False"),  # was accepted as truthy
+        ({"best_effort": None}, "`best_effort` must be True or False"),
+        ({"state_shape": (4,)}, "`state_shape` must be a pytree of `jax.ShapeDtypeStruct`"),
+    ],
+)
+def test_bad_layer_options_raise_when_the_layer_is_built(options, message):
+    with pytest.raises(ValueError, match=message):
+        jaxfp.nn.DEQ(_cell(), **options)
 
 
 def test_stats_flag_inexact_samples_and_keep_traces():

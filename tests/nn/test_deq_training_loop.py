@@ -74,6 +74,9 @@ def test_backward_probe_needs_an_implicit_adjoint_and_a_probe_gradient():
         deq(XS[0], backward_probe=jaxfp.nn.DEQ.backward_probe())
     with pytest.raises(ValueError, match="size 3"):
         jaxfp.nn.DEQ.backward_stats(jnp.zeros((2, 4)))
+    # A probe of the wrong shape was JAX's raw "Custom VJP bwd rule must produce ...".
+    with pytest.raises(ValueError, match="`backward_probe` must be one example's probe"):
+        jax.grad(lambda p: jnp.sum(_deq()(XS[0], backward_probe=p)))(jnp.zeros(5))
 
 
 def test_trajectory_states_approach_the_fixed_point_with_one_step_gradients():

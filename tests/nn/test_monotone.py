@@ -60,6 +60,11 @@ def test_monotone_deq_gradient_matches_finite_differences(cell):
         ({"state_size": 0}, "state_size"),
         ({"monotonicity": 0.0}, "monotonicity"),
         ({"step_fraction": 1.0}, "step_fraction"),
+        # Were accepted (an infinite margin, a bool size) or raw TypeErrors (str comparisons).
+        ({"monotonicity": float("inf")}, "`monotonicity` must be a positive finite number"),
+        ({"monotonicity": "0.5"}, "`monotonicity` must be a positive finite number"),
+        ({"step_fraction": "0.5"}, "`step_fraction` must be a real number in \\(0, 1\\)"),
+        ({"state_size": True}, "`state_size` must be a positive integer"),
     ],
 )
 def test_bad_options_raise(kwargs, message):

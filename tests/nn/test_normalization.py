@@ -34,12 +34,22 @@ def test_normalised_cells_make_a_contractive_deq_with_gradients():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"scale": 0.0}, "scale"), ({"num_iterations": 0}, "num_iterations")]
+    ("kwargs", "message"),
+    [
+        ({"scale": 0.0}, "scale"),
+        ({"num_iterations": 0}, "num_iterations"),
+        # Were accepted (an infinite scale, a bool count) or raw errors (TypeError, AttributeError).
+        ({"scale": float("inf")}, "`scale` must be a positive finite number"),
+        ({"scale": "1"}, "`scale` must be a positive finite number"),
+        ({"num_iterations": True}, "`num_iterations` must be a positive integer"),
+        ({"weight_name": "kernel"}, "has no weight named 'kernel'"),
+        ({"key": 0}, "`key` must be a JAX random key"),
+    ],
 )
 def test_spectral_norm_rejects_bad_options(kwargs, message):
     with pytest.raises(ValueError, match=message):
         jaxfp.nn.SpectralNorm(
-            eqx.nn.Linear(3, 3, key=jax.random.key(0)), key=jax.random.key(1), **kwargs
+            eqx.nn.Linear(3, 3, key=jax.random.key(0)), **({"key": jax.random.key(1)} | kwargs)
         )
 
 

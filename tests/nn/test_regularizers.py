@@ -67,6 +67,22 @@ def test_correction_loss_weights_later_states_more():
             "num_states",
         ),
         (lambda: jaxfp.nn.fixed_point_correction_loss(CELL, Z, X, jnp.sum, decay=0.0), "decay"),
+        # Were accepted (True as one sample or state) or raw errors (str comparison, JAX's
+        # "invalid PRNG key data").
+        (
+            lambda: jaxfp.nn.jacobian_penalty(CELL, Z, X, key=jax.random.key(0), num_samples=True),
+            "`num_samples` must be a positive integer",
+        ),
+        (
+            lambda: jaxfp.nn.fixed_point_correction_loss(CELL, Z, X, jnp.sum, num_states=True),
+            "`num_states` must be a positive integer",
+        ),
+        (
+            lambda: jaxfp.nn.fixed_point_correction_loss(CELL, Z, X, jnp.sum, decay="0.5"),
+            "`decay` must be a real number in",
+        ),
+        (lambda: jaxfp.nn.jacobian_penalty(CELL, Z, X, key=0), "`key` must be a JAX random key"),
+        (lambda: jaxfp.nn.spectral_radius(CELL, Z, X, key="0"), "`key` must be a JAX random key"),
     ],
 )
 def test_bad_arguments_raise(call, message):

@@ -70,6 +70,8 @@ def test_solve_table_and_failure_exit_code(capsys):
         (["solve", "--width", "0"], "--width"),
         (["solve", "--spectral-norm", "nan"], "--spectral-norm"),
         (["solve", "--rtol", "0", "--atol", "0"], "--rtol"),
+        # Was an OverflowError traceback from jax.random.key.
+        (["solve", "--seed", "1e30"], "--seed: expected an integer in 0 … 4294967295"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):

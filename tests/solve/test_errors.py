@@ -172,3 +172,49 @@ def test_one_nan_among_many_entries_is_nonfinite_iterate(solver):
 
     sol, _ = _result(fn, jnp.ones(size, jnp.float32), solver=solver)
     assert sol.result == jaxfp.RESULTS.nonfinite_iterate
+
+
+def _never_traced(y, args):
+    raise AssertionError("`fn` was traced before the bad option was refused")
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        # Used to be taken as truthy or falsy: `throw="no"` raised, `throw=None` never did.
+        (lambda: jaxfp.fixed_point(_never_traced, PICARD, jnp.zeros(2), throw="no"), "`throw`"),
+        (lambda: jaxfp.fixed_point(_never_traced, PICARD, jnp.zeros(2), throw=None), "`throw`"),
+        (lambda: jaxfp.fixed_point(_never_traced, PICARD, jnp.zeros(2), has_aux=1), "`has_aux`"),
+        (
+            lambda: jaxfp.fixed_point_batched(_never_traced, PICARD, jnp.zeros((2, 2)), has_aux=0),
+            "`has_aux`",
+        ),
+        # A loop body of 10**9 unrolled steps: tracing never finished.
+        (
+            lambda: jaxfp.fixed_point(_never_traced, PICARD, jnp.zeros(2), check_every=10**9),
+            "`check_every` must be at most 1024",
+        ),
+        # Raw errors from deep inside: 'int' object is not callable, 'float' has no .shape,
+        # numpy's '<U3 is not a valid JAX array type', lineax's 'str' has no .init, iota's dtype.
+        (lambda: jaxfp.fixed_point(3, PICARD, jnp.zeros(2)), "`fn` must be a function"),
+        (lambda: jaxfp.fixed_point(lambda y, a: 0.5, PICARD, 0.1), "must return JAX arrays"),
+        (lambda: jaxfp.fixed_point(_never_traced, PICARD, "abc"), "`y0` must be a pytree"),
+        (lambda: jaxfp.Newton(1e-6, 1e-6, linear_solver="lu"), "`linear_solver` must be a"),
+        (
+            lambda: jaxfp.fixed_point_batched(_never_traced, PICARD, jnp.zeros((2, 2)), lanes=True),
+            "`lanes` must be a positive integer",
+        ),
+    ],
+)
+def test_bad_switches_and_problems_are_refused_before_fn_is_traced(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_integer_y0s_of_fixed_point_batched_solve_as_floats_like_fixed_point():
+    # Used to fail inside equinox's closure conversion ("different dynamic arguments").
+    fn = lambda y, a: jnp.cos(y)
+    batched = jaxfp.fixed_point_batched(fn, PICARD, jnp.zeros((3, 2), int))
+    single = jaxfp.fixed_point(fn, PICARD, jnp.zeros(2, int))
+    assert batched.value.dtype == single.value.dtype == jnp.result_type(float)
+    np.testing.assert_allclose(batched.value[0], single.value)
