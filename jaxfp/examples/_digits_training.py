@@ -21,6 +21,8 @@ from .. import (
     PhantomAdjoint,
     UnrolledAdjoint,
 )
+from .._misc import check_nonnegative, check_positive, check_positive_int
+from .._validation import check_real
 from ..nn import DEQ, jacobian_penalty
 from ._digits_conv import ConvDigitsDEQ
 from ._digits_data import IMAGE_SIDE, DigitsData, load_digits_split
@@ -100,24 +102,18 @@ class DigitsTrainingConfig:
 
     def __post_init__(self):
         for name in ("width", "epochs", "batch_size", "max_steps", "backward_max_steps"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"`learning_rate` must be > 0, got {self.learning_rate}.")
-        for name in ("tolerance", "backward_tolerance"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)}.")
-        if not self.jacobian_penalty >= 0:
-            raise ValueError(f"`jacobian_penalty` must be >= 0, got {self.jacobian_penalty}.")
+            object.__setattr__(self, name, check_positive_int(getattr(self, name), name))
+        for name in ("learning_rate", "tolerance", "backward_tolerance"):
+            object.__setattr__(self, name, check_positive(getattr(self, name), name))
+        penalty = check_nonnegative(self.jacobian_penalty, "jacobian_penalty")
+        object.__setattr__(self, "jacobian_penalty", penalty)
         if self.model not in MODELS:
             raise ValueError(f"`model` must be one of {sorted(MODELS)}, got {self.model!r}.")
         if self.norm not in NORMS:
             raise ValueError(f"`norm` must be one of {sorted(NORMS)}, got {self.norm!r}.")
         if self.adjoint not in ADJOINTS:
             raise ValueError(f"`adjoint` must be one of {sorted(ADJOINTS)}, got {self.adjoint!r}.")
-        if not 0 < self.test_fraction < 1:
-            raise ValueError(f"`test_fraction` must lie in (0, 1), got {self.test_fraction}.")
+        check_real(self.test_fraction, "test_fraction", 0, 1, open_lower=True)
 
     @classmethod
     def for_model(cls, model: str, **overrides) -> "DigitsTrainingConfig":

@@ -13,6 +13,7 @@ import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import Anderson
+from .._misc import check_positive, check_positive_int
 from ..nn import DEQ, prepare_cell
 from ._digits_mlp import TanhCell
 
@@ -149,18 +150,12 @@ class ImageFitConfig:
         if not (isinstance(self.side, int) and 2 <= self.side <= MAX_SIDE):
             raise ValueError(f"`side` must be an int in [2, {MAX_SIDE}], got {self.side!r}.")
         for name in ("width", "frequencies", "iterations", "max_steps"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
-        if self.unrolled_steps is not None and not (
-            isinstance(self.unrolled_steps, int) and self.unrolled_steps >= 1
-        ):
-            raise ValueError(
-                f"`unrolled_steps` must be a positive int, got {self.unrolled_steps!r}."
-            )
+            object.__setattr__(self, name, check_positive_int(getattr(self, name), name))
+        if self.unrolled_steps is not None:
+            steps = check_positive_int(self.unrolled_steps, "unrolled_steps")
+            object.__setattr__(self, "unrolled_steps", steps)
         for name in ("learning_rate", "tolerance"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"`{name}` must be > 0, got {getattr(self, name)}.")
+            object.__setattr__(self, name, check_positive(getattr(self, name), name))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -63,11 +63,23 @@ def test_shifted_images_move_by_at_most_one_pixel():
         ({"model": "resnet"}, "model"),
         ({"backward_tolerance": 0.0}, "backward_tolerance"),
         ({"backward_max_steps": 0}, "backward_max_steps"),
+        ({"learning_rate": float("inf")}, "`learning_rate` must be a positive finite number"),
+        ({"jacobian_penalty": float("inf")}, "`jacobian_penalty` must be"),
+        ({"tolerance": float("nan")}, "`tolerance` must be a positive finite number"),
+        ({"learning_rate": "0.01"}, "`learning_rate` must be a positive finite number"),
+        ({"epochs": True}, "`epochs` must be a positive integer"),
+        ({"test_fraction": float("nan")}, "`test_fraction` must be a real number in"),
     ],
 )
 def test_bad_training_config_raises(kwargs, message):
     with pytest.raises(ValueError, match=message):
         jaxfp.examples.DigitsTrainingConfig(**kwargs)
+
+
+def test_numpy_integer_sizes_are_accepted():
+    config = jaxfp.examples.DigitsTrainingConfig(width=np.int64(16), epochs=np.int32(1))
+    assert (config.width, config.epochs) == (16, 1)
+    assert type(config.width) is int and type(config.epochs) is int  # JSON-ready in reports
 
 
 def test_unknown_model_of_for_model_raises():

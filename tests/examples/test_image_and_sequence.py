@@ -76,5 +76,10 @@ def test_max_steps_above_the_solvers_limit_is_refused_at_parse_time(command, cap
 def test_bad_configs_raise():
     with pytest.raises(ValueError, match="learning_rate"):
         jaxfp.examples.ImageFitConfig(learning_rate=0.0)
+    for bad in (float("inf"), float("nan"), "0.01"):
+        with pytest.raises(ValueError, match="`learning_rate` must be a positive finite number"):
+            jaxfp.examples.ImageFitConfig(learning_rate=bad)
+    with pytest.raises(ValueError, match="`iterations` must be a positive integer"):
+        jaxfp.examples.ImageFitConfig(iterations=True)
     with pytest.raises(ValueError, match="max_steps"):
         jaxfp.examples.SequenceTrainingConfig(max_steps=0)
