@@ -18,6 +18,7 @@ import optax
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from .. import Picard
+from .._misc import check_positive, check_positive_int
 from ..nn import DEQ
 
 
@@ -114,15 +115,12 @@ class SequenceTrainingConfig:
 
     def __post_init__(self):
         for name in ("length", "width", "hidden", "iterations", "batch_size", "test_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and value >= 1):
-                raise ValueError(f"`{name}` must be a positive int, got {value!r}.")
-        if self.max_steps is not None and not (
-            isinstance(self.max_steps, int) and self.max_steps >= 1
-        ):
-            raise ValueError(f"`max_steps` must be a positive int, got {self.max_steps!r}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"`learning_rate` must be > 0, got {self.learning_rate}.")
+            object.__setattr__(self, name, check_positive_int(getattr(self, name), name))
+        if self.max_steps is not None:
+            object.__setattr__(self, "max_steps", check_positive_int(self.max_steps, "max_steps"))
+        object.__setattr__(
+            self, "learning_rate", check_positive(self.learning_rate, "learning_rate")
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -83,3 +83,8 @@ def test_bad_configs_raise():
         jaxfp.examples.ImageFitConfig(iterations=True)
     with pytest.raises(ValueError, match="max_steps"):
         jaxfp.examples.SequenceTrainingConfig(max_steps=0)
+    with pytest.raises(ValueError, match="`learning_rate` must be a positive finite number"):
+        jaxfp.examples.SequenceTrainingConfig(learning_rate=float("inf"))
+    with pytest.raises(ValueError, match="`length` must be a positive integer"):
+        jaxfp.examples.SequenceTrainingConfig(length=True)
+    assert type(jaxfp.examples.SequenceTrainingConfig(width=np.int64(8)).width) is int
