@@ -11,7 +11,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Bool, Inexact
+from jaxtyping import Array, ArrayLike, Bool, Float, Inexact
 
 from ._validation import check_count
 
@@ -115,6 +115,44 @@ def check_nonnegative(value, name: str) -> float:
     if not (np.isfinite(value) and value >= 0):
         raise ValueError(f"`{name}` must be a finite number ≥ 0, got {value!r}.")
     return float(value)
+
+
+def real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
+    """`x` (a user's argument `name`) as a real floating-point array: integers and bools become
+    the default float; complex input (which would lose its imaginary part) and non-numeric input
+    (a string, an object) are refused.
+
+    Raises:
+        ValueError: naming `name`.
+
+    Example:
+        >>> real_array([1, 2], "b").dtype == jnp.result_type(float)
+        True
+        >>> real_array([1j], "b")
+        Traceback (most recent call last):
+        ...
+        ValueError: `b` must hold real numbers, got an array of dtype complex128.
+    """
+    try:
+        array = jnp.asarray(x)
+    except TypeError:  # strings and other objects JAX cannot hold
+        raise ValueError(f"`{name}` must hold real numbers, got {x!r}.") from None
+    if jnp.issubdtype(array.dtype, jnp.complexfloating):
+        raise ValueError(f"`{name}` must hold real numbers, got an array of dtype {array.dtype}.")
+    return as_inexact(array)
+
+
+def is_floating_dtype(dtype) -> bool:
+    """Whether `dtype` names a floating-point dtype (False for anything that is not a dtype).
+
+    Example:
+        >>> is_floating_dtype(jnp.bfloat16), is_floating_dtype("nonsense"), is_floating_dtype(int)
+        (True, False, False)
+    """
+    try:
+        return bool(jnp.issubdtype(dtype, jnp.floating))
+    except TypeError:
+        return False
 
 
 def check_key(key, name: str = "key") -> None:

@@ -33,6 +33,10 @@ MAX_COUNT = 2**31 - 1
 # float progress tracker (at least float32), whose integers are exact up to 2**24.
 MAX_STEPS = 2**24
 
+# The most regions or paths one enumeration may plan (budgets `max_regions`, `max_paths`):
+# regions and paths are numbered in int64, with headroom for sums of a few counts.
+MAX_ENUMERATION_SIZE = 2**62
+
 # The largest `check_every`: the loop body unrolls `check_every` solver steps, so tracing and
 # compiling grow with it (10**9 would never finish compiling).
 MAX_CHECK_EVERY = 1024

@@ -13,6 +13,7 @@ from ._checks import (
     output_file,
     positive_int,
     reject_options,
+    seed_int,
 )
 from ._command import add_command
 from ._errors import UserInputError
@@ -48,8 +49,6 @@ examples:
   jaxfp kernel --edge-of-chaos --activation tanh --sigma-b2 0.05
 """
 _NUM_HERMITE = 8
-# The largest seed `jax.random.key` takes (a 64-bit signed integer).
-_MAX_SEED = 2**63 - 1
 # The options of each mode (`--simulate`, `--edge-of-chaos`) and their defaults. On the command
 # line they default to None, so that one given outside its mode is refused (`_check_mode_options`).
 _MODE_DEFAULTS = {
@@ -114,9 +113,7 @@ def register(subparsers) -> None:
         choices=("normal", "uniform"),
         help=_mode_help("weights", "weight distribution, unit variance"),
     )
-    parser.add_argument(
-        "--seed", type=int_at_least(0, _MAX_SEED), help=_mode_help("seed", "random seed")
-    )
+    parser.add_argument("--seed", type=seed_int, help=_mode_help("seed", "random seed"))
     parser.add_argument(
         "--sigma-b2",
         type=nonnegative_float,

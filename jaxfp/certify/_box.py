@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._misc import real_array
 from .._numerics import max_abs
 from ..looped import LoopedNet
 from ..looped._rounding import (
@@ -15,7 +16,6 @@ from ..looped._rounding import (
     as_float,
     interval_matmul,
     point_matmul,
-    real_array,
     round_down,
     round_up,
     subtract,

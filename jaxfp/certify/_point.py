@@ -6,9 +6,10 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._exported import exported_jit
+from .._misc import real_array
 from .._numerics import max_abs
 from ..looped import LoopedNet
-from ..looped._rounding import as_float, real_array, round_down, round_up
+from ..looped._rounding import as_float, round_down, round_up
 from ._box import (
     Method,
     certify_box_unchecked,

@@ -10,7 +10,7 @@ import equinox as eqx
 import numpy as np
 
 from .._numerics import match_points
-from .._validation import check_count
+from .._validation import MAX_ENUMERATION_SIZE, check_count
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check, equation_degrees
@@ -98,7 +98,7 @@ class Auto(AbstractEnumerationMethod):
 
     def choose(self, net: LoopedNet) -> tuple[tuple[AbstractEnumerationMethod, ...], str]:
         """The methods to run, in order, and the reason in words."""
-        check_count(self.max_paths, "max_paths", maximum=2**62)
+        check_count(self.max_paths, "max_paths", maximum=MAX_ENUMERATION_SIZE)
         check_count(self.max_dim_branch_and_bound, "max_dim_branch_and_bound", minimum=0)
         dim = net.dim
         if is_piecewise_linear(net):

@@ -6,7 +6,7 @@ from typing import ClassVar
 import equinox as eqx
 import numpy as np
 
-from .._validation import check_count, check_part
+from .._validation import MAX_ENUMERATION_SIZE, check_count, check_part
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._exact_regions import assemble_pwl_regions, solve_pwl_regions
@@ -106,7 +106,7 @@ def solve_regions(
             "ExactRegions needs a piecewise-linear activation (a jaxfp.looped.PiecewiseLinear);"
             f" {net.activation.name!r} is not one: use Starts, BranchAndBound or Auto."
         )
-    check_count(method.max_regions, "max_regions", maximum=2**62)
+    check_count(method.max_regions, "max_regions", maximum=MAX_ENUMERATION_SIZE)
     count = 1 if part is None else check_part(part)[1]
     regions = region_count(net)
     if regions > method.max_regions * count:

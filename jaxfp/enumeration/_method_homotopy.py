@@ -7,7 +7,7 @@ from typing import ClassVar
 import equinox as eqx
 import numpy as np
 
-from .._validation import check_count
+from .._validation import MAX_ENUMERATION_SIZE, check_count
 from ..looped import LoopedNet
 from ._assemble import assemble_fixed_points
 from ._bezout import bezout_check
@@ -125,7 +125,7 @@ class Homotopy(AbstractEnumerationMethod):
         check_polynomial(net, "Homotopy")
         restarts = check_count(self.gamma_restarts, "gamma_restarts", minimum=0)
         check_count(self.seed, "seed", minimum=0)
-        check_count(self.max_paths, "max_paths", maximum=2**62)
+        check_count(self.max_paths, "max_paths", maximum=MAX_ENUMERATION_SIZE)
         seeds = []
         for attempt in range(restarts + 1):
             seeds.append(self.seed + attempt)

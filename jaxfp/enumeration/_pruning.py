@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from .._validation import MAX_ENUMERATION_SIZE
 from ._piecewise import PiecewiseProblem, interval_image
 
 # Relative widening of every interval bound (round-off safety of the pruning tests).
@@ -160,7 +161,7 @@ def plan_regions(problem: PiecewiseProblem, *, prune: bool, max_frontier: int) -
     num_suffix = int(np.prod([int(r) for r in suffix_radices], dtype=object))
     num_regions = prefixes.shape[0] * num_suffix if np.all(radices > 0) else 0
     num_suffix = num_suffix if num_regions else 1
-    if num_regions >= 2**62:
+    if num_regions >= MAX_ENUMERATION_SIZE:
         raise ValueError(
             f"{num_regions} activation regions remain after pruning: too many to enumerate "
             "(more than 2^62). Reduce the dimension or use the iterative engine."

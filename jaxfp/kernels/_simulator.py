@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from .._misc import check_key, is_floating_dtype
+from .._validation import check_callable
 from ._activation_type import KernelActivation
 from ._architectures import Architecture, as_architecture
 from ._hermite import normalization_constant
@@ -232,7 +234,8 @@ def simulate_similarity(
 
     Raises:
         ValueError: for a bad model, a non-positive size, `rho0` outside [−1, 1] or
-            not 1-D, an unknown `weights`, or a `dtype` that is not floating.
+            not 1-D, an unknown `weights`, a `dtype` that is not floating, a `key` that is not
+            a JAX random key, or a `progress` that is not callable.
 
     Example:
         >>> import jax, jaxfp.kernels as jk
@@ -250,15 +253,11 @@ def simulate_similarity(
     ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise ValueError(f"`{name}` must be an integer >= {minimum}, got {value!r}.")
-    if progress is not None and not callable(progress):
-        raise ValueError(f"`progress` must be callable or None, got {type(progress).__name__}.")
+    check_callable(progress, "progress")
+    check_key(key)
     if weights not in WEIGHT_DISTRIBUTIONS:
         raise ValueError(f"`weights` must be one of {WEIGHT_DISTRIBUTIONS}, got {weights!r}.")
-    try:
-        valid_dtype = jnp.issubdtype(dtype, jnp.floating)
-    except TypeError:
-        valid_dtype = False
-    if not valid_dtype:
+    if not is_floating_dtype(dtype):
         raise ValueError(f"`dtype` must be a floating dtype (e.g. jnp.float32), got {dtype!r}.")
     check_correlations(rho0, "rho0")
     rho0_array = np.clip(np.asarray(rho0, dtype=float), -1.0, 1.0)

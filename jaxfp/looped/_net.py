@@ -7,8 +7,9 @@ import jax
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._misc import real_array
 from ._activation_base import Activation
-from ._rounding import add, as_float, interval_matmul, multiply, point_matmul, real_array
+from ._rounding import add, as_float, interval_matmul, multiply, point_matmul
 
 Form = Literal["sigma-affine", "affine-sigma"]
 _FORMS = ("sigma-affine", "affine-sigma")

@@ -9,7 +9,6 @@ summation does not matter. `jaxfp.certify.Interval` is the public face of these 
 """
 
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 # Error allowed for the library's elementary functions and the activations' closed forms built
@@ -44,30 +43,6 @@ def as_float(x: ArrayLike) -> Float[Array, "..."]:
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.result_type(float))
     return x
-
-
-def real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
-    """`as_float(x)` for a user's argument `name`: refused unless it holds real numbers (a
-    complex array would lose its imaginary part, a string or object array has no bounds).
-
-    Raises:
-        ValueError: naming `name` and the dtype.
-
-    Example:
-        >>> real_array([1, 2], "b").dtype.kind
-        'f'
-        >>> real_array([1j], "b")
-        Traceback (most recent call last):
-        ...
-        ValueError: `b` must hold real numbers, got an array of dtype complex128.
-    """
-    try:
-        array = jnp.asarray(x)
-    except TypeError:
-        array = np.asarray(x)
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"`{name}` must hold real numbers, got an array of dtype {array.dtype}.")
-    return as_float(array)
 
 
 def round_down(x: Array, ulps: float = 1.0) -> Array:

@@ -10,7 +10,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
 from .._fixed_point import failed_result, fixed_point, nan_derivative_where
-from .._misc import WithoutAux, check_positive_int
+from .._misc import WithoutAux, check_positive_int, is_floating_dtype
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson
 from .._validation import check_bool, check_count
@@ -127,11 +127,7 @@ class DEQ(eqx.Module):
                 "`state_shape` must be a pytree of `jax.ShapeDtypeStruct` (e.g. "
                 f"`jax.ShapeDtypeStruct((4,), jnp.float32)`), got {self.state_shape!r}."
             )
-        try:
-            floating = self.cell_dtype is None or jnp.issubdtype(self.cell_dtype, jnp.floating)
-        except TypeError:
-            floating = False
-        if not floating:
+        if self.cell_dtype is not None and not is_floating_dtype(self.cell_dtype):
             raise ValueError(
                 f"`cell_dtype` must be a floating dtype (e.g. jnp.bfloat16) or None, got "
                 f"{self.cell_dtype!r}."

@@ -9,7 +9,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
 from .._batched import fixed_point_batched
-from .._misc import check_positive, check_positive_int
+from .._misc import check_key, check_positive, check_positive_int, real_array
 from .._numerics import match_points, wilson_interval
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Picard
@@ -17,7 +17,7 @@ from .._solver.base import check_solver
 from .._validation import check_count, check_real
 from ..certify import Interval
 from ..looped import LoopedNet
-from ._common import check_finite, check_net, check_points, check_state, is_index, real_array
+from ._common import check_finite, check_net, check_points, check_state, is_index
 
 
 class BasinMap(eqx.Module):
@@ -309,8 +309,8 @@ def basin_volumes(
         A `jaxfp.probe.BasinVolumes`.
 
     Raises:
-        ValueError: for a bad `net`, `fixed_points`, box, `solver`, `match_tolerance` or
-            counts, before any start is drawn.
+        ValueError: for a bad `net`, `fixed_points`, box, `solver`, `match_tolerance`, counts
+            or `key`, before any start is drawn.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -328,6 +328,8 @@ def basin_volumes(
     check_real(confidence, "confidence", 0, 1, open_lower=True)
     if key is None:
         seed = check_count(seed, "seed", minimum=0)
+    else:
+        check_key(key)
     max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)

@@ -12,23 +12,9 @@ import numpy as np
 import optax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._misc import as_inexact
+from .._misc import real_array
 from .._numerics import max_abs
 from ..looped import LoopedNet
-
-
-def real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
-    """`x` as a real float array; a `ValueError` naming `name` for complex or non-numeric
-    input (a string, an object)."""
-    try:
-        if isinstance(x, (str, bytes)):
-            raise TypeError
-        array = as_inexact(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be an array of real numbers, got {x!r}.") from None
-    if jnp.issubdtype(array.dtype, jnp.complexfloating):
-        raise ValueError(f"`{name}` must be real, got dtype {array.dtype}.")
-    return array
 
 
 def check_finite(array: Array, name: str) -> Array:

@@ -10,10 +10,11 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._adjoint import ImplicitAdjoint
 from .._fixed_point import fixed_point
+from .._misc import real_array
 from .._numerics import max_abs
 from .._solver import Newton
 from ..looped import LoopedNet
-from ._common import check_finite, check_net, check_points, real_array, with_parameters
+from ._common import check_finite, check_net, check_points, with_parameters
 
 Method = Literal["closed-form", "implicit"]
 

@@ -228,7 +228,8 @@ SIMULATION = dict(rho0=[0.5], width=8, depth=2, num_seeds=1)
         ({"rho0": [1.5]}, "`rho0` must lie in"),
         ({"rho0": 0.5}, "`rho0` must be a non-empty 1-D"),
         ({"weights": "cauchy"}, "`weights` must be one of"),
-        ({"progress": 3}, "`progress` must be callable"),
+        ({"progress": 3}, "`progress` must be a callable or None"),
+        ({"key": 0}, "`key` must be a JAX random key"),
         ({"rho0": [0.5 + 1j]}, "`rho0` must be real"),
         ({"rho0": ["a"]}, "`rho0` must be real"),
         ({"dtype": jnp.int32}, "`dtype` must be a floating dtype"),
@@ -237,6 +238,6 @@ SIMULATION = dict(rho0=[0.5], width=8, depth=2, num_seeds=1)
 )
 def test_bad_simulator_arguments(change, match):
     arguments = {**SIMULATION, **change}
-    rho0 = arguments.pop("rho0")
+    rho0, key = arguments.pop("rho0"), arguments.pop("key", jax.random.key(0))
     with pytest.raises(ValueError, match=match):
-        jk.simulate_similarity(jk.get_activation("relu"), rho0, key=jax.random.key(0), **arguments)
+        jk.simulate_similarity(jk.get_activation("relu"), rho0, key=key, **arguments)

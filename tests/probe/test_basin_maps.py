@@ -132,7 +132,7 @@ def test_basin_map_errors(diagonal):
         (dict(plane=(True, False)), "`plane` must be two coordinate indices"),
         (dict(extent=(-1e308, 1e308)), "`extent` spans more than the largest float"),
         # These raised raw errors from inside NumPy or JAX, or dropped the imaginary part.
-        (dict(origin=jnp.zeros(3) + 1j), "`origin` must be real"),
+        (dict(origin=jnp.zeros(3) + 1j), "`origin` must hold real numbers.*complex"),
         (dict(plane="xy"), "`plane` must be two coordinate indices"),
         (dict(extent=2.0), "`extent` must be a pair"),
         (dict(extent=("a", "b")), "`extent` must be a pair"),
@@ -149,10 +149,11 @@ def test_bad_slices_are_refused_before_any_start(diagonal, options, match):
     [
         (dict(lower=-jnp.inf, upper=jnp.inf), "`lower` contains NaN or infinite"),  # was 0 counts
         (dict(lower=jnp.zeros(2)), "`lower` must be a number or of shape \\(3,\\)"),
-        (dict(lower="a"), "`lower` must be an array of real numbers"),
-        (dict(upper=1.0 + 0j), "`upper` must be real"),
+        (dict(lower="a"), "`lower` must hold real numbers"),
+        (dict(upper=1.0 + 0j), "`upper` must hold real numbers.*complex"),
         (dict(confidence="0.9"), "`confidence` must be a real number in \\(0, 1\\)"),
         (dict(seed=1.5), "`seed` must be a non-negative integer"),
+        (dict(key=3), "`key` must be a JAX random key"),
     ],
 )
 def test_bad_boxes_and_options_of_the_volumes(diagonal, options, match):
