@@ -133,10 +133,14 @@ def real_array(x: ArrayLike, name: str) -> Float[Array, "..."]:
         ...
         ValueError: `b` must hold real numbers, got an array of dtype complex128.
     """
-    try:
-        array = jnp.asarray(x)
-    except TypeError:  # strings and other objects JAX cannot hold
-        raise ValueError(f"`{name}` must hold real numbers, got {x!r}.") from None
+    if not isinstance(x, jax.Array):  # (JAX would read a string as a dtype name first)
+        try:
+            numeric = np.asarray(x).dtype.kind in "biufc"
+        except ValueError:  # ragged nesting
+            numeric = False
+        if not numeric:
+            raise ValueError(f"`{name}` must hold real numbers, got {x!r}.")
+    array = jnp.asarray(x)
     if jnp.issubdtype(array.dtype, jnp.complexfloating):
         raise ValueError(f"`{name}` must hold real numbers, got an array of dtype {array.dtype}.")
     return as_inexact(array)
