@@ -39,8 +39,10 @@ MAX_LINES = 400
 # Files still over MAX_LINES, each allowed its present size until it is split (they may shrink,
 # never grow); a new file over the limit fails.
 OVERSIZE = {}
-# The public surface may not grow past its present size; the target is well under 120.
-MAX_PUBLIC_NAMES = 105
+# The public surface may not grow past its present size; the target is well under 120. Round 11
+# adds three option records (`jaxfp.Monitor`, `jaxfp.probe.Attraction` and the looped parameter
+# radii), each replacing a group of keyword options that travelled together: 105 + 3.
+MAX_PUBLIC_NAMES = 108
 
 
 def _module_name(path: pathlib.Path) -> str:
