@@ -161,7 +161,7 @@ def run_split(dim: int, count: int, rounds: int) -> dict:
         "speedup_split_over_one": medians["one_process_s"] / medians["split_total_s"],
         "same_points": same,
         "complete": [summary["complete"] for summary in summaries],
-        "n_fixed_points": [summary["n_fixed_points"] for summary in summaries],
+        "n_fixed_points": [summary["num_fixed_points"] for summary in summaries],
         "load_before_each_run": loads,
         "compile_and_tracking_s_last_round": inside,
     }

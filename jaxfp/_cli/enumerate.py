@@ -299,8 +299,8 @@ def run(namespace: argparse.Namespace) -> int:
         return 0
     if shown.rows:
         print(format_table(shown.rows, HEADERS))
-        if len(shown.rows) < summary["n_fixed_points"]:
-            print(f"... {summary['n_fixed_points'] - len(shown.rows)} more (use --show or --out)")
+        if len(shown.rows) < summary["num_fixed_points"]:
+            print(f"... {summary['num_fixed_points'] - len(shown.rows)} more (use --show or --out)")
         print()
     print_summary(summary)
     return 0

@@ -172,12 +172,12 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
             "point's enclosure (the boxes prove the count, not the listed points' accuracy)"
         )
     fields = {
-        "n_enumerated_outside_box": outside,
+        "num_enumerated_outside_box": outside,
         "certified_complete": certified,
         "complete_box": box_json,
-        "n_certified_boxes": n_boxes,
+        "num_certified_boxes": n_boxes,
         "search_finished": finished,
-        "n_enumerated_in_box": int(len(in_box)),
+        "num_enumerated_in_box": int(len(in_box)),
         "max_enclosure_distance": distance,
     }
     arrays = {

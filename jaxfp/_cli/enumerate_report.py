@@ -46,7 +46,7 @@ def _stats_fields(stats: dict) -> dict:
         return fields
     for key, value in stats.items():
         if key == "start_outcomes":
-            fields.update({f"n_starts_{name}": count for name, count in value.items()})
+            fields.update({f"num_starts_{name}": count for name, count in value.items()})
         else:
             fields[key] = value
     return fields

@@ -111,7 +111,7 @@ def run(namespace: argparse.Namespace) -> int:
 
     merged = merge_parts(namespace.parts)
     shown = report(merged, show=0)
-    summary = {**shown.summary, "n_parts": len(namespace.parts)}
+    summary = {**shown.summary, "num_parts": len(namespace.parts)}
     if not write_outputs(summary, shown.arrays, namespace):
         print_summary(summary)
     return 0

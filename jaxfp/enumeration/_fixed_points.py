@@ -9,12 +9,12 @@ from ._index_check import IndexCheck, IndexCheckFields
 
 # The keys of `PointRows.point_counts`.
 POINT_COUNTS = (
-    "n_fixed_points",
-    "n_attracting",
-    "n_saddle",
-    "n_repelling",
-    "n_non_hyperbolic",
-    "n_certified",
+    "num_fixed_points",
+    "num_attracting",
+    "num_saddle",
+    "num_repelling",
+    "num_non_hyperbolic",
+    "num_certified",
 )
 
 

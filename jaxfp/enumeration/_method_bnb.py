@@ -31,7 +31,7 @@ class BranchAndBoundStats(eqx.Module):
             "searched_upper": np.asarray(certificate.searched.upper).tolist(),
             "finished": bool(certificate.complete),
             "boxes_processed": certificate.boxes_processed,
-            "n_undecided_boxes": int(certificate.undecided.lower.shape[0]),
+            "num_undecided_boxes": int(certificate.undecided.lower.shape[0]),
         }
 
 

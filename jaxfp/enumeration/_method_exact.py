@@ -19,6 +19,18 @@ from ._results import PWLFixedPoints
 
 # Default limit on the number of activation regions (k + 1)^d of one run.
 MAX_REGIONS = 2**24
+# The attributes of the engine record (`PWLFixedPoints`) that `ExactRegionsStats.summary` reports.
+_SUMMARY_FIELDS = (
+    "num_regions_total",
+    "num_regions_solved",
+    "num_regions_pruned",
+    "num_residual_failures",
+    "num_singular_regions",
+    "num_on_boundary",
+    "has_continuum",
+    "upper_bound",
+    "upper_bound_reference",
+)
 
 
 class ExactRegionsStats(eqx.Module):
@@ -28,18 +40,8 @@ class ExactRegionsStats(eqx.Module):
     run: PWLFixedPoints
 
     def summary(self) -> dict:
-        run = self.run
-        return {
-            "n_regions_total": run.num_regions_total,
-            "n_regions_solved": run.num_regions_solved,
-            "n_regions_pruned": run.num_regions_pruned,
-            "n_residual_failures": run.num_residual_failures,
-            "n_singular_regions": run.num_singular_regions,
-            "n_on_boundary": run.num_on_boundary,
-            "has_continuum": run.has_continuum,
-            "upper_bound": run.upper_bound,
-            "upper_bound_reference": run.upper_bound_reference,
-        }
+        """The run's counts and bounds, under the engine record's attribute names."""
+        return {name: getattr(self.run, name) for name in _SUMMARY_FIELDS}
 
 
 def region_count(net: LoopedNet) -> int:

@@ -34,9 +34,9 @@ class HomotopyStats(eqx.Module):
             "paths_retried": paths.retried,
             "accounted": bool(paths.accounted),
             "gamma_seeds": list(self.seeds),
-            "n_complex_solutions": int(paths.finite_solutions.shape[0]),
-            "n_real_solutions": int(paths.real_solutions.shape[0]),
-            "n_singular_real": int(paths.singular_real.shape[0]),
+            "num_complex_solutions": int(paths.finite_solutions.shape[0]),
+            "num_real_solutions": int(paths.real_solutions.shape[0]),
+            "num_singular_real": int(paths.singular_real.shape[0]),
             "compile_time_s": paths.compile_time_s,
             "tracking_time_s": paths.tracking_time_s,
         }

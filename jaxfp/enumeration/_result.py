@@ -124,10 +124,10 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
             "expected_degree": self.expected_degree,
             "index_consistent": self.index_consistent,
             "index_check": self.index_check,
-            "n_starts": self.n_starts,
+            "num_starts": self.n_starts,
             "starts_per_orthant": self.starts_per_orthant,
-            "n_face_starts": self.n_face_starts,
-            "n_orthants": self.n_orthants,
+            "num_face_starts": self.n_face_starts,
+            "num_orthants": self.n_orthants,
             "sampled": self.sampled,
             "orthants_with_fixed_point": self.orthants_with_fixed_point,
             "orthant_fraction": self.orthant_fraction,
@@ -140,8 +140,8 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     def __repr__(self) -> str:
         summary = self.summary()
         return (
-            f"IterativeFixedPoints(n_fixed_points={summary['n_fixed_points']}, "
-            f"n_attracting={summary['n_attracting']}, n_certified={summary['n_certified']}, "
+            f"IterativeFixedPoints(n_fixed_points={summary['num_fixed_points']}, "
+            f"n_attracting={summary['num_attracting']}, n_certified={summary['num_certified']}, "
             f"index_sum={self.index_sum}, expected_degree={self.expected_degree}, "
             f"index_consistent={self.index_consistent}, n_starts={self.n_starts})"
         )

@@ -24,9 +24,9 @@ def test_tanh_identity_certified_complete_on_the_automatic_box(capsys):
     summary = _summary(
         ["--net", "tanh-identity", "--dim", "2", "--gain", "2", "--certify-complete"], capsys
     )
-    assert summary["n_fixed_points"] == 9 and summary["n_certified_boxes"] == 9
+    assert summary["num_fixed_points"] == 9 and summary["num_certified_boxes"] == 9
     assert summary["certified_complete"] is True and summary["search_finished"] is True
-    assert summary["n_enumerated_in_box"] == 9
+    assert summary["num_enumerated_in_box"] == 9
     np.testing.assert_allclose(summary["complete_box"], [-1.0, 1.0], atol=BOX_TOLERANCE)
     assert "certified-complete search over [-1, 1]^2 (sigma's range)" in summary["evidence"]
     assert "certified complete" in summary["evidence"]
@@ -46,15 +46,15 @@ def test_poly_with_a_user_box_table_and_npz(tmp_path, capsys):
 
 def test_a_smaller_box_counts_only_the_points_inside(capsys):
     summary = _summary(["--net", "poly", "--dim", "1", "--box=-0.5,0.5"], capsys)
-    assert summary["n_fixed_points"] == 3 and summary["n_enumerated_in_box"] == 1
-    assert summary["n_certified_boxes"] == 1 and summary["certified_complete"] is True
+    assert summary["num_fixed_points"] == 3 and summary["num_enumerated_in_box"] == 1
+    assert summary["num_certified_boxes"] == 1 and summary["certified_complete"] is True
     assert summary["complete_box"] == [-0.5, 0.5]
 
 
 def test_a_missed_fixed_point_is_not_certified_complete(capsys):
     # Corner starts only: the saddle at 0 is missed, and the search finds it.
     summary = _summary(["--net", "poly", "--dim", "1", "--no-faces", "--box=-2,2"], capsys)
-    assert summary["n_fixed_points"] == 2 and summary["n_certified_boxes"] == 3
+    assert summary["num_fixed_points"] == 2 and summary["num_certified_boxes"] == 3
     assert summary["search_finished"] is True and summary["certified_complete"] is False
     assert "1 certified box(es) with no enumerated point" in summary["evidence"]
 
@@ -121,7 +121,7 @@ def test_complete_only_with_a_proof_over_the_a_priori_box(capsys):
 
 def test_user_box_states_the_points_outside_it(capsys):
     summary = _summary(["--net", "poly", "--dim", "1", "--box=-0.5,0.5"], capsys)
-    assert summary["n_enumerated_outside_box"] == 2
+    assert summary["num_enumerated_outside_box"] == 2
     assert "2 enumerated point(s) lie outside the box" in summary["evidence"]
     assert summary["complete"] is False
 
@@ -136,7 +136,7 @@ def test_a_listed_point_outside_the_a_priori_box_blocks_certification():
         )
         fields, evidence, _, proof = check_against_branch_and_bound(net, None, found)
         assert fields["certified_complete"] is certified and (proof is not None) is certified
-        assert fields["n_enumerated_outside_box"] == len(extra)
+        assert fields["num_enumerated_outside_box"] == len(extra)
     assert "1 enumerated point(s) lie outside it, and it holds every fixed point" in evidence
 
 

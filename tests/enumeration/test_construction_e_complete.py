@@ -25,5 +25,5 @@ def test_the_default_method_proves_the_list_complete(dim):
 def test_the_cli_default_says_complete_with_the_proof(capsys):
     assert main(["enumerate", "--net", "exp", "--dim", "2", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_fixed_points"] == 9 and summary["complete"] is True
+    assert summary["num_fixed_points"] == 9 and summary["complete"] is True
     assert summary["proof"]["method"] == "branch-and-bound"

@@ -10,7 +10,7 @@ from jaxfp._cli.main import main
 def test_homotopy_proves_the_poly_list_complete(capsys):
     assert main(["enumerate", "--net", "poly", "--dim", "2", "--method", "homotopy", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["method"] == "homotopy" and summary["n_fixed_points"] == 9
+    assert summary["method"] == "homotopy" and summary["num_fixed_points"] == 9
     # every path accounted for; with all solutions real the proof is Bézout's count
     assert summary["complete"] is True and summary["proof"]["method"] in ("homotopy", "bezout")
 
@@ -19,7 +19,7 @@ def test_the_default_method_proves_the_poly_list_complete(capsys):
     argv = ["enumerate", "--dim", "2", "--json"]  # the default network, P1's (P), at d = 2
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["method"].startswith("auto") and summary["n_fixed_points"] == 9
+    assert summary["method"].startswith("auto") and summary["num_fixed_points"] == 9
     assert summary["complete"] is True and summary["proof"]["method"] in ("bezout", "homotopy")
 
 
@@ -61,7 +61,7 @@ def test_parts_run_with_a_gamma_seed_merge_with_that_seed(tmp_path, capsys):
     capsys.readouterr()
     assert main(["merge", *parts, "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["gamma_seeds"] == [5] and summary["n_fixed_points"] == 9
+    assert summary["gamma_seeds"] == [5] and summary["num_fixed_points"] == 9
     assert summary["complete"] is True
 
 

@@ -25,12 +25,12 @@ def test_hardtanh_identity_json(capsys):
         capsys, ["enumerate", "--net", "hardtanh-identity", "--dim", "3", "--json", "-"]
     )
     assert summary["method"] == "auto: exact-regions"
-    assert summary["n_fixed_points"] == 27
-    assert summary["n_attracting"] == 8
-    assert summary["n_certified"] == 27
+    assert summary["num_fixed_points"] == 27
+    assert summary["num_attracting"] == 8
+    assert summary["num_certified"] == 27
     assert summary["index_sum"] == summary["expected_degree"] == 1
     assert summary["complete"] is True
-    assert summary["n_regions_solved"] + summary["n_regions_pruned"] == 27
+    assert summary["num_regions_solved"] + summary["num_regions_pruned"] == 27
     assert summary["upper_bound"] == 27
     assert summary["devices"] >= 1 and summary["wall_time_s"] > 0
 
@@ -44,7 +44,7 @@ def test_weights_from_files_with_out(tmp_path, capsys):
     argv += ["--activation", "relu", "--method", "exact-regions", "--out", str(out)]
     assert cli.main(argv) == 0
     printed = capsys.readouterr().out
-    assert "n_fixed_points" in printed and "evidence:" in printed
+    assert "num_fixed_points" in printed and "evidence:" in printed
     saved = np.load(out)
     assert set(saved.files) >= {"points", "attracting", "certified", "spectral_radius"}
     assert saved["points"].shape == (2, 3)
@@ -55,7 +55,7 @@ def test_affine_sigma_form_from_random_net(capsys):
     summary = _json(capsys, argv + ["--form", "affine-sigma", "--json", "-"])
     assert summary["form"] == "affine-sigma"
     assert summary["activation"] == "leaky_relu:0.1"
-    assert summary["n_fixed_points"] <= summary["upper_bound"]
+    assert summary["num_fixed_points"] <= summary["upper_bound"]
 
 
 def _error(capsys, argv):

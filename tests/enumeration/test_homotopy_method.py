@@ -85,7 +85,7 @@ def test_random_cubic_matches_the_tracker_and_is_certified(form):
     assert found.complete == summary["accounted"] and found.complete
     assert (
         found.proof.method == "homotopy"
-        and summary["n_complex_solutions"] > summary["n_real_solutions"]
+        and summary["num_complex_solutions"] > summary["num_real_solutions"]
     )
-    assert found.n_fixed_points == summary["n_real_solutions"] and found.certified.all()
+    assert found.n_fixed_points == summary["num_real_solutions"] and found.certified.all()
     assert found.residuals.max() < 1e-12

@@ -13,13 +13,13 @@ BASE = ["enumerate", "--method", "starts", "--dim", str(DIM)]
 BASE += ["--starts-per-orthant", str(STARTS_PER_ORTHANT)]
 BASE += ["--chunk-size", str(CHUNK)]
 REQUIRED_KEYS = {
-    "n_fixed_points",
-    "n_attracting",
-    "n_certified",
+    "num_fixed_points",
+    "num_attracting",
+    "num_certified",
     "index_sum",
     "expected_degree",
     "complete",
-    "n_starts",
+    "num_starts",
     "wall_time_s",
     "devices",
     "method",
@@ -38,13 +38,13 @@ def test_default_network_json_and_npz(run_json, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert REQUIRED_KEYS <= set(summary)
     assert summary["method"] == "starts" and summary["activation"] == "p1_poly"
-    assert (summary["n_fixed_points"], summary["n_attracting"]) == (27, 8)
+    assert (summary["num_fixed_points"], summary["num_attracting"]) == (27, 8)
     assert (summary["index_sum"], summary["expected_degree"]) == (1, 1)
     # The index check is consistent, but a consistency check is never a proof of completeness.
     assert summary["index_consistent"] is True
     assert summary["complete"] is False and summary["proof"] is None
     assert "index check consistent" in summary["evidence"] and "not a proof" in summary["evidence"]
-    assert summary["n_starts"] == 2**DIM * STARTS_PER_ORTHANT + 3**DIM
+    assert summary["num_starts"] == 2**DIM * STARTS_PER_ORTHANT + 3**DIM
     assert summary["devices"] == 1 and summary["certified_during_starts"] is False
     saved = np.load(out)
     assert saved["points"].shape == (27, DIM)
@@ -84,7 +84,7 @@ def test_tanh_network_from_files_with_both_forms(tmp_path, capsys):
             "-",
         ]
         assert main(argv) == 0
-        counts.append(json.loads(capsys.readouterr().out)["n_fixed_points"])
+        counts.append(json.loads(capsys.readouterr().out)["num_fixed_points"])
     assert counts == [27, 27]
 
 
@@ -133,13 +133,13 @@ def test_checkpoint_and_resume_from_the_cli(tmp_path, capsys):
     assert "already holds a run" in capsys.readouterr().err
     assert main(argv + ["--resume"]) == 0
     second = json.loads(capsys.readouterr().out)
-    assert second["n_fixed_points"] == first["n_fixed_points"] == 27
+    assert second["num_fixed_points"] == first["num_fixed_points"] == 27
 
 
 @pytest.mark.slow
 def test_default_run_reproduces_p1_1024_certified_fixed_points(capsys):
     assert main(["enumerate", "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_attracting"] == 1024 and summary["n_fixed_points"] == 3**10
-    assert summary["index_consistent"] and summary["n_certified"] >= 1024
+    assert summary["num_attracting"] == 1024 and summary["num_fixed_points"] == 3**10
+    assert summary["index_consistent"] and summary["num_certified"] >= 1024
     assert summary["complete"] is (summary["proof"] is not None)

@@ -190,8 +190,8 @@ def test_cli_parts_and_merge_equal_the_one_process_run(single, tmp_path, capsys)
     parts = [str(tmp_path / "part0.npz"), str(tmp_path / "part1.npz")]
     assert main(["merge", *parts, "--out", str(merged_file), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["n_fixed_points"] == single.n_fixed_points
-    assert summary["index_sum"] == single.index_sum and summary["n_parts"] == 2
+    assert summary["num_fixed_points"] == single.n_fixed_points
+    assert summary["index_sum"] == single.index_sum and summary["num_parts"] == 2
     with np.load(merged_file) as data:
         np.testing.assert_allclose(
             np.sort(data["points"], axis=0), np.sort(single.points, axis=0), atol=POINT_TOLERANCE

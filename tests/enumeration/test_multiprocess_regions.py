@@ -144,6 +144,6 @@ def test_cli_exact_region_parts_and_merge_equal_the_one_process_run(single, tmp_
     assert main(["merge", *parts, "--out", str(tmp_path / "all.npz"), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["complete"] is True and summary["proof"]["method"] == "exact-regions"
-    assert summary["n_fixed_points"] == single.n_fixed_points and summary["n_parts"] == 2
+    assert summary["num_fixed_points"] == single.n_fixed_points and summary["num_parts"] == 2
     with np.load(tmp_path / "all.npz") as data:
         np.testing.assert_allclose(data["points"], single.points, atol=0)
