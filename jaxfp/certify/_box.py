@@ -6,14 +6,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, Float
 
 from .._misc import real_array
 from .._numerics import max_abs
-from ..looped import LoopedNet
+from ..looped import LoopedNet, ParameterRadii
+from ..looped._parameter_radii import checked_radii
 from ..looped._rounding import (
     add,
-    as_float,
     interval_matmul,
     point_matmul,
     round_down,
@@ -54,31 +54,6 @@ def check_method(method) -> None:
         raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}.")
 
 
-def check_radii(weight_radius, bias_radius, dim: int) -> None:
-    """Check the parameter radii E (a scalar or (d, d)) and e (a scalar or (d,)) of a net of
-    dimension `dim`: real, of those shapes, finite and ≥ 0 (values when concrete)."""
-    shapes = {"weight_radius": ((), (dim, dim)), "bias_radius": ((), (dim,))}
-    for argument, value in (("weight_radius", weight_radius), ("bias_radius", bias_radius)):
-        if value is None:
-            continue
-        array = real_array(value, argument)
-        if array.shape not in shapes[argument]:
-            raise ValueError(
-                f"`{argument}` must be a scalar or have shape {shapes[argument][1]}, got "
-                f"{array.shape}."
-            )
-        if isinstance(array, jax.core.Tracer):
-            continue
-        if not (np.all(np.isfinite(array)) and np.all(array >= 0)):
-            raise ValueError(f"`{argument}` must be finite and ≥ 0, got {value!r}.")
-
-
-def radii_as_arrays(weight_radius, bias_radius):
-    """Radii as arrays, so that new values do not recompile the certificate."""
-    weight_radius = None if weight_radius is None else as_float(weight_radius)
-    return weight_radius, as_float(bias_radius)
-
-
 def _row_sum_bound(low: Array, high: Array) -> Array:
     """Rigorous upper bound of max_i Σ_j max(|low_ij|, |high_ij|) (the ∞-norm bound)."""
     magnitude = jnp.maximum(jnp.abs(low), jnp.abs(high))
@@ -94,26 +69,24 @@ def robustness_margin(
     lower: Float[Array, " d"],
     upper: Float[Array, " d"],
     *,
-    weight_radius: ArrayLike | None = None,
-    bias_radius: ArrayLike = 0.0,
+    radii: ParameterRadii | None = None,
 ) -> Float[Array, ""]:
     """The robustness margin δ of a box X (P1 Theorem 4.2): the largest δ with
     F(X) + B(0, δ) ⊆ X in the ∞-norm, as a rigorous lower bound from interval arithmetic
-    (negative when F(X) leaves X). With parameter noise (every W', b' with |W' − W| ≤ E,
-    |b' − b| ≤ e entrywise) it is the margin left for all of them.
+    (negative when F(X) leaves X). With parameter noise (`radii`: every W', b' with
+    |W' − W| ≤ E, |b' − b| ≤ e entrywise) it is the margin left for all of them.
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
         lower, upper: the box, shape (d,).
-        weight_radius: E ≥ 0 (scalar or (d, d)), or None for exact weights.
-        bias_radius: e ≥ 0 (scalar or (d,)).
+        radii: a `jaxfp.looped.ParameterRadii` (E, e), or None for the exact W, b.
 
     Returns:
         A scalar array δ.
 
     Raises:
         ValueError: on a box of the wrong shape, non-real, non-finite or reversed bounds, or
-            radii that are negative or of the wrong shape.
+            `radii` that is not a `ParameterRadii` or does not fit the network's shapes.
 
     Example:
         >>> import jax
@@ -126,14 +99,12 @@ def robustness_margin(
         0.1513
     """
     box = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius, net.dim)
-    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    return _margin(net, box, weight_radius, bias_radius)
+    return _margin(net, box, checked_radii(radii, net.dim))
 
 
-def image(net: LoopedNet, box: Box, weight_radius, bias_radius) -> Box:
+def image(net: LoopedNet, box: Box, radii: ParameterRadii) -> Box:
     """F(X): the interval enclosure of F over the box X (outward rounded)."""
-    return Box(*net.interval(box.lower, box.upper, weight_radius, bias_radius))
+    return Box(*net.interval(box.lower, box.upper, radii))
 
 
 def _margin_of_image(box: Box, image: Box) -> Array:
@@ -144,11 +115,11 @@ def _margin_of_image(box: Box, image: Box) -> Array:
 
 
 @eqx.filter_jit
-def _margin(net, box, weight_radius, bias_radius):
-    return _margin_of_image(box, image(net, box, weight_radius, bias_radius))
+def _margin(net, box, radii):
+    return _margin_of_image(box, image(net, box, radii))
 
 
-def _face_misses(net, box, jac_low, jac_high, weight_radius, bias_radius) -> Array:
+def _face_misses(net, box, jac_low, jac_high, radii) -> Array:
     """Whether some component g_i = x_i − F_i(x) provably has no zero in X, by monotonicity in
     its own coordinate: where ∂g_i/∂x_i = 1 − ∂F_i/∂x_i keeps one sign over X (from J_F's
     enclosure), g_i's range over X lies between its ranges over the two faces x_i = lower_i and
@@ -165,7 +136,7 @@ def _face_misses(net, box, jac_low, jac_high, weight_radius, bias_radius) -> Arr
             jnp.where(own, value[:, None], lower[None, :]),
             jnp.where(own, value[:, None], upper[None, :]),
         )
-        images = jax.vmap(lambda face: image(net, face, weight_radius, bias_radius))(faces)
+        images = jax.vmap(lambda face: image(net, face, radii))(faces)
         return jnp.diagonal(images.lower), jnp.diagonal(images.upper)
 
     at_lower_low, at_lower_high = on_face(lower)
@@ -188,7 +159,7 @@ def preconditioner_at(net: LoopedNet, point: Array) -> Array:
     return jnp.where(jnp.all(jnp.isfinite(inverse)), inverse, eye)
 
 
-def krawczyk(net, box: Box, weight_radius, bias_radius, preconditioner) -> tuple[Box, Array]:
+def krawczyk(net, box: Box, radii, preconditioner) -> tuple[Box, Array]:
     """K(X) for x − F(x) = 0 and the bound ‖I − C(I − J(X))‖_∞. A NaN bound of K(X) (a
     singular preconditioner) carries no information: it is replaced by ∓inf."""
     lower, upper = box.lower, box.upper
@@ -196,11 +167,11 @@ def krawczyk(net, box: Box, weight_radius, bias_radius, preconditioner) -> tuple
     middle = box.midpoint
     if preconditioner is None:
         preconditioner = preconditioner_at(net, middle)
-    image_low, image_high = net.interval(middle, middle, weight_radius, bias_radius)
+    image_low, image_high = net.interval(middle, middle, radii)
     residual_low, residual_high = subtract(middle, middle, image_low, image_high)
     step_low, step_high = point_matmul(preconditioner, residual_low, residual_high)
     newton_low, newton_high = subtract(middle, middle, step_low, step_high)
-    jac_low, jac_high = net.jacobian_interval(lower, upper, weight_radius, bias_radius)
+    jac_low, jac_high = net.jacobian_interval(lower, upper, radii)
     defect_low, defect_high = subtract(eye, eye, jac_low, jac_high)
     product_low, product_high = point_matmul(preconditioner, defect_low, defect_high)
     slope_low, slope_high = subtract(eye, eye, product_low, product_high)
@@ -216,8 +187,7 @@ def certify_box(
     upper: Float[Array, " d"],
     *,
     method: Method = "auto",
-    weight_radius: ArrayLike | None = None,
-    bias_radius: ArrayLike = 0.0,
+    radii: ParameterRadii | None = None,
 ) -> Certificate:
     """Prove that the box X = [lower, upper] holds exactly one fixed point of F, rigorously.
 
@@ -234,24 +204,24 @@ def certify_box(
     holds none (`reason == no_fixed_point`); so does a component g_i = x_i − F_i(x) that
     is monotone in x_i over X and keeps one sign on both faces x_i = lower_i, upper_i (a
     tighter range of g_i than X_i − F_i(X), which loses the dependency between them). With
-    `weight_radius`/`bias_radius` the tests hold for every W', b' within those entrywise
-    radii (robustness to parameter noise).
+    `radii` the tests hold for every W', b' within those entrywise radii (robustness to
+    parameter noise).
     Written for one box; batch with `jax.vmap`; jit-friendly.
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
         lower, upper: the box, shape (d,).
         method: `"auto"` (contraction, else Krawczyk), `"contraction"` or `"krawczyk"`.
-        weight_radius: E ≥ 0 (scalar or (d, d)) for interval weights W ± E, or None.
-        bias_radius: e ≥ 0 (scalar or (d,)) for interval biases b ± e.
+        radii: a `jaxfp.looped.ParameterRadii` for interval weights W ± E and biases b ± e,
+            or None for the exact W, b.
 
     Returns:
         A `jaxfp.certify.Certificate`.
 
     Raises:
         ValueError: on a box of the wrong shape, non-real, non-finite or reversed bounds (when
-            concrete), radii that are negative or of the wrong shape, an unknown `method`, or a
-            `net` that is not a `LoopedNet`.
+            concrete), `radii` that is not a `ParameterRadii` or does not fit the network's
+            shapes, an unknown `method`, or a `net` that is not a `LoopedNet`.
 
     Example:
         >>> import jax
@@ -264,14 +234,12 @@ def certify_box(
     """
     check_method(method)
     box = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius, net.dim)
-    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
-    return certify_box_unchecked(net, box, method, weight_radius, bias_radius)
+    return certify_box_unchecked(net, box, method, checked_radii(radii, net.dim))
 
 
 @eqx.filter_jit
 def certify_box_unchecked(
-    net, box: Box, method, weight_radius, bias_radius, preconditioner=None, point=None
+    net, box: Box, method, radii: ParameterRadii, preconditioner=None, point=None
 ) -> Certificate:
     """`certify_box` after validation (compiled; also the body batched by the other entry
     points, which may pass a precomputed Krawczyk preconditioner and the point the box was
@@ -279,20 +247,20 @@ def certify_box_unchecked(
     lower, upper = box.lower, box.upper
     valid = jnp.all(lower <= upper) & jnp.all(jnp.isfinite(lower)) & jnp.all(jnp.isfinite(upper))
 
-    image_box = image(net, box, weight_radius, bias_radius)
-    jac_low, jac_high = net.jacobian_interval(lower, upper, weight_radius, bias_radius)
+    image_box = image(net, box, radii)
+    jac_low, jac_high = net.jacobian_interval(lower, upper, radii)
     margin = _margin_of_image(box, image_box)
     bound = _row_sum_bound(jac_low, jac_high)
     invariant = jnp.all(image_box.lower >= lower) & jnp.all(image_box.upper <= upper)
     contracting = bound < 1
     misses = jnp.any(image_box.upper < lower) | jnp.any(image_box.lower > upper)
-    misses = misses | _face_misses(net, box, jac_low, jac_high, weight_radius, bias_radius)
+    misses = misses | _face_misses(net, box, jac_low, jac_high, radii)
 
     if method == "contraction":  # skip the Krawczyk work entirely
         k_box = Box(jnp.full_like(lower, -jnp.inf), jnp.full_like(upper, jnp.inf))
         k_bound = jnp.full_like(bound, jnp.inf)
     else:
-        k_box, k_bound = krawczyk(net, box, weight_radius, bias_radius, preconditioner)
+        k_box, k_bound = krawczyk(net, box, radii, preconditioner)
     krawczyk_inside = jnp.all(k_box.lower > lower) & jnp.all(k_box.upper < upper)
     misses = misses | jnp.any(k_box.upper < lower) | jnp.any(k_box.lower > upper)
 

@@ -135,7 +135,7 @@ def _children(boxes: Box, enclosures: Box, min_width):
     return Box(low, high), too_small, shrank, left, right
 
 
-def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_radius, batch_size):
+def _step(net, state: SearchState, max_boxes, min_width, radii, batch_size):
     take = jnp.minimum(jnp.minimum(state.pending.count, batch_size), max_boxes - state.processed)
     start = state.pending.count - take
     boxes = jax.tree.map(
@@ -143,9 +143,7 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
     )
     live = jnp.arange(batch_size) < take
 
-    certificate = jax.vmap(
-        lambda box: certify_box_unchecked(net, box, "auto", weight_radius, bias_radius)
-    )(boxes)
+    certificate = jax.vmap(lambda box: certify_box_unchecked(net, box, "auto", radii))(boxes)
     method = certificate.method._value
     # The fixed point must be in the box's interior, so that neighbouring boxes never share it:
     # K(X) ⊆ interior(X) gives that; the contraction test needs F(X) strictly inside X.
@@ -170,7 +168,7 @@ def _step(net, state: SearchState, max_boxes, min_width, weight_radius, bias_rad
 
 
 @exported_jit
-def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size, spilled):
+def _run(net, state, max_boxes, min_width, radii, batch_size, spilled):
     def keep_going(state):
         room = [rows.has_room(batch_size) for rows in (state.pending, state.found, state.small)]
         work = (state.pending.count > 0) & (state.processed < max_boxes)
@@ -180,7 +178,7 @@ def _run(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_siz
         return work & room[0] & room[1] & room[2] & full_batch
 
     def step(state):
-        return _step(net, state, max_boxes, min_width, weight_radius, bias_radius, batch_size)
+        return _step(net, state, max_boxes, min_width, radii, batch_size)
 
     return jax.lax.while_loop(keep_going, step, state)
 
@@ -200,9 +198,7 @@ def concatenate_rows(parts: list[PyTree[np.ndarray]]) -> PyTree[np.ndarray]:
     return jax.tree.map(lambda *columns: np.concatenate(columns), *parts)
 
 
-def run_search(
-    net, box: Box, *, max_boxes, batch_size, min_width, weight_radius, bias_radius
-) -> SearchResult:
+def run_search(net, box: Box, *, max_boxes, batch_size, min_width, radii) -> SearchResult:
     """Run the search to the end (stack empty or budget spent). Between compiled runs the
     host empties a full buffer of proven or size-limited boxes into host memory, spills the
     bottom of a full stack, and refills a short stack from the spilled rows (the most recently
@@ -214,10 +210,7 @@ def run_search(
     spilled: list[Box] = []
     keep = _KEEP_BATCHES * batch_size
     while True:
-        state = _run(
-            net, state, budget, width, weight_radius, bias_radius, batch_size,
-            jnp.asarray(bool(spilled)),
-        )  # fmt: skip
+        state = _run(net, state, budget, width, radii, batch_size, jnp.asarray(bool(spilled)))
         host = jax.tree.map(np.asarray, state)
         processed = int(host.processed)
         n_pending = int(host.pending.count)

@@ -11,9 +11,10 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from .._exported import exported_jit
 from .._numerics.diagnostics import _bucket
 from .._validation import check_count, check_real
-from ..looped import LoopedNet
+from ..looped import LoopedNet, ParameterRadii
+from ..looped._parameter_radii import checked_radii
 from ._a_priori import a_priori_box
-from ._box import check_box, check_radii, radii_as_arrays
+from ._box import check_box
 from ._branch import concatenate_rows, run_search
 from ._interval import Box
 
@@ -206,8 +207,7 @@ def certify_complete(
     max_boxes: int = 1_500_000,
     batch_size: int = 256,
     min_width: float = 1e-10,
-    weight_radius=None,
-    bias_radius=0.0,
+    radii: ParameterRadii | None = None,
 ) -> CompleteCertificate:
     """Find and prove **all** fixed points of F in a box, by branch and bound on the device.
 
@@ -234,8 +234,9 @@ def certify_complete(
         batch_size: boxes examined together in one compiled step.
         min_width: boxes narrower than this (relative to 1 + |x|) are left undecided (the
             size limit).
-        weight_radius, bias_radius: interval parameters (see `certify_box`): then a certified
-            box holds exactly one fixed point for every W', b' within the radii.
+        radii: a `jaxfp.looped.ParameterRadii` for interval parameters (see `certify_box`):
+            then a certified box holds exactly one fixed point for every W', b' within the
+            radii. None for the exact W, b.
 
     Returns:
         A `jaxfp.certify.CompleteCertificate`.
@@ -267,16 +268,13 @@ def certify_complete(
         box = _a_priori_box(net)
         lower, upper = box.lower, box.upper
     searched = check_box(net, lower, upper)
-    check_radii(weight_radius, bias_radius, net.dim)
-    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
     search = run_search(
         net,
         searched,
         max_boxes=max_boxes,
         batch_size=batch_size,
         min_width=min_width,
-        weight_radius=weight_radius,
-        bias_radius=bias_radius,
+        radii=checked_radii(radii, net.dim),
     )
     found, undecided = search.found, concatenate_rows([search.small, search.pending])
     too_small = np.arange(len(undecided.lower)) < len(search.small.lower)

@@ -8,17 +8,16 @@ from jaxtyping import Array, ArrayLike, Float
 from .._exported import exported_jit
 from .._misc import real_array
 from .._numerics import max_abs
-from ..looped import LoopedNet
+from ..looped import LoopedNet, ParameterRadii
+from ..looped._parameter_radii import checked_radii
 from ..looped._rounding import as_float, round_down, round_up
 from ._box import (
     Method,
     certify_box_unchecked,
     check_method,
-    check_radii,
     image,
     krawczyk,
     preconditioner_at,
-    radii_as_arrays,
 )
 from ._interval import Box
 from ._results import Certificate, CertificateMethod, CertificateReason
@@ -35,15 +34,15 @@ _TIGHTEST_ULPS = 1024
 
 
 @exported_jit
-def _batch(net, points, radius, method, weight_radius, bias_radius) -> Certificate:
+def _batch(net, points, radius, method, radii) -> Certificate:
     return jax.lax.map(
-        lambda point: _one(net, point, radius, method, weight_radius, bias_radius),
+        lambda point: _one(net, point, radius, method, radii),
         points,
         batch_size=min(points.shape[0], _CHUNK),
     )
 
 
-def _tightened(net, certificate, method, weight_radius, bias_radius, preconditioner) -> Certificate:
+def _tightened(net, certificate, method, radii, preconditioner) -> Certificate:
     """`certificate` with its enclosure E of the unique fixed point x̂ tightened (so that its
     `encloses_point` and `point_distance` speak of the tight E). x̂ ∈ E gives x̂ = F(x̂) ∈ F(E)
     and x̂ ∈ K(E) (Krawczyk, unless `method` is "contraction"), so E ← E ∩ F(E) ∩ K(E),
@@ -57,13 +56,9 @@ def _tightened(net, certificate, method, weight_radius, bias_radius, preconditio
 
     def shrink(carry):
         enclosure, _, rounds = carry
-        new = enclosure.intersect(
-            image(net, enclosure, weight_radius, bias_radius).nan_as_unbounded()
-        )
+        new = enclosure.intersect(image(net, enclosure, radii).nan_as_unbounded())
         if method != "contraction":
-            new = new.intersect(
-                krawczyk(net, enclosure, weight_radius, bias_radius, preconditioner)[0]
-            )
+            new = new.intersect(krawczyk(net, enclosure, radii, preconditioner)[0])
         # Widened back to the floor around its centre (a superset: still rigorous), so that a
         # point within the floor of x̂ is never cut off by a round that overshoots.
         centre = new.midpoint
@@ -97,23 +92,19 @@ def _about_point(certificate: Certificate) -> Certificate:
     )
 
 
-def _certify_at(net, point, box, method, weight_radius, bias_radius, preconditioner=None):
+def _certify_at(net, point, box, method, radii, preconditioner=None):
     """The certificate of `box` built around `point`, about `point`."""
-    certificate = certify_box_unchecked(
-        net, box, method, weight_radius, bias_radius, preconditioner, point
-    )
-    return _about_point(
-        _tightened(net, certificate, method, weight_radius, bias_radius, preconditioner)
-    )
+    certificate = certify_box_unchecked(net, box, method, radii, preconditioner, point)
+    return _about_point(_tightened(net, certificate, method, radii, preconditioner))
 
 
 @eqx.filter_jit
-def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
+def _one(net, point, radius, method, radii) -> Certificate:
     def box(r):
         return Box(round_down(point - r), round_up(point + r))
 
     if radius is not None:
-        return _certify_at(net, point, box(radius), method, weight_radius, bias_radius)
+        return _certify_at(net, point, box(radius), method, radii)
     preconditioner = None if method == "contraction" else preconditioner_at(net, point)
     newton_step = (
         jnp.zeros_like(point) if preconditioner is None else preconditioner @ (point - net(point))
@@ -121,13 +112,11 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
     scale = 1.0 + max_abs(point)
     smallest = jnp.maximum(4.0 * max_abs(newton_step), 64.0 * jnp.finfo(point.dtype).eps * scale)
     # Largest first; the last rung is the smallest sensible box.
-    radii = jnp.concatenate([scale * jnp.asarray(_LADDER, point.dtype), smallest[None]])
-    radii = jnp.maximum(radii, smallest)
+    rungs = jnp.concatenate([scale * jnp.asarray(_LADDER, point.dtype), smallest[None]])
+    rungs = jnp.maximum(rungs, smallest)
 
     def attempt(index):
-        return _certify_at(
-            net, point, box(radii[index]), method, weight_radius, bias_radius, preconditioner
-        )
+        return _certify_at(net, point, box(rungs[index]), method, radii, preconditioner)
 
     # Largest radius first, stopping at the first certified one (so a batch of attracting
     # points pays for one rung). The loop starts from a blank refusal, so that the attempt is
@@ -136,7 +125,7 @@ def _one(net, point, radius, method, weight_radius, bias_radius) -> Certificate:
 
     def keep_going(carry):
         index, certificate = carry
-        return (~certificate.certified) & (index < len(radii))
+        return (~certificate.certified) & (index < len(rungs))
 
     def next_rung(carry):
         index, _ = carry
@@ -152,8 +141,7 @@ def certify_fixed_point(
     radius: ArrayLike | None = None,
     *,
     method: Method = "auto",
-    weight_radius: ArrayLike | None = None,
-    bias_radius: ArrayLike = 0.0,
+    radii: ParameterRadii | None = None,
 ) -> Certificate:
     """Certify a (numerically found) fixed point with a box X = x* ± r (`certify_box`).
 
@@ -177,7 +165,8 @@ def certify_fixed_point(
         x_star: one point (d,) or a batch (n, d) (certified in vmapped chunks of 1024).
         radius: None (automatic), or a radius ≥ 0 (scalar or (d,)).
         method: `"auto"`, `"contraction"` or `"krawczyk"` (see `certify_box`).
-        weight_radius, bias_radius: interval parameters W ± E, b ± e (see `certify_box`).
+        radii: a `jaxfp.looped.ParameterRadii` for interval parameters W ± E, b ± e (see
+            `certify_box`), or None for the exact W, b.
 
     Returns:
         A `jaxfp.certify.Certificate` (with a leading batch axis for a batch of points).
@@ -215,8 +204,7 @@ def certify_fixed_point(
             jnp.all(jnp.isfinite(radius) & (radius >= 0))
         ):
             raise ValueError(f"`radius` must be finite and ≥ 0, got {radius}.")
-    check_radii(weight_radius, bias_radius, net.dim)
-    weight_radius, bias_radius = radii_as_arrays(weight_radius, bias_radius)
+    radii = checked_radii(radii, net.dim)
     if x_star.ndim == 2:
-        return _batch(net, x_star, radius, method, weight_radius, bias_radius)
-    return _one(net, x_star, radius, method, weight_radius, bias_radius)
+        return _batch(net, x_star, radius, method, radii)
+    return _one(net, x_star, radius, method, radii)

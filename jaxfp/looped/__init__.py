@@ -4,7 +4,9 @@ Every activation has a name that `activation_from_name` parses (`"sigmoid"`, `"e
 `"square"`, `"cube"`, `"leaky_relu:0.1"`, `"p1_exp"`, `"poly:0,3,0,-4"`, `"pwl:..."`). The
 classes are there to build one from numbers (`Polynomial`, `PiecewiseLinear`) or of your own
 (`Activation`), and to test an activation's kind (`PiecewiseLinear` is what the exact region
-method needs); `Tanh`, the usual one, is a class too.
+method needs); `Tanh`, the usual one, is a class too. `ParameterRadii` holds the entrywise
+radii of interval parameters W ± E, b ± e (parameter noise) for `LoopedNet.interval` and the
+certificates.
 """
 
 from ._activation_base import Activation as Activation
@@ -21,3 +23,4 @@ from ._builders import reference_fixed_points as reference_fixed_points
 from ._builders import tanh_identity_network as tanh_identity_network
 from ._iterate import iterate as iterate
 from ._net import LoopedNet as LoopedNet
+from ._parameter_radii import ParameterRadii as ParameterRadii

@@ -9,6 +9,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._misc import real_array
 from ._activation_base import Activation
+from ._parameter_radii import ParameterRadii, checked_radii
 from ._rounding import add, as_float, interval_matmul, multiply, point_matmul
 
 Form = Literal["sigma-affine", "affine-sigma"]
@@ -52,9 +53,7 @@ def _check_box(lower, upper, dim: int) -> None:
 
 
 def _parameter_interval(value, radius) -> _Pair:
-    radius = as_float(radius)
-    low, high = add(value, value, -radius, radius)
-    return low, high
+    return add(value, value, -radius, radius)
 
 
 class LoopedNet(eqx.Module):
@@ -122,18 +121,18 @@ class LoopedNet(eqx.Module):
             return self.activation.derivative(self.W @ x + self.b)[:, None] * self.W
         return self.W * self.activation.derivative(x)[None, :]
 
-    def _parameters(self, weight_radius, bias_radius):
-        if weight_radius is None:
+    def _parameters(self, radii: ParameterRadii):
+        if radii.weight_radius is None:
             w_low, w_high = self.W, self.W
         else:
-            w_low, w_high = _parameter_interval(self.W, weight_radius)
-        b_low, b_high = _parameter_interval(self.b, bias_radius)
+            w_low, w_high = _parameter_interval(self.W, radii.weight_radius)
+        b_low, b_high = _parameter_interval(self.b, radii.bias_radius)
         return w_low, w_high, b_low, b_high
 
-    def _affine(self, lower, upper, weight_radius, bias_radius) -> _Pair:
+    def _affine(self, lower, upper, radii: ParameterRadii) -> _Pair:
         """Enclosure of [W][x] + [b]."""
-        w_low, w_high, b_low, b_high = self._parameters(weight_radius, bias_radius)
-        if weight_radius is None:
+        w_low, w_high, b_low, b_high = self._parameters(radii)
+        if radii.weight_radius is None:
             low, high = point_matmul(self.W, lower, upper)
         else:
             low, high = interval_matmul(w_low, w_high, lower, upper)
@@ -143,19 +142,22 @@ class LoopedNet(eqx.Module):
         self,
         lower: Float[Array, " d"],
         upper: Float[Array, " d"],
-        weight_radius: ArrayLike | None = None,
-        bias_radius: ArrayLike = 0.0,
+        radii: ParameterRadii | None = None,
     ) -> _Pair:
         """A rigorous enclosure of F over the box [lower, upper] (outward rounded).
 
         Args:
             lower, upper: the box, shape (d,).
-            weight_radius: optional entrywise radius E ≥ 0 (scalar or (d, d)): encloses F for
-                every W' with |W' − W| ≤ E (parameter noise, P1 Theorem 4.2).
-            bias_radius: entrywise radius e ≥ 0 (scalar or (d,)) of the bias.
+            radii: a `jaxfp.looped.ParameterRadii` (E, e): encloses F for every W', b' with
+                |W' − W| ≤ E and |b' − b| ≤ e entrywise (parameter noise, P1 Theorem 4.2);
+                None for the exact W, b.
 
         Returns:
             `(lower, upper)` of shape (d,) with F(x) ∈ [lower, upper] for every x in the box.
+
+        Raises:
+            ValueError: if the box is not of shape (d,), or `radii` is not a `ParameterRadii`
+                (or None) or its radii do not have the shapes of this network's W and b.
 
         Example:
             >>> import jax.numpy as jnp, jaxfp
@@ -166,24 +168,31 @@ class LoopedNet(eqx.Module):
         """
         lower, upper = as_float(lower), as_float(upper)
         _check_box(lower, upper, self.dim)
+        radii = checked_radii(radii, self.dim)
         if self.form == "sigma-affine":
-            low, high = self._affine(lower, upper, weight_radius, bias_radius)
+            low, high = self._affine(lower, upper, radii)
             return self.activation.interval(low, high)
         low, high = self.activation.interval(lower, upper)
-        return self._affine(low, high, weight_radius, bias_radius)
+        return self._affine(low, high, radii)
 
     def jacobian_interval(
         self,
         lower: Float[Array, " d"],
         upper: Float[Array, " d"],
-        weight_radius: ArrayLike | None = None,
-        bias_radius: ArrayLike = 0.0,
+        radii: ParameterRadii | None = None,
     ) -> tuple[Float[Array, "d d"], Float[Array, "d d"]]:
-        """A rigorous entrywise enclosure of J_F(x) for every x in the box (and every W, b
-        within the given radii).
+        """A rigorous entrywise enclosure of J_F(x) for every x in the box (and every W', b'
+        within `radii`).
+
+        Args:
+            lower, upper: the box, shape (d,).
+            radii: a `jaxfp.looped.ParameterRadii`, or None for the exact W, b (see `interval`).
 
         Returns:
             `(lower, upper)` matrices of shape (d, d).
+
+        Raises:
+            ValueError: as `interval`.
 
         Example:
             >>> import jax.numpy as jnp, jaxfp
@@ -194,9 +203,10 @@ class LoopedNet(eqx.Module):
         """
         lower, upper = as_float(lower), as_float(upper)
         _check_box(lower, upper, self.dim)
-        w_low, w_high, _, _ = self._parameters(weight_radius, bias_radius)
+        radii = checked_radii(radii, self.dim)
+        w_low, w_high, _, _ = self._parameters(radii)
         if self.form == "sigma-affine":
-            low, high = self._affine(lower, upper, weight_radius, bias_radius)
+            low, high = self._affine(lower, upper, radii)
             slope_low, slope_high = self.activation.derivative_interval(low, high)
             return multiply(slope_low[:, None], slope_high[:, None], w_low, w_high)
         slope_low, slope_high = self.activation.derivative_interval(lower, upper)

@@ -110,13 +110,14 @@ def test_krawczyk_refusal_reason(poly):
 def test_parameter_noise_leaves_a_smaller_margin(poly):
     box = _box([1.0, 1.0], 0.2)
     exact = certify.certify_box(poly, *box)
-    noisy = certify.certify_box(poly, *box, weight_radius=0.005, bias_radius=0.005)
+    radii = looped.ParameterRadii(weight_radius=0.005, bias_radius=0.005)
+    noisy = certify.certify_box(poly, *box, radii=radii)
     assert bool(noisy.certified)
     assert 0.0 < float(noisy.margin) < float(exact.margin)
     assert float(noisy.contraction_bound) > float(exact.contraction_bound)
-    broken = certify.certify_box(poly, *box, weight_radius=0.3, bias_radius=0.3)
+    broken = certify.certify_box(poly, *box, radii=looped.ParameterRadii(0.3, 0.3))
     assert not bool(broken.certified)
-    noisy_delta = certify.robustness_margin(poly, *box, weight_radius=0.005, bias_radius=0.005)
+    noisy_delta = certify.robustness_margin(poly, *box, radii=radii)
     assert float(noisy_delta) == float(noisy.margin)
 
 
@@ -180,11 +181,15 @@ def test_reversed_box_under_vmap_is_an_invalid_box(poly):
             "`method` must be one of",
         ),
         (
-            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), weight_radius=-1.0),
+            lambda n: certify.certify_box(
+                n, jnp.zeros(2), jnp.ones(2), radii=looped.ParameterRadii(weight_radius=-1.0)
+            ),
             "`weight_radius` must be finite",
         ),
         (
-            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), bias_radius=jnp.nan),
+            lambda n: certify.certify_box(
+                n, jnp.zeros(2), jnp.ones(2), radii=looped.ParameterRadii(bias_radius=jnp.nan)
+            ),
             "`bias_radius` must be finite",
         ),
         (
@@ -222,16 +227,29 @@ def test_reversed_box_under_vmap_is_an_invalid_box(poly):
             "`lower` must hold real numbers",
         ),
         (
-            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), bias_radius=jnp.ones(5)),
+            lambda n: certify.certify_box(
+                n, jnp.zeros(2), jnp.ones(2), radii=looped.ParameterRadii(bias_radius=jnp.ones(5))
+            ),
             r"`bias_radius` must be a scalar or have shape \(2,\), got \(5,\)",
         ),
         (
-            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), weight_radius=jnp.ones(2)),
+            lambda n: certify.certify_box(
+                n,
+                jnp.zeros(2),
+                jnp.ones(2),
+                radii=looped.ParameterRadii(weight_radius=jnp.ones((3, 3))),
+            ),
             r"`weight_radius` must be a scalar or have shape \(2, 2\)",
         ),
         (
-            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), weight_radius="0.1"),
+            lambda n: certify.certify_box(
+                n, jnp.zeros(2), jnp.ones(2), radii=looped.ParameterRadii(weight_radius="0.1")
+            ),
             "`weight_radius` must hold real numbers",
+        ),
+        (
+            lambda n: certify.certify_box(n, jnp.zeros(2), jnp.ones(2), radii=0.01),
+            r"`radii` must be a jaxfp.looped.ParameterRadii \(for example",
         ),
     ],
 )

@@ -56,7 +56,10 @@ def test_budget_exhausted_is_reported_incomplete():
         ({"min_width": 0.0}, r"`min_width` must be a real number in \(0, inf\)"),
         ({"min_width": float("inf")}, "`min_width` must be a real number"),
         ({"min_width": "1e-8"}, "`min_width` must be a real number"),
-        ({"bias_radius": jnp.ones(3)}, r"`bias_radius` must be a scalar or have shape \(2,\)"),
+        (
+            {"radii": looped.ParameterRadii(bias_radius=jnp.ones(3))},
+            r"`bias_radius` must be a scalar or have shape \(2,\)",
+        ),
     ],
 )
 def test_errors(kwargs, message):

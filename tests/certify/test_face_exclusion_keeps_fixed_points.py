@@ -68,7 +68,9 @@ def test_faces_exclude_boxes_the_image_test_keeps():
         image_low, image_high = net.interval(low, high)
         by_image = jnp.any(image_high < low) | jnp.any(image_low > high)
         jac_low, jac_high = net.jacobian_interval(low, high)
-        return by_image, _face_misses(net, Box(low, high), jac_low, jac_high, None, 0.0)
+        return by_image, _face_misses(
+            net, Box(low, high), jac_low, jac_high, looped.ParameterRadii()
+        )
 
     by_image, by_faces = (np.asarray(v) for v in jax.jit(jax.vmap(tests))(lower, upper))
     assert np.sum(by_faces & ~by_image) >= 100

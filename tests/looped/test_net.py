@@ -53,7 +53,8 @@ def test_interval_encloses_sampled_images():
     assert bool(jnp.all((low <= images) & (images <= high)))
     assert bool(jnp.all((jac_low <= jacobians) & (jacobians <= jac_high)))
     # Parameter noise widens the enclosure.
-    noisy_low, noisy_high = eqx.filter_jit(net.interval)(lower, upper, 0.01, 0.01)
+    radii = looped.ParameterRadii(weight_radius=0.01, bias_radius=0.01)
+    noisy_low, noisy_high = eqx.filter_jit(net.interval)(lower, upper, radii)
     assert bool(jnp.all((noisy_low <= low) & (high <= noisy_high)))
 
 
