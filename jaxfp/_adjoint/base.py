@@ -54,3 +54,9 @@ class AbstractAdjoint(eqx.Module):
         (`jaxfp.fixed_point` calls it on the Python side, where the caller's tracers are
         visible). The default accepts every input."""
         del fn, y0, args
+
+
+def check_adjoint(adjoint) -> None:
+    """Raise a `ValueError` naming `adjoint` unless it is a jaxfp adjoint."""
+    if not isinstance(adjoint, AbstractAdjoint):
+        raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
