@@ -4,7 +4,8 @@
   by `train_digits_deq` on scikit-learn's bundled 8×8 digits (`jaxfp train-deq`).
 - Digits, convolutional cell: `ConvDigitsDEQ` (conv encoder → DEQ(`ConvCell`, a residual conv
   cell with GroupNorm) → linear head), trained by the same loop with
-  `DigitsTrainingConfig.for_model("conv")` (`jaxfp train-deq --model conv`).
+  `DigitsTrainingConfig.for_model("conv")` (`jaxfp train-deq --model conv`). Both take the
+  settings of their equilibrium layer (solver, adjoint, `max_steps`) as one `DEQSettings`.
 - Implicit neural representation: `ImageDEQ` (pixel coordinates → intensity) fitted by
   `fit_image` to scikit-learn's `china.jpg`, against the same model unrolled
   (`jaxfp fit-image`).
@@ -21,6 +22,7 @@ from ._digits_data import load_digits_split as load_digits_split
 from ._digits_mlp import DigitsDEQ as DigitsDEQ
 from ._digits_mlp import TanhCell as TanhCell
 from ._digits_mlp import accuracy as accuracy
+from ._digits_model import DEQSettings as DEQSettings
 from ._digits_training import ADJOINTS as ADJOINTS
 from ._digits_training import MODELS as MODELS
 from ._digits_training import NORMS as NORMS

@@ -9,11 +9,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .. import AbstractAdjoint, AbstractFixedPointSolver
 from ..nn import DEQ
 from ._channels_last import ChannelsLastConv, ChannelsLastGroupNorm
 from ._digits_data import IMAGE_SIDE, NUM_CLASSES
-from ._digits_model import AbstractDigitsDEQ, digits_deq
+from ._digits_model import AbstractDigitsDEQ, DEQSettings
 
 
 class ConvCell(eqx.Module):
@@ -63,9 +62,8 @@ class ConvDigitsDEQ(AbstractDigitsDEQ):
         channels: channels of the equilibrium state.
         hidden: channels inside the cell.
         groups: GroupNorm groups.
-        solver: forward solver (default `jaxfp.Anderson(rtol=1e-3, atol=1e-3)`).
-        adjoint: differentiation strategy (default `jaxfp.ImplicitAdjoint()`).
-        max_steps: most forward steps.
+        equilibrium: the settings of the DEQ (default `DEQSettings(max_steps=30)`: Anderson at
+            rtol = atol = 1e-3, implicit adjoint).
         key: random key.
 
     Example:
@@ -87,16 +85,14 @@ class ConvDigitsDEQ(AbstractDigitsDEQ):
         hidden: int = 64,
         *,
         groups: int = 8,
-        solver: AbstractFixedPointSolver | None = None,
-        adjoint: AbstractAdjoint | None = None,
-        max_steps: int = 30,
+        equilibrium: DEQSettings = DEQSettings(max_steps=30),
         key: PRNGKeyArray,
     ):
         key_encoder, key_cell, key_head = jax.random.split(key, 3)
         self.encoder = eqx.nn.Conv2d(1, channels, 3, padding=1, key=key_encoder)
         self.encoder_norm = eqx.nn.GroupNorm(groups, channels)
         cell = ConvCell(channels, hidden, groups=groups, key=key_cell)
-        self.deq = digits_deq(cell, solver, adjoint, max_steps)
+        self.deq = equilibrium.layer(cell)
         self.head_norm = ChannelsLastGroupNorm(groups, channels)
         self.head = eqx.nn.Linear(channels * IMAGE_SIDE**2, NUM_CLASSES, key=key_head)
 

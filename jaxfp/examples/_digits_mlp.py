@@ -5,10 +5,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .. import AbstractAdjoint, AbstractFixedPointSolver
 from ..nn import DEQ, SpectralNorm
 from ._digits_data import NUM_CLASSES, NUM_PIXELS
-from ._digits_model import AbstractDigitsDEQ, digits_deq
+from ._digits_model import AbstractDigitsDEQ, DEQSettings
 
 
 class TanhCell(eqx.Module):
@@ -40,16 +39,15 @@ class DigitsDEQ(AbstractDigitsDEQ):
 
     Args:
         width: size of the equilibrium state.
-        solver: forward solver of the DEQ (default `jaxfp.Anderson(rtol=1e-3, atol=1e-3)`).
-        adjoint: differentiation strategy of the DEQ (default `jaxfp.ImplicitAdjoint()`).
-        max_steps: most forward steps.
+        equilibrium: the settings of the DEQ (default `DEQSettings(max_steps=40)`: Anderson at
+            rtol = atol = 1e-3, implicit adjoint).
         key: random key.
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> model = DigitsDEQ(width=16, key=jax.random.key(0))
-        >>> model(jnp.zeros(64)).shape
-        (10,)
+        >>> model = DigitsDEQ(16, equilibrium=DEQSettings(max_steps=20), key=jax.random.key(0))
+        >>> model(jnp.zeros(64)).shape, model.deq.max_steps
+        ((10,), 20)
     """
 
     encoder: eqx.nn.Linear
@@ -60,14 +58,12 @@ class DigitsDEQ(AbstractDigitsDEQ):
         self,
         width: int = 64,
         *,
-        solver: AbstractFixedPointSolver | None = None,
-        adjoint: AbstractAdjoint | None = None,
-        max_steps: int = 40,
+        equilibrium: DEQSettings = DEQSettings(max_steps=40),
         key: PRNGKeyArray,
     ):
         key_encoder, key_cell, key_head = jax.random.split(key, 3)
         self.encoder = eqx.nn.Linear(NUM_PIXELS, width, key=key_encoder)
-        self.deq = digits_deq(TanhCell(width, key=key_cell), solver, adjoint, max_steps)
+        self.deq = equilibrium.layer(TanhCell(width, key=key_cell))
         self.head = eqx.nn.Linear(width, NUM_CLASSES, key=key_head)
 
     def features(self, image: Float[Array, " 64"]) -> Float[Array, " width"]:

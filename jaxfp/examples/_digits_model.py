@@ -1,12 +1,17 @@
 """What the digits classifiers (`DigitsDEQ`, `ConvDigitsDEQ`) share: image → `features` → DEQ →
-`classify` → logits, and the DEQ's default solver and adjoint."""
+`classify` → logits, and the settings of the DEQ (`DEQSettings`)."""
 
 import abc
+import functools as ft
+from collections.abc import Callable
 
 import equinox as eqx
 from jaxtyping import Array, Float
 
 from .. import AbstractAdjoint, AbstractFixedPointSolver, Anderson, ImplicitAdjoint
+from .._adjoint.base import check_adjoint
+from .._solver.base import check_solver
+from .._validation import check_count
 from ..nn import DEQ
 
 
@@ -31,21 +36,35 @@ class AbstractDigitsDEQ(eqx.Module):
         return (logits, stats) if return_stats else logits
 
 
-def digits_deq(
-    cell,
-    solver: AbstractFixedPointSolver | None,
-    adjoint: AbstractAdjoint | None,
-    max_steps: int,
-) -> DEQ:
-    """`DEQ(cell, solver, adjoint, max_steps)`, the solver defaulting to
-    `jaxfp.Anderson(rtol=1e-3, atol=1e-3)` and the adjoint to `jaxfp.ImplicitAdjoint()`.
+class DEQSettings(eqx.Module):
+    """The settings of a digits classifier's equilibrium layer, one record for `DigitsDEQ` and
+    `ConvDigitsDEQ` alike; `layer(cell)` builds the `jaxfp.nn.DEQ` they describe.
+
+    Args:
+        max_steps: most forward solver steps.
+        solver: the forward solver (default `jaxfp.Anderson(rtol=1e-3, atol=1e-3)`).
+        adjoint: the differentiation strategy (default `jaxfp.ImplicitAdjoint()`).
+
+    Raises:
+        ValueError: naming the field, for a `solver` that is not a jaxfp solver, an `adjoint`
+            that is not a jaxfp adjoint, or a `max_steps` that is not a positive integer.
 
     Example:
-        >>> import jax.numpy as jnp
-        >>> deq = digits_deq(lambda z, x: 0.5 * z + x, None, None, 40)
-        >>> round(float(deq(jnp.ones(()))), 2)
-        2.0
+        >>> import jax.numpy as jnp, jaxfp
+        >>> settings = DEQSettings(max_steps=40, adjoint=jaxfp.PhantomAdjoint())
+        >>> deq = settings.layer(lambda z, x: 0.5 * z + x)
+        >>> round(float(deq(jnp.ones(()))), 2), deq.max_steps
+        (2.0, 40)
     """
-    solver = Anderson(rtol=1e-3, atol=1e-3) if solver is None else solver
-    adjoint = ImplicitAdjoint() if adjoint is None else adjoint
-    return DEQ(cell, solver, adjoint, max_steps)
+
+    max_steps: int = eqx.field(static=True, converter=ft.partial(check_count, name="max_steps"))
+    solver: AbstractFixedPointSolver = Anderson(rtol=1e-3, atol=1e-3)
+    adjoint: AbstractAdjoint = ImplicitAdjoint()
+
+    def __check_init__(self):
+        check_solver(self.solver)
+        check_adjoint(self.adjoint)
+
+    def layer(self, cell: Callable) -> DEQ:
+        """`jaxfp.nn.DEQ(cell, solver, adjoint, max_steps)`: the equilibrium layer of `cell`."""
+        return DEQ(cell, self.solver, self.adjoint, self.max_steps)

@@ -27,6 +27,7 @@ from ..nn import DEQ, jacobian_penalty
 from ._digits_conv import ConvDigitsDEQ
 from ._digits_data import IMAGE_SIDE, DigitsData, load_digits_split
 from ._digits_mlp import DigitsDEQ
+from ._digits_model import DEQSettings
 
 # The adjoints `DigitsTrainingConfig.adjoint` names (also the CLI's `--adjoint` choices).
 ADJOINTS = {
@@ -162,7 +163,8 @@ class DigitsTrainingResult:
 
 
 def build_model(config: DigitsTrainingConfig, key) -> DigitsDEQ | ConvDigitsDEQ:
-    """The untrained model `config` describes (its `model`, `width`, solver and adjoint).
+    """The untrained model `config` describes: its `model` and `width`, with the `DEQSettings`
+    of its forward solve (`tolerance`, `norm`, `max_steps`) and its `adjoint`.
 
     Example:
         >>> import jax
@@ -170,16 +172,17 @@ def build_model(config: DigitsTrainingConfig, key) -> DigitsDEQ | ConvDigitsDEQ:
         >>> type(build_model(config, jax.random.key(0))).__name__
         'ConvDigitsDEQ'
     """
-    options = dict(
+    equilibrium = DEQSettings(
+        max_steps=config.max_steps,
         solver=Anderson(rtol=config.tolerance, atol=config.tolerance, norm=NORMS[config.norm]),
         adjoint=_adjoint(config),
-        max_steps=config.max_steps,
-        key=key,
     )
     if config.model == "conv":
         groups = math.gcd(8, config.width)
-        return ConvDigitsDEQ(config.width, 2 * config.width, groups=groups, **options)
-    return DigitsDEQ(config.width, **options)
+        return ConvDigitsDEQ(
+            config.width, 2 * config.width, groups=groups, equilibrium=equilibrium, key=key
+        )
+    return DigitsDEQ(config.width, equilibrium=equilibrium, key=key)
 
 
 def _adjoint(config: DigitsTrainingConfig):
