@@ -9,6 +9,7 @@ operator I − A.
 
 import abc
 import functools as ft
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -156,7 +157,7 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
 
     Raises:
         ValueError: for negative tolerances, a non-positive `max_steps`, `history` < 1 or a
-            negative `ridge`.
+            negative or infinite `ridge`.
 
     Example:
         >>> import jax.numpy as jnp
@@ -180,7 +181,7 @@ class AndersonLinearSolver(AbstractLinearFixedPointSolver):
 
     def __check_init__(self):
         check_tolerances(self.rtol, self.atol)
-        check_real(self.ridge, "ridge", 0, None)
+        check_real(self.ridge, "ridge", 0, math.inf)
 
     def solve(self, operator, rhs):
         _check_reachable(self, rhs)

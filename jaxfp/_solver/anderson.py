@@ -1,6 +1,7 @@
 """Anderson acceleration (type II) with relative ridge, safeguarding and restarts."""
 
 import functools as ft
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -51,7 +52,7 @@ class Anderson(AbstractFixedPointSolver):
         norm: a function `PyTree -> Scalar` (default `optimistix.max_norm`).
         history: number of past iterates mixed (m, fixed-size buffers).
         mixing: the weight beta of f(y) in the mixed step, in (0, 1] (1 is undamped).
-        ridge: Tikhonov regularisation (≥ 0), relative to the mean squared residual.
+        ridge: Tikhonov regularisation (finite, ≥ 0), relative to the mean squared residual.
         safeguard: reject mixed steps whose residual grows by more than `safeguard_factor`.
         safeguard_factor: the growth (> 0) beyond which a mixed step is rejected.
         restart_threshold: restart the history when `sum |alpha|` exceeds it (> 0).
@@ -79,7 +80,7 @@ class Anderson(AbstractFixedPointSolver):
 
     def __check_init__(self):
         check_real(self.mixing, "mixing", 0, 1, open_lower=True, open_upper=False)
-        check_real(self.ridge, "ridge", 0, None)
+        check_real(self.ridge, "ridge", 0, math.inf)
         check_real(self.safeguard_factor, "safeguard_factor", 0, None, open_lower=True)
         check_real(self.restart_threshold, "restart_threshold", 0, None, open_lower=True)
         if not isinstance(self.safeguard, (bool, np.bool_)):

@@ -7,6 +7,7 @@ import pytest
 import jaxfp
 
 NAN = float("nan")
+INF = float("inf")
 TOLERANCES = (1e-6, 1e-6)
 
 # (constructor, hyperparameter, bad values)
@@ -14,11 +15,11 @@ REAL = [
     (jaxfp.Picard, "damping", ["0.5", NAN, -0.1, 1.0]),
     (jaxfp.Newton, "damping", ["1", NAN, 0.0, 1.5]),
     (jaxfp.Anderson, "mixing", ["beta", NAN, 0.0, 1.5]),
-    (jaxfp.Anderson, "ridge", ["1e-8", NAN, -1.0]),
+    (jaxfp.Anderson, "ridge", ["1e-8", NAN, -1.0, INF]),
     (jaxfp.Anderson, "safeguard_factor", ["big", NAN, 0.0, -1.0]),
     (jaxfp.Anderson, "restart_threshold", ["big", NAN, 0.0]),
     (lambda **kw: jaxfp.PhantomAdjoint(**kw), "damping", ["0.5", NAN, 0.0, 1.5]),
-    (lambda **kw: jaxfp.AndersonLinearSolver(**kw), "ridge", ["0", NAN, -1.0]),
+    (lambda **kw: jaxfp.AndersonLinearSolver(**kw), "ridge", ["0", NAN, -1.0, INF]),
 ]
 COUNTS = [
     (jaxfp.Anderson, "history", [2.5, 0, True, "5"]),
