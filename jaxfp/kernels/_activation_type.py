@@ -15,6 +15,7 @@ from jaxtyping import Array, ArrayLike, Float, PyTree
 
 from .._validation import check_bool
 from ._closed_forms import ClosedFormKernel
+from ._quadrature import gaussian_expectation
 
 
 class KernelActivation(eqx.Module):
@@ -30,6 +31,9 @@ class KernelActivation(eqx.Module):
     - `kinks`: points where φ or φ' is not smooth; the quadrature splits there.
     - `continuous`: whether φ is continuous (a jump, as in sign, has no derivative E φ'φ').
     - `closed_form`: the closed-form normalised kernel map, or `None`.
+
+    Building one computes E φ(X)² once (unless the parameters are traced) and refuses, with a
+    `ValueError`, an activation for which it is 0 or not finite: no C normalises it.
 
     Example:
         >>> import jaxfp.kernels as jk
@@ -53,6 +57,7 @@ class KernelActivation(eqx.Module):
         for kink in self.kinks:
             if not math.isfinite(kink):
                 raise ValueError(f"`kinks` must be finite numbers, got {self.kinks}.")
+        _check_normalisable(self)
 
     def __call__(self, x: Float[ArrayLike, "*shape"]) -> Float[Array, "*shape"]:
         """φ(x), elementwise."""
@@ -62,6 +67,22 @@ class KernelActivation(eqx.Module):
         """φ'(x), elementwise, by automatic differentiation (almost everywhere)."""
         scalar = lambda t: self.function(t, self.params)
         return jnp.vectorize(jax.grad(scalar))(jnp.asarray(x, dtype=float))
+
+
+def _check_normalisable(activation: KernelActivation) -> None:
+    """A `ValueError` unless E φ(X)² is finite and positive, so that C = sqrt(E φ(X)²) can
+    normalise every kernel map (φ = 0 almost everywhere has no kernel map; κ would be 0 / 0).
+    Activations whose parameters are traced cannot be checked here and pass."""
+    second_moment = gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks)
+    if isinstance(second_moment, jax.core.Tracer):
+        return
+    value = float(second_moment)
+    if not 0.0 < value < math.inf:
+        raise ValueError(
+            f"The activation {activation.name!r} has E φ(X)² = {value:g} for X ~ N(0, 1): the "
+            "kernel maps normalise φ by C = sqrt(E φ(X)²), which must be finite and positive "
+            "(φ must not vanish almost everywhere, nor overflow on Gaussian inputs)."
+        )
 
 
 def check_kernel_activation(activation) -> None:
@@ -89,7 +110,8 @@ def activation_from_function(
 
     Raises:
         ValueError: if `function` is not callable, `kinks` is not a tuple of finite numbers,
-            or `continuous` is not a bool.
+            `continuous` is not a bool, or E φ(X)² is 0 or not finite for X ~ N(0, 1) (no
+            normalisation C exists).
 
     Example:
         >>> import jax.numpy as jnp

@@ -241,3 +241,27 @@ def test_bad_simulator_arguments(change, match):
     rho0, key = arguments.pop("rho0"), arguments.pop("key", jax.random.key(0))
     with pytest.raises(ValueError, match=match):
         jk.simulate_similarity(jk.get_activation("relu"), rho0, key=key, **arguments)
+
+
+@pytest.mark.parametrize(
+    "function, kinks",
+    [
+        (lambda x: 0.0 * x, ()),  # zero everywhere
+        (lambda x: jnp.where(x > 20.0, 1.0, 0.0), (20.0,)),  # zero on every quadrature node
+        (lambda x: jnp.exp(x * x), ()),  # E φ(X)² diverges: overflows to inf
+    ],
+    ids=["zero", "zero-where-the-gaussian-lives", "exp-x-squared"],
+)
+def test_an_activation_without_a_normalisation_is_refused_when_built(function, kinks):
+    # Before: built silently, and every kernel map of it was NaN (0 / 0 or inf / inf).
+    with pytest.raises(ValueError, match=r"E φ\(X\)² = .* must be finite and positive"):
+        jk.activation_from_function(function, name="bad", kinks=kinks)
+
+
+def test_an_activation_with_traced_parameters_is_built_and_differentiated():
+    # The construction-time check cannot see traced parameters and lets them through.
+    def kernel_value(slope):
+        act = jk.KernelActivation(lambda x, a: jnp.where(x > 0, x, a * x), slope, "leaky", (0.0,))
+        return jk.kernel_map(act, 0.5)
+
+    assert jnp.isfinite(jax.grad(kernel_value)(0.1))
