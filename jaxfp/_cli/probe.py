@@ -269,7 +269,7 @@ def run_basin_map(namespace: argparse.Namespace) -> int:
                 origin=origin,
                 extent=extent,
                 resolution=namespace.resolution,
-                max_steps=namespace.max_steps,
+                attraction=probe.Attraction(max_steps=namespace.max_steps),
             )
         except ValueError as error:
             raise UserInputError(str(error)) from error

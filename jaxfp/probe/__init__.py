@@ -1,10 +1,12 @@
 """Gradient-based probing of looped networks: sensitivities, basin escape, basin design,
-continuation with fold detection, and basin maps.
+continuation with fold detection, and basin maps (each start iterated and matched as an
+`Attraction` says).
 
 Continuation follows a parameter named as on the command line (`"gain"`, `"bias:I"`,
 `"weight:I,J"`) or any `AbstractParameter` of your own.
 """
 
+from ._attraction import Attraction as Attraction
 from ._basin_maps import BasinMap as BasinMap
 from ._basin_maps import BasinVolumes as BasinVolumes
 from ._basin_maps import basin_map as basin_map

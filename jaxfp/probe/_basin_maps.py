@@ -8,15 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from .._batched import fixed_point_batched
-from .._misc import check_key, check_positive, check_positive_int, real_array
-from .._numerics import match_points, wilson_interval
-from .._solution import RESULTS
-from .._solver import AbstractFixedPointSolver, Picard
-from .._solver.base import check_solver
+from .._misc import check_key, check_positive_int, real_array
+from .._numerics import wilson_interval
 from .._validation import check_count, check_real
 from ..certify import Interval
 from ..looped import LoopedNet
+from ._attraction import Attraction
 from ._common import check_finite, check_net, check_points, check_state, is_index
 
 
@@ -59,31 +56,6 @@ class BasinMap(eqx.Module):
         """
         counts = jnp.sum(self.labels[..., None] == jnp.arange(len(self.fixed_points)), (0, 1))
         return counts / self.labels.size
-
-
-@eqx.filter_jit
-def _labels(solution, points, match_tolerance):
-    converged = solution.result == RESULTS.successful
-    return match_points(solution.value, points, match_tolerance, 0.0, valid=converged)
-
-
-def _check_iteration(solver, max_steps, match_tolerance, lanes):
-    """The options of the iteration from every start, checked before any start is drawn."""
-    check_solver(solver)
-    return (
-        check_positive_int(max_steps, "max_steps"),
-        check_positive(match_tolerance, "match_tolerance"),
-        check_positive_int(lanes, "lanes"),
-    )
-
-
-def _iterate_and_match(net, starts, points, solver, max_steps, match_tolerance, lanes):
-    """`solver` from every start, and the index into `points` of the limit each reaches (−1:
-    none); the options are `_check_iteration`'s."""
-    solution = fixed_point_batched(
-        net.fixed_point_fn, solver, starts, lanes=min(lanes, len(starts)), max_steps=max_steps
-    )
-    return solution, _labels(solution, points, match_tolerance)
 
 
 def _slice(net: LoopedNet, plane, origin):
@@ -129,6 +101,14 @@ def _range(extent, name) -> tuple[float, float]:
     return low, high
 
 
+def _check_attraction(attraction) -> None:
+    """A `ValueError` naming `attraction` unless it is a `jaxfp.probe.Attraction`."""
+    if not isinstance(attraction, Attraction):
+        raise ValueError(
+            f"`attraction` must be a jaxfp.probe.Attraction, got {type(attraction).__name__}."
+        )
+
+
 def _box(lower, upper, dim: int) -> tuple[Array, Array]:
     """The box [lower, upper] of `basin_volumes` as two finite vectors of shape (d,)."""
     ends = []
@@ -152,19 +132,14 @@ def basin_map(
     extent: tuple[float, float] = (-2.0, 2.0),
     extent_v: tuple[float, float] | None = None,
     resolution: int = 64,
-    max_steps: int = 1000,
-    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),
-    match_tolerance: float = 1e-6,
-    lanes: int = 1024,
+    attraction: Attraction = Attraction(),
 ) -> BasinMap:
     """The basins of attraction of a solver on a 2-D slice through state space.
 
-    `solver` is run from every start of a `resolution × resolution` grid with
-    `jaxfp.fixed_point_batched`, whose refilled lanes keep the cost at the total number of
-    steps; each limit is matched to the nearest listed fixed point. The default,
-    `jaxfp.Picard`, is the plain iteration x_{t+1} = F(x_t): the network's own dynamics. Any
-    other solver maps its own basins, which may differ: Anderson, Broyden and Newton can
-    converge to a repelling fixed point, or from a start the plain iteration carries elsewhere.
+    `attraction` iterates from every start of a `resolution × resolution` grid and matches each
+    limit to the nearest listed fixed point; its default solver, `jaxfp.Picard`, is the plain
+    iteration x_{t+1} = F(x_t), the network's own dynamics (another solver maps its own basins,
+    see `jaxfp.probe.Attraction`).
 
     Args:
         net: a `jaxfp.looped.LoopedNet`.
@@ -175,25 +150,24 @@ def basin_map(
         extent: (low, high) of the first grid coordinate u.
         extent_v: (low, high) of v (default: `extent`).
         resolution: grid points per axis.
-        max_steps: iteration limit per start.
-        solver: the `jaxfp.AbstractFixedPointSolver` whose basins are mapped; its `rtol`,
-            `atol` and `norm` are the stopping rule.
-        match_tolerance: max-norm distance within which a limit matches a listed fixed point.
-        lanes: starts solved at once.
+        attraction: the `jaxfp.probe.Attraction` (solver, `max_steps`, `match_tolerance`,
+            `lanes`) run from each start.
 
     Returns:
         A `jaxfp.probe.BasinMap`.
 
     Raises:
-        ValueError: for a bad `net`, `fixed_points`, `plane`, `origin`, extents, `solver`,
-            `match_tolerance` or counts, before any start is solved.
+        ValueError: for a bad `net`, `fixed_points`, `plane`, `origin`, extents or
+            `resolution`, before any start is solved (a bad `attraction` is refused when built).
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(2)
         >>> x = 0.957504
         >>> points = jnp.array([[x, x], [-x, x], [x, -x], [-x, -x]])
-        >>> grid = jaxfp.probe.basin_map(net, points, extent=(-1.0, 1.0), resolution=4)
+        >>> attraction = jaxfp.probe.Attraction(max_steps=500)
+        >>> grid = jaxfp.probe.basin_map(net, points, extent=(-1.0, 1.0), resolution=4,
+        ...                              attraction=attraction)
         >>> grid.labels.tolist()
         [[3, 3, 2, 2], [3, 3, 2, 2], [1, 1, 0, 0], [1, 1, 0, 0]]
     """
@@ -203,14 +177,12 @@ def basin_map(
     u_low, u_high = _range(extent, "extent")
     v_low, v_high = _range(extent if extent_v is None else extent_v, "extent_v")
     resolution = check_positive_int(resolution, "resolution")
-    max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
+    _check_attraction(attraction)
     u = np.linspace(u_low, u_high, resolution)
     v = np.linspace(v_low, v_high, resolution)
     uu, vv = np.meshgrid(u, v)
     starts = origin + uu.reshape(-1, 1) * directions[0] + vv.reshape(-1, 1) * directions[1]
-    solution, labels = _iterate_and_match(
-        net, starts, points, solver, max_steps, match_tolerance, lanes
-    )
+    labels, solution = attraction(net, points, starts)
     shape = (resolution, resolution)
     return BasinMap(
         u=jnp.asarray(u),
@@ -283,10 +255,7 @@ def basin_volumes(
     key: PRNGKeyArray | None = None,
     seed: int = 0,
     confidence: float = 0.95,
-    max_steps: int = 1000,
-    solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10),
-    match_tolerance: float = 1e-6,
-    lanes: int = 1024,
+    attraction: Attraction = Attraction(),
 ) -> BasinVolumes:
     """Fractions of the box [lower, upper] attracted to each fixed point (Monte Carlo).
 
@@ -302,15 +271,15 @@ def basin_volumes(
         key: a `jax.random` key (default: `jax.random.PRNGKey(seed)`).
         seed: the seed when `key` is None.
         confidence: confidence level of the intervals.
-        max_steps, solver, match_tolerance, lanes: as in `basin_map` (the fractions are those
-            of `solver`'s basins).
+        attraction: the `jaxfp.probe.Attraction` run from each start (the fractions are
+            those of its solver's basins).
 
     Returns:
         A `jaxfp.probe.BasinVolumes`.
 
     Raises:
-        ValueError: for a bad `net`, `fixed_points`, box, `solver`, `match_tolerance`, counts
-            or `key`, before any start is drawn.
+        ValueError: for a bad `net`, `fixed_points`, box, `num_samples`, `confidence`, `seed`,
+            `key` or `attraction`, before any start is drawn.
 
     Example:
         >>> import jax.numpy as jnp, jaxfp
@@ -330,9 +299,9 @@ def basin_volumes(
         seed = check_count(seed, "seed", minimum=0)
     else:
         check_key(key)
-    max_steps, match_tolerance, lanes = _check_iteration(solver, max_steps, match_tolerance, lanes)
+    _check_attraction(attraction)
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)
-    _, labels = _iterate_and_match(net, starts, points, solver, max_steps, match_tolerance, lanes)
+    labels, _ = attraction(net, points, starts)
     counts = jnp.sum(labels[:, None] == jnp.arange(len(points)), axis=0)
     return BasinVolumes(counts=counts, num_samples=num_samples, confidence=confidence)

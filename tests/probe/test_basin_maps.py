@@ -186,7 +186,11 @@ def test_another_solver_maps_its_own_basins():
     attracting = np.asarray(found.attracting)
     maps = {
         name: jaxfp.probe.basin_map(
-            net, found.points, extent=(-1.0, 1.0), resolution=8, solver=solver
+            net,
+            found.points,
+            extent=(-1.0, 1.0),
+            resolution=8,
+            attraction=jaxfp.probe.Attraction(solver=solver),
         )
         for name, solver in [
             ("picard", jaxfp.Picard(rtol=1e-10, atol=1e-10)),
@@ -200,29 +204,16 @@ def test_another_solver_maps_its_own_basins():
     assert not np.all(attracting[np.asarray(maps["anderson"].labels)])
 
 
-@pytest.mark.parametrize(
-    "option, value",
-    [
-        ("max_steps", 0),
-        ("lanes", 0),
-        ("match_tolerance", 0.0),
-        ("match_tolerance", -1e-9),
-        ("solver", "picard"),
-        ("solver", jaxfp.looped.Tanh()),
-    ],
-)
-def test_the_iteration_options_are_checked_by_the_map_and_the_volumes(
-    diagonal, option, value, monkeypatch
-):
+def test_a_bad_attraction_is_refused_before_any_start(diagonal, monkeypatch):
     net, points, _ = diagonal
 
     def no_solve(*args, **kwargs):
         raise AssertionError("a start was solved before the options were checked")
 
-    monkeypatch.setattr("jaxfp.probe._basin_maps.fixed_point_batched", no_solve)
-    with pytest.raises(ValueError, match=f"`{option}`"):
-        jaxfp.probe.basin_map(net, points, resolution=2, **{option: value})
-    with pytest.raises(ValueError, match=f"`{option}`"):
+    monkeypatch.setattr("jaxfp.probe._attraction.fixed_point_batched", no_solve)
+    with pytest.raises(ValueError, match="`attraction`"):
+        jaxfp.probe.basin_map(net, points, resolution=2, attraction="picard")
+    with pytest.raises(ValueError, match="`attraction`"):
         jaxfp.probe.basin_volumes(
-            net, points, lower=-1.0, upper=1.0, num_samples=4, **{option: value}
+            net, points, lower=-1.0, upper=1.0, num_samples=4, attraction=jaxfp.Picard(1e-6, 1e-6)
         )
