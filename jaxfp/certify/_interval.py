@@ -172,7 +172,22 @@ class Box(_Bounds):
         [True, False]
         >>> boxes.width.tolist(), boxes.is_empty().tolist()
         ([[1.0, 2.0], [2.0, 2.0]], [False, False])
+
+    Raises:
+        ValueError: unless `lower` and `upper` are arrays of one shape (..., d) with d ≥ 1.
     """
+
+    def __check_init__(self):
+        bounds = {"lower": self.lower, "upper": self.upper}
+        for name, bound in bounds.items():
+            if not isinstance(bound, (jax.Array, np.ndarray)):
+                raise ValueError(f"Box `{name}` must be an array, got {type(bound).__name__}.")
+        shapes = jnp.shape(self.lower), jnp.shape(self.upper)
+        if shapes[0] != shapes[1] or not shapes[0] or not shapes[0][-1]:
+            raise ValueError(
+                "Box needs `lower` and `upper` of one shape (..., d) with d ≥ 1, got shapes "
+                f"{shapes[0]} and {shapes[1]}."
+            )
 
     def contains(self, points: ArrayLike, atol: ArrayLike = 0.0) -> Bool[Array, "..."]:
         """Whether lower − atol ≤ point ≤ upper + atol in every coordinate; `points` (..., d)

@@ -4,6 +4,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxfp.certify import Box, CompleteCertificate
 
@@ -129,3 +130,24 @@ def test_locate_batches_many_points_against_many_boxes():
     result = _certificate(boxes, boxes.midpoint)
     order = np.random.default_rng(0).permutation(count)
     assert result.locate(boxes.midpoint[order]).tolist() == order.tolist()
+
+
+@pytest.mark.parametrize(
+    "lower, upper, match",
+    [
+        (jnp.zeros(2), jnp.ones(3), r"one shape \(\.\.\., d\).*\(2,\) and \(3,\)"),
+        (jnp.zeros(()), jnp.ones(()), r"one shape \(\.\.\., d\)"),
+        (jnp.zeros((2, 0)), jnp.ones((2, 0)), r"d ≥ 1"),
+        ([0.0, 0.0], jnp.ones(2), "`lower` must be an array, got list"),
+        (jnp.zeros(2), 1.0, "`upper` must be an array, got float"),
+    ],
+)
+def test_a_malformed_box_is_refused_when_built(lower, upper, match):
+    # Before: built silently; a (2,) ~ (3,) box failed later inside a certificate's arithmetic.
+    with pytest.raises(ValueError, match=match):
+        Box(lower, upper)
+
+
+def test_an_empty_box_from_an_intersection_is_still_a_box():
+    box = Box(jnp.zeros(2), jnp.ones(2)).intersect(Box(jnp.full(2, 2.0), jnp.full(2, 3.0)))
+    assert bool(box.is_empty())
