@@ -178,15 +178,14 @@ class Box(_Bounds):
     """
 
     def __check_init__(self):
-        bounds = {"lower": self.lower, "upper": self.upper}
-        for name, bound in bounds.items():
+        for name, bound in (("lower", self.lower), ("upper", self.upper)):
             if not isinstance(bound, (jax.Array, np.ndarray)):
                 raise ValueError(f"Box `{name}` must be an array, got {type(bound).__name__}.")
-        shapes = jnp.shape(self.lower), jnp.shape(self.upper)
-        if shapes[0] != shapes[1] or not shapes[0] or not shapes[0][-1]:
+        shape = self.lower.shape
+        if self.upper.shape != shape or not shape or shape[-1] == 0:
             raise ValueError(
                 "Box needs `lower` and `upper` of one shape (..., d) with d ≥ 1, got shapes "
-                f"{shapes[0]} and {shapes[1]}."
+                f"{shape} and {self.upper.shape}."
             )
 
     def contains(self, points: ArrayLike, atol: ArrayLike = 0.0) -> Bool[Array, "..."]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PyTree
+from jaxtyping import Array, ArrayLike, Float, PyTree, Scalar
 
 from .._validation import check_bool
 from ._closed_forms import ClosedFormKernel
@@ -69,14 +69,20 @@ class KernelActivation(eqx.Module):
         return jnp.vectorize(jax.grad(scalar))(jnp.asarray(x, dtype=float))
 
 
+def second_moment(activation: KernelActivation) -> Scalar:
+    """E φ(X)², X ~ N(0, 1), by quadrature split at the kinks: C², the square of the constant
+    that normalises every kernel map."""
+    return gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks)
+
+
 def _check_normalisable(activation: KernelActivation) -> None:
     """A `ValueError` unless E φ(X)² is finite and positive, so that C = sqrt(E φ(X)²) can
     normalise every kernel map (φ = 0 almost everywhere has no kernel map; κ would be 0 / 0).
     Activations whose parameters are traced cannot be checked here and pass."""
-    second_moment = gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks)
-    if isinstance(second_moment, jax.core.Tracer):
+    moment = second_moment(activation)
+    if isinstance(moment, jax.core.Tracer):
         return
-    value = float(second_moment)
+    value = float(moment)
     if not 0.0 < value < math.inf:
         raise ValueError(
             f"The activation {activation.name!r} has E φ(X)² = {value:g} for X ~ N(0, 1): the "

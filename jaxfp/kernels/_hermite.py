@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Scalar
 
 from .._validation import check_count
-from ._activation_type import KernelActivation, check_kernel_activation
-from ._quadrature import gaussian_expectation, gaussian_rule
+from ._activation_type import KernelActivation, check_kernel_activation, second_moment
+from ._quadrature import gaussian_rule
 
 
 def normalized_hermite(
@@ -50,7 +50,7 @@ def normalization_constant(activation: KernelActivation) -> Scalar:
         0.541645
     """
     check_kernel_activation(activation)
-    return jnp.sqrt(gaussian_expectation(lambda x: activation(x) ** 2, activation.kinks))
+    return jnp.sqrt(second_moment(activation))
 
 
 def hermite_coefficients(activation: KernelActivation, num_coefficients: int) -> Float[Array, " K"]:

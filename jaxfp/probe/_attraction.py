@@ -51,8 +51,8 @@ class Attraction(eqx.Module):
         >>> points = jnp.array([[-0.957504], [0.957504]])
         >>> attraction = jaxfp.probe.Attraction(max_steps=200, lanes=2)
         >>> labels, solution = attraction(net, points, jnp.array([[-0.5], [0.3], [2.0]]))
-        >>> labels.tolist(), solution.result._value.tolist()
-        ([0, 1, 1], [0, 0, 0])
+        >>> labels.tolist(), (solution.result == jaxfp.RESULTS.successful).tolist()
+        ([0, 1, 1], [True, True, True])
     """
 
     solver: AbstractFixedPointSolver = Picard(rtol=1e-10, atol=1e-10)
@@ -90,3 +90,12 @@ class Attraction(eqx.Module):
             max_steps=self.max_steps,
         )
         return _labels(solution, points, self.match_tolerance), solution
+
+
+def check_attraction(attraction) -> None:
+    """A `ValueError` naming `attraction` unless it is a `jaxfp.probe.Attraction` (the check of
+    the functions that take one, as `check_solver` is for solvers)."""
+    if not isinstance(attraction, Attraction):
+        raise ValueError(
+            f"`attraction` must be a jaxfp.probe.Attraction, got {type(attraction).__name__}."
+        )

@@ -13,7 +13,7 @@ from .._numerics import wilson_interval
 from .._validation import check_count, check_real
 from ..certify import Interval
 from ..looped import LoopedNet
-from ._attraction import Attraction
+from ._attraction import Attraction, check_attraction
 from ._common import check_finite, check_net, check_points, check_state, is_index
 
 
@@ -101,14 +101,6 @@ def _range(extent, name) -> tuple[float, float]:
     return low, high
 
 
-def _check_attraction(attraction) -> None:
-    """A `ValueError` naming `attraction` unless it is a `jaxfp.probe.Attraction`."""
-    if not isinstance(attraction, Attraction):
-        raise ValueError(
-            f"`attraction` must be a jaxfp.probe.Attraction, got {type(attraction).__name__}."
-        )
-
-
 def _box(lower, upper, dim: int) -> tuple[Array, Array]:
     """The box [lower, upper] of `basin_volumes` as two finite vectors of shape (d,)."""
     ends = []
@@ -177,7 +169,7 @@ def basin_map(
     u_low, u_high = _range(extent, "extent")
     v_low, v_high = _range(extent if extent_v is None else extent_v, "extent_v")
     resolution = check_positive_int(resolution, "resolution")
-    _check_attraction(attraction)
+    check_attraction(attraction)
     u = np.linspace(u_low, u_high, resolution)
     v = np.linspace(v_low, v_high, resolution)
     uu, vv = np.meshgrid(u, v)
@@ -299,7 +291,7 @@ def basin_volumes(
         seed = check_count(seed, "seed", minimum=0)
     else:
         check_key(key)
-    _check_attraction(attraction)
+    check_attraction(attraction)
     key = jax.random.PRNGKey(seed) if key is None else key
     starts = jax.random.uniform(key, (num_samples, net.dim), minval=low, maxval=high)
     labels, _ = attraction(net, points, starts)

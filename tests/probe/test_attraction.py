@@ -84,7 +84,7 @@ def test_a_record_of_another_kind_is_refused(tanh_net):
 @pytest.mark.parametrize("keyword", ["max_steps", "solver", "match_tolerance", "lanes"])
 def test_the_old_keywords_are_gone(tanh_net, keyword):
     net, points = tanh_net
-    value = Attraction().__getattribute__(keyword)
+    value = getattr(Attraction(), keyword)
     with pytest.raises(TypeError, match=keyword):
         jaxfp.probe.basin_map(net, points, resolution=2, **{keyword: value})
     with pytest.raises(TypeError, match=keyword):
