@@ -60,7 +60,13 @@ def measure(name, dim, dtype):
     def batched(linear_solver):
         solver = jaxfp.Newton(tolerance, tolerance, linear_solver=linear_solver)
         return lambda: jaxfp.fixed_point_batched(
-            apply_net, solver, starts, net, lanes=LANES, max_steps=MAX_STEPS, check_every=1
+            apply_net,
+            solver,
+            starts,
+            net,
+            lanes=LANES,
+            max_steps=MAX_STEPS,
+            monitor=jaxfp.Monitor(check_every=1),
         )
 
     lapack, vectorized = batched(lx.LU()), batched(VectorizedLU())

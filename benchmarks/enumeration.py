@@ -170,7 +170,13 @@ def newton_paths(dim):
 
     def batched():
         return jaxfp.fixed_point_batched(
-            apply_net, solver, starts, net, lanes=1024, max_steps=32, check_every=1
+            apply_net,
+            solver,
+            starts,
+            net,
+            lanes=1024,
+            max_steps=32,
+            monitor=jaxfp.Monitor(check_every=1),
         ).value
 
     steps = int(

@@ -39,8 +39,7 @@ def loss_for(adjoint, max_steps):
             adjoint=adjoint,
             max_steps=max_steps,
             throw=False,
-            stagnation_patience=None,
-            divergence_ratio=None,
+            monitor=jaxfp.Monitor(stagnation_patience=None, divergence_ratio=None),
         )
         return jnp.mean(sol.value**2), sol.stats.num_steps
 

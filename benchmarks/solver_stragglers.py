@@ -150,7 +150,7 @@ def main() -> None:
     }
     sweep = {
         f"jaxfp_fixed_point_batched_lanes_{lanes}_check_every_{k}": batched(
-            lanes=lanes, check_every=k
+            lanes=lanes, monitor=jaxfp.Monitor(check_every=k)
         )
         for lanes in (256, 512, 1024)
         for k in (4, 8, 16)

@@ -127,7 +127,12 @@ def main() -> None:
         "hand_while_loop_picard": hand_picard,
         "optimistix_fixed_point_iteration": optimistix_picard,
         "jaxfp_picard": jaxfp_solve(picard),
-        **{f"jaxfp_picard_check_every_{k}": jaxfp_solve(picard, check_every=k) for k in (2, 4)},
+        **{
+            f"jaxfp_picard_check_every_{k}": jaxfp_solve(
+                picard, monitor=jaxfp.Monitor(check_every=k)
+            )
+            for k in (2, 4)
+        },
     }
     entries = run_methods(methods, tanh_problem(hard=False), rounds)
     hand = entries["hand_while_loop_picard"]["run_s"]

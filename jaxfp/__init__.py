@@ -31,6 +31,7 @@ from ._solution import Stats as Stats
 from ._solver import AbstractFixedPointSolver as AbstractFixedPointSolver
 from ._solver import Anderson as Anderson
 from ._solver import Broyden as Broyden
+from ._solver import Monitor as Monitor
 from ._solver import Newton as Newton
 from ._solver import Picard as Picard
 from .enumeration._dispatch import enumerate_fixed_points as enumerate_fixed_points

@@ -12,7 +12,8 @@ from ._fixed_point import prepare
 from ._misc import as_inexact
 from ._solution import Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
-from ._solver.loop import MonitorOptions, advance, finish, initial_carry
+from ._solver.loop import advance, finish, initial_carry, monitor_options
+from ._solver.monitor import Monitor
 from ._validation import check_count, with_array_inputs
 
 # Compaction stages: each is `_SHRINK` times narrower, down to `_MIN_WIDTH` lanes; a narrow
@@ -109,23 +110,20 @@ def fixed_point_batched(
     lanes: int = 256,
     max_steps: int = 256,
     has_aux: bool = False,
-    check_every: int = 8,
-    trace_length: int = 0,
-    stagnation_patience: int | None = 64,
-    divergence_ratio: float | None = 1e8,
+    monitor: Monitor = Monitor(),
     best_effort: bool = False,
 ) -> Solution:
     """Solve many independent fixed-point problems `fn(y_i, args_i) = y_i`.
 
     Each problem keeps its own termination, result code and step count: one failing problem
     never spoils another, and nothing raises. Problems run in `lanes` fixed-size lanes; every
-    `check_every` steps, lanes whose problem has finished write it out and take the next
+    `monitor.check_every` steps, lanes whose problem has finished write it out and take the next
     unstarted problem, so the cost follows the total number of steps, not the slowest
     problem times the number of batches (as a plain `vmap` over a while loop would). When no
     problem is waiting and at most 1/8 of the lanes are busy, the busy lanes are compacted
     into 8x fewer lanes (down to 4), so a few slow problems step alone, cheaply; those narrow
     stages write finished problems out once per 8 test intervals. Every problem is tested every
-    `check_every` steps, in every stage, so its step count and result are those of
+    `monitor.check_every` steps, in every stage, so its step count and result are those of
     `jaxfp.fixed_point` with the same settings (`max_steps` is rounded up to the test interval).
 
     Zero problems (leading axis 0) give an empty `Solution` (every leaf with leading axis 0).
@@ -140,10 +138,7 @@ def fixed_point_batched(
         lanes: how many problems run at once (clipped to the number of problems).
         max_steps: as in `jaxfp.fixed_point`, per problem.
         has_aux: as in `jaxfp.fixed_point`.
-        check_every: as in `jaxfp.fixed_point` (default 8).
-        trace_length: as in `jaxfp.fixed_point`, per problem.
-        stagnation_patience: as in `jaxfp.fixed_point`, per problem.
-        divergence_ratio: as in `jaxfp.fixed_point`, per problem.
+        monitor: as in `jaxfp.fixed_point`, per problem; its `check_every` defaults to 8 here.
         best_effort: as in `jaxfp.fixed_point`: an unconverged problem's value is its
             lowest-residual iterate, and its `stats.best_residual` says how far from converged.
 
@@ -166,9 +161,7 @@ def fixed_point_batched(
         ((5, 2), True)
     """
     check_solver(solver)
-    options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio, best_effort
-    )
+    options = monitor_options(monitor, max_steps, best_effort, default_check_every=8)
     leaves = jax.tree.leaves(y0s)
     if not leaves:
         raise ValueError("`y0s` must contain at least one array.")

@@ -14,7 +14,8 @@ from ._adjoint.base import ForwardSolve
 from ._misc import WithoutAux, as_inexact
 from ._solution import RESULTS, Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
-from ._solver.loop import MonitorOptions, run_loop
+from ._solver.loop import monitor_options, run_loop
+from ._solver.monitor import Monitor
 from ._validation import check_bool, with_array_inputs
 
 
@@ -98,10 +99,7 @@ def fixed_point(
     adjoint: AbstractAdjoint | None = None,
     throw: bool = True,
     has_aux: bool = False,
-    check_every: int = 1,
-    trace_length: int = 0,
-    stagnation_patience: int | None = 64,
-    divergence_ratio: float | None = 1e8,
+    monitor: Monitor = Monitor(),
     best_effort: bool = False,
 ) -> Solution:
     """Find y with `fn(y, args) = y`.
@@ -127,7 +125,7 @@ def fixed_point(
         y0: the initial value, any pytree of floating or complex arrays (complex states: residuals
             measured by `|f(y) - y|`; Newton, Broyden assume `fn` holomorphic).
         args: passed to `fn`; differentiable inputs go here (or are closed over).
-        max_steps: the most steps taken (rounded up to a multiple of `check_every`), at most
+        max_steps: the most steps taken (rounded up to a multiple of `monitor.check_every`), at most
             2**24 (the solvers count steps in their float progress tracker).
         adjoint: how to differentiate: `jaxfp.ImplicitAdjoint()` (default), `PhantomAdjoint`,
             `OneStepAdjoint`, `UnrolledAdjoint`.
@@ -135,17 +133,8 @@ def fixed_point(
             read `Solution.result`. Under `jax.vmap` a raise stops the whole batch: use
             `throw=False` (or `jaxfp.fixed_point_batched`) to keep every problem's own result.
         has_aux: `fn` returns `(f(y), aux)`; `Solution.aux` holds the last aux.
-        check_every: test convergence and failure every k steps (cheaper for small problems),
-            1 … 1024 (the k steps are unrolled into the loop body).
-        trace_length: keep the scaled residual of the first `trace_length` steps in
-            `Solution.stats.trace`.
-        stagnation_patience: a window of steps without a 0.1% decrease of the scaled residual whose
-            decrease also levels off (at most half the previous window's) ends the solve with
-            `RESULTS.stagnated`; slow but steady progress does not (None disables).
-        divergence_ratio: stop with `RESULTS.diverged` when `norm(f(y) - y)` exceeds this multiple
-            of its best value (None disables). Both reach the solver as its `options` (see
-            `jaxfp.AbstractFixedPointSolver.terminate`), as they do through
-            `optimistix.fixed_point(..., options=...)`.
+        monitor: how the loop watches the solve: the test interval (default 1 here), a
+            residual trace, stagnation and divergence detection (see `jaxfp.Monitor`).
         best_effort: the best-effort failure policy above (default False: strict).
 
     Returns:
@@ -153,7 +142,8 @@ def fixed_point(
 
     Raises:
         ValueError: at trace time, before `fn` is traced, for structure, shape or option
-            mistakes (a non-bool `throw`, `has_aux` or `best_effort` too).
+            mistakes (a non-bool `throw`, `has_aux` or `best_effort`, a `monitor` that is not a
+            `jaxfp.Monitor` too).
         TypeError: for forward-mode differentiation (`jax.jvp`, `jax.jacfwd`) through
             `UnrolledAdjoint`, which is reverse-mode only.
         EqxRuntimeError: with `throw=True`, carrying the result's message, when the solve
@@ -167,9 +157,7 @@ def fixed_point(
     """
     check_solver(solver)
     check_bool(throw, "throw")
-    options = MonitorOptions(
-        max_steps, check_every, trace_length, stagnation_patience, divergence_ratio, best_effort
-    )
+    options = monitor_options(monitor, max_steps, best_effort, default_check_every=1)
     if adjoint is None:
         adjoint = ImplicitAdjoint()
     if not isinstance(adjoint, AbstractAdjoint):

@@ -12,7 +12,7 @@ from jaxtyping import Array, Bool, Float, Scalar
 from .._misc import all_finite
 from .._solution import RESULTS, Solution, Stats, from_optimistix
 from .._validation import MAX_CHECK_EVERY, MAX_STEPS, check_bool, check_count
-from .progress import check_stopping_options
+from .monitor import Monitor
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
@@ -20,29 +20,45 @@ WhileLoop = Callable[..., Any]
 
 
 class MonitorOptions(eqx.Module):
-    """Loop settings of `fixed_point` that are not solver hyperparameters (all static)."""
+    """The loop settings of one solve: a `Monitor` resolved for its entry point (all static)."""
 
     max_steps: int = eqx.field(static=True)
-    check_every: int = eqx.field(static=True)
-    trace_length: int = eqx.field(static=True)
-    stagnation_patience: int | None = eqx.field(static=True)
-    divergence_ratio: float | None = eqx.field(static=True)
+    check_every: int = eqx.field(static=True)  # the monitor's, or the entry point's default
+    monitor: Monitor = eqx.field(static=True)
     best_effort: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
         check_count(self.max_steps, "max_steps", maximum=MAX_STEPS)
         check_count(self.check_every, "check_every", maximum=MAX_CHECK_EVERY)
-        check_count(self.trace_length, "trace_length", minimum=0)
-        check_stopping_options(self.stagnation_patience, self.divergence_ratio)
         check_bool(self.best_effort, "best_effort")
+
+    @property
+    def trace_length(self) -> int:
+        """How many steps' scaled residuals `Solution.stats.trace` keeps."""
+        return self.monitor.trace_length
 
     @property
     def solver_options(self) -> dict:
         """The `options` the solver's `init`, `step` and `terminate` receive."""
         return {
-            "stagnation_patience": self.stagnation_patience,
-            "divergence_ratio": self.divergence_ratio,
+            "stagnation_patience": self.monitor.stagnation_patience,
+            "divergence_ratio": self.monitor.divergence_ratio,
         }
+
+
+def monitor_options(
+    monitor: Monitor, max_steps: int, best_effort: bool, *, default_check_every: int
+) -> MonitorOptions:
+    """The loop settings of an entry point whose test interval defaults to `default_check_every`.
+
+    Raises:
+        ValueError: when `monitor` is not a `jaxfp.Monitor`, or `max_steps` or `best_effort`
+            is out of range.
+    """
+    if not isinstance(monitor, Monitor):
+        raise ValueError(f"`monitor` must be a jaxfp.Monitor, got {type(monitor).__name__}.")
+    check_every = default_check_every if monitor.check_every is None else monitor.check_every
+    return MonitorOptions(max_steps, check_every, monitor, best_effort)
 
 
 class _Carry(eqx.Module):

@@ -20,7 +20,7 @@ from jaxtyping import Array, Float, Int
 
 from .._batched import fixed_point_batched
 from .._numerics import max_abs
-from .._solver import Newton, Picard
+from .._solver import Monitor, Newton, Picard
 
 
 class SolveOptions(eqx.Module):
@@ -116,8 +116,9 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
         net,
         lanes=lanes,
         max_steps=options.picard_steps,
-        check_every=options.check_every,
-        stagnation_patience=options.stagnation_patience,
+        monitor=Monitor(
+            check_every=options.check_every, stagnation_patience=options.stagnation_patience
+        ),
     )
     n = starts.shape[0]
     problems = jnp.concatenate([picard.value, starts]) if options.find_saddles else picard.value
@@ -128,7 +129,7 @@ def solve_chunk(net, starts: Float[Array, "n d"], options: SolveOptions) -> Chun
         net,
         lanes=min(options.lanes, problems.shape[0]),
         max_steps=options.newton_steps,
-        check_every=1,
+        monitor=Monitor(check_every=1),
     )
     picard_residual, images = _relative_residual(net, picard.value)
     twice = jax.vmap(net)(images)

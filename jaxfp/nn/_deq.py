@@ -12,7 +12,7 @@ from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
 from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int, is_floating_dtype
 from .._solution import RESULTS
-from .._solver import AbstractFixedPointSolver, Anderson
+from .._solver import AbstractFixedPointSolver, Anderson, Monitor
 from .._validation import check_bool, check_count
 from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
 from ._precision import with_cell_dtype
@@ -196,7 +196,7 @@ class DEQ(eqx.Module):
             adjoint=adjoint,
             throw=self.throw,
             best_effort=self.best_effort,
-            trace_length=self.trace_length,
+            monitor=Monitor(trace_length=self.trace_length),
         )
 
     def __call__(

@@ -13,7 +13,7 @@ from .._fixed_point import fixed_point
 from .._misc import check_positive, check_positive_int
 from .._numerics import max_abs
 from .._solution import RESULTS
-from .._solver import Picard
+from .._solver import Monitor, Picard
 from ..looped import LoopedNet
 from ._common import (
     check_net,
@@ -248,8 +248,7 @@ def _solve(net, x, max_steps):
         x,
         max_steps=max_steps,
         throw=False,
-        stagnation_patience=None,
-        divergence_ratio=None,
+        monitor=Monitor(stagnation_patience=None, divergence_ratio=None),
     )
 
 

@@ -65,7 +65,7 @@ def test_nearest_other_basin_flips_the_smaller_coordinate(plane, norm):
         net.fixed_point_fn,
         jaxfp.Picard(1e-10, 1e-10),
         jnp.array([0.3, 0.7]) + out.perturbation,
-        divergence_ratio=None,
+        monitor=jaxfp.Monitor(divergence_ratio=None),
     ).value
     np.testing.assert_allclose(reached, [-X_STAR, X_STAR], atol=1e-8)
 

@@ -56,7 +56,7 @@ def test_compaction_stages_finish_every_problem(num_problems, check_every):
         args_axes=0,
         lanes=32,
         max_steps=MAX_STEPS,
-        check_every=check_every,
+        monitor=jaxfp.Monitor(check_every=check_every),
     )
     alone = _alone(num_problems)
     assert np.all(alone.result == jaxfp.RESULTS.successful)
@@ -76,9 +76,8 @@ def test_compaction_keeps_failures_and_max_steps_per_problem():
     """In the narrow stages too, a problem that cannot converge ends with its own result."""
     y0s, gains = _problems(128)
     gains = gains.at[-1].set(jnp.nan).at[-2].set(-5.0)  # NaN input; an oscillation
-    sol = jaxfp.fixed_point_batched(
-        _fn, SOLVER, y0s, gains, args_axes=0, lanes=32, max_steps=96, check_every=4
-    )
+    options = dict(lanes=32, max_steps=96, monitor=jaxfp.Monitor(check_every=4))
+    sol = jaxfp.fixed_point_batched(_fn, SOLVER, y0s, gains, args_axes=0, **options)
     steps = np.asarray(sol.stats.num_steps)
     assert (sol.result == jaxfp.RESULTS.nonfinite_input)[-1] and steps[-1] == 0
     assert not (sol.result == jaxfp.RESULTS.successful)[-2]

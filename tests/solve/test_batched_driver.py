@@ -28,7 +28,14 @@ def test_matches_solving_each_problem_alone(problems, name):
     y0s, gains = problems
     solver = SOLVERS[name](1e-11)
     batched = jaxfp.fixed_point_batched(
-        _fn, solver, y0s, gains, args_axes=0, lanes=5, max_steps=2000, check_every=4
+        _fn,
+        solver,
+        y0s,
+        gains,
+        args_axes=0,
+        lanes=5,
+        max_steps=2000,
+        monitor=jaxfp.Monitor(check_every=4),
     )
     alone = jax.vmap(lambda y0, g: jaxfp.fixed_point(_fn, solver, y0, g, max_steps=2000))(
         y0s, gains
@@ -85,7 +92,7 @@ def test_more_lanes_than_problems_and_pytree_starts():
         ({"y0s": {"a": jnp.zeros((2, 1)), "b": jnp.zeros((3, 1))}}, "leading"),
         ({"y0s": jnp.array(1.0)}, "leading"),
         ({"lanes": 0}, "`lanes`"),
-        ({"trace_length": -1}, "`trace_length`"),
+        ({"monitor": {"check_every": 4}}, "`monitor` must be a jaxfp.Monitor, got dict"),
         ({"max_steps": 0}, "`max_steps`"),
         ({"args": jnp.zeros(5), "args_axes": 0}, "leading axis 4"),
         ({"args": jnp.zeros(4), "args_axes": 1}, "0 or None"),
@@ -101,7 +108,7 @@ def test_bad_input(kwargs, match):
             call["y0s"],
             call["args"],
             args_axes=call["args_axes"],
-            **{k: v for k, v in kwargs.items() if k in ("lanes", "trace_length", "max_steps")},
+            **{k: v for k, v in kwargs.items() if k in ("lanes", "monitor", "max_steps")},
         )
 
 

@@ -20,7 +20,7 @@ def test_compacted_problems_keep_their_own_steps(check_every):
     gains = jnp.concatenate([jnp.full(240, 0.1), jnp.linspace(0.9, 0.98, 16)])
     y0s = jax.random.normal(jax.random.key(1), (256, 2))
     solver = jaxfp.Picard(1e-10, 1e-10)
-    options = dict(max_steps=3000, check_every=check_every)
+    options = dict(max_steps=3000, monitor=jaxfp.Monitor(check_every=check_every))
     batched = jaxfp.fixed_point_batched(_fn, solver, y0s, gains, args_axes=0, lanes=256, **options)
     alone = jax.vmap(lambda y0, g: jaxfp.fixed_point(_fn, solver, y0, g, throw=False, **options))(
         y0s, gains

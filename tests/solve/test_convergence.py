@@ -65,7 +65,10 @@ def test_has_aux_returns_last_aux():
 
 def test_trace_records_first_steps_and_pads_with_nan():
     sol = jaxfp.fixed_point(
-        lambda y, a: jnp.cos(y), jaxfp.Picard(1e-10, 1e-10), jnp.array(1.0), trace_length=200
+        lambda y, a: jnp.cos(y),
+        jaxfp.Picard(1e-10, 1e-10),
+        jnp.array(1.0),
+        monitor=jaxfp.Monitor(trace_length=200),
     )
     steps = int(sol.stats.num_steps)
     trace = np.asarray(sol.stats.trace)
@@ -78,7 +81,9 @@ def test_trace_records_first_steps_and_pads_with_nan():
 @pytest.mark.parametrize("check_every", [1, 3, 8])
 def test_check_every_keeps_the_answer(check_every):
     fn, y0, args, expected = PROBLEMS["tanh-net"]
-    sol = jaxfp.fixed_point(fn, jaxfp.Picard(1e-11, 1e-11), y0, args, check_every=check_every)
+    sol = jaxfp.fixed_point(
+        fn, jaxfp.Picard(1e-11, 1e-11), y0, args, monitor=jaxfp.Monitor(check_every=check_every)
+    )
     np.testing.assert_allclose(sol.value, expected, atol=1e-8)
     assert int(sol.stats.num_steps) % check_every == 0
 

@@ -81,7 +81,8 @@ def test_the_stopping_settings_reach_optimistix_through_options():
     options = {"stagnation_patience": None}
     sol = optx.fixed_point(fn, solver, y0, options=options, throw=False, max_steps=100)
     assert from_optimistix(sol.result) == jaxfp.RESULTS.max_steps_reached
-    ours = jaxfp.fixed_point(fn, solver, y0, stagnation_patience=None, max_steps=100, throw=False)
+    monitor = jaxfp.Monitor(stagnation_patience=None)
+    ours = jaxfp.fixed_point(fn, solver, y0, monitor=monitor, max_steps=100, throw=False)
     assert ours.result == jaxfp.RESULTS.max_steps_reached
 
 

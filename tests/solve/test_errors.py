@@ -61,9 +61,19 @@ def test_singular_newton_system_is_linear_solve_failed():
 
 
 def test_stagnation_and_divergence_checks_can_be_disabled():
-    sol, _ = _result(lambda y, a: -y, jnp.array(1.0), max_steps=100, stagnation_patience=None)
+    sol, _ = _result(
+        lambda y, a: -y,
+        jnp.array(1.0),
+        max_steps=100,
+        monitor=jaxfp.Monitor(stagnation_patience=None),
+    )
     assert sol.result == jaxfp.RESULTS.max_steps_reached
-    sol, _ = _result(lambda y, a: 1.5 * y, jnp.array(1.0), max_steps=20, divergence_ratio=None)
+    sol, _ = _result(
+        lambda y, a: 1.5 * y,
+        jnp.array(1.0),
+        max_steps=20,
+        monitor=jaxfp.Monitor(divergence_ratio=None),
+    )
     assert sol.result == jaxfp.RESULTS.max_steps_reached
 
 
@@ -114,11 +124,11 @@ def test_throw_true_under_vmap_raises_if_any_lane_fails():
             "`max_steps`",
         ),
         (
-            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), check_every=0),
+            lambda: jaxfp.Monitor(check_every=0),
             "`check_every`",
         ),
         (
-            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), trace_length=-1),
+            lambda: jaxfp.Monitor(trace_length=-1),
             "`trace_length`",
         ),
         (
@@ -127,11 +137,11 @@ def test_throw_true_under_vmap_raises_if_any_lane_fails():
         ),
         (lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), has_aux=True), "pair"),
         (
-            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), stagnation_patience=0),
+            lambda: jaxfp.Monitor(stagnation_patience=0),
             "`stagnation_patience`",
         ),
         (
-            lambda: jaxfp.fixed_point(lambda y, a: y, PICARD, jnp.zeros(2), divergence_ratio=0.5),
+            lambda: jaxfp.Monitor(divergence_ratio=0.5),
             "`divergence_ratio`",
         ),
         (lambda: jaxfp.Picard(1e-6, 1e-6, damping=1.0), "`damping`"),
@@ -191,7 +201,7 @@ def _never_traced(y, args):
         ),
         # A loop body of 10**9 unrolled steps: tracing never finished.
         (
-            lambda: jaxfp.fixed_point(_never_traced, PICARD, jnp.zeros(2), check_every=10**9),
+            lambda: jaxfp.Monitor(check_every=10**9),
             "`check_every` must be at most 1024",
         ),
         # Raw errors from deep inside: 'int' object is not callable, 'float' has no .shape,

@@ -116,7 +116,9 @@ def test_best_effort_batched_reports_each_problem():
         gains,
         args_axes=0,
         best_effort=True,
-        check_every=1,  # the best is taken among the iterates tested at convergence checks
+        monitor=jaxfp.Monitor(
+            check_every=1
+        ),  # the best is taken among the iterates tested at convergence checks
     )
     successful = sol.result == jaxfp.RESULTS.successful
     diverged = sol.result == jaxfp.RESULTS.diverged

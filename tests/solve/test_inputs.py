@@ -100,7 +100,12 @@ def test_fused_norms_match_the_norm_on_mixed_dtypes(norm):
     y0 = (jnp.zeros(2, jnp.float32), jnp.zeros(3))
     fn = lambda y, a: (jnp.cos(y[0]), jnp.cos(y[1]))  # noqa: E731
     sol = jaxfp.fixed_point(
-        fn, jaxfp.Picard(1e-3, 1e-3, norm=norm), y0, max_steps=3, throw=False, trace_length=3
+        fn,
+        jaxfp.Picard(1e-3, 1e-3, norm=norm),
+        y0,
+        max_steps=3,
+        throw=False,
+        monitor=jaxfp.Monitor(trace_length=3),
     )
     # The first step's residual is measured at y0 = 0: f(0) - 0 = 1 everywhere, scale 2e-3.
     expected = float(norm((jnp.ones(2) / 2e-3, jnp.ones(3) / 2e-3)))
