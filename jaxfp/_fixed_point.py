@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
 from ._adjoint import AbstractAdjoint, ImplicitAdjoint
-from ._adjoint.base import ForwardSolve
+from ._adjoint.base import ForwardSolve, check_adjoint
 from ._misc import WithoutAux, as_inexact
 from ._solution import RESULTS, Solution
 from ._solver.base import AbstractFixedPointSolver, check_solver
@@ -160,8 +160,7 @@ def fixed_point(
     options = monitor_options(monitor, max_steps, best_effort, default_check_every=1)
     if adjoint is None:
         adjoint = ImplicitAdjoint()
-    if not isinstance(adjoint, AbstractAdjoint):
-        raise ValueError(f"`adjoint` must be a jaxfp adjoint; got {type(adjoint).__name__}.")
+    check_adjoint(adjoint)
     fn, y0, args = prepare(fn, y0, args, has_aux)
 
     def run(fn, y0, args, *, while_loop):

@@ -9,10 +9,12 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
+from .._adjoint.base import check_adjoint
 from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int, is_floating_dtype
 from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson, Monitor
+from .._solver.base import check_solver
 from .._validation import check_bool, check_count
 from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
 from ._precision import with_cell_dtype
@@ -83,7 +85,8 @@ class DEQ(eqx.Module):
             state's own dtype (e.g. float32). None: no casting.
 
     Raises:
-        ValueError: for an unknown `initial_state`, a non-positive `max_steps`, a negative
+        ValueError: for a `cell` that is not callable, a `solver` or `adjoint` that is not
+            jaxfp's, an unknown `initial_state`, a non-positive `max_steps`, a negative
             `trace_length`, a non-floating `cell_dtype`, a `state_shape` that is not a pytree
             of `jax.ShapeDtypeStruct`, or a `throw` or `best_effort` that is not a bool.
 
@@ -111,6 +114,12 @@ class DEQ(eqx.Module):
     cell_dtype: Any = eqx.field(static=True, default=None)
 
     def __check_init__(self):
+        if not callable(self.cell):
+            raise ValueError(
+                f"`cell` must be a callable cell(z, x), got {type(self.cell).__name__}."
+            )
+        check_solver(self.solver)
+        check_adjoint(self.adjoint)
         check_positive_int(self.max_steps, "max_steps")
         check_count(self.trace_length, "trace_length", minimum=0)
         if not (callable(self.initial_state) or self.initial_state in ("zeros", "input")):

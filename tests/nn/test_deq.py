@@ -6,6 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optimistix as optx
 import pytest
 
 import jaxfp
@@ -127,8 +128,22 @@ def test_backward_solve_reports_steps(deq):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"max_steps": 0}, "max_steps"), ({"initial_state": "ones"}, "initial_state")],
+    [
+        ({"max_steps": 0}, "max_steps"),
+        ({"initial_state": "ones"}, "initial_state"),
+        # Were accepted when built and failed at the first call (or, for an optimistix
+        # solver, inside the solve).
+        ({"solver": "anderson"}, "`solver` must be a jaxfp solver"),
+        ({"solver": optx.FixedPointIteration(1e-6, 1e-6)}, "`solver` must be a jaxfp solver"),
+        ({"adjoint": "implicit"}, "`adjoint` must be a jaxfp adjoint; got str"),
+        ({"adjoint": None}, "`adjoint` must be a jaxfp adjoint; got NoneType"),
+    ],
 )
 def test_bad_options_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         jaxfp.nn.DEQ(lambda z, x: z, **kwargs)
+
+
+def test_a_cell_that_is_not_callable_is_refused_when_built():
+    with pytest.raises(ValueError, match="`cell` must be a callable cell"):
+        jaxfp.nn.DEQ(jnp.eye(3))
