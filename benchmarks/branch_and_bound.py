@@ -57,7 +57,7 @@ def main(machine: str, seeds: int, repeats: int) -> None:
                 "net": kind,
                 "d": dim,
                 "seed": seed,
-                "fixed_points": result.n_fixed_points,
+                "fixed_points": result.num_fixed_points,
                 "complete": bool(result.complete),
                 "boxes_processed": result.boxes_processed,
                 "first_call_s": first,

@@ -87,7 +87,7 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         case = {
             "problem": f"certify_complete tanh(2x), d={dim}",
-            "n_fixed_points": found.n_fixed_points,
+            "n_fixed_points": found.num_fixed_points,
             "complete": bool(found.complete),
             "boxes_processed": found.boxes_processed,
             "seconds_including_compile": elapsed,

@@ -76,7 +76,7 @@ def throughput(dim):
     starts = jnp.asarray(corner_starts(dim))
     n = starts.shape[0]
     engine = timed(
-        lambda: enumerate_iterative(net, faces=False, certify=False).n_fixed_points, repeats=2
+        lambda: enumerate_iterative(net, faces=False, certify=False).num_fixed_points, repeats=2
     )
     picard = timed(lambda: plain_picard(net, 8)(starts))
     newton = timed(lambda: naive_newton(net, 6)(starts))
@@ -119,10 +119,10 @@ def end_to_end(dim):
     return {
         "dim": dim,
         "seconds_including_compile_and_certification": seconds,
-        "n_fixed_points": found.n_fixed_points,
+        "n_fixed_points": found.num_fixed_points,
         "n_attracting": int(found.attracting.sum()),
         "n_certified": int(found.certified.sum()),
-        "n_starts": found.n_starts,
+        "n_starts": found.num_starts,
     }
 
 
@@ -143,10 +143,10 @@ STREAM_SCRIPT = textwrap.dedent(
         "dim": dim,
         "seconds": seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "n_fixed_points": found.n_fixed_points,
+        "n_fixed_points": found.num_fixed_points,
         "n_attracting": int(found.attracting.sum()),
         "n_certified": int(found.certified.sum()),
-        "n_starts": found.n_starts,
+        "n_starts": found.num_starts,
     }))
     """
 )

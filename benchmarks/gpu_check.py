@@ -142,8 +142,8 @@ def benchmark_enumeration(quick: bool) -> dict:
     found = run()
     return {
         "dim": dim,
-        "n_starts": found.n_starts,
-        "starts_per_s": found.n_starts / found.wall_time_s,
+        "n_starts": found.num_starts,
+        "starts_per_s": found.num_starts / found.wall_time_s,
     }
 
 

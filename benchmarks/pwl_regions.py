@@ -67,7 +67,7 @@ def run_exact(weights, bias, activation, repeats):
         "regions_total": found.num_regions_total,
         "regions_solved": found.num_regions_solved,
         "regions_per_s": found.num_regions_solved / run_s,
-        "fixed_points": found.n_fixed_points,
+        "fixed_points": found.num_fixed_points,
         "complete": found.complete,
         "upper_bound": found.upper_bound,
     }

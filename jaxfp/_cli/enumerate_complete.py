@@ -123,7 +123,7 @@ def check_against_branch_and_bound(net, box: tuple[float, float] | None, found):
     in_box = points[inside]
     outside = int(np.sum(~inside))
     matched = np.asarray(result.locate(in_box, rtol=_MATCH_TOLERANCE, atol=_MATCH_TOLERANCE))
-    n_boxes = result.n_fixed_points
+    n_boxes = result.num_fixed_points
     distance = _max_enclosure_distance(result, in_box[matched >= 0], matched[matched >= 0])
     finished = bool(result.complete)
     n_unmatched = int(np.sum(matched < 0))

@@ -68,7 +68,7 @@ class CompleteCertificate(eqx.Module):
     min_width: float = eqx.field(static=True)
 
     @property
-    def n_fixed_points(self) -> int:
+    def num_fixed_points(self) -> int:
         return int(self.points.shape[0])
 
     @property
@@ -108,7 +108,7 @@ class CompleteCertificate(eqx.Module):
     def evidence(self) -> str:
         """What the search proved, or why it is not complete and what would finish it."""
         found = (
-            f"{self.n_fixed_points} fixed point(s) proven unique in their boxes after "
+            f"{self.num_fixed_points} fixed point(s) proven unique in their boxes after "
             f"{self.boxes_processed} boxes"
         )
         if bool(self.complete):
@@ -141,7 +141,7 @@ class CompleteCertificate(eqx.Module):
         points = jnp.asarray(points, self.searched.lower.dtype).reshape(-1, dim)
         slack = atol + rtol * jnp.abs(points)
         outside = ~self.searched.contains(points, slack)
-        if self.n_fixed_points == 0:
+        if self.num_fixed_points == 0:
             return jnp.where(outside, -2, -1)
 
         def holder(point_and_slack):
@@ -250,7 +250,7 @@ def certify_complete(
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> result = jaxfp.certify.certify_complete(jaxfp.looped.tanh_identity_network(1, 2.0))
-        >>> result.n_fixed_points, bool(result.complete)
+        >>> result.num_fixed_points, bool(result.complete)
         (3, True)
         >>> result.evidence.split(";")[0]
         '3 fixed point(s) proven unique in their boxes after 10 boxes'

@@ -85,7 +85,7 @@ def assemble_fixed_points(
         >>> found = assemble_fixed_points(
         ...     net, [[1.0], [-1.0], [1.0 + 1e-12], [0.0]], method="mine", stats=None
         ... )
-        >>> found.n_fixed_points, found.complete, found.index_consistent
+        >>> found.num_fixed_points, found.complete, found.index_consistent
         (3, False, True)
     """
     began = time.perf_counter() if began is None else began

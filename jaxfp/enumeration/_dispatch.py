@@ -38,7 +38,7 @@ def enumerate_fixed_points(
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = jaxfp.enumerate_fixed_points(jaxfp.looped.tanh_identity_network(2))
-        >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
+        >>> found.num_fixed_points, int(found.attracting.sum()), found.complete
         (9, 4, True)
     """
     if not isinstance(net, LoopedNet):

@@ -181,7 +181,7 @@ def enumerate_pwl_regions(
         >>> import numpy as np
         >>> found = enumerate_pwl_regions(2 * np.eye(2), np.zeros(2), [-1.0, 1.0], [0.0, 1.0, 0.0],
         ...                               [-1.0, 0.0, 1.0])  # hard-tanh, W = 2 I
-        >>> found.n_fixed_points, found.complete
+        >>> found.num_fixed_points, found.complete
         (9, True)
     """
     network = (weights, bias, breakpoints, slopes, intercepts)

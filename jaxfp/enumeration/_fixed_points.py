@@ -79,7 +79,7 @@ class PointRows:
     certificate_margin: np.ndarray
 
     @property
-    def n_fixed_points(self) -> int:
+    def num_fixed_points(self) -> int:
         return int(self.points.shape[0])
 
     @property
@@ -91,7 +91,7 @@ class PointRows:
         """The points counted by stability, and the certified ones (the keys `POINT_COUNTS`)."""
         stability = np.asarray(self.stability)
         kinds = (ATTRACTING, SADDLE, REPELLING, NON_HYPERBOLIC)
-        counts = [self.n_fixed_points, *(int(np.sum(stability == kind)) for kind in kinds)]
+        counts = [self.num_fixed_points, *(int(np.sum(stability == kind)) for kind in kinds)]
         return dict(zip(POINT_COUNTS, [*counts, int(np.sum(self.certified))], strict=True))
 
 
@@ -159,7 +159,7 @@ class FixedPoints(PointRows, IndexCheckFields):
 
     def __repr__(self) -> str:
         return (
-            f"FixedPoints(method={self.method!r}, n_fixed_points={self.n_fixed_points}, "
-            f"n_attracting={int(np.sum(self.attracting))}, complete={self.complete}, "
+            f"FixedPoints(method={self.method!r}, num_fixed_points={self.num_fixed_points}, "
+            f"num_attracting={int(np.sum(self.attracting))}, complete={self.complete}, "
             f"proof={None if self.proof is None else self.proof.method!r})"
         )

@@ -86,7 +86,7 @@ def enumerate_iterative(
         chunk_size: starts per chunk (the memory bound).
         options: `SolveOptions` (solver steps, tolerances, lanes, saddle search).
         callback: called after each saved chunk with `(chunks_done, num_chunks, starts_done,
-            n_starts)` (a progress bar; an exception raised in it stops the run, the checkpoint
+            num_starts)` (a progress bar; an exception raised in it stops the run, the checkpoint
             stays).
 
     Returns:
@@ -103,7 +103,7 @@ def enumerate_iterative(
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = enumerate_iterative(jaxfp.looped.poly_network(2), starts_per_orthant=8)
-        >>> found.n_fixed_points, int(found.attracting.sum()), found.index_consistent
+        >>> found.num_fixed_points, int(found.attracting.sum()), found.index_consistent
         (9, 4, True)
     """
     began = time.perf_counter()
@@ -114,8 +114,8 @@ def enumerate_iterative(
         net, starts_per_orthant=starts_per_orthant, centre=centre, scale=scale, sample=sample,
         part=part, faces=faces, devices=devices, chunk_size=chunk_size, options=options, seed=seed,
     )  # fmt: skip
-    chunk, num_chunks, n_starts = plan.chunk, plan.num_chunks, plan.n_starts
-    check_storage(n_starts, plan.layout, checkpoint, resume)
+    chunk, num_chunks, num_starts = plan.chunk, plan.num_chunks, plan.num_starts
+    check_storage(num_starts, plan.layout, checkpoint, resume)
     if checkpoint is None:
         if resume:
             raise ValueError("`resume=True` needs a `checkpoint` directory.")
@@ -133,14 +133,14 @@ def enumerate_iterative(
                 index, chunk, plan.layout, plan.orthants, plan.centre, plan.scale, seed
             )
             solution = solve_on_devices(net, starts, plan.options, plan.devices)
-            n_real = min(chunk, n_starts - index * chunk)
+            n_real = min(chunk, num_starts - index * chunk)
             chunk_result = process_chunk(
                 net, solution, n_real, orthant, plan.centre, plan.options, certify
             )
             store.save(index, chunk_result)
             if callback is not None:
-                callback(index + 1, num_chunks, min((index + 1) * chunk, n_starts), n_starts)
-        fields, per_start = merge_chunks(store, num_chunks, chunk, n_starts, plan.options)
+                callback(index + 1, num_chunks, min((index + 1) * chunk, num_starts), num_starts)
+        fields, per_start = merge_chunks(store, num_chunks, chunk, num_starts, plan.options)
     return run_record(
         net, plan, fields, per_start, sample=sample, part=part, certify=certify, began=began
     )

@@ -48,12 +48,12 @@ def merged_rows(labels, offset, local):
     return labels[np.where(local >= 0, offset + local, -1)]
 
 
-def merge_chunks(store, num_chunks, chunk, n_starts, options):
+def merge_chunks(store, num_chunks, chunk, num_starts, options):
     """Global deduplication over the chunks; per-start arrays remapped to global point rows."""
     chunks = (store.load(index) for index in range(num_chunks))
     fields, labels, offsets = dedupe_blocks(chunks, _POINT_FIELDS, options.dedupe_tolerance)
     per_start = {
-        name: store.per_start_array(name, (n_starts,), dtype)
+        name: store.per_start_array(name, (num_starts,), dtype)
         for name, dtype in PER_START_DTYPES.items()
     }
     for index in range(num_chunks):
@@ -69,7 +69,8 @@ def merge_chunks(store, num_chunks, chunk, n_starts, options):
 def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     """The `IterativeFixedPoints` of a finished run: sign patterns relative to the centre, the
     orthants holding a point (a Wilson interval when sampled), hit counts and the index check."""
-    centre, orthants, n_orthants, layout = plan.centre, plan.orthants, plan.n_orthants, plan.layout
+    centre, orthants, layout = plan.centre, plan.orthants, plan.layout
+    num_orthants = plan.num_orthants
     dim, options, starts_per_orthant = net.dim, plan.options, layout[2]
     points = fields["points"]
     tol = options.dedupe_tolerance
@@ -80,14 +81,14 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
     held = np.unique(orthant_numbers(patterns[inside])) if dim <= 63 else np.zeros(0, np.int64)
     if orthants is None:
         holding = int(held.size)
-        fraction = holding / n_orthants
+        fraction = holding / num_orthants
         interval = (fraction, fraction)
     else:
         holding = int(np.isin(orthants, held).sum())
-        fraction = holding / n_orthants
+        fraction = holding / num_orthants
         interval = (fraction, fraction)
         if part is None:
-            interval = tuple(map(float, wilson_interval(holding, n_orthants)))
+            interval = tuple(map(float, wilson_interval(holding, num_orthants)))
     n_points = points.shape[0]
     reached_by = np.bincount(
         per_start["start_limit"][per_start["start_limit"] >= 0], minlength=n_points
@@ -109,9 +110,9 @@ def run_record(net, plan, fields, per_start, *, sample, part, certify, began):
         **per_start,
         centre=centre,
         starts_per_orthant=starts_per_orthant,
-        n_face_starts=layout[1],
+        num_face_starts=layout[1],
         orthants=orthants,
-        n_orthants=n_orthants,
+        num_orthants=num_orthants,
         sampled=sample is not None,
         orthants_with_fixed_point=holding,
         orthant_fraction=fraction,

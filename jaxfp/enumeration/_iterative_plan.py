@@ -54,9 +54,9 @@ class StartsPlan(NamedTuple):
     centre: np.ndarray
     scale: float
     orthants: np.ndarray | None
-    n_orthants: int
+    num_orthants: int
     layout: tuple[int, int, int]
-    n_starts: int
+    num_starts: int
     chunk: int
     num_chunks: int
     devices: list
@@ -100,34 +100,34 @@ def plan_starts(
         if dim > 62 or (1 << dim) > part[1] * MAX_FULL_ORTHANTS:
             raise ValueError(f"2^{dim} orthants split in {part[1]} parts are too many per part.")
         orthants = np.arange(part[0], 1 << dim, part[1], dtype=np.int64)
-        n_orthants = int(orthants.shape[0])
+        num_orthants = int(orthants.shape[0])
     elif sample is None:
         if dim > 62 or (1 << dim) > MAX_FULL_ORTHANTS:
             raise ValueError(
                 f"2^{dim} orthants are too many to enumerate them all (the limit is 2^24); pass "
                 "`sample=N` (CLI: --sample N) to enumerate a seeded sample of N orthants."
             )
-        orthants, n_orthants = None, 1 << dim
+        orthants, num_orthants = None, 1 << dim
     else:
         orthants = sample_orthants(dim, sample, seed)
-        n_orthants = int(orthants.shape[0])
+        num_orthants = int(orthants.shape[0])
     if faces is None:
         faces = orthants is None and 3**dim <= MAX_FACE_STARTS
     if faces and orthants is not None:
         raise ValueError("`faces=True` cannot be combined with `sample` or `part`.")
     chosen_devices = select_devices(devices)
     n_devices = len(chosen_devices)
-    layout = (n_orthants * starts_per_orthant, 3**dim if faces else 0, starts_per_orthant)
-    n_starts = layout[0] + layout[1]
-    chunk = -(-min(chunk_size, n_starts) // n_devices) * n_devices
-    num_chunks = -(-n_starts // chunk)
+    layout = (num_orthants * starts_per_orthant, 3**dim if faces else 0, starts_per_orthant)
+    num_starts = layout[0] + layout[1]
+    chunk = -(-min(chunk_size, num_starts) // n_devices) * n_devices
+    num_chunks = -(-num_starts // chunk)
     return StartsPlan(
         centre,
         scale,
         orthants,
-        n_orthants,
+        num_orthants,
         layout,
-        n_starts,
+        num_starts,
         chunk,
         num_chunks,
         chosen_devices,

@@ -82,7 +82,7 @@ class Auto(AbstractEnumerationMethod):
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = jaxfp.enumerate_fixed_points(jaxfp.looped.tanh_identity_network(2))
-        >>> found.n_fixed_points, found.complete, found.proof.method
+        >>> found.num_fixed_points, found.complete, found.proof.method
         (9, True, 'branch-and-bound')
     """
 
@@ -187,8 +187,8 @@ class Auto(AbstractEnumerationMethod):
             reason=reason,
             findings=(
                 *bounded.evidence.findings,
-                f"branch and bound proved {bounded.n_fixed_points} fixed point(s), the starts "
-                f"found {found.n_fixed_points} ({extra} not among branch and bound's)",
+                f"branch and bound proved {bounded.num_fixed_points} fixed point(s), the starts "
+                f"found {found.num_fixed_points} ({extra} not among branch and bound's)",
             ),
             caveats=(
                 "not proven: branch and bound left boxes undecided",
@@ -254,7 +254,7 @@ class Auto(AbstractEnumerationMethod):
         evidence = Evidence(
             reason=reason,
             findings=(
-                f"starts found {found.n_fixed_points}, homotopy {tracked.n_fixed_points} real",
+                f"starts found {found.num_fixed_points}, homotopy {tracked.num_fixed_points} real",
                 *tracked.evidence.findings,
             ),
             caveats=caveats,

@@ -59,7 +59,7 @@ class BranchAndBound(AbstractEnumerationMethod):
         >>> import jaxfp
         >>> net = jaxfp.looped.tanh_identity_network(1, 2.0)
         >>> found = jaxfp.enumerate_fixed_points(net, method=BranchAndBound())
-        >>> found.n_fixed_points, found.complete, found.proof.method
+        >>> found.num_fixed_points, found.complete, found.proof.method
         (3, True, 'branch-and-bound')
     """
 
@@ -121,7 +121,7 @@ class BranchAndBound(AbstractEnumerationMethod):
                 hints=certificate.hints,
             )
         # Each point is certified by its proven box (which holds it and no other fixed point).
-        count = certificate.n_fixed_points
+        count = certificate.num_fixed_points
         return assemble_fixed_points(
             net,
             np.asarray(certificate.points, np.float64),

@@ -74,7 +74,7 @@ class ExactRegions(AbstractEnumerationMethod):
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
         >>> found = jaxfp.enumerate_fixed_points(net, method=ExactRegions())
-        >>> found.n_fixed_points, found.complete, found.proof.method
+        >>> found.num_fixed_points, found.complete, found.proof.method
         (9, True, 'exact-regions')
     """
 

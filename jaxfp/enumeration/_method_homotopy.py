@@ -103,7 +103,7 @@ class Homotopy(AbstractEnumerationMethod):
         >>> jax.config.update("jax_enable_x64", True)
         >>> import jaxfp
         >>> found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2), method=Homotopy())
-        >>> found.n_fixed_points, found.complete, found.proof.method  # all real: Bézout
+        >>> found.num_fixed_points, found.complete, found.proof.method  # all real: Bézout
         (9, True, 'bezout')
     """
 

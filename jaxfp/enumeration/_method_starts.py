@@ -53,7 +53,7 @@ class Starts(AbstractEnumerationMethod):
             solver steps, tolerances, lanes, saddle search), or None for the defaults.
 
     Run options: `checkpoint`, `resume`, `devices`, `part`, `progress` (called with
-    `(chunks_done, num_chunks, starts_done, n_starts)`).
+    `(chunks_done, num_chunks, starts_done, num_starts)`).
 
     Example:
         >>> import jax
@@ -61,7 +61,7 @@ class Starts(AbstractEnumerationMethod):
         >>> import jaxfp
         >>> net = jaxfp.looped.poly_network(2)
         >>> found = jaxfp.enumerate_fixed_points(net, method=Starts(starts_per_orthant=2))
-        >>> found.n_fixed_points, found.complete, found.index_consistent
+        >>> found.num_fixed_points, found.complete, found.index_consistent
         (9, False, True)
     """
 
@@ -98,7 +98,7 @@ class Starts(AbstractEnumerationMethod):
             devices=devices,
             callback=progress,
         )
-        findings = [f"{run.n_starts} starts, {run.n_orthants} orthants"]
+        findings = [f"{run.num_starts} starts, {run.num_orthants} orthants"]
         if run.sampled:
             low, high = run.orthant_fraction_interval
             findings[0] += (

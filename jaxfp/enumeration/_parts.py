@@ -140,7 +140,7 @@ def enumerate_part(
         >>> from jaxfp.enumeration import Starts
         >>> net = jaxfp.looped.poly_network(2)
         >>> parts = [enumerate_part(net, (i, 2), method=Starts(certify=False)) for i in range(2)]
-        >>> merge_parts(parts).n_fixed_points  # the 4 attractors, one per orthant
+        >>> merge_parts(parts).num_fixed_points  # the 4 attractors, one per orthant
         4
     """
     method = Starts() if method is None else method

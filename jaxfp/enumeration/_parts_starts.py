@@ -58,19 +58,19 @@ def load(saved: dict, numbers: dict, index: int, count: int, options: dict):
     """The part's `IterativeFixedPoints` from what `arrays` wrote."""
     n = saved["points"].shape[0]
     holding = int(np.sum(np.all(saved["sign_patterns"] != 0, axis=1))) if n else 0
-    n_orthants = int(saved["orthants"].shape[0])
+    num_orthants = int(saved["orthants"].shape[0])
     return IterativeFixedPoints(
         **{name: saved[name] for name in _PER_POINT + _PER_START},
         reached_by=saved["reached_by"],
         newton_hits=saved["newton_hits"],
         centre=np.asarray(options["centre"], dtype=np.float64),
         starts_per_orthant=int(options["starts_per_orthant"]),
-        n_face_starts=0,
+        num_face_starts=0,
         orthants=saved["orthants"],
-        n_orthants=n_orthants,
+        num_orthants=num_orthants,
         sampled=False,
         orthants_with_fixed_point=holding,
-        orthant_fraction=holding / max(n_orthants, 1),
+        orthant_fraction=holding / max(num_orthants, 1),
         orthant_fraction_interval=(float("nan"), float("nan")),
         index=IndexCheck.of(saved["determinant_sign"], options["expected_degree"]).withheld(
             f"partial: part {index} of {count}; merge the parts"
@@ -101,7 +101,7 @@ def partial(part) -> FixedPoints:
         f"partial: part {part.index} of {part.count}; merge the parts"
     )
     finding = (
-        f"partial: part {part.index} of {part.count} ({run.n_starts} starts, {run.n_orthants} "
+        f"partial: part {part.index} of {part.count} ({run.num_starts} starts, {run.num_orthants} "
         "orthants); merge the parts"
     )
     return _fixed_points(run, Evidence(findings=(finding,), index_check=check.words), check)
@@ -123,8 +123,8 @@ def merge(parts) -> FixedPoints:
         for name in ("reached_by", "newton_hits")
     )
 
-    n_starts = (1 << dim) * per_start_k
-    per_start = {name: np.empty(n_starts, getattr(results[0], name).dtype) for name in _PER_START}
+    num_starts = (1 << dim) * per_start_k
+    per_start = {name: np.empty(num_starts, getattr(results[0], name).dtype) for name in _PER_START}
     for part, result, offset in zip(parts, results, offsets[:-1], strict=True):
         local = np.arange(result.start_outcome.shape[0])
         orthant = part.index + count * (local // per_start_k)
@@ -146,9 +146,9 @@ def merge(parts) -> FixedPoints:
         **per_start,
         centre=results[0].centre,
         starts_per_orthant=per_start_k,
-        n_face_starts=0,
+        num_face_starts=0,
         orthants=None,
-        n_orthants=1 << dim,
+        num_orthants=1 << dim,
         sampled=False,
         orthants_with_fixed_point=holding,
         orthant_fraction=fraction,
@@ -160,7 +160,7 @@ def merge(parts) -> FixedPoints:
         wall_time_s=max(result.wall_time_s for result in results),
         devices=sum(result.devices for result in results),
     )
-    finding = f"{run.n_starts} starts, {run.n_orthants} orthants, merged from {count} parts"
+    finding = f"{run.num_starts} starts, {run.num_orthants} orthants, merged from {count} parts"
     evidence = Evidence(findings=(finding,), index_check=check.words)
     return _fixed_points(run, evidence, check)
 

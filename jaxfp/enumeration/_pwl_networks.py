@@ -50,7 +50,7 @@ def enumerate_pwl_fixed_points(net: LoopedNet, **options) -> PWLFixedPoints:
         >>> import jax.numpy as jnp, jaxfp
         >>> net = jaxfp.looped.LoopedNet(3.0 * jnp.eye(2), jnp.zeros(2), jaxfp.looped.hardtanh())
         >>> found = enumerate_pwl_fixed_points(net)
-        >>> found.n_fixed_points, int(found.attracting.sum()), found.complete
+        >>> found.num_fixed_points, int(found.attracting.sum()), found.complete
         (9, 4, True)
     """
     return enumerate_pwl_regions(*pwl_arrays(net), form=net.form, **options)

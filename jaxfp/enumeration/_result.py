@@ -54,9 +54,9 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     - `reached_by` (n,): how many starts' trajectories converged to the point.
     - `newton_hits` (n,): how many Newton-from-start solves converged to it.
 
-    Per start (`n_starts` rows; for j < n_orthants·K, start j is start `j % starts_per_orthant` of
-    orthant `orthants[j // starts_per_orthant]`; the last `n_face_starts` rows are the face starts,
-    in base-3 order of their ternary patterns):
+    Per start (`num_starts` rows; for j < num_orthants·K, start j is start
+    `j % starts_per_orthant` of orthant `orthants[j // starts_per_orthant]`; the last
+    `num_face_starts` rows are the face starts, in base-3 order of their ternary patterns):
 
     - `start_outcome` (int8): index into `OUTCOME_NAMES` for the start's trajectory (a 2-cycle or a
       divergence is reported, never counted as a fixed point).
@@ -64,8 +64,8 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     - `start_newton_root`: the point Newton's method converged to from the start, −1 if none.
     - `start_stayed` (bool): the trajectory's limit lies in the start's own orthant.
 
-    Run-level: `centre`, `starts_per_orthant`, `n_face_starts`, `orthants` (the orthant numbers
-    enumerated, or `None` for all 2^d), `n_orthants`, `sampled`, `orthants_with_fixed_point`
+    Run-level: `centre`, `starts_per_orthant`, `num_face_starts`, `orthants` (the orthant numbers
+    enumerated, or `None` for all 2^d), `num_orthants`, `sampled`, `orthants_with_fixed_point`
     (enumerated orthants holding a found fixed point strictly inside), `orthant_fraction` and
     `orthant_fraction_interval` (95% Wilson interval; exact when not sampled), `index` (the index
     sum against the degree, an `IndexCheck`: a consistency check, never a proof; read as
@@ -83,9 +83,9 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     start_stayed: np.ndarray
     centre: np.ndarray
     starts_per_orthant: int
-    n_face_starts: int
+    num_face_starts: int
     orthants: np.ndarray | None
-    n_orthants: int
+    num_orthants: int
     sampled: bool
     orthants_with_fixed_point: int
     orthant_fraction: float
@@ -107,7 +107,7 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
         return self.index.words
 
     @property
-    def n_starts(self) -> int:
+    def num_starts(self) -> int:
         return int(self.start_outcome.shape[0])
 
     def outcome_counts(self) -> dict[str, int]:
@@ -124,10 +124,10 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
             "expected_degree": self.expected_degree,
             "index_consistent": self.index_consistent,
             "index_check": self.index_check,
-            "num_starts": self.n_starts,
+            "num_starts": self.num_starts,
             "starts_per_orthant": self.starts_per_orthant,
-            "num_face_starts": self.n_face_starts,
-            "num_orthants": self.n_orthants,
+            "num_face_starts": self.num_face_starts,
+            "num_orthants": self.num_orthants,
             "sampled": self.sampled,
             "orthants_with_fixed_point": self.orthants_with_fixed_point,
             "orthant_fraction": self.orthant_fraction,
@@ -140,8 +140,9 @@ class IterativeFixedPoints(PointRows, IndexCheckFields):
     def __repr__(self) -> str:
         summary = self.summary()
         return (
-            f"IterativeFixedPoints(n_fixed_points={summary['num_fixed_points']}, "
-            f"n_attracting={summary['num_attracting']}, n_certified={summary['num_certified']}, "
+            f"IterativeFixedPoints(num_fixed_points={summary['num_fixed_points']}, "
+            f"num_attracting={summary['num_attracting']}, "
+            f"num_certified={summary['num_certified']}, "
             f"index_sum={self.index_sum}, expected_degree={self.expected_degree}, "
-            f"index_consistent={self.index_consistent}, n_starts={self.n_starts})"
+            f"index_consistent={self.index_consistent}, num_starts={self.num_starts})"
         )

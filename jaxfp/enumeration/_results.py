@@ -69,7 +69,7 @@ class PWLFixedPoints(eqx.Module):
     evidence: str = eqx.field(static=True)
 
     @property
-    def n_fixed_points(self) -> int:
+    def num_fixed_points(self) -> int:
         return self.points.shape[0]
 
     @property

@@ -43,12 +43,12 @@ def _gigabytes(count: int) -> str:
 
 
 def check_storage(
-    n_starts: int, layout: tuple[int, int, int], checkpoint, resume: bool = False
+    num_starts: int, layout: tuple[int, int, int], checkpoint, resume: bool = False
 ) -> int:
     """Refuse, before any work, a run whose per-start arrays do not fit; returns the bytes needed.
 
     Args:
-        n_starts: the run's starts.
+        num_starts: the run's starts.
         layout: (orthant starts, face starts, starts per orthant), as in the plan.
         checkpoint: the checkpoint directory, or None (memory).
         resume: the checkpoint is resumed (what it holds is on disk already, and a finished one
@@ -58,8 +58,10 @@ def check_storage(
         ValueError: with the figure and what to do instead, when the need passes half the
             physical memory (no checkpoint) or the free disk space at `checkpoint`.
     """
-    need = _COPIES * PER_START_BYTES * n_starts
-    starts = f"{n_starts:.4g} starts ({layout[0]:.4g} orthant starts + {layout[1]:.4g} face starts)"
+    need = _COPIES * PER_START_BYTES * num_starts
+    starts = (
+        f"{num_starts:.4g} starts ({layout[0]:.4g} orthant starts + {layout[1]:.4g} face starts)"
+    )
     if checkpoint is None:
         memory = physical_memory()
         if memory is not None and need > memory // 2:

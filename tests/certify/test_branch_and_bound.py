@@ -51,19 +51,19 @@ def _check_against_newton(net):
     newton = _dense_newton_search(net, result.searched.lower, result.searched.upper)
     located = np.asarray(result.locate(newton, atol=SAME_POINT))
     assert np.all(located >= 0), "Newton found a fixed point outside every proven box"
-    assert len(newton) == result.n_fixed_points
+    assert len(newton) == result.num_fixed_points
     return result
 
 
 def test_high_gain_tanh_net_matches_dense_newton_search():
     result = _check_against_newton(_random_net("tanh", 2, 3.0, seed=3))
-    assert result.n_fixed_points >= 3
+    assert result.num_fixed_points >= 3
 
 
 def test_high_gain_sin_net_matches_dense_newton_search():
     # seed 2: 5 fixed points (seed 1 has a single one, which both searches agree on)
     result = _check_against_newton(_random_net("sin", 2, 4.0, seed=2))
-    assert result.n_fixed_points >= 3
+    assert result.num_fixed_points >= 3
 
 
 @pytest.mark.slow
@@ -82,7 +82,7 @@ def test_affine_sigma_form_searches_w_range_plus_b():
     assert np.all(np.asarray(result.searched.upper) >= np.asarray(net.b) + bound)
     assert np.all(np.asarray(result.searched.lower) <= np.asarray(net.b) - bound)
     assert bool(result.complete)
-    assert result.n_fixed_points == certify.certify_complete(net).n_fixed_points
+    assert result.num_fixed_points == certify.certify_complete(net).num_fixed_points
 
 
 def test_box_limit_hit_is_incomplete_and_says_raise_max_boxes():
@@ -107,7 +107,7 @@ def test_locate_reports_points_outside_the_searched_box():
     net = looped.tanh_identity_network(2, gain=2.0)
     points = looped.reference_fixed_points("tanh-identity", 2)  # {-a, 0, a}^2, a ≈ 0.9575
     result = certify.certify_complete(net, jnp.full(2, 0.5), jnp.full(2, 1.5))
-    assert bool(result.complete) and result.n_fixed_points == 1
+    assert bool(result.complete) and result.num_fixed_points == 1
     located = np.asarray(result.locate(points))
     assert sorted(located.tolist()) == [-2] * 8 + [0]
 
@@ -117,7 +117,7 @@ def test_fixed_points_on_the_searched_box_boundary_are_never_claimed_or_dropped(
     # points cannot be proved by a box test, so the search must end undecided, not complete.
     net = looped.tanh_identity_network(2, gain=2.0)
     result = certify.certify_complete(net, jnp.zeros(2), jnp.full(2, 1.5))
-    assert not bool(result.complete) and result.n_fixed_points == 1
+    assert not bool(result.complete) and result.num_fixed_points == 1
     assert "on the searched box's boundary" in result.evidence
     located = np.asarray(result.locate(looped.reference_fixed_points("tanh-identity", 2)))
     assert sorted(located.tolist()) == [-2] * 5 + [-1] * 3 + [0]

@@ -17,7 +17,7 @@ def _sorted(points):
 
 def test_tanh_two_dimensions_has_exactly_nine_fixed_points():
     result = certify.certify_complete(looped.tanh_identity_network(2, gain=2.0))
-    assert bool(result.complete) and result.n_fixed_points == 9
+    assert bool(result.complete) and result.num_fixed_points == 9
     assert result.undecided.lower.shape == (0, 2)
     expected = _sorted(looped.reference_fixed_points("tanh-identity", 2))
     np.testing.assert_allclose(_sorted(result.points), expected, atol=POINT_TOLERANCE)
@@ -32,7 +32,7 @@ def test_tanh_two_dimensions_has_exactly_nine_fixed_points():
 def test_unbounded_activation_searches_the_users_box():
     net = looped.poly_network(1)
     result = certify.certify_complete(net, jnp.array([-1.5]), jnp.array([1.6]))
-    assert bool(result.complete) and result.n_fixed_points == 3
+    assert bool(result.complete) and result.num_fixed_points == 3
     np.testing.assert_allclose(
         np.sort(np.asarray(result.points[:, 0])), [-1.0, 0.0, 1.0], atol=POINT_TOLERANCE
     )

@@ -65,7 +65,7 @@ def test_p1_polynomial_is_complete_by_bezout_without_homotopy():
     found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2))
     assert found.complete and found.proof.method == "bezout"
     assert found.method == "auto: starts" and found.stats.chosen == ("starts",)
-    assert found.n_fixed_points == 9 and found.certified.all()
+    assert found.num_fixed_points == 9 and found.certified.all()
     assert "starts found 9 fixed points" in found.proof.argument
 
 
@@ -87,4 +87,4 @@ def test_complex_solutions_go_to_homotopy_and_its_account():
     assert found.stats.chosen == ("starts", "homotopy")
     assert found.complete and found.proof.method == "homotopy"
     assert "all 9 = 3^2 paths accounted for" in found.proof.argument
-    assert found.n_fixed_points == 1 and found.certified.all()
+    assert found.num_fixed_points == 1 and found.certified.all()

@@ -89,7 +89,7 @@ def test_random_cubic_with_complex_solutions_is_not_claimed():
     net = random_cubic_network()
     found = jaxfp.enumerate_fixed_points(net, method=jaxfp.enumeration.Starts(certify=False))
     check = bezout_check(net, found.points, "starts")
-    assert found.n_fixed_points == 1 and check.certified.all()
+    assert found.num_fixed_points == 1 and check.certified.all()
     assert check.proof is None and "fewer than the bound" in check.evidence
 
 

@@ -68,7 +68,7 @@ def test_starts_alone_never_claim_complete_even_when_the_index_check_is_consiste
     found = jaxfp.enumerate_fixed_points(
         jaxfp.looped.poly_network(2), method=Starts(starts_per_orthant=2, certify=False)
     )
-    assert found.n_fixed_points == 9 and found.index_consistent
+    assert found.num_fixed_points == 9 and found.index_consistent
     assert not found.complete and found.proof is None
     assert found.evidence.index_check.startswith("index check consistent")
     assert "not a proof" in found.evidence.index_check
@@ -80,7 +80,7 @@ def test_branch_and_bound_in_a_user_box_is_not_a_proof_for_all_space():
     found = jaxfp.enumerate_fixed_points(
         net, method=BranchAndBound(box=(jnp.array([0.5]), jnp.array([1.5])))
     )
-    assert found.n_fixed_points == 1 and not found.complete
+    assert found.num_fixed_points == 1 and not found.complete
     assert found.evidence.caveats == (
         "outside the box nothing was searched (not a proof for all of ℝ^d)",
     )

@@ -16,7 +16,7 @@ jax.config.update("jax_enable_x64", True)
 @pytest.mark.parametrize("dim", [1, 2, 3])
 def test_the_default_method_proves_the_list_complete(dim):
     found = jaxfp.enumerate_fixed_points(jaxfp.looped.exp_network(dim))
-    assert found.n_fixed_points == 3**dim
+    assert found.num_fixed_points == 3**dim
     assert int(found.attracting.sum()) == 2**dim
     assert found.complete and found.proof.method == "branch-and-bound"
     assert "X ← F(X) ∩ X" in found.proof.argument

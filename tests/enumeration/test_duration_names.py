@@ -71,4 +71,4 @@ def test_part_file_of_an_earlier_build_loads_and_merges(tmp_path, method, old_na
     assert _durations(loaded) == _durations(part)
     merged, direct = merge_parts([path]), merge_parts([part])
     np.testing.assert_array_equal(merged.points, direct.points)
-    assert merged.n_fixed_points == direct.n_fixed_points > 0
+    assert merged.num_fixed_points == direct.num_fixed_points > 0

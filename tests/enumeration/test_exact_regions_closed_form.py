@@ -26,7 +26,7 @@ def _as_set(points):
 def test_hardtanh_identity_has_3_to_the_d_points(gain):
     net = jaxfp.looped.LoopedNet(gain * jnp.eye(DIM), jnp.zeros(DIM), jaxfp.looped.hardtanh())
     found = enumerate_pwl_fixed_points(net, chunk_size=256)
-    assert found.n_fixed_points == 3**DIM == found.upper_bound
+    assert found.num_fixed_points == 3**DIM == found.upper_bound
     assert _as_set(found.points) == set(itertools.product((-1.0, 0.0, 1.0), repeat=DIM))
     saturated = np.all(np.abs(np.asarray(found.points)) == 1, axis=1)
     np.testing.assert_array_equal(np.asarray(found.attracting), saturated)
@@ -64,7 +64,7 @@ def test_relu_diagonal_closed_form():
         )
     )
     assert _as_set(found.points) == {tuple(np.round(p, 9)) for p in expected}
-    assert found.n_fixed_points == 2
+    assert found.num_fixed_points == 2
     radius = np.asarray(found.spectral_radius)
     # On {0, 2, 0}: slopes (0, 1, 0) give ρ = 0.5; on {1, 2, 0}: (1, 1, 0) give ρ = 2.
     assert sorted(radius.tolist()) == pytest.approx([0.5, 2.0])
@@ -76,7 +76,7 @@ def test_relu_diagonal_count_is_the_product_of_the_scalar_counts():
     count = np.prod(
         [len(_relu_scalar_fixed_points(w, b)) for w, b in zip(gains, biases, strict=True)]
     )
-    assert found.n_fixed_points == count == 4
+    assert found.num_fixed_points == count == 4
 
 
 def test_arrangement_bound_for_rank_one_weights():
@@ -89,7 +89,7 @@ def test_arrangement_bound_for_rank_one_weights():
     for seed in range(5):
         bias = np.random.default_rng(seed).normal(size=DIM)
         found = enumerate_pwl_regions(weights, bias, *ACTIVATIONS["relu"])
-        assert found.n_fixed_points <= found.upper_bound == bound
+        assert found.num_fixed_points <= found.upper_bound == bound
 
 
 def test_interval_pruning_fixes_forced_pieces():

@@ -53,4 +53,4 @@ def test_huge_relu_weights_give_the_exact_count_and_a_proof(scale, form):
             run = found.stats.run
             assert run.singular_regions.kinds == () and not run.has_continuum, seed
             assert run.num_residual_failures == 0 and found.complete, seed
-            assert found.n_fixed_points == rational_count(np.asarray(net.W), np.asarray(net.b))
+            assert found.num_fixed_points == rational_count(np.asarray(net.W), np.asarray(net.b))

@@ -36,7 +36,7 @@ def test_agrees_with_brute_force(activation, form, dim):
         points = np.asarray(found.points)
         assert _same_points(points, expected), (seed, points, expected)
         assert found.complete
-        assert found.n_fixed_points <= found.upper_bound
+        assert found.num_fixed_points <= found.upper_bound
         assert found.num_regions_solved + found.num_regions_pruned == found.num_regions_total
         if points.size:
             residual = np.abs(forward(weights, bias, activation, form, points) - points).max()

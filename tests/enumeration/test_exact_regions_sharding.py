@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     )
     print(json.dumps({
         "devices": len(jax.local_devices()),
-        "diagonal": diagonal.n_fixed_points,
+        "diagonal": diagonal.num_fixed_points,
         "same": bool(np.array_equal(np.asarray(sharded.points), np.asarray(single.points))),
         "solved": sharded.num_regions_solved,
     }))

@@ -45,7 +45,7 @@ def test_boundary_point_shared_by_all_regions_is_reported_once():
     """With b = 0 the origin is a fixed point of every ReLU region: one point, on the boundary."""
     weights = np.array([[0.5, 0.2, -0.1], [0.1, 0.3, 0.2], [-0.2, 0.1, 0.4]])
     found = enumerate_pwl_regions(weights, np.zeros(DIM), *ACTIVATIONS["relu"], prune=False)
-    assert found.n_fixed_points == 1
+    assert found.num_fixed_points == 1
     np.testing.assert_allclose(np.asarray(found.points), np.zeros((1, DIM)), atol=1e-12)
     assert bool(np.asarray(found.on_boundary)[0])
     assert not bool(np.asarray(found.certified)[0])
@@ -65,7 +65,7 @@ def test_boundary_point_between_two_regions():
     bias = np.array([-1.0, 0.0, 0.0])
     found = enumerate_pwl_regions(weights, bias, *ACTIVATIONS["relu"])
     points = np.asarray(found.points)
-    assert found.n_fixed_points == 2
+    assert found.num_fixed_points == 2
     assert {tuple(p) for p in np.round(points, 9)} == {(0.0, 0.0, 0.0), (1.0, 0.0, 0.0)}
     assert bool(np.all(np.asarray(found.on_boundary)))
     assert found.num_on_boundary == 2 and "2 points lie on region boundaries" in found.evidence

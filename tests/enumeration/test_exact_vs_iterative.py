@@ -24,7 +24,7 @@ def test_every_iterated_fixed_point_is_an_exact_one(activation, bias_shift):
         net, method=jaxfp.enumeration.Starts(starts_per_orthant=4, certify=False)
     )
     exact_points = np.asarray(exact.points)
-    assert exact.complete and exact.n_fixed_points > 1
+    assert exact.complete and exact.num_fixed_points > 1
     for point in np.asarray(iterated.points):
         assert np.min(np.max(np.abs(exact_points - point), axis=1)) < SAME_POINT_TOL
-    assert iterated.n_fixed_points >= MIN_FRACTION_FOUND_BY_STARTS * exact.n_fixed_points
+    assert iterated.num_fixed_points >= MIN_FRACTION_FOUND_BY_STARTS * exact.num_fixed_points

@@ -16,7 +16,7 @@ def test_p1_construction_is_complete_with_the_bezout_proof():
     # All nine solutions are real: the certified points reach the Bézout number (rigorous).
     found = jaxfp.enumerate_fixed_points(jaxfp.looped.poly_network(2), method=Homotopy())
     assert found.complete and found.proof.method == "bezout"
-    assert found.n_fixed_points == 9 and found.certified.all()
+    assert found.num_fixed_points == 9 and found.certified.all()
     summary = found.stats.summary()
     assert summary["paths_finite"] == 9 and summary["paths_failed"] == 0
     assert summary["accounted"] and summary["gamma_seeds"] == [0]
@@ -87,5 +87,5 @@ def test_random_cubic_matches_the_tracker_and_is_certified(form):
         found.proof.method == "homotopy"
         and summary["num_complex_solutions"] > summary["num_real_solutions"]
     )
-    assert found.n_fixed_points == summary["num_real_solutions"] and found.certified.all()
+    assert found.num_fixed_points == summary["num_real_solutions"] and found.certified.all()
     assert found.residuals.max() < 1e-12

@@ -30,7 +30,7 @@ def found(request):
 def test_three_to_the_d_fixed_points_two_to_the_d_attracting(found):
     _, _, result = found
     counts = {name: int(np.sum(result.stability == i)) for i, name in enumerate(STABILITY_NAMES)}
-    assert result.n_fixed_points == 3**DIM
+    assert result.num_fixed_points == 3**DIM
     assert counts == {
         "attracting": 2**DIM,
         "saddle": 3**DIM - 2**DIM - 1,

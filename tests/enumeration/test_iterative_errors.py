@@ -115,7 +115,7 @@ def test_bad_run_options_are_refused_before_any_work():
 def test_branch_and_bound_takes_a_list_box():
     box = [-jnp.ones(2), jnp.ones(2)]
     found = enumerate_fixed_points(NET, method=BranchAndBound(box=box))
-    assert found.n_fixed_points == 9 and not found.complete
+    assert found.num_fixed_points == 9 and not found.complete
 
 
 def test_dispatcher_refuses_run_options_a_method_ignores():

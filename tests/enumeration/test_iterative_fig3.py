@@ -17,7 +17,7 @@ def found():
 
 
 def test_1024_trajectories_reach_1024_distinct_limits(found):
-    assert found.n_starts == 2**DIM
+    assert found.num_starts == 2**DIM
     assert len(np.unique(found.start_limit)) == 2**DIM and np.all(found.start_limit >= 0)
     assert np.all(found.start_stayed)
     limits = found.points[found.start_limit]
@@ -26,7 +26,7 @@ def test_1024_trajectories_reach_1024_distinct_limits(found):
 
 
 def test_all_attracting_and_certified_with_the_paper_margin(found):
-    assert found.n_fixed_points == 2**DIM
+    assert found.num_fixed_points == 2**DIM
     assert np.all(found.attracting) and np.all(found.spectral_radius < ZERO_SPECTRUM)
     assert np.all(found.certified) and np.all(found.certificate_margin > 0)
 

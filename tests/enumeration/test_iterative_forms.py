@@ -22,12 +22,12 @@ def pair():
 
 def test_network_has_several_fixed_points(pair):
     _, found, _ = pair
-    assert found.n_fixed_points >= 3 and found.index_consistent
+    assert found.num_fixed_points >= 3 and found.index_consistent
 
 
 def test_same_counts_and_classification(pair):
     _, found, other = pair
-    assert other.n_fixed_points == found.n_fixed_points
+    assert other.num_fixed_points == found.num_fixed_points
     assert sorted(other.stability.tolist()) == sorted(found.stability.tolist())
     assert other.index_sum == found.index_sum and other.index_consistent
 

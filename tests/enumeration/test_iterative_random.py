@@ -51,6 +51,6 @@ def test_matches_brute_force_count(case):
     reference = brute_force(net, box)
     found = enumerate_iterative(net, starts_per_orthant=STARTS_PER_ORTHANT, certify=False)
     assert reference.shape[0] >= 3  # an interesting network, not a single fixed point
-    assert found.n_fixed_points == reference.shape[0]
+    assert found.num_fixed_points == reference.shape[0]
     assert same_point_sets(found.points, reference, tolerance=1e-7)
     assert found.index_consistent

@@ -13,8 +13,8 @@ SAMPLE = 16
 def test_sampled_run_estimates_the_fraction_of_orthants_with_a_fixed_point():
     net = jaxfp.looped.tanh_identity_network(DIM, gain=2.0)
     found = enumerate_iterative(net, sample=SAMPLE, seed=4, certify=False)
-    assert found.sampled and found.n_orthants == SAMPLE and found.n_starts == SAMPLE
-    assert found.n_face_starts == 0
+    assert found.sampled and found.num_orthants == SAMPLE and found.num_starts == SAMPLE
+    assert found.num_face_starts == 0
     assert found.orthants_with_fixed_point == SAMPLE and found.orthant_fraction == 1.0
     low, high = found.orthant_fraction_interval
     assert 0.75 < low < 0.85 and high == 1.0

@@ -32,7 +32,7 @@ def test_methods_agree_on_the_point_set(case):
     results = [jaxfp.enumerate_fixed_points(net, method=method) for method in methods]
     for result in results:
         assert isinstance(result, FixedPoints)
-        assert result.n_fixed_points == 9 and int(result.attracting.sum()) == 4
+        assert result.num_fixed_points == 9 and int(result.attracting.sum()) == 4
         assert np.all(result.residuals < 1e-10)
         summary = result.summary()
         assert summary["complete"] == result.complete and "proof" in summary

@@ -58,7 +58,7 @@ def assert_same_result(merged, single):
         )
     for name in ("index_sum", "expected_degree", "index_consistent", "orthants_with_fixed_point"):
         assert getattr(merged, name) == getattr(single, name), name
-    assert merged.n_orthants == single.n_orthants and merged.orthants is None
+    assert merged.num_orthants == single.num_orthants and merged.orthants is None
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +190,7 @@ def test_cli_parts_and_merge_equal_the_one_process_run(single, tmp_path, capsys)
     parts = [str(tmp_path / "part0.npz"), str(tmp_path / "part1.npz")]
     assert main(["merge", *parts, "--out", str(merged_file), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["num_fixed_points"] == single.n_fixed_points
+    assert summary["num_fixed_points"] == single.num_fixed_points
     assert summary["index_sum"] == single.index_sum and summary["num_parts"] == 2
     with np.load(merged_file) as data:
         np.testing.assert_allclose(

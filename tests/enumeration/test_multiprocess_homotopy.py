@@ -56,7 +56,7 @@ def assert_same_result(merged, single):
 
 
 def test_the_network_has_real_and_complex_solutions(single):
-    assert single.n_fixed_points == 7 and single.stats.paths.counts == (27, 0, 0, 0)
+    assert single.num_fixed_points == 7 and single.stats.paths.counts == (27, 0, 0, 0)
 
 
 def test_parts_merge_to_the_one_process_result(single, parts):
@@ -166,7 +166,7 @@ def test_cli_parts_and_merge_equal_the_one_process_run(net, single, tmp_path, ca
     assert main(["merge", *parts, "--out", str(merged_file), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["complete"] is True and summary["proof"]["method"] == "homotopy"
-    assert summary["num_fixed_points"] == single.n_fixed_points and summary["num_parts"] == 2
+    assert summary["num_fixed_points"] == single.num_fixed_points and summary["num_parts"] == 2
     with np.load(merged_file) as data:
         np.testing.assert_allclose(data["points"], single.points, atol=POINT_TOLERANCE, rtol=0)
 

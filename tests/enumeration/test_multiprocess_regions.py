@@ -47,7 +47,7 @@ def assert_same_result(merged, single):
 def test_the_split_network_has_singular_regions_and_several_points(single):
     kinds = single.stats.run.singular_regions.kinds
     assert kinds and set(kinds) == {"no_solution"}
-    assert single.n_fixed_points > 1
+    assert single.num_fixed_points > 1
 
 
 def test_parts_merge_to_the_one_process_result(single, parts, tmp_path):
@@ -144,6 +144,6 @@ def test_cli_exact_region_parts_and_merge_equal_the_one_process_run(single, tmp_
     assert main(["merge", *parts, "--out", str(tmp_path / "all.npz"), "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["complete"] is True and summary["proof"]["method"] == "exact-regions"
-    assert summary["num_fixed_points"] == single.n_fixed_points and summary["num_parts"] == 2
+    assert summary["num_fixed_points"] == single.num_fixed_points and summary["num_parts"] == 2
     with np.load(tmp_path / "all.npz") as data:
         np.testing.assert_allclose(data["points"], single.points, atol=0)

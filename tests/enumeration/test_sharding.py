@@ -23,7 +23,7 @@ SCRIPT = textwrap.dedent(
     print(json.dumps({
         "local_devices": len(jax.local_devices()),
         "devices": [one.devices, four.devices],
-        "counts": [one.n_fixed_points, four.n_fixed_points],
+        "counts": [one.num_fixed_points, four.num_fixed_points],
         "same": bool(same),
     }))
     """

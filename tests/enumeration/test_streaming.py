@@ -49,7 +49,7 @@ def test_streamed_run_equals_in_memory_run(uninterrupted):
 def test_resume_after_kill_equals_uninterrupted(uninterrupted, tmp_path):
     seen = []
 
-    def kill_after_two(chunks_done, num_chunks, starts_done, n_starts):
+    def kill_after_two(chunks_done, num_chunks, starts_done, num_starts):
         seen.append(chunks_done)
         if chunks_done == 2:
             raise Killed
