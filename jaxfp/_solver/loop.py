@@ -12,7 +12,7 @@ from jaxtyping import Array, Bool, Float, Scalar
 from .._misc import all_finite
 from .._solution import RESULTS, Solution, Stats, from_optimistix
 from .._validation import MAX_CHECK_EVERY, MAX_STEPS, check_bool, check_count
-from .monitor import Monitor
+from .monitor import Monitor, check_monitor
 
 # `while_loop(cond_fun, body_fun, init_val, *, max_steps) -> final_val`, as
 # `equinox.internal.while_loop`; `max_steps` bounds the number of loop iterations.
@@ -55,8 +55,7 @@ def monitor_options(
         ValueError: when `monitor` is not a `jaxfp.Monitor`, or `max_steps` or `best_effort`
             is out of range.
     """
-    if not isinstance(monitor, Monitor):
-        raise ValueError(f"`monitor` must be a jaxfp.Monitor, got {type(monitor).__name__}.")
+    check_monitor(monitor)
     check_every = default_check_every if monitor.check_every is None else monitor.check_every
     return MonitorOptions(max_steps, check_every, monitor, best_effort)
 

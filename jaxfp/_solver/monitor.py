@@ -50,3 +50,13 @@ class Monitor(eqx.Module):
         check_count(self.check_every, "check_every", maximum=MAX_CHECK_EVERY, allow_none=True)
         check_count(self.trace_length, "trace_length", minimum=0)
         check_stopping_options(self.stagnation_patience, self.divergence_ratio)
+
+
+def check_monitor(monitor) -> None:
+    """Refuse a `monitor` that is not a `jaxfp.Monitor`.
+
+    Raises:
+        ValueError: naming the type that was given.
+    """
+    if not isinstance(monitor, Monitor):
+        raise ValueError(f"`monitor` must be a jaxfp.Monitor, got {type(monitor).__name__}.")

@@ -4,7 +4,7 @@ normalization is equinox's `equinox.nn.WeightNorm`, which works in a cell as it 
 models live in `jaxfp.examples`."""
 
 from ._deq import DEQ as DEQ
-from ._deq import DEQStats as DEQStats
+from ._deq_stats import DEQStats as DEQStats
 from ._dropout import VariationalDropout as VariationalDropout
 from ._monotone import MonotoneCell as MonotoneCell
 from ._normalization import SpectralNorm as SpectralNorm

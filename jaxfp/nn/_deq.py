@@ -6,47 +6,20 @@ from typing import Any, Literal
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree
+from jaxtyping import Array, Float, PRNGKeyArray, PyTree
 
 from .._adjoint import AbstractAdjoint, ImplicitAdjoint, LinearSolveResult
 from .._adjoint.base import check_adjoint
 from .._fixed_point import failed_result, fixed_point, nan_derivative_where
 from .._misc import WithoutAux, check_positive_int, is_floating_dtype
-from .._solution import RESULTS
 from .._solver import AbstractFixedPointSolver, Anderson, Monitor
 from .._solver.base import check_solver
-from .._validation import check_bool, check_count
+from .._solver.monitor import check_monitor
+from .._validation import check_bool
 from ._backward_stats import BackwardStats, backward_probe, probed_fixed_point
+from ._deq_stats import DEQStats, solution_stats
 from ._precision import with_cell_dtype
 from ._preparable import prepare_cell
-
-
-class DEQStats(eqx.Module):
-    """Diagnostics of one DEQ forward solve (per sample under `jax.vmap`).
-
-    - `num_steps`: forward solver steps taken, at most the layer's `max_steps` (one cell
-      evaluation each for `jaxfp.Picard`, `jaxfp.Anderson` and `jaxfp.Broyden`).
-    - `residual`: final scaled residual (below 1 means converged).
-    - `best_residual`: smallest scaled residual of the solve.
-    - `result`: a `jaxfp.RESULTS` code.
-    - `inexact`: True when the solve did not meet its tolerance (`result` is not successful).
-    - `trace`: scaled residual per step for the first `trace_length` steps of the layer (NaN
-      after the last step), or None.
-
-    `inexact_fraction` is the batch's fraction of inexact solves.
-    """
-
-    num_steps: Int[Array, ""]
-    residual: Float[Array, ""]
-    best_residual: Float[Array, ""]
-    result: RESULTS
-    inexact: Bool[Array, ""]
-    trace: Float[Array, " trace_length"] | None = None
-
-    @property
-    def inexact_fraction(self) -> Float[Array, ""]:
-        """Fraction of the (batched) solves that missed their tolerance."""
-        return jnp.mean(self.inexact.astype(self.residual.dtype))
 
 
 class DEQ(eqx.Module):
@@ -78,17 +51,18 @@ class DEQ(eqx.Module):
             and its gradient is the adjoint's at that point (the implicit backward solve keeps
             its lowest-residual iterate too). With False (strict), such a solve raises
             (`throw=True`) or gives NaN gradients (`throw=False`).
-        trace_length: keep the scaled residual of the first `trace_length` forward steps in
-            `DEQStats.trace` (0: no trace).
+        monitor: how the forward solve is watched, a `jaxfp.Monitor` (default `Monitor()`):
+            `Monitor(trace_length=k)` keeps the scaled residual of the first k forward steps in
+            `DEQStats.trace`; its stagnation and divergence tests end a hopeless solve early.
         cell_dtype: mixed precision: call the cell on the state and input cast to this dtype
             (e.g. `jnp.bfloat16`) and cast its output back, so the solver iterates in the
             state's own dtype (e.g. float32). None: no casting.
 
     Raises:
         ValueError: for a `cell` that is not callable, a `solver` or `adjoint` that is not
-            jaxfp's, an unknown `initial_state`, a non-positive `max_steps`, a negative
-            `trace_length`, a non-floating `cell_dtype`, a `state_shape` that is not a pytree
-            of `jax.ShapeDtypeStruct`, or a `throw` or `best_effort` that is not a bool.
+            jaxfp's, a `monitor` that is not a `jaxfp.Monitor`, an unknown `initial_state`, a
+            non-positive `max_steps`, a non-floating `cell_dtype`, a `state_shape` that is not
+            a pytree of `jax.ShapeDtypeStruct`, or a `throw` or `best_effort` that is not a bool.
 
     Example:
         >>> import equinox as eqx, jax, jax.numpy as jnp, jaxfp
@@ -110,7 +84,7 @@ class DEQ(eqx.Module):
     state_shape: PyTree[jax.ShapeDtypeStruct] | None = eqx.field(static=True, default=None)
     throw: bool = eqx.field(static=True, default=True)
     best_effort: bool = eqx.field(static=True, default=True)
-    trace_length: int = eqx.field(static=True, default=0)
+    monitor: Monitor = Monitor()
     cell_dtype: Any = eqx.field(static=True, default=None)
 
     def __check_init__(self):
@@ -121,7 +95,7 @@ class DEQ(eqx.Module):
         check_solver(self.solver)
         check_adjoint(self.adjoint)
         check_positive_int(self.max_steps, "max_steps")
-        check_count(self.trace_length, "trace_length", minimum=0)
+        check_monitor(self.monitor)
         if not (callable(self.initial_state) or self.initial_state in ("zeros", "input")):
             raise ValueError(
                 "`initial_state` must be 'zeros', 'input' or a callable x -> z0; got "
@@ -205,7 +179,7 @@ class DEQ(eqx.Module):
             adjoint=adjoint,
             throw=self.throw,
             best_effort=self.best_effort,
-            monitor=Monitor(trace_length=self.trace_length),
+            monitor=self.monitor,
         )
 
     def __call__(
@@ -274,7 +248,7 @@ class DEQ(eqx.Module):
             value = nan_derivative_where(failed, value)
         if not return_stats:
             return value
-        return value, _stats(solution)
+        return value, solution_stats(solution)
 
     @staticmethod
     def backward_probe(batch_shape: tuple[int, ...] = (), dtype: Any = jnp.float32) -> Array:
@@ -357,7 +331,7 @@ class DEQ(eqx.Module):
         last_segment = self.max_steps - (num_states - 1) * segment
         solution = self._solve(prepared, x, z, last_segment, self.adjoint)
         states.append(solution.value)
-        stats = _stats(solution)
+        stats = solution_stats(solution)
         stats = eqx.tree_at(
             lambda s: (s.num_steps, s.trace), stats, (stats.num_steps + steps, None)
         )
@@ -391,14 +365,3 @@ def _stopped(tree):
     """`tree` with gradients stopped at its arrays (other leaves kept)."""
     dynamic, static = eqx.partition(tree, eqx.is_array)
     return eqx.combine(jax.lax.stop_gradient(dynamic), static)
-
-
-def _stats(solution) -> DEQStats:
-    return DEQStats(
-        num_steps=solution.stats.num_steps,
-        residual=solution.stats.residual,
-        best_residual=solution.stats.best_residual,
-        result=solution.result,
-        inexact=solution.result != RESULTS.successful,
-        trace=solution.stats.trace,
-    )

@@ -136,7 +136,7 @@ def test_mixed_precision_bfloat16_cell_float32_state():
     [
         ({"cell_dtype": jnp.int32}, "`cell_dtype`"),
         ({"cell_dtype": "nonsense"}, "`cell_dtype`"),  # was numpy's "data type not understood"
-        ({"trace_length": -1}, "`trace_length`"),
+        ({"monitor": 5}, "`monitor` must be a jaxfp.Monitor, got int"),
         ({"throw": "no"}, "`throw` must be True or False"),  # was accepted as truthy
         ({"best_effort": None}, "`best_effort` must be True or False"),
         ({"state_shape": (4,)}, "`state_shape` must be a pytree of `jax.ShapeDtypeStruct`"),
@@ -148,7 +148,7 @@ def test_bad_layer_options_raise_when_the_layer_is_built(options, message):
 
 
 def test_stats_flag_inexact_samples_and_keep_traces():
-    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, trace_length=5)
+    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, monitor=jaxfp.Monitor(trace_length=5))
     x = jnp.linspace(-2.0, 2.0, 4)
     z_star = jaxfp.nn.DEQ(_cell(), SOLVER)(x)
     # the first sample starts at z* (converged at once), the second misses 1e-8 in three steps
@@ -197,3 +197,18 @@ def test_default_best_effort_keeps_training_through_inexact_solves():
     strict = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, best_effort=False)
     with pytest.raises(Exception, match="max_steps"):
         strict(x)
+
+
+def test_the_layer_passes_its_monitor_to_the_forward_solve():
+    x = jnp.linspace(-2.0, 2.0, 4)
+    # With the stagnation test off and divergence off the three steps run to max_steps;
+    # the trace has the monitor's length whatever the layer's max_steps.
+    monitor = jaxfp.Monitor(trace_length=7, stagnation_patience=None, divergence_ratio=None)
+    deq = jaxfp.nn.DEQ(_cell(), SOLVER, max_steps=3, monitor=monitor, throw=False)
+    _, stats = deq(x, return_stats=True)
+    assert stats.trace.shape == (7,) and int(stats.num_steps) == 3
+    assert bool(jnp.all(jnp.isfinite(stats.trace[:3]))) and bool(
+        jnp.all(jnp.isnan(stats.trace[3:]))
+    )
+    with pytest.raises(TypeError):
+        jaxfp.nn.DEQ(_cell(), trace_length=5)  # the keyword became monitor=Monitor(...)
